@@ -20,9 +20,9 @@ import (
 // small c (fast: two multiplications by c fold the high half), or with
 // Montgomery multiplication for any other odd prime.
 type prime struct {
-	Type  string // Go type name
-	Hex   string
-	Doc   string
+	Type string // Go type name
+	Hex  string
+	Doc  string
 }
 
 var primes = []prime{

@@ -1,0 +1,70 @@
+// Command podpis is the podpis certificate-signing agent and its tools.
+//
+// Usage:
+//
+//	podpis hash [--alg streebog256|streebog512] [FILE...]
+//	podpis speed [--curve NAME] [--seconds N]
+//	podpis version
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+type command struct {
+	name, usage string
+	run         func(args []string, stdout, stderr io.Writer) int
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"hash", "hash [--alg streebog256|streebog512] [FILE...]", runHash},
+		{"speed", "speed [--curve NAME] [--seconds N]", runSpeed},
+		{"version", "version", runVersion},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "podpis: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  podpis %s\n", c.usage)
+	}
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 0 {
+		fmt.Fprintln(stderr, "podpis: version takes no arguments")
+		return 2
+	}
+	fmt.Fprintf(stdout, "podpis %s\n", version)
+	return 0
+}
