@@ -108,24 +108,21 @@ func (c *EdwardsP512A) IsOnCurve(x, y []byte) bool {
 }
 
 // toEdwards maps a Weierstrass point to Edwards: u = (x-t)/y,
-// v = (x-t-s)/(x-t+s). It fails for the few points with no image (y = 0 or
-// x-t+s = 0, points of order 2 and 4). Variable time.
+// v = (x-t-s)/(x-t+s), in extended coordinates with Z = y·(x-t+s) so that
+// no inversion is needed. It fails for the few points with no image (y = 0
+// or x-t+s = 0, points of order 2 and 4).
 func (c *EdwardsP512A) toEdwards(p *extEdwardsP512A, x, y *field.P512A) bool {
-	var xt, num, den, inv field.P512A
+	var xt, w, num field.P512A
 	xt.Sub(x, &c.t)
-	den.Add(&xt, &c.s)
-	inv.Mul(y, &den)
-	if inv.IsZero() == 1 {
+	w.Add(&xt, &c.s)
+	num.Sub(&xt, &c.s)
+	p.z.Mul(y, &w)
+	if p.z.IsZero() == 1 {
 		return false
 	}
-	inv.Invert(&inv)
-	p.x.Mul(&xt, &den)
-	p.x.Mul(&p.x, &inv)
-	num.Sub(&xt, &c.s)
+	p.x.Mul(&xt, &w)
 	p.y.Mul(&num, y)
-	p.y.Mul(&p.y, &inv)
-	p.z.One()
-	p.t.Mul(&p.x, &p.y)
+	p.t.Mul(&xt, &num)
 	return true
 }
 

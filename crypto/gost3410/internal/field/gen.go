@@ -122,6 +122,7 @@ func (g *gen) file(pr prime) {
 	}
 	g.f("")
 	g.simple()
+	g.addSub()
 	g.mul()
 	g.square()
 	g.reduce()
@@ -227,45 +228,51 @@ func (e *%[1]s) Select(a, b *%[1]s, cond int) *%[1]s {
 	return e
 }
 
-// Add sets e = x + y mod p and returns e.
-func (e *%[1]s) Add(x, y *%[1]s) *%[1]s {
-	var s, d [%[4]d]uint64
-	var c, b uint64
-	for i := range s {
-		s[i], c = bits.Add64(x.l[i], y.l[i], c)
-	}
-	for i := range d {
-		d[i], b = bits.Sub64(s[i], %[1]sModulus[i], b)
-	}
-	// Keep s only when the full sum (c:s) is below p.
-	_, b = bits.Sub64(c, 0, b)
-	m := -b
-	for i := range e.l {
-		e.l[i] = d[i] ^ (m & (s[i] ^ d[i]))
-	}
-	return e
-}
-
-// Sub sets e = x - y mod p and returns e.
-func (e *%[1]s) Sub(x, y *%[1]s) *%[1]s {
-	var d [%[4]d]uint64
-	var b, c uint64
-	for i := range d {
-		d[i], b = bits.Sub64(x.l[i], y.l[i], b)
-	}
-	m := -b
-	for i := range d {
-		e.l[i], c = bits.Add64(d[i], %[1]sModulus[i]&m, c)
-	}
-	return e
-}
-
 // Neg sets e = -x mod p and returns e.
 func (e *%[1]s) Neg(x *%[1]s) *%[1]s {
 	var zero %[1]s
 	return e.Sub(&zero, x)
 }
 `, t, one, 8*n, n, g.toMont(), g.fromMont())
+}
+
+// addSub emits Add and Sub with the carry chains unrolled.
+func (g *gen) addSub() {
+	n, t := g.n, g.t
+	g.f("// Add sets e = x + y mod p and returns e.")
+	g.f("func (e *%s) Add(x, y *%s) *%s {", t, t, t)
+	g.f("var c, b uint64")
+	g.f("var %s, %s uint64", vars("s", 0, n), vars("d", 0, n))
+	for i := 0; i < n; i++ {
+		g.f("s%d, c = bits.Add64(x.l[%d], y.l[%d], c)", i, i, i)
+	}
+	for i := 0; i < n; i++ {
+		g.f("d%d, b = bits.Sub64(s%d, %#x, b)", i, i, g.limb[i])
+	}
+	g.f("// Keep s only when the full sum (c:s) is below p.")
+	g.f("_, b = bits.Sub64(c, 0, b)")
+	g.f("m := -b")
+	for i := 0; i < n; i++ {
+		g.f("e.l[%d] = d%d ^ (m & (s%d ^ d%d))", i, i, i, i)
+	}
+	g.f("return e")
+	g.f("}")
+	g.f("")
+	g.f("// Sub sets e = x - y mod p and returns e.")
+	g.f("func (e *%s) Sub(x, y *%s) *%s {", t, t, t)
+	g.f("var b, c uint64")
+	g.f("var %s uint64", vars("d", 0, n))
+	for i := 0; i < n; i++ {
+		g.f("d%d, b = bits.Sub64(x.l[%d], y.l[%d], b)", i, i, i)
+	}
+	g.f("m := -b")
+	for i := 0; i < n; i++ {
+		g.f("e.l[%d], c = bits.Add64(d%d, %#x&m, c)", i, i, g.limb[i])
+	}
+	g.f("_ = c")
+	g.f("return e")
+	g.f("}")
+	g.f("")
 }
 
 func (g *gen) toMont() string {

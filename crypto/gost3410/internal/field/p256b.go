@@ -95,43 +95,49 @@ func (e *P256B) Select(a, b *P256B, cond int) *P256B {
 	return e
 }
 
+// Neg sets e = -x mod p and returns e.
+func (e *P256B) Neg(x *P256B) *P256B {
+	var zero P256B
+	return e.Sub(&zero, x)
+}
+
 // Add sets e = x + y mod p and returns e.
 func (e *P256B) Add(x, y *P256B) *P256B {
-	var s, d [4]uint64
 	var c, b uint64
-	for i := range s {
-		s[i], c = bits.Add64(x.l[i], y.l[i], c)
-	}
-	for i := range d {
-		d[i], b = bits.Sub64(s[i], P256BModulus[i], b)
-	}
+	var s0, s1, s2, s3, d0, d1, d2, d3 uint64
+	s0, c = bits.Add64(x.l[0], y.l[0], c)
+	s1, c = bits.Add64(x.l[1], y.l[1], c)
+	s2, c = bits.Add64(x.l[2], y.l[2], c)
+	s3, c = bits.Add64(x.l[3], y.l[3], c)
+	d0, b = bits.Sub64(s0, 0xc99, b)
+	d1, b = bits.Sub64(s1, 0x0, b)
+	d2, b = bits.Sub64(s2, 0x0, b)
+	d3, b = bits.Sub64(s3, 0x8000000000000000, b)
 	// Keep s only when the full sum (c:s) is below p.
 	_, b = bits.Sub64(c, 0, b)
 	m := -b
-	for i := range e.l {
-		e.l[i] = d[i] ^ (m & (s[i] ^ d[i]))
-	}
+	e.l[0] = d0 ^ (m & (s0 ^ d0))
+	e.l[1] = d1 ^ (m & (s1 ^ d1))
+	e.l[2] = d2 ^ (m & (s2 ^ d2))
+	e.l[3] = d3 ^ (m & (s3 ^ d3))
 	return e
 }
 
 // Sub sets e = x - y mod p and returns e.
 func (e *P256B) Sub(x, y *P256B) *P256B {
-	var d [4]uint64
 	var b, c uint64
-	for i := range d {
-		d[i], b = bits.Sub64(x.l[i], y.l[i], b)
-	}
+	var d0, d1, d2, d3 uint64
+	d0, b = bits.Sub64(x.l[0], y.l[0], b)
+	d1, b = bits.Sub64(x.l[1], y.l[1], b)
+	d2, b = bits.Sub64(x.l[2], y.l[2], b)
+	d3, b = bits.Sub64(x.l[3], y.l[3], b)
 	m := -b
-	for i := range d {
-		e.l[i], c = bits.Add64(d[i], P256BModulus[i]&m, c)
-	}
+	e.l[0], c = bits.Add64(d0, 0xc99&m, c)
+	e.l[1], c = bits.Add64(d1, 0x0&m, c)
+	e.l[2], c = bits.Add64(d2, 0x0&m, c)
+	e.l[3], c = bits.Add64(d3, 0x8000000000000000&m, c)
+	_ = c
 	return e
-}
-
-// Neg sets e = -x mod p and returns e.
-func (e *P256B) Neg(x *P256B) *P256B {
-	var zero P256B
-	return e.Sub(&zero, x)
 }
 
 // Mul sets e = x * y mod p and returns e.

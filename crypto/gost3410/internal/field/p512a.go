@@ -92,43 +92,69 @@ func (e *P512A) Select(a, b *P512A, cond int) *P512A {
 	return e
 }
 
+// Neg sets e = -x mod p and returns e.
+func (e *P512A) Neg(x *P512A) *P512A {
+	var zero P512A
+	return e.Sub(&zero, x)
+}
+
 // Add sets e = x + y mod p and returns e.
 func (e *P512A) Add(x, y *P512A) *P512A {
-	var s, d [8]uint64
 	var c, b uint64
-	for i := range s {
-		s[i], c = bits.Add64(x.l[i], y.l[i], c)
-	}
-	for i := range d {
-		d[i], b = bits.Sub64(s[i], P512AModulus[i], b)
-	}
+	var s0, s1, s2, s3, s4, s5, s6, s7, d0, d1, d2, d3, d4, d5, d6, d7 uint64
+	s0, c = bits.Add64(x.l[0], y.l[0], c)
+	s1, c = bits.Add64(x.l[1], y.l[1], c)
+	s2, c = bits.Add64(x.l[2], y.l[2], c)
+	s3, c = bits.Add64(x.l[3], y.l[3], c)
+	s4, c = bits.Add64(x.l[4], y.l[4], c)
+	s5, c = bits.Add64(x.l[5], y.l[5], c)
+	s6, c = bits.Add64(x.l[6], y.l[6], c)
+	s7, c = bits.Add64(x.l[7], y.l[7], c)
+	d0, b = bits.Sub64(s0, 0xfffffffffffffdc7, b)
+	d1, b = bits.Sub64(s1, 0xffffffffffffffff, b)
+	d2, b = bits.Sub64(s2, 0xffffffffffffffff, b)
+	d3, b = bits.Sub64(s3, 0xffffffffffffffff, b)
+	d4, b = bits.Sub64(s4, 0xffffffffffffffff, b)
+	d5, b = bits.Sub64(s5, 0xffffffffffffffff, b)
+	d6, b = bits.Sub64(s6, 0xffffffffffffffff, b)
+	d7, b = bits.Sub64(s7, 0xffffffffffffffff, b)
 	// Keep s only when the full sum (c:s) is below p.
 	_, b = bits.Sub64(c, 0, b)
 	m := -b
-	for i := range e.l {
-		e.l[i] = d[i] ^ (m & (s[i] ^ d[i]))
-	}
+	e.l[0] = d0 ^ (m & (s0 ^ d0))
+	e.l[1] = d1 ^ (m & (s1 ^ d1))
+	e.l[2] = d2 ^ (m & (s2 ^ d2))
+	e.l[3] = d3 ^ (m & (s3 ^ d3))
+	e.l[4] = d4 ^ (m & (s4 ^ d4))
+	e.l[5] = d5 ^ (m & (s5 ^ d5))
+	e.l[6] = d6 ^ (m & (s6 ^ d6))
+	e.l[7] = d7 ^ (m & (s7 ^ d7))
 	return e
 }
 
 // Sub sets e = x - y mod p and returns e.
 func (e *P512A) Sub(x, y *P512A) *P512A {
-	var d [8]uint64
 	var b, c uint64
-	for i := range d {
-		d[i], b = bits.Sub64(x.l[i], y.l[i], b)
-	}
+	var d0, d1, d2, d3, d4, d5, d6, d7 uint64
+	d0, b = bits.Sub64(x.l[0], y.l[0], b)
+	d1, b = bits.Sub64(x.l[1], y.l[1], b)
+	d2, b = bits.Sub64(x.l[2], y.l[2], b)
+	d3, b = bits.Sub64(x.l[3], y.l[3], b)
+	d4, b = bits.Sub64(x.l[4], y.l[4], b)
+	d5, b = bits.Sub64(x.l[5], y.l[5], b)
+	d6, b = bits.Sub64(x.l[6], y.l[6], b)
+	d7, b = bits.Sub64(x.l[7], y.l[7], b)
 	m := -b
-	for i := range d {
-		e.l[i], c = bits.Add64(d[i], P512AModulus[i]&m, c)
-	}
+	e.l[0], c = bits.Add64(d0, 0xfffffffffffffdc7&m, c)
+	e.l[1], c = bits.Add64(d1, 0xffffffffffffffff&m, c)
+	e.l[2], c = bits.Add64(d2, 0xffffffffffffffff&m, c)
+	e.l[3], c = bits.Add64(d3, 0xffffffffffffffff&m, c)
+	e.l[4], c = bits.Add64(d4, 0xffffffffffffffff&m, c)
+	e.l[5], c = bits.Add64(d5, 0xffffffffffffffff&m, c)
+	e.l[6], c = bits.Add64(d6, 0xffffffffffffffff&m, c)
+	e.l[7], c = bits.Add64(d7, 0xffffffffffffffff&m, c)
+	_ = c
 	return e
-}
-
-// Neg sets e = -x mod p and returns e.
-func (e *P512A) Neg(x *P512A) *P512A {
-	var zero P512A
-	return e.Sub(&zero, x)
 }
 
 // Mul sets e = x * y mod p and returns e.

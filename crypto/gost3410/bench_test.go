@@ -1,0 +1,41 @@
+package gost3410
+
+import (
+	"crypto/rand"
+	"testing"
+)
+
+func BenchmarkSign(b *testing.B) {
+	for _, c := range Curves() {
+		b.Run(c.Name(), func(b *testing.B) {
+			key, _ := GenerateKey(c, nil)
+			digest := make([]byte, c.Size())
+			rand.Read(digest)
+			key.Sign(nil, digest, nil) // build the tables outside the timing
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := key.Sign(nil, digest, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	for _, c := range Curves() {
+		b.Run(c.Name(), func(b *testing.B) {
+			key, _ := GenerateKey(c, nil)
+			digest := make([]byte, c.Size())
+			rand.Read(digest)
+			sig, _ := key.Sign(nil, digest, nil)
+			pub := key.PublicKey()
+			b.ReportAllocs()
+			for b.Loop() {
+				if !pub.Verify(digest, sig) {
+					b.Fatal("rejected")
+				}
+			}
+		})
+	}
+}
