@@ -1,6 +1,7 @@
-// Package enginetest runs Debian's OpenSSL GOST engine for interoperability
-// tests: it is the implementation we did not write, so tests generate their
-// material with it at test time instead of trusting ours to test itself.
+// Package enginetest runs Debian's OpenSSL GOST engine and GnuTLS's certtool
+// for interoperability tests: they are the implementations we did not write,
+// so tests generate their material with them at test time instead of
+// trusting ours to test itself.
 //
 // When the engine is missing a test is skipped, unless PODPIS_REQUIRE_ENGINE
 // is set (make test sets it after installing the engine): then it fails.
