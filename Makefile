@@ -3,7 +3,7 @@ BIN := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build run test test-deps vet fmt-check cross bench generate clean
+.PHONY: all build run test test-deps bench-deps vet fmt-check cross bench generate clean
 
 all: build
 
@@ -38,8 +38,12 @@ generate:
 	$(GO) generate ./...
 
 # Benchmarks, ours against OpenSSL's GOST engine in the same run.
-bench: test-deps build
+bench: bench-deps
+	$(GO) test -run '^$$' -bench . -benchtime 1s ./crypto/...
 	$(GO) run ./internal/benchcmp
+
+bench-deps:
+	./scripts/test-deps.sh --bench
 
 clean:
 	rm -rf $(BIN)

@@ -9,6 +9,9 @@ packages=(
 	gnutls-bin             # certtool: a second GOST implementation
 )
 
+# make bench also compiles a small C program against libcrypto.
+[ "${1:-}" = "--bench" ] && packages+=(libssl-dev gcc)
+
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,3 +10,4 @@
 package field
 
 //go:generate go run gen.go
+//go:generate go run asm_gen.go

@@ -86,6 +86,17 @@ func TestArithmetic(t *testing.T) {
 	})
 }
 
+// TestArithmeticGeneric runs the same checks on the generated Go code where
+// the assembly would otherwise be used.
+func TestArithmeticGeneric(t *testing.T) {
+	if !useADX {
+		t.Skip("the generic code is already what runs")
+	}
+	useADX = false
+	defer func() { useADX = true }()
+	TestArithmetic(t)
+}
+
 func checkAll[T any, E element[T]](t *testing.T, vals []*big.Int) {
 	p := modulusOf[T, E]()
 	size := (p.BitLen() + 63) / 64 * 8

@@ -301,6 +301,10 @@ func (g *gen) mul() {
 		g.f("}")
 		return
 	}
+	g.f("if useADX {")
+	g.f("mulPM%d(&e.l, &x.l, &y.l, %d)", n, g.c)
+	g.f("return e")
+	g.f("}")
 	g.f("var %s uint64", vars("t", 0, 2*n))
 	g.f("var %s uint64", vars("r", 0, n+1))
 	g.f("var c, h, l uint64")
@@ -348,6 +352,10 @@ func (g *gen) square() {
 		g.f("}")
 		return
 	}
+	g.f("if useADX {")
+	g.f("mulPM%d(&e.l, &x.l, &x.l, %d)", n, g.c)
+	g.f("return e")
+	g.f("}")
 	g.f("var %s uint64", vars("t", 0, 2*n))
 	g.f("var c, h uint64")
 	// Off-diagonal: row i multiplies x[i] by x[i+1..n-1] into t[2i+1..i+n].

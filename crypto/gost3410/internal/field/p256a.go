@@ -139,6 +139,10 @@ func (e *P256A) Sub(x, y *P256A) *P256A {
 
 // Mul sets e = x * y mod p and returns e.
 func (e *P256A) Mul(x, y *P256A) *P256A {
+	if useADX {
+		mulPM4(&e.l, &x.l, &y.l, 617)
+		return e
+	}
 	var t0, t1, t2, t3, t4, t5, t6, t7 uint64
 	var r0, r1, r2, r3, r4 uint64
 	var c, h, l uint64
@@ -248,6 +252,10 @@ func (e *P256A) Mul(x, y *P256A) *P256A {
 
 // Square sets e = x * x mod p and returns e.
 func (e *P256A) Square(x *P256A) *P256A {
+	if useADX {
+		mulPM4(&e.l, &x.l, &x.l, 617)
+		return e
+	}
 	var t0, t1, t2, t3, t4, t5, t6, t7 uint64
 	var c, h uint64
 	// row 0

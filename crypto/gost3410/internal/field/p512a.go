@@ -159,6 +159,10 @@ func (e *P512A) Sub(x, y *P512A) *P512A {
 
 // Mul sets e = x * y mod p and returns e.
 func (e *P512A) Mul(x, y *P512A) *P512A {
+	if useADX {
+		mulPM8(&e.l, &x.l, &y.l, 569)
+		return e
+	}
 	var t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15 uint64
 	var r0, r1, r2, r3, r4, r5, r6, r7, r8 uint64
 	var c, h, l uint64
@@ -560,6 +564,10 @@ func (e *P512A) Mul(x, y *P512A) *P512A {
 
 // Square sets e = x * x mod p and returns e.
 func (e *P512A) Square(x *P512A) *P512A {
+	if useADX {
+		mulPM8(&e.l, &x.l, &x.l, 569)
+		return e
+	}
 	var t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15 uint64
 	var c, h uint64
 	// row 0
