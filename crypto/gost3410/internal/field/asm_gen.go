@@ -33,11 +33,11 @@ func mul(n int) {
 	// Window registers hold acc[i .. i+n] during row i.
 	window := []string{"DI", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15"}[:n+1]
 	const (
-		lo   = "AX"
-		hi   = "BX"
-		yp   = "CX"
-		xp   = "SI"
-		hi2  = "CX" // free once the product is done
+		lo  = "AX"
+		hi  = "BX"
+		yp  = "CX"
+		xp  = "SI"
+		hi2 = "CX" // free once the product is done
 	)
 	fmt.Fprintf(&out, "// func mulPM%d(z, x, y *[%d]uint64, c uint64)\n", n, n)
 	fmt.Fprintf(&out, "TEXT ·mulPM%d(SB), NOSPLIT, $%d-32\n", n, 8*n)
