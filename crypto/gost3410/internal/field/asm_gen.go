@@ -39,8 +39,17 @@ func mul(n int) {
 		xp  = "SI"
 		hi2 = "CX" // free once the product is done
 	)
+	// With four limbs the finished low words fit in registers; with
+	// eight they go to the stack frame.
+	park := func(i int) string { return fmt.Sprintf("%d(SP)", 8*i) }
+	frame := 8 * n
+	if n == 4 {
+		regs := []string{"R12", "R13", "R14", "R15"}
+		park = func(i int) string { return regs[i] }
+		frame = 0
+	}
 	fmt.Fprintf(&out, "// func mulPM%d(z, x, y *[%d]uint64, c uint64)\n", n, n)
-	fmt.Fprintf(&out, "TEXT ·mulPM%d(SB), NOSPLIT, $%d-32\n", n, 8*n)
+	fmt.Fprintf(&out, "TEXT ·mulPM%d(SB), NOSPLIT, $%d-32\n", n, frame)
 	emit("MOVQ x+8(FP), %s", xp)
 	emit("MOVQ y+16(FP), %s", yp)
 	// acc[i+k] lives in reg(i+k): the window slides by one register per row.
@@ -64,7 +73,7 @@ func mul(n int) {
 		emit("ADOXQ %s, %s", lo, reg(i+n))
 		// acc[i] is final: park it on the stack and reuse its register
 		// for acc[i+n+1].
-		emit("MOVQ %s, %d(SP)", reg(i), 8*i)
+		emit("MOVQ %s, %s", reg(i), park(i))
 		if i < n-1 {
 			emit("XORQ %s, %s", reg(i), reg(i))
 		}
@@ -78,7 +87,7 @@ func mul(n int) {
 	for j := 0; j < n; j++ {
 		r := reg(n + j)
 		emit("MULXQ %s, %s, %s", r, lo, cur)
-		emit("MOVQ %d(SP), %s", 8*j, r)
+		emit("MOVQ %s, %s", park(j), r)
 		emit("ADCXQ %s, %s", lo, r)
 		if j > 0 {
 			emit("ADOXQ %s, %s", prev, r)
@@ -99,6 +108,26 @@ func mul(n int) {
 	emit("CMOVQCS DX, %s", lo)
 	emit("ADDQ %s, %s", lo, reg(n))
 	// Conditional subtraction of p: r >= p exactly when r + c carries.
+	if n == 4 {
+		// s = r + c in the parking registers, then select.
+		for j := 0; j < n; j++ {
+			emit("MOVQ %s, %s", reg(n+j), park(j))
+		}
+		emit("ADDQ DX, %s", park(0))
+		for j := 1; j < n; j++ {
+			emit("ADCQ $0, %s", park(j))
+		}
+		for j := 0; j < n; j++ {
+			emit("CMOVQCC %s, %s", reg(n+j), park(j))
+		}
+		emit("MOVQ z+0(FP), %s", xp)
+		for j := 0; j < n; j++ {
+			emit("MOVQ %s, %d(%s)", park(j), 8*j, xp)
+		}
+		emit("RET")
+		out.WriteString("\n")
+		return
+	}
 	emit("MOVQ z+0(FP), %s", xp)
 	emit("MOVQ %s, %s", reg(n), lo)
 	emit("ADDQ DX, %s", lo)
