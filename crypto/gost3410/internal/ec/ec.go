@@ -68,65 +68,48 @@ func eq(a, b int32) int {
 
 // wnaf writes the width-w non-adjacent form of the big-endian scalar k into
 // d, least significant first, and returns the number of digits. Every
-// non-zero digit is odd and below 2^(w-1) in absolute value. Variable time.
+// non-zero digit is odd and below 2^(w-1) in absolute value. It reads the
+// scalar a window at a time, carrying the borrow of negative digits instead
+// of subtracting them from the scalar. Variable time.
 func wnaf(k []byte, w uint, d []int8) int {
-	var x [9]uint64 // one spare limb for the carry of k + |digit|
+	var x [9]uint64
 	for i := range k {
-		b := uint64(k[len(k)-1-i])
-		x[i/8] |= b << (8 * (i % 8))
+		x[i/8] |= uint64(k[len(k)-1-i]) << (8 * (i % 8))
 	}
+	bits := 8 * len(k)
+	bitsAt := func(pos, n int) uint64 {
+		v := x[pos/64] >> (pos % 64)
+		if pos%64+n > 64 {
+			v |= x[pos/64+1] << (64 - pos%64)
+		}
+		return v & (1<<n - 1)
+	}
+	for i := 0; i <= bits; i++ {
+		d[i] = 0
+	}
+	carry := uint64(0)
 	n := 0
-	for !isZero(x[:]) {
-		var digit int64
-		if x[0]&1 == 1 {
-			digit = int64(x[0] & (1<<w - 1))
-			if digit >= 1<<(w-1) {
-				digit -= 1 << w
-			}
-			if digit > 0 {
-				subSmall(x[:], uint64(digit))
-			} else {
-				addSmall(x[:], uint64(-digit))
-			}
+	for pos := 0; pos < bits; {
+		if bitsAt(pos, 1) == carry {
+			pos++
+			continue
 		}
-		d[n] = int8(digit)
-		n++
-		for i := 0; i < len(x)-1; i++ {
-			x[i] = x[i]>>1 | x[i+1]<<63
-		}
-		x[len(x)-1] >>= 1
+		width := min(int(w), bits-pos)
+		word := bitsAt(pos, width) + carry
+		carry = (word >> (w - 1)) & 1
+		d[pos] = int8(int64(word) - int64(carry<<w))
+		pos += width
+		n = pos
+	}
+	if carry != 0 {
+		d[bits] = 1
+		n = bits + 1
+	}
+	// Trim to the highest non-zero digit.
+	for n > 0 && d[n-1] == 0 {
+		n--
 	}
 	return n
-}
-
-func isZero(x []uint64) bool {
-	for _, v := range x {
-		if v != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func subSmall(x []uint64, v uint64) {
-	for i := range x {
-		old := x[i]
-		x[i] -= v
-		if old >= v {
-			return
-		}
-		v = 1
-	}
-}
-
-func addSmall(x []uint64, v uint64) {
-	for i := range x {
-		x[i] += v
-		if x[i] >= v {
-			return
-		}
-		v = 1
-	}
 }
 
 // addBE sets a = a + b for equal-length big-endian numbers and reports

@@ -92,7 +92,11 @@ func (g *gen) file(pr prime) {
 	g.f("")
 	g.f("package field")
 	g.f("")
-	g.f(`import ("errors"; "math/bits")`)
+	if g.mont() {
+		g.f(`import ("errors"; "math/bits")`)
+	} else {
+		g.f(`import ("errors"; "math/bits"; "unsafe")`)
+	}
 	g.f("")
 	if g.mont() {
 		g.f("// %s is an element of GF(p), p = %s,", t, pr.Doc)
@@ -294,17 +298,26 @@ func (g *gen) fromMont() string {
 func (g *gen) mul() {
 	n, t := g.n, g.t
 	g.f("// Mul sets e = x * y mod p and returns e.")
-	g.f("func (e *%s) Mul(x, y *%s) *%s {", t, t, t)
 	if g.mont() {
+		g.f("func (e *%s) Mul(x, y *%s) *%s {", t, t, t)
 		g.montMul("y.l")
 		g.f("return e")
 		g.f("}")
 		return
 	}
-	g.f("if useADX {")
-	g.f("mulPM%d(&e.l, &x.l, &y.l, %d)", n, g.c)
+	// Small enough to inline, so that callers reach the assembly directly.
+	low := strings.ToLower(t)
+	g.f("func (e *%s) Mul(x, y *%s) *%s {", t, t, t)
+	g.f("%sMul(&e.l, &x.l, &y.l)", low)
 	g.f("return e")
 	g.f("}")
+	g.f("")
+	g.f("// %sMulGeneric is the portable %sMul.", low, low)
+	g.f("func %sMulGeneric(z, x, y *[%d]uint64) {", low, n)
+	g.f("(*%s)(unsafe.Pointer(z)).mulGeneric((*%s)(unsafe.Pointer(x)), (*%s)(unsafe.Pointer(y)))", t, t, t)
+	g.f("}")
+	g.f("")
+	g.f("func (e *%s) mulGeneric(x, y *%s) *%s {", t, t, t)
 	g.f("var %s uint64", vars("t", 0, 2*n))
 	g.f("var %s uint64", vars("r", 0, n+1))
 	g.f("var c, h, l uint64")
@@ -345,17 +358,25 @@ func (g *gen) row(a, b string, n int, r string) {
 func (g *gen) square() {
 	n, t := g.n, g.t
 	g.f("// Square sets e = x * x mod p and returns e.")
-	g.f("func (e *%s) Square(x *%s) *%s {", t, t, t)
 	if g.mont() {
+		g.f("func (e *%s) Square(x *%s) *%s {", t, t, t)
 		g.montMul("x.l")
 		g.f("return e")
 		g.f("}")
 		return
 	}
-	g.f("if useADX {")
-	g.f("mulPM%d(&e.l, &x.l, &x.l, %d)", n, g.c)
+	low := strings.ToLower(t)
+	g.f("func (e *%s) Square(x *%s) *%s {", t, t, t)
+	g.f("%sSquare(&e.l, &x.l)", low)
 	g.f("return e")
 	g.f("}")
+	g.f("")
+	g.f("// %sSquareGeneric is the portable %sSquare.", low, low)
+	g.f("func %sSquareGeneric(z, x *[%d]uint64) {", low, n)
+	g.f("(*%s)(unsafe.Pointer(z)).squareGeneric((*%s)(unsafe.Pointer(x)))", t, t)
+	g.f("}")
+	g.f("")
+	g.f("func (e *%s) squareGeneric(x *%s) *%s {", t, t, t)
 	g.f("var %s uint64", vars("t", 0, 2*n))
 	g.f("var c, h uint64")
 	// Off-diagonal: row i multiplies x[i] by x[i+1..n-1] into t[2i+1..i+n].

@@ -4,16 +4,33 @@ package field
 
 import "golang.org/x/sys/cpu"
 
-// useADX selects the assembly multiplication for pseudo-Mersenne primes;
-// without BMI2 and ADX the generated Go code runs instead.
+// useADX selects the assembly multiplication for the pseudo-Mersenne
+// primes; the entry points in mul_amd64.s read it on every call and jump to
+// the generated Go code when the CPU lacks BMI2 or ADX.
 var useADX = cpu.X86.HasBMI2 && cpu.X86.HasADX
 
-// mulPM4 sets z = x·y mod 2^256 - c (mul_amd64.s).
-//
 //go:noescape
-func mulPM4(z, x, y *[4]uint64, c uint64)
+func p256aMul(z, x, y *[4]uint64)
 
-// mulPM8 sets z = x·y mod 2^512 - c (mul_amd64.s).
-//
 //go:noescape
-func mulPM8(z, x, y *[8]uint64, c uint64)
+func p256aSquare(z, x *[4]uint64)
+
+//go:noescape
+func p512aMul(z, x, y *[8]uint64)
+
+//go:noescape
+func p512aSquare(z, x *[8]uint64)
+
+// The BMI2/ADX routines behind the entry points above.
+
+//go:noescape
+func p256aMulADX(z, x, y *[4]uint64)
+
+//go:noescape
+func p256aSquareADX(z, x *[4]uint64)
+
+//go:noescape
+func p512aMulADX(z, x, y *[8]uint64)
+
+//go:noescape
+func p512aSquareADX(z, x *[8]uint64)

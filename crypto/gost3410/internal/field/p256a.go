@@ -5,6 +5,7 @@ package field
 import (
 	"errors"
 	"math/bits"
+	"unsafe"
 )
 
 // P256A is an element of GF(p), p = 2^256 - 617, the prime of CryptoPro A (TC26 256 B) and TC26 256 A,
@@ -139,10 +140,16 @@ func (e *P256A) Sub(x, y *P256A) *P256A {
 
 // Mul sets e = x * y mod p and returns e.
 func (e *P256A) Mul(x, y *P256A) *P256A {
-	if useADX {
-		mulPM4(&e.l, &x.l, &y.l, 617)
-		return e
-	}
+	p256aMul(&e.l, &x.l, &y.l)
+	return e
+}
+
+// p256aMulGeneric is the portable p256aMul.
+func p256aMulGeneric(z, x, y *[4]uint64) {
+	(*P256A)(unsafe.Pointer(z)).mulGeneric((*P256A)(unsafe.Pointer(x)), (*P256A)(unsafe.Pointer(y)))
+}
+
+func (e *P256A) mulGeneric(x, y *P256A) *P256A {
 	var t0, t1, t2, t3, t4, t5, t6, t7 uint64
 	var r0, r1, r2, r3, r4 uint64
 	var c, h, l uint64
@@ -252,10 +259,16 @@ func (e *P256A) Mul(x, y *P256A) *P256A {
 
 // Square sets e = x * x mod p and returns e.
 func (e *P256A) Square(x *P256A) *P256A {
-	if useADX {
-		mulPM4(&e.l, &x.l, &x.l, 617)
-		return e
-	}
+	p256aSquare(&e.l, &x.l)
+	return e
+}
+
+// p256aSquareGeneric is the portable p256aSquare.
+func p256aSquareGeneric(z, x *[4]uint64) {
+	(*P256A)(unsafe.Pointer(z)).squareGeneric((*P256A)(unsafe.Pointer(x)))
+}
+
+func (e *P256A) squareGeneric(x *P256A) *P256A {
 	var t0, t1, t2, t3, t4, t5, t6, t7 uint64
 	var c, h uint64
 	// row 0

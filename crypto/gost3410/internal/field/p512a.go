@@ -5,6 +5,7 @@ package field
 import (
 	"errors"
 	"math/bits"
+	"unsafe"
 )
 
 // P512A is an element of GF(p), p = 2^512 - 569, the prime of TC26 512 A and 512 C,
@@ -159,10 +160,16 @@ func (e *P512A) Sub(x, y *P512A) *P512A {
 
 // Mul sets e = x * y mod p and returns e.
 func (e *P512A) Mul(x, y *P512A) *P512A {
-	if useADX {
-		mulPM8(&e.l, &x.l, &y.l, 569)
-		return e
-	}
+	p512aMul(&e.l, &x.l, &y.l)
+	return e
+}
+
+// p512aMulGeneric is the portable p512aMul.
+func p512aMulGeneric(z, x, y *[8]uint64) {
+	(*P512A)(unsafe.Pointer(z)).mulGeneric((*P512A)(unsafe.Pointer(x)), (*P512A)(unsafe.Pointer(y)))
+}
+
+func (e *P512A) mulGeneric(x, y *P512A) *P512A {
 	var t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15 uint64
 	var r0, r1, r2, r3, r4, r5, r6, r7, r8 uint64
 	var c, h, l uint64
@@ -564,10 +571,16 @@ func (e *P512A) Mul(x, y *P512A) *P512A {
 
 // Square sets e = x * x mod p and returns e.
 func (e *P512A) Square(x *P512A) *P512A {
-	if useADX {
-		mulPM8(&e.l, &x.l, &x.l, 569)
-		return e
-	}
+	p512aSquare(&e.l, &x.l)
+	return e
+}
+
+// p512aSquareGeneric is the portable p512aSquare.
+func p512aSquareGeneric(z, x *[8]uint64) {
+	(*P512A)(unsafe.Pointer(z)).squareGeneric((*P512A)(unsafe.Pointer(x)))
+}
+
+func (e *P512A) squareGeneric(x *P512A) *P512A {
 	var t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15 uint64
 	var c, h uint64
 	// row 0
