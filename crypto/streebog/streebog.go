@@ -183,8 +183,9 @@ func (d *digest) compress(n, m *[8]uint64) {
 		if r+1 < len(roundConstants) {
 			c = &roundConstants[r+1]
 		}
-		lpsKey(&k, xkNext, xk, c) // k = K(r+2)
-		lpsXor(xsNext, xs, &k)    // LPS(...) ^ K(r+2); after the last round, E
+		// xk becomes K(r+2) ^ C(r+2), xs becomes LPS(...) ^ K(r+2); after
+		// the last round xs is E.
+		lpsRound(xkNext, xsNext, xk, xs, c)
 		xk, xkNext, xs, xsNext = xkNext, xk, xsNext, xs
 	}
 	for i := range d.h {
