@@ -1,0 +1,237 @@
+package cms
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/podpis/podpis/crypto/gost3410"
+	"github.com/podpis/podpis/crypto/gostx509"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// SignOptions adjust Sign. The zero value makes an attached CAdES-BES
+// signature (contentType, signingTime = now, messageDigest,
+// signingCertificateV2) of id-data content.
+type SignOptions struct {
+	// Detached leaves the content out of the message.
+	Detached bool
+	// NoSignedAttributes signs the content directly (no attributes).
+	NoSignedAttributes bool
+	// SigningTime is the signingTime attribute; zero means now.
+	SigningTime time.Time
+	// ContentType is the encapsulated content type; nil means id-data.
+	ContentType asn1.ObjectIdentifier
+	// Certificates are added to the message after the signer's own, for
+	// instance its intermediate CAs.
+	Certificates []*x509.Certificate
+	// Rand is the randomness for the signature; nil means crypto/rand.
+	Rand io.Reader
+}
+
+// Sign makes a DER ContentInfo holding SignedData with one signer: cert's
+// key, held by key (a *gost3410.PrivateKey, a PKCS#11 key or any
+// crypto.Signer whose public key is GOST, RSA or ECDSA). GOST keys sign
+// the Streebog digest of their size and get the key algorithm OID as the
+// signature algorithm, as OpenSSL's GOST engine writes it; RSA signs with
+// PKCS#1 v1.5 over SHA-256, ECDSA over SHA-256 (SHA-384/512 for P-384/P-521).
+func Sign(content []byte, cert *x509.Certificate, key crypto.Signer, opts *SignOptions) ([]byte, error) {
+	if opts == nil {
+		opts = &SignOptions{}
+	}
+	contentType := opts.ContentType
+	if contentType == nil {
+		contentType = oidData
+	}
+	random := opts.Rand
+	if random == nil {
+		random = rand.Reader
+	}
+	dalg, sigAlg, signOpts, err := algorithmsFor(key.Public())
+	if err != nil {
+		return nil, err
+	}
+	if !publicKeysMatch(key.Public(), cert) {
+		return nil, errors.New("cms: the key does not belong to the certificate")
+	}
+	h := dalg.new()
+	h.Write(content)
+	digest := h.Sum(nil)
+	var signedAttrs []byte // DER SET
+	if !opts.NoSignedAttributes {
+		when := opts.SigningTime
+		if when.IsZero() {
+			when = time.Now()
+		}
+		signedAttrs, err = buildSignedAttrs(contentType, digest, when, cert, dalg)
+		if err != nil {
+			return nil, err
+		}
+		h.Reset()
+		h.Write(signedAttrs)
+		digest = h.Sum(nil)
+	}
+	sig, err := key.Sign(random, digest, signOpts)
+	if err != nil {
+		return nil, fmt.Errorf("cms: signing: %w", err)
+	}
+
+	certs := append([]*x509.Certificate{cert}, opts.Certificates...)
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(oidSignedData)
+		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddASN1Int64(1)
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { addAlgorithmNULL(b, dalg.oid) })
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					b.AddASN1ObjectIdentifier(contentType)
+					if !opts.Detached {
+						b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+							b.AddASN1OctetString(content)
+						})
+					}
+				})
+				b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+					for _, raw := range sortedDER(certRaws(certs)) {
+						b.AddBytes(raw)
+					}
+				})
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1Int64(1)
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+							b.AddBytes(cert.RawIssuer)
+							b.AddASN1BigInt(cert.SerialNumber)
+						})
+						addAlgorithmNULL(b, dalg.oid)
+						if signedAttrs != nil {
+							_, body, _ := splitTLV(signedAttrs)
+							b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+								b.AddBytes(body)
+							})
+						}
+						addAlgorithmNULL(b, sigAlg)
+						b.AddASN1OctetString(sig)
+					})
+				})
+			})
+		})
+	})
+	return b.Bytes()
+}
+
+func certRaws(certs []*x509.Certificate) [][]byte {
+	out := make([][]byte, len(certs))
+	for i, c := range certs {
+		out[i] = c.Raw
+	}
+	return out
+}
+
+// sortedDER orders the elements of a SET OF by their encodings (X.690 11.6).
+func sortedDER(elems [][]byte) [][]byte {
+	out := slices.Clone(elems)
+	slices.SortFunc(out, bytes.Compare)
+	return out
+}
+
+func addAlgorithmNULL(b *cryptobyte.Builder, oid asn1.ObjectIdentifier) {
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(oid)
+		b.AddASN1NULL()
+	})
+}
+
+func algorithmsFor(pub crypto.PublicKey) (*digestAlg, asn1.ObjectIdentifier, crypto.SignerOpts, error) {
+	switch pub := pub.(type) {
+	case *gost3410.PublicKey:
+		return gostDigest(pub.Curve().Size()), gostx509.KeyOID(pub.Curve()), nil, nil
+	case *rsa.PublicKey:
+		return digestByHash(crypto.SHA256), oidRSAEncryption, crypto.SHA256, nil
+	case *ecdsa.PublicKey:
+		switch pub.Curve.Params().BitSize {
+		case 384:
+			return digestByHash(crypto.SHA384), oidECDSAWithSHA3, crypto.SHA384, nil
+		case 521:
+			return digestByHash(crypto.SHA512), oidECDSAWithSHA5, crypto.SHA512, nil
+		}
+		return digestByHash(crypto.SHA256), oidECDSAWithSHA2, crypto.SHA256, nil
+	}
+	return nil, nil, nil, fmt.Errorf("%w: key type %T", ErrUnsupported, pub)
+}
+
+func publicKeysMatch(pub crypto.PublicKey, cert *x509.Certificate) bool {
+	if g, ok := pub.(*gost3410.PublicKey); ok {
+		cp, err := gostx509.PublicKey(cert)
+		return err == nil && cp.Equal(g)
+	}
+	eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && eq.Equal(cert.PublicKey)
+}
+
+// buildSignedAttrs returns the DER SET OF the CAdES-BES attributes.
+func buildSignedAttrs(contentType asn1.ObjectIdentifier, digest []byte, when time.Time, cert *x509.Certificate, dalg *digestAlg) ([]byte, error) {
+	attr := func(oid asn1.ObjectIdentifier, value func(*cryptobyte.Builder)) []byte {
+		var b cryptobyte.Builder
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oid)
+			b.AddASN1(cbasn1.SET, value)
+		})
+		return b.BytesOrPanic()
+	}
+	when = when.UTC().Truncate(time.Second)
+	certHash := dalg.new()
+	certHash.Write(cert.Raw)
+	attrs := [][]byte{
+		attr(oidAttrContentType, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(contentType) }),
+		attr(oidAttrSigningTime, func(b *cryptobyte.Builder) {
+			// RFC 5652 11.3: UTCTime for 1950-2049.
+			if when.Year() >= 1950 && when.Year() < 2050 {
+				b.AddASN1UTCTime(when)
+			} else {
+				b.AddASN1GeneralizedTime(when)
+			}
+		}),
+		attr(oidAttrMessageDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest) }),
+		attr(oidAttrSigningCertV2, func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SigningCertificateV2
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // certs
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ESSCertIDv2
+						if !dalg.oid.Equal(oidSHA256) { // DEFAULT sha256 is omitted in DER
+							b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+								b.AddASN1ObjectIdentifier(dalg.oid)
+							})
+						}
+						b.AddASN1OctetString(certHash.Sum(nil))
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // IssuerSerial
+							b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // GeneralNames
+								b.AddASN1(cbasn1.Tag(4).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+									b.AddBytes(cert.RawIssuer)
+								})
+							})
+							b.AddASN1BigInt(cert.SerialNumber)
+						})
+					})
+				})
+			})
+		}),
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+		for _, a := range sortedDER(attrs) {
+			b.AddBytes(a)
+		}
+	})
+	return b.Bytes()
+}
