@@ -144,4 +144,3 @@ func verifySignature(info *SignerInfo, dalg *digestAlg, digest []byte, cert *x50
 	}
 	return fmt.Errorf("%w: signer key type %T", ErrUnsupported, cert.PublicKey)
 }
-
