@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 
@@ -17,11 +16,11 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// CreateCertificate issues a certificate signed with a GOST key, which
-// crypto/x509.CreateCertificate refuses. template and parent are used as
-// there (parent == template for a self-signed certificate); pub is the
-// subject's key (GOST, or any key crypto/x509 can marshal) and signer holds
-// the issuer's GOST private key (a *gost3410.PrivateKey or a token key).
+// CreateCertificate issues a certificate where crypto/x509.CreateCertificate
+// cannot: signed with a GOST key, or for a GOST subject key. template and
+// parent are used as there (parent == template for a self-signed
+// certificate); pub is the subject's key and signer the issuer's private
+// key (GOST, RSA or ECDSA; a *gost3410.PrivateKey or a token key).
 //
 // crypto/x509 encodes the names and extensions: the certificate is first
 // built with a throwaway ECDSA key, then its SubjectPublicKeyInfo and
@@ -32,10 +31,7 @@ func CreateCertificate(random io.Reader, template, parent *x509.Certificate, pub
 	if random == nil {
 		random = rand.Reader
 	}
-	issuerKey, ok := signer.Public().(*gost3410.PublicKey)
-	if !ok {
-		return nil, errors.New("gostx509: the issuer key is not a GOST key")
-	}
+	issuerKey, gostIssuer := signer.Public().(*gost3410.PublicKey)
 	var spki []byte
 	var err error
 	if gpub, ok := pub.(*gost3410.PublicKey); ok {
@@ -55,7 +51,7 @@ func CreateCertificate(random io.Reader, template, parent *x509.Certificate, pub
 	if parent == template {
 		par = &tmpl
 	}
-	if len(par.SubjectKeyId) == 0 && par != &tmpl {
+	if gostIssuer && len(par.SubjectKeyId) == 0 && par != &tmpl {
 		if pspki, err := MarshalPKIXPublicKey(issuerKey); err == nil {
 			p := *par
 			p.SubjectKeyId = keyID(pspki)
@@ -65,6 +61,15 @@ func CreateCertificate(random io.Reader, template, parent *x509.Certificate, pub
 	throwaway, err := ecdsa.GenerateKey(elliptic.P256(), random)
 	if err != nil {
 		return nil, err
+	}
+	if !gostIssuer {
+		// The issuer signs as crypto/x509 would; only the subject key is
+		// swapped in.
+		draft, err := x509.CreateCertificate(random, &tmpl, par, &throwaway.PublicKey, signer)
+		if err != nil {
+			return nil, fmt.Errorf("gostx509: %w", err)
+		}
+		return resign(random, draft, spki, signer)
 	}
 	draft, err := x509.CreateCertificate(random, &tmpl, par, &throwaway.PublicKey, throwaway)
 	if err != nil {
@@ -95,6 +100,43 @@ func CreateCertificate(random io.Reader, template, parent *x509.Certificate, pub
 	return b.Bytes()
 }
 
+// resign replaces the subject key of a certificate crypto/x509 made and
+// signs it again with signer under the same (non-GOST) algorithm.
+func resign(random io.Reader, draft, spki []byte, signer crypto.Signer) ([]byte, error) {
+	parsed, err := x509.ParseCertificate(draft)
+	if err != nil {
+		return nil, err
+	}
+	var hash crypto.Hash
+	switch parsed.SignatureAlgorithm {
+	case x509.SHA256WithRSA, x509.ECDSAWithSHA256:
+		hash = crypto.SHA256
+	case x509.SHA384WithRSA, x509.ECDSAWithSHA384:
+		hash = crypto.SHA384
+	case x509.SHA512WithRSA, x509.ECDSAWithSHA512:
+		hash = crypto.SHA512
+	default:
+		return nil, fmt.Errorf("gostx509: cannot re-sign %v", parsed.SignatureAlgorithm)
+	}
+	tbs, sigAlg, err := replaceKey(draft, spki)
+	if err != nil {
+		return nil, err
+	}
+	h := hash.New()
+	h.Write(tbs)
+	sig, err := signer.Sign(random, h.Sum(nil), hash)
+	if err != nil {
+		return nil, err
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(tbs)
+		b.AddBytes(sigAlg)
+		b.AddASN1BitString(sig)
+	})
+	return b.Bytes()
+}
+
 func keyID(spki []byte) []byte {
 	s := cryptobyte.String(spki)
 	var body, alg cryptobyte.String
@@ -116,9 +158,21 @@ func addSignatureAlgorithm(b *cryptobyte.Builder, c *gost3410.Curve) {
 	})
 }
 
+// replaceKey rewrites the TBSCertificate of draft with spki, keeping the
+// signature algorithm, which it also returns.
+func replaceKey(draft []byte, spki []byte) (tbs, sigAlg []byte, err error) {
+	var alg []byte
+	tbs, err = rewriteTBS(draft, spki, func(b *cryptobyte.Builder, old []byte) { alg = old; b.AddBytes(old) })
+	return tbs, alg, err
+}
+
 // replaceKeyAndAlgorithm rewrites the TBSCertificate of draft with spki and
 // the GOST signature algorithm of c.
 func replaceKeyAndAlgorithm(draft []byte, spki []byte, c *gost3410.Curve) ([]byte, error) {
+	return rewriteTBS(draft, spki, func(b *cryptobyte.Builder, _ []byte) { addSignatureAlgorithm(b, c) })
+}
+
+func rewriteTBS(draft []byte, spki []byte, writeAlg func(b *cryptobyte.Builder, old []byte)) ([]byte, error) {
 	in := cryptobyte.String(draft)
 	var cert, tbs cryptobyte.String
 	if !in.ReadASN1(&cert, cbasn1.SEQUENCE) || !cert.ReadASN1(&tbs, cbasn1.SEQUENCE) {
@@ -143,7 +197,7 @@ func replaceKeyAndAlgorithm(draft []byte, spki []byte, c *gost3410.Curve) ([]byt
 			b.AddBytes(version)
 		}
 		b.AddBytes(serial)
-		addSignatureAlgorithm(b, c)
+		writeAlg(b, sigAlg)
 		b.AddBytes(issuer)
 		b.AddBytes(validity)
 		b.AddBytes(subject)
