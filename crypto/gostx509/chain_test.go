@@ -51,7 +51,8 @@ func issue(t *testing.T, c *gost3410.Curve, name string, parent *issued, edit fu
 	}
 	var der []byte
 	var err error
-	if _, ok := signer.Public().(*gost3410.PublicKey); ok {
+	_, gostSigner := signer.Public().(*gost3410.PublicKey)
+	if _, gostSubject := key.Public().(*gost3410.PublicKey); gostSigner || gostSubject {
 		der, err = CreateCertificate(nil, tmpl, parentCert, key.Public(), signer)
 	} else {
 		der, err = x509.CreateCertificate(rand.Reader, tmpl, parentCert, key.Public(), signer)
