@@ -86,7 +86,8 @@ func TestVerifyChain(t *testing.T) {
 	inter := issue(t, gost3410.CurveTC26256A, "Intermediate", root, ca(0))
 	leaf := issue(t, gost3410.CurveCryptoProA, "Leaf", inter, func(c *x509.Certificate) {
 		c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-		c.PolicyIdentifiers = []asn1.ObjectIdentifier{{1, 2, 643, 100, 113, 1}}
+		policy, _ := x509.OIDFromInts([]uint64{1, 2, 643, 100, 113, 1})
+		c.Policies = []x509.OID{policy}
 	})
 	otherRoot := issue(t, gost3410.CurveTC26256A, "Root", nil, ca(-1)) // same name, other key
 	notCA := issue(t, gost3410.CurveTC26256A, "Not a CA", root, nil)
