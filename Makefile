@@ -17,7 +17,7 @@ run: build
 	@echo "available now: $(BIN)/podpis hash FILE, $(BIN)/podpis speed, $(BIN)/podpis version"
 
 test: test-deps vet fmt-check cross
-	PODPIS_REQUIRE_ENGINE=1 $(GO) test -count=1 ./...
+	PODPIS_REQUIRE_ENGINE=1 PODPIS_REQUIRE_DEPS=1 $(GO) test -count=1 ./...
 
 test-deps:
 	./scripts/test-deps.sh

@@ -7,6 +7,7 @@ packages=(
 	openssl
 	libengine-gost-openssl # OpenSSL's GOST engine: the interop oracle
 	gnutls-bin             # certtool: a second GOST implementation
+	redis-server           # the shared challenge store of verify/redisstore
 )
 
 # make bench also compiles a small C program against libcrypto.

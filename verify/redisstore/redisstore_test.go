@@ -1,0 +1,123 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"math/big"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/podpis/podpis/crypto/cms"
+	"github.com/podpis/podpis/crypto/gost3410"
+	"github.com/podpis/podpis/crypto/gostx509"
+	"github.com/podpis/podpis/internal/testredis"
+	"github.com/podpis/podpis/verify"
+	"github.com/podpis/podpis/verify/redisstore"
+	"github.com/redis/go-redis/v9"
+)
+
+func TestStore(t *testing.T) {
+	addr := testredis.Start(t)
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	defer client.Close()
+	s := redisstore.New(client, "t1:")
+	ctx := context.Background()
+	c := verify.Challenge{Value: "abc", Origin: "https://a.example", Expires: time.Now().Add(time.Minute).Truncate(time.Second)}
+	if err := s.Put(ctx, c, time.Now().Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, c, time.Now().Add(2*time.Minute)); err == nil {
+		t.Fatal("duplicate accepted")
+	}
+	got, err := s.Take(ctx, "abc")
+	if err != nil || got.Origin != c.Origin || !got.Expires.Equal(c.Expires) {
+		t.Fatalf("Take: %+v, %v", got, err)
+	}
+	if _, err := s.Take(ctx, "abc"); !errors.Is(err, verify.ErrChallengeReplayed) {
+		t.Fatalf("second Take: %v", err)
+	}
+	if _, err := s.Take(ctx, "nope"); !errors.Is(err, verify.ErrChallengeUnknown) {
+		t.Fatalf("unknown: %v", err)
+	}
+	// Forgotten after the Redis expiry.
+	s.Put(ctx, verify.Challenge{Value: "short"}, time.Now().Add(50*time.Millisecond))
+	time.Sleep(150 * time.Millisecond)
+	if _, err := s.Take(ctx, "short"); !errors.Is(err, verify.ErrChallengeUnknown) {
+		t.Fatalf("after expiry: %v", err)
+	}
+}
+
+// TestTwoServers: two login servers share Redis: a challenge issued by one
+// logs in through the other, once; racing logins through both let exactly
+// one through.
+func TestTwoServers(t *testing.T) {
+	addr := testredis.Start(t)
+	now := time.Now()
+	rootKey, _ := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
+	rootTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "root"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	rootDER, _ := gostx509.CreateCertificate(nil, rootTmpl, rootTmpl, rootKey.Public(), rootKey)
+	root, _ := x509.ParseCertificate(rootDER)
+	key, _ := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
+	leafDER, _ := gostx509.CreateCertificate(nil, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Пётр"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}, root, key.Public(), rootKey)
+	leaf, _ := x509.ParseCertificate(leafDER)
+
+	var servers []*verify.Verifier
+	for i := 0; i < 2; i++ {
+		client := redis.NewClient(&redis.Options{Addr: addr})
+		defer client.Close()
+		v, err := verify.New(verify.Config{Roots: []*x509.Certificate{root}, Store: redisstore.New(client, "podpis:")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers = append(servers, v)
+	}
+	ctx := context.Background()
+	const origin = "https://lk.example.ru"
+	login := func(challenge string) []byte {
+		der, err := cms.Sign(verify.NewAuthDocument(origin, challenge, time.Now()).Marshal(), leaf, key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	c, _ := servers[0].IssueChallenge(ctx, origin)
+	msg := login(c.Value)
+	if res, err := servers[1].VerifyLogin(ctx, msg, origin); err != nil || res.Identity.CommonName != "Пётр" {
+		t.Fatalf("login through the other server: %v", err)
+	}
+	if _, err := servers[0].VerifyLogin(ctx, msg, origin); !errors.Is(err, verify.ErrChallengeReplayed) {
+		t.Fatalf("replay through the first server: %v", err)
+	}
+
+	for round := 0; round < 5; round++ {
+		c, _ := servers[round%2].IssueChallenge(ctx, origin)
+		msg := login(c.Value)
+		var wins, replays atomic.Int32
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func(v *verify.Verifier) {
+				defer wg.Done()
+				_, err := v.VerifyLogin(ctx, msg, origin)
+				if err == nil {
+					wins.Add(1)
+				} else if errors.Is(err, verify.ErrChallengeReplayed) {
+					replays.Add(1)
+				} else {
+					t.Error(err)
+				}
+			}(servers[i%2])
+		}
+		wg.Wait()
+		if wins.Load() != 1 || replays.Load() != 19 {
+			t.Fatalf("round %d: %d wins, %d replays", round, wins.Load(), replays.Load())
+		}
+	}
+}
