@@ -4,6 +4,7 @@
 //
 //	podpis hash [--alg streebog256|streebog512] [FILE...]
 //	podpis speed [--curve NAME] [--seconds N]
+//	podpis verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--json] SIG
 //	podpis version
 package main
 
@@ -27,6 +28,7 @@ func init() {
 	commands = []command{
 		{"hash", "hash [--alg streebog256|streebog512] [FILE...]", runHash},
 		{"speed", "speed [--curve NAME] [--seconds N]", runSpeed},
+		{"verify", "verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--json] SIG", runVerify},
 		{"version", "version", runVersion},
 	}
 }

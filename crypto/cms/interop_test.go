@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/podpis/podpis/crypto/gostx509"
-	"github.com/podpis/podpis/crypto/internal/enginetest"
+	"github.com/podpis/podpis/internal/enginetest"
 )
 
 func readPEMFile(t *testing.T, path string) []byte {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/crypto/gost3410"
-	"github.com/podpis/podpis/crypto/internal/enginetest"
+	"github.com/podpis/podpis/internal/enginetest"
 )
 
 // TestCreateCertificate issues a root (512-bit) and a leaf (256-bit) with

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/podpis/podpis/crypto/gost3410"
-	"github.com/podpis/podpis/crypto/internal/enginetest"
+	"github.com/podpis/podpis/internal/enginetest"
 )
 
 const certtoolTemplate = `cn = "certtool test"

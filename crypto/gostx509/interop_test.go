@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/podpis/podpis/crypto/gost3410"
-	"github.com/podpis/podpis/crypto/internal/enginetest"
+	"github.com/podpis/podpis/internal/enginetest"
 	"github.com/podpis/podpis/crypto/streebog"
 )
 

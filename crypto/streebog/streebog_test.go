@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/podpis/podpis/crypto/internal/enginetest"
+	"github.com/podpis/podpis/internal/enginetest"
 )
 
 // reversed decodes hex printed as a big-endian number, the way RFC 6986

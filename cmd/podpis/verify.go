@@ -1,0 +1,175 @@
+package main
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/podpis/podpis/verify"
+)
+
+// runVerify: podpis verify --roots FILE [--intermediates FILE] [--at RFC3339]
+// [--content FILE] [--json] SIG. Exit 0 valid, 1 invalid, 2 usage or I/O.
+func runVerify(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	roots := fs.String("roots", "", "trusted root certificates (PEM or DER)")
+	inters := fs.String("intermediates", "", "intermediate certificates (PEM or DER)")
+	at := fs.String("at", "", "verification time, RFC 3339 (default now)")
+	contentFile := fs.String("content", "", "the signed content, for a detached signature")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 || *roots == "" {
+		fmt.Fprintln(stderr, "podpis: usage: podpis verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--json] SIG")
+		return 2
+	}
+	cfg := verify.Config{}
+	var err error
+	if cfg.Roots, err = readCertificates(*roots); err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 2
+	}
+	if *inters != "" {
+		if cfg.Intermediates, err = readCertificates(*inters); err != nil {
+			fmt.Fprintf(stderr, "podpis: %v\n", err)
+			return 2
+		}
+	}
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			fmt.Fprintf(stderr, "podpis: --at: %v\n", err)
+			return 2
+		}
+		cfg.Now = func() time.Time { return t }
+	}
+	var content []byte
+	if *contentFile != "" {
+		if content, err = os.ReadFile(*contentFile); err != nil {
+			fmt.Fprintf(stderr, "podpis: %v\n", err)
+			return 2
+		}
+	}
+	sig, err := readCMS(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 2
+	}
+	v, err := verify.New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 2
+	}
+	res, err := v.VerifySignature(sig, content)
+	if err != nil {
+		var e *verify.Error
+		if !errors.As(err, &e) {
+			fmt.Fprintf(stderr, "podpis: %v\n", err)
+			return 2
+		}
+		if *asJSON {
+			writeJSON(stdout, map[string]any{"valid": false, "code": e.Code, "message": e.Code.Description(), "detail": errString(e.Err)})
+		} else {
+			fmt.Fprintf(stdout, "%s: %s\n", e.Code, e.Code.Description())
+			if e.Err != nil {
+				fmt.Fprintf(stderr, "podpis: %v\n", e.Err)
+			}
+		}
+		return 1
+	}
+	if *asJSON {
+		var chain []string
+		for _, c := range res.Chain {
+			chain = append(chain, c.Subject.String())
+		}
+		out := map[string]any{"valid": true, "identity": res.Identity, "chain": chain}
+		if !res.SigningTime.IsZero() {
+			out["signingTime"] = res.SigningTime.UTC()
+		}
+		writeJSON(stdout, out)
+		return 0
+	}
+	id := res.Identity
+	fmt.Fprintln(stdout, "OK")
+	for _, f := range [][2]string{
+		{"signer", id.CommonName}, {"organization", id.Organization}, {"title", id.Title},
+		{"snils", id.SNILS}, {"inn", id.INN}, {"innle", id.INNLE}, {"ogrn", id.OGRN}, {"ogrnip", id.OGRNIP},
+		{"email", id.Email}, {"issuer", id.Issuer}, {"serial", id.Serial}, {"thumbprint", id.Thumbprint},
+		{"valid", id.NotBefore.Format(time.RFC3339) + " .. " + id.NotAfter.Format(time.RFC3339)},
+	} {
+		if f[1] != "" {
+			fmt.Fprintf(stdout, "%s: %s\n", f[0], f[1])
+		}
+	}
+	if !res.SigningTime.IsZero() {
+		fmt.Fprintf(stdout, "signing time: %s\n", res.SigningTime.UTC().Format(time.RFC3339))
+	}
+	return 0
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// readCertificates reads every certificate of a PEM file, or one DER
+// certificate.
+func readCertificates(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var certs []*x509.Certificate
+	rest := data
+	for {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		c, err := x509.ParseCertificate(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: no certificate (PEM or DER)", path)
+		}
+		certs = append(certs, c)
+	}
+	return certs, nil
+}
+
+// readCMS reads a DER or PEM (CMS, PKCS7) signature.
+func readCMS(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if blk, _ := pem.Decode(data); blk != nil {
+		return blk.Bytes, nil
+	}
+	return data, nil
+}

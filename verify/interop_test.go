@@ -1,0 +1,234 @@
+package verify
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/podpis/podpis/crypto/cms"
+	"github.com/podpis/podpis/crypto/gostx509"
+	"github.com/podpis/podpis/internal/enginetest"
+)
+
+// enginePKI is a hierarchy made entirely by OpenSSL's GOST engine.
+type enginePKI struct {
+	dir                 string
+	rootCert, interCert string
+	rootKey, interKey   string
+	root, inter         *x509.Certificate
+}
+
+func writeFile(t *testing.T, path, content string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func loadCert(t *testing.T, path string) *x509.Certificate {
+	t.Helper()
+	b, _ := os.ReadFile(path)
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s: no PEM", path)
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func newEnginePKI(t *testing.T, dir, name string) *enginePKI {
+	p := &enginePKI{dir: dir}
+	caExt := writeFile(t, filepath.Join(dir, "ca.ext"),
+		"basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+	caDir := filepath.Join(dir, "ca")
+	os.Mkdir(caDir, 0o700)
+	p.rootKey = enginetest.GenKey(t, caDir, enginetest.Paramset{Algorithm: "gost2012_512", Name: "A"})
+	p.rootCert = filepath.Join(dir, name+"-root.pem")
+	enginetest.Run(t, nil, "req", "-engine", "gost", "-x509", "-new", "-key", p.rootKey, "-subj", "/CN="+name+" Root/O=Test",
+		"-days", "3650", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", p.rootCert)
+	p.interKey = enginetest.GenKey(t, caDir, enginetest.Paramset{Algorithm: "gost2012_256", Name: "TCA"})
+	csr := filepath.Join(dir, "inter.csr")
+	p.interCert = filepath.Join(dir, name+"-inter.pem")
+	enginetest.Run(t, nil, "req", "-engine", "gost", "-new", "-key", p.interKey, "-subj", "/CN="+name+" Issuing CA/O=Test", "-out", csr)
+	enginetest.Run(t, nil, "x509", "-engine", "gost", "-req", "-in", csr, "-CA", p.rootCert, "-CAkey", p.rootKey,
+		"-set_serial", "2", "-days", "1825", "-extfile", caExt, "-out", p.interCert)
+	p.root, p.inter = loadCert(t, p.rootCert), loadCert(t, p.interCert)
+	return p
+}
+
+var serialCounter = 100
+
+// leaf issues a person's certificate on ps with the given key usage.
+func (p *enginePKI) leaf(t *testing.T, ps enginetest.Paramset, keyUsage string) (cert, key string) {
+	serialCounter++
+	name := fmt.Sprintf("%s-%s-%d", ps.Algorithm, ps.Name, serialCounter)
+	key = enginetest.GenKey(t, p.dir, ps)
+	renamed := filepath.Join(p.dir, name+".key")
+	os.Rename(key, renamed)
+	key = renamed
+	ext := writeFile(t, filepath.Join(p.dir, name+".ext"), "keyUsage=critical,"+keyUsage+
+		"\nextendedKeyUsage=clientAuth,emailProtection\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+	csr := filepath.Join(p.dir, name+".csr")
+	cert = filepath.Join(p.dir, name+".pem")
+	enginetest.Run(t, nil, "req", "-engine", "gost", "-new", "-utf8", "-key", key,
+		"-subj", "/CN=Иванов Иван/SN=Иванов/GN=Иван Иванович/1.2.643.100.3=12345678901/1.2.643.3.131.1.1=771234567890", "-out", csr)
+	enginetest.Run(t, nil, "x509", "-engine", "gost", "-req", "-in", csr, "-CA", p.interCert, "-CAkey", p.interKey,
+		"-set_serial", fmt.Sprint(serialCounter), "-days", "30", "-extfile", ext, "-out", cert)
+	return cert, key
+}
+
+// opensslAccepts asks the engine whether it verifies sig (with content for
+// a detached one) against root, at time at.
+func opensslAccepts(p *enginePKI, rootCert, sig, content string, at time.Time) bool {
+	args := []string{"cms", "-verify", "-engine", "gost", "-binary", "-inform", "DER", "-in", sig,
+		"-CAfile", rootCert, "-certfile", p.interCert, "-out", os.DevNull, "-attime", fmt.Sprint(at.Unix())}
+	if content != "" {
+		args = append(args, "-content", content)
+	}
+	_, err := enginetest.Try(nil, args...)
+	return err == nil
+}
+
+// TestEngineJudgement: what the engine makes is judged by verify as
+// OpenSSL judges it, and stricter on key usage.
+func TestEngineJudgement(t *testing.T) {
+	enginetest.Require(t)
+	dir := t.TempDir()
+	p := newEnginePKI(t, dir, "Test")
+	other := newEnginePKI(t, t.TempDir(), "Other")
+	now := time.Now().Add(time.Minute) // after every certificate below is issued
+	msg := writeFile(t, filepath.Join(dir, "msg"), "Вход в Личный кабинет")
+	otherMsg := writeFile(t, filepath.Join(dir, "other"), "Вход в чужой кабинет")
+	garbage := writeFile(t, filepath.Join(dir, "garbage"), "\x30\x82\x01\x00 not cms at all")
+
+	type verdict struct {
+		name     string
+		sig      string
+		content  string
+		root     *enginePKI
+		at       time.Time
+		want     error // nil: valid
+		stricter bool  // we reject what OpenSSL accepts
+	}
+	var cases []verdict
+	for _, ps := range enginetest.Paramsets {
+		cert, key := p.leaf(t, ps, "digitalSignature,nonRepudiation")
+		base := filepath.Join(dir, fmt.Sprintf("%s-%s", ps.Algorithm, ps.Name))
+		sign := func(suffix string, extra ...string) string {
+			out := base + suffix + ".der"
+			args := append([]string{"cms", "-sign", "-engine", "gost", "-binary", "-signer", cert, "-inkey", key,
+				"-certfile", p.interCert, "-in", msg, "-outform", "DER", "-out", out}, extra...)
+			enginetest.Run(t, nil, args...)
+			return out
+		}
+		attached := sign("-attached", "-nodetach")
+		detached := sign("-detached")
+		noattr := sign("-noattr", "-nodetach", "-noattr")
+		name := ps.Algorithm + "-" + ps.Name
+		cases = append(cases,
+			verdict{name + " attached", attached, "", p, now, nil, false},
+			verdict{name + " detached", detached, msg, p, now, nil, false},
+			verdict{name + " without signed attributes", noattr, "", p, now, nil, false},
+			verdict{name + " detached, other content", detached, otherMsg, p, now, ErrContentMismatch, false},
+			verdict{name + " after expiry", attached, "", p, now.AddDate(0, 2, 0), ErrExpired, false},
+			verdict{name + " before validity", attached, "", p, now.AddDate(0, 0, -2), ErrNotYetValid, false},
+			verdict{name + " unrelated root", attached, "", other, now, ErrUntrusted, false},
+		)
+	}
+	// Tampering with one attached signature (TC26 256 A).
+	cert, key := p.leaf(t, enginetest.Paramset{Algorithm: "gost2012_256", Name: "TCA"}, "digitalSignature")
+	good := filepath.Join(dir, "good.der")
+	enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-signer", cert, "-inkey", key,
+		"-certfile", p.interCert, "-in", msg, "-outform", "DER", "-out", good, "-nodetach")
+	der, _ := os.ReadFile(good)
+	mutate := func(name string, f func([]byte) []byte) string {
+		path := filepath.Join(dir, name+".der")
+		os.WriteFile(path, f(append([]byte{}, der...)), 0o600)
+		return path
+	}
+	contentAt := strings.Index(string(der), "Вход")
+	cases = append(cases,
+		verdict{"tampered content", mutate("tampered", func(b []byte) []byte { b[contentAt] ^= 1; return b }), "", p, now, ErrContentMismatch, false},
+		verdict{"flipped signature bit", mutate("flipped", func(b []byte) []byte { b[len(b)-5] ^= 0x10; return b }), "", p, now, ErrBadSignature, false},
+		verdict{"truncated", mutate("truncated", func(b []byte) []byte { return b[:len(b)/2] }), "", p, now, ErrMalformed, false},
+		verdict{"garbage", garbage, "", p, now, ErrMalformed, false},
+	)
+	// Key usage without digitalSignature/nonRepudiation.
+	kuCert, kuKey := p.leaf(t, enginetest.Paramset{Algorithm: "gost2012_256", Name: "TCB"}, "keyEncipherment")
+	ku := filepath.Join(dir, "ku.der")
+	enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-signer", kuCert, "-inkey", kuKey,
+		"-certfile", p.interCert, "-in", msg, "-outform", "DER", "-out", ku, "-nodetach")
+	cases = append(cases, verdict{"key usage keyEncipherment only", ku, "", p, now, ErrKeyUsage, true})
+
+	for _, c := range cases {
+		sig, _ := os.ReadFile(c.sig)
+		var content []byte
+		if c.content != "" {
+			content, _ = os.ReadFile(c.content)
+		}
+		at := c.at
+		v, err := New(Config{Roots: []*x509.Certificate{c.root.root}, Intermediates: []*x509.Certificate{p.inter}, Now: func() time.Time { return at }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := v.VerifySignature(sig, content)
+		if (c.want == nil) != (err == nil) || (c.want != nil && !errors.Is(err, c.want)) {
+			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
+			continue
+		}
+		if err == nil && (res.Identity.SNILS != "12345678901" || res.Identity.INN != "771234567890" || len(res.Chain) != 3) {
+			t.Errorf("%s: identity %+v, chain %d", c.name, res.Identity, len(res.Chain))
+		}
+		openssl := opensslAccepts(p, c.root.rootCert, c.sig, c.content, at)
+		if openssl != (c.want == nil) && !(c.stricter && openssl) {
+			t.Errorf("%s: OpenSSL accepts=%v, we say %v", c.name, openssl, err)
+		}
+	}
+	t.Logf("%d cases judged", len(cases))
+
+	// The reverse: CMS we build with the engine's keys verifies in OpenSSL
+	// through the same chain.
+	for _, ps := range []enginetest.Paramset{{Algorithm: "gost2012_256", Name: "TCA"}, {Algorithm: "gost2012_512", Name: "C"}, {Algorithm: "gost2012_256", Name: "B"}} {
+		certPath, keyPath := p.leaf(t, ps, "digitalSignature")
+		key, err := gostx509.ParsePKCS8PrivateKey(readPEMBytes(t, keyPath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, _ := os.ReadFile(msg)
+		for _, detached := range []bool{false, true} {
+			der, err := cms.Sign(content, loadCert(t, certPath), key, &cms.SignOptions{Detached: detached, Certificates: []*x509.Certificate{p.inter}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(dir, "ours.der")
+			os.WriteFile(out, der, 0o600)
+			c := ""
+			if detached {
+				c = msg
+			}
+			if !opensslAccepts(p, p.rootCert, out, c, now) {
+				t.Errorf("%s detached=%v: OpenSSL rejects our CMS", ps.Name, detached)
+			}
+		}
+	}
+}
+
+func readPEMBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	b, _ := os.ReadFile(path)
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s: no PEM", path)
+	}
+	return blk.Bytes
+}
