@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/podpis/podpis/crypto/gost3410"
-	"github.com/podpis/podpis/internal/enginetest"
 	"github.com/podpis/podpis/crypto/streebog"
+	"github.com/podpis/podpis/internal/enginetest"
 )
 
 // engineKeyText returns what "openssl pkey -text" prints of a key: the
