@@ -1,0 +1,90 @@
+package main
+
+import (
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/podpis/podpis/crypto/cms"
+	"github.com/podpis/podpis/crypto/gost3410"
+	"github.com/podpis/podpis/crypto/gostx509"
+)
+
+// TestVerifyCommand runs the CLI contract: exit 0 valid, 1 invalid with
+// the reason code, 2 usage or I/O; --at and --json.
+func TestVerifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	rootKey, _ := gost3410.GenerateKey(gost3410.CurveTC26512A, nil)
+	rootT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CLI Root"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	rootDER, _ := gostx509.CreateCertificate(nil, rootT, rootT, rootKey.Public(), rootKey)
+	root, _ := x509.ParseCertificate(rootDER)
+	key, _ := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
+	leafDER, _ := gostx509.CreateCertificate(nil, &x509.Certificate{SerialNumber: big.NewInt(2),
+		Subject:   pkix.Name{CommonName: "Петров Пётр", ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 643, 100, 3}, Value: "11223344595"}}},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(0, 1, 0), KeyUsage: x509.KeyUsageDigitalSignature}, root, key.Public(), rootKey)
+	leaf, _ := x509.ParseCertificate(leafDER)
+
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o600)
+		return p
+	}
+	roots := write("roots.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER}))
+	content := write("doc.txt", []byte("Заявление"))
+	attached, _ := cms.Sign([]byte("Заявление"), leaf, key, nil)
+	detached, _ := cms.Sign([]byte("Заявление"), leaf, key, &cms.SignOptions{Detached: true})
+	attachedPath := write("a.p7s", attached)
+	detachedPEM := write("d.pem", pem.EncodeToMemory(&pem.Block{Type: "CMS", Bytes: detached}))
+
+	out, errOut, code := runCLI(t, "verify", "--roots", roots, attachedPath)
+	if code != 0 || !strings.HasPrefix(out, "OK\n") || !strings.Contains(out, "signer: Петров Пётр") || !strings.Contains(out, "snils: 11223344595") {
+		t.Fatalf("valid: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, _, code := runCLI(t, "verify", "--roots", roots, "--content", content, detachedPEM); code != 0 {
+		t.Fatalf("detached PEM: exit %d", code)
+	}
+	out, _, code = runCLI(t, "verify", "--roots", roots, "--at", now.AddDate(0, 2, 0).Format(time.RFC3339), attachedPath)
+	if code != 1 || !strings.HasPrefix(out, "EXPIRED: ") {
+		t.Fatalf("--at after expiry: exit %d, %q", code, out)
+	}
+	out, _, code = runCLI(t, "verify", "--roots", roots, "--json", "--content", write("other.txt", []byte("Другое")), detachedPEM)
+	var res struct {
+		Valid bool
+		Code  string
+	}
+	if code != 1 || json.Unmarshal([]byte(out), &res) != nil || res.Valid || res.Code != "CONTENT_MISMATCH" {
+		t.Fatalf("--json invalid: exit %d, %s", code, out)
+	}
+	out, _, code = runCLI(t, "verify", "--roots", roots, "--json", attachedPath)
+	var ok struct {
+		Valid    bool
+		Identity struct{ SNILS, Thumbprint string }
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &ok) != nil || !ok.Valid || ok.Identity.SNILS != "11223344595" || len(ok.Identity.Thumbprint) != 40 {
+		t.Fatalf("--json valid: exit %d, %s", code, out)
+	}
+	if out, _, code = runCLI(t, "verify", "--roots", roots, write("junk", []byte("junk"))); code != 1 || !strings.HasPrefix(out, "MALFORMED: ") {
+		t.Fatalf("junk: exit %d, %q", code, out)
+	}
+	for _, args := range [][]string{
+		{"verify", attachedPath},
+		{"verify", "--roots", filepath.Join(dir, "missing.pem"), attachedPath},
+		{"verify", "--roots", roots, filepath.Join(dir, "missing.p7s")},
+		{"verify", "--roots", roots, "--at", "yesterday", attachedPath},
+		{"verify", "--roots", content, attachedPath},
+	} {
+		if _, _, code := runCLI(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
