@@ -3,7 +3,7 @@ BIN := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build run test test-deps bench-deps vet fmt-check cross bench generate clean
+.PHONY: all build run test test-deps bench-deps vet fmt-check cross bench generate generate-check fuzz clean
 
 all: build
 
@@ -16,8 +16,19 @@ run: build
 	@echo "podpis $(VERSION) built: $(BIN)/podpis"
 	@echo "available now: $(BIN)/podpis hash FILE, $(BIN)/podpis speed, $(BIN)/podpis version"
 
-test: test-deps vet fmt-check cross
+test: test-deps vet fmt-check cross generate-check
 	PODPIS_REQUIRE_ENGINE=1 PODPIS_REQUIRE_DEPS=1 $(GO) test -count=1 ./...
+	./scripts/fuzz.sh 5s
+
+# Fuzz every parser that sees outside bytes for minutes each.
+fuzz:
+	./scripts/fuzz.sh 2m
+
+# The generated arithmetic must be what the generators write.
+generate-check:
+	@cd crypto/gost3410/internal/field && $(GO) run gen.go && $(GO) run asm_gen.go
+	@cd crypto/gost3410/internal/ec && $(GO) run gen.go
+	@git diff --exit-code --stat -- crypto/gost3410/internal || (echo "generated code is stale: run make generate and commit"; exit 1)
 
 test-deps:
 	./scripts/test-deps.sh

@@ -259,3 +259,15 @@ func TestMemoryStoreBounded(t *testing.T) {
 		t.Fatal("duplicate accepted")
 	}
 }
+
+// FuzzAuthDocument: parse never panics, and what parses is canonical.
+func FuzzAuthDocument(f *testing.F) {
+	f.Add(NewAuthDocument(origin, "abc", testT0).Marshal())
+	f.Add([]byte(`{"format":"podpis-auth:1","origin":"","challenge":"","time":""}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, _, err := ParseAuthDocument(b)
+		if err == nil && string(d.Marshal()) != string(b) {
+			t.Fatalf("accepted non-canonical %q", b)
+		}
+	})
+}

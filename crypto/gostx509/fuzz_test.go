@@ -2,7 +2,11 @@ package gostx509
 
 import (
 	"bytes"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"testing"
+	"time"
 
 	"github.com/podpis/podpis/crypto/gost3410"
 )
@@ -58,5 +62,25 @@ func FuzzParsePKIX(f *testing.F) {
 		if again2, _ := MarshalPKIXPublicKey(k2); !bytes.Equal(again, again2) {
 			t.Fatal("encoding is not stable")
 		}
+	})
+}
+
+// FuzzCertificate: whatever crypto/x509 accepts, our GOST handling of it
+// (key, signature algorithm, signature check, chain) must not panic.
+func FuzzCertificate(f *testing.F) {
+	k, _ := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fuzz"},
+		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<31, 0), KeyUsage: x509.KeyUsageDigitalSignature}
+	der, _ := CreateCertificate(nil, tmpl, tmpl, k.Public(), k)
+	f.Add(der)
+	f.Fuzz(func(t *testing.T, der []byte) {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return
+		}
+		PublicKey(c)
+		SignatureAlgorithm(c)
+		CheckCertificateSignature(c, k.PublicKey())
+		(&ChainVerifier{}).VerifyChain(c, ChainOptions{Roots: []*x509.Certificate{c}, Intermediates: []*x509.Certificate{c}})
 	})
 }
