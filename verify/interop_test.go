@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -195,6 +196,21 @@ func TestEngineJudgement(t *testing.T) {
 		}
 	}
 	t.Logf("%d cases judged", len(cases))
+
+	// Two signers: a document signature verifies both; a login refuses it.
+	a, ak := p.leaf(t, enginetest.Paramset{Algorithm: "gost2012_256", Name: "TCA"}, "digitalSignature")
+	b, bk := p.leaf(t, enginetest.Paramset{Algorithm: "gost2012_512", Name: "A"}, "digitalSignature")
+	two := filepath.Join(dir, "two.der")
+	enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-nodetach", "-in", msg, "-outform", "DER",
+		"-signer", a, "-inkey", ak, "-signer", b, "-inkey", bk, "-certfile", p.interCert, "-out", two)
+	twoDER, _ := os.ReadFile(two)
+	v2, _ := New(Config{Roots: []*x509.Certificate{p.root}, Intermediates: []*x509.Certificate{p.inter}, Now: func() time.Time { return now }})
+	if _, err := v2.VerifySignature(twoDER, nil); err != nil {
+		t.Errorf("two signers, document: %v", err)
+	}
+	if _, err := v2.VerifyLogin(context.Background(), twoDER, "https://lk.example.ru"); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "2 signers") {
+		t.Errorf("two signers, login: %v", err)
+	}
 
 	// The reverse: CMS we build with the engine's keys verifies in OpenSSL
 	// through the same chain.
