@@ -3,7 +3,6 @@ package verify
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -35,12 +34,7 @@ func writeFile(t *testing.T, path, content string) string {
 
 func loadCert(t *testing.T, path string) *x509.Certificate {
 	t.Helper()
-	b, _ := os.ReadFile(path)
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		t.Fatalf("%s: no PEM", path)
-	}
-	c, err := x509.ParseCertificate(blk.Bytes)
+	c, err := x509.ParseCertificate(enginetest.ReadPEM(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +210,7 @@ func TestEngineJudgement(t *testing.T) {
 	// through the same chain.
 	for _, ps := range []enginetest.Paramset{{Algorithm: "gost2012_256", Name: "TCA"}, {Algorithm: "gost2012_512", Name: "C"}, {Algorithm: "gost2012_256", Name: "B"}} {
 		certPath, keyPath := p.leaf(t, ps, "digitalSignature")
-		key, err := gostx509.ParsePKCS8PrivateKey(readPEMBytes(t, keyPath))
+		key, err := gostx509.ParsePKCS8PrivateKey(enginetest.ReadPEM(t, keyPath))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,12 +233,3 @@ func TestEngineJudgement(t *testing.T) {
 	}
 }
 
-func readPEMBytes(t *testing.T, path string) []byte {
-	t.Helper()
-	b, _ := os.ReadFile(path)
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		t.Fatalf("%s: no PEM", path)
-	}
-	return blk.Bytes
-}

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +12,7 @@ import (
 
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/crypto/gost3410"
-	"github.com/podpis/podpis/crypto/gostx509"
+	"github.com/podpis/podpis/internal/testpki"
 )
 
 // TestVerifyCommand runs the CLI contract: exit 0 valid, 1 invalid with
@@ -22,17 +20,10 @@ import (
 func TestVerifyCommand(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now()
-	rootKey, _ := gost3410.GenerateKey(gost3410.CurveTC26512A, nil)
-	rootT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CLI Root"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	rootDER, _ := gostx509.CreateCertificate(nil, rootT, rootT, rootKey.Public(), rootKey)
-	root, _ := x509.ParseCertificate(rootDER)
-	key, _ := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
-	leafDER, _ := gostx509.CreateCertificate(nil, &x509.Certificate{SerialNumber: big.NewInt(2),
-		Subject:   pkix.Name{CommonName: "Петров Пётр", ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 643, 100, 3}, Value: "11223344595"}}},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(0, 1, 0), KeyUsage: x509.KeyUsageDigitalSignature}, root, key.Public(), rootKey)
-	leaf, _ := x509.ParseCertificate(leafDER)
+	ca := testpki.Root(t, gost3410.CurveTC26512A, "CLI Root", now)
+	rootDER := ca.Cert.Raw
+	leaf, key := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Петров Пётр",
+		ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 643, 100, 3}, Value: "11223344595"}}}, now, nil)
 
 	write := func(name string, b []byte) string {
 		p := filepath.Join(dir, name)
@@ -53,7 +44,7 @@ func TestVerifyCommand(t *testing.T) {
 	if _, _, code := runCLI(t, "verify", "--roots", roots, "--content", content, detachedPEM); code != 0 {
 		t.Fatalf("detached PEM: exit %d", code)
 	}
-	out, _, code = runCLI(t, "verify", "--roots", roots, "--at", now.AddDate(0, 2, 0).Format(time.RFC3339), attachedPath)
+	out, _, code = runCLI(t, "verify", "--roots", roots, "--at", now.AddDate(2, 0, 0).Format(time.RFC3339), attachedPath)
 	if code != 1 || !strings.HasPrefix(out, "EXPIRED: ") {
 		t.Fatalf("--at after expiry: exit %d, %q", code, out)
 	}

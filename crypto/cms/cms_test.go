@@ -10,40 +10,23 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"testing"
 	"time"
 
 	"github.com/podpis/podpis/crypto/gost3410"
-	"github.com/podpis/podpis/crypto/gostx509"
+	"github.com/podpis/podpis/internal/testpki"
 )
 
-// selfSigned makes a signing certificate for key with our code (GOST) or
-// crypto/x509 (RSA, ECDSA).
+// selfSigned makes a signing certificate for key (GOST, RSA or ECDSA).
 func selfSigned(t testing.TB, key crypto.Signer) *x509.Certificate {
 	t.Helper()
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "cms test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
+		Subject:   pkix.Name{CommonName: "cms test"},
+		NotBefore: time.Now().Add(-time.Hour),
+		NotAfter:  time.Now().Add(time.Hour),
+		KeyUsage:  x509.KeyUsageDigitalSignature,
 	}
-	var der []byte
-	var err error
-	if _, ok := key.Public().(*gost3410.PublicKey); ok {
-		der, err = gostx509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
-	} else {
-		der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testpki.Issue(t, tmpl, tmpl, key.Public(), key)
 }
 
 type keyCase struct {

@@ -2,7 +2,6 @@ package cms
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -13,18 +12,6 @@ import (
 	"github.com/podpis/podpis/internal/enginetest"
 )
 
-func readPEMFile(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		t.Fatalf("%s: no PEM", path)
-	}
-	return blk.Bytes
-}
 
 // TestEngineCMS: for every parameter set, CMS the engine makes (attached,
 // detached, without signed attributes) verifies with us and fails when
@@ -38,7 +25,7 @@ func TestEngineCMS(t *testing.T) {
 			certPath := filepath.Join(dir, "cert.pem")
 			enginetest.Run(t, nil, "req", "-engine", "gost", "-x509", "-new", "-key", keyPath,
 				"-subj", "/CN=Подписант", "-days", "2", "-out", certPath)
-			cert, err := x509.ParseCertificate(readPEMFile(t, certPath))
+			cert, err := x509.ParseCertificate(enginetest.ReadPEM(t, certPath))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +80,7 @@ func TestEngineCMS(t *testing.T) {
 			}
 
 			// Ours, verified by the engine.
-			key, err := gostx509.ParsePKCS8PrivateKey(readPEMFile(t, keyPath))
+			key, err := gostx509.ParsePKCS8PrivateKey(enginetest.ReadPEM(t, keyPath))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -30,7 +30,7 @@ func TestGnuTLS(t *testing.T) {
 			keyPath := filepath.Join(dir, cc.Curve+".key")
 			certPath := filepath.Join(dir, cc.Curve+".pem")
 			enginetest.Certtool(t, "--generate-privkey", "--key-type", cc.KeyType, "--curve", cc.Curve, "--no-text", "--outfile", keyPath)
-			key, err := ParsePKCS8PrivateKey(readPEM(t, keyPath))
+			key, err := ParsePKCS8PrivateKey(enginetest.ReadPEM(t, keyPath))
 			if err != nil {
 				t.Fatalf("GnuTLS key: %v", err)
 			}

@@ -40,18 +40,6 @@ func pemFile(t *testing.T, path, typ string, der []byte) {
 	}
 }
 
-func readPEM(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		t.Fatalf("%s: no PEM", path)
-	}
-	return blk.Bytes
-}
 
 func curveFor(ps enginetest.Paramset) *gost3410.Curve {
 	names := map[string]string{
@@ -97,7 +85,7 @@ func TestEngineInterop(t *testing.T) {
 
 			// The engine's key, read by us.
 			keyPath := enginetest.GenKey(t, dir, ps)
-			der := readPEM(t, keyPath)
+			der := enginetest.ReadPEM(t, keyPath)
 			key, err := ParsePKCS8PrivateKey(der)
 			if err != nil {
 				t.Fatalf("parsing the engine's key: %v", err)
@@ -114,7 +102,7 @@ func TestEngineInterop(t *testing.T) {
 			}
 			pubPath := filepath.Join(dir, "pub.pem")
 			enginetest.Run(t, nil, "pkey", "-engine", "gost", "-in", keyPath, "-pubout", "-out", pubPath)
-			pubDER := readPEM(t, pubPath)
+			pubDER := enginetest.ReadPEM(t, pubPath)
 			pub, err := ParsePKIXPublicKey(pubDER)
 			if err != nil || !pub.Equal(key.PublicKey()) {
 				t.Fatalf("engine's SubjectPublicKeyInfo: %v", err)
@@ -167,7 +155,7 @@ func TestEngineInterop(t *testing.T) {
 			}
 			minePub := filepath.Join(dir, "mine.pub")
 			enginetest.Run(t, nil, "pkey", "-engine", "gost", "-in", minePath, "-pubout", "-out", minePub)
-			if want, _ := MarshalPKIXPublicKey(mine.PublicKey()); !bytes.Equal(readPEM(t, minePub), want) {
+			if want, _ := MarshalPKIXPublicKey(mine.PublicKey()); !bytes.Equal(enginetest.ReadPEM(t, minePub), want) {
 				t.Fatal("engine's SPKI for our key differs from ours")
 			}
 			enginetest.Run(t, nil, "dgst", "-engine", "gost", digestName(c), "-sign", minePath, "-out", sigPath, msgPath)
@@ -192,7 +180,7 @@ func TestEnginePrivateKeyForms(t *testing.T) {
 		t.Setenv("GOST_PK_FORMAT", "LE_OCTET_STRING")
 		enginetest.Run(t, nil, cmd...)
 		t.Setenv("GOST_PK_FORMAT", "")
-		key, err := ParsePKCS8PrivateKey(readPEM(t, path))
+		key, err := ParsePKCS8PrivateKey(enginetest.ReadPEM(t, path))
 		if err != nil {
 			t.Fatalf("%s wrapped form: %v", ps.Name, err)
 		}
@@ -200,7 +188,7 @@ func TestEnginePrivateKeyForms(t *testing.T) {
 		if x != trimHex(key.PublicKey().X().Bytes()) {
 			t.Fatalf("%s wrapped form: wrong key", ps.Name)
 		}
-		if !bytes.Contains(readPEM(t, path), append([]byte{0x04, byte(c.Size())}, key.Bytes()...)) {
+		if !bytes.Contains(enginetest.ReadPEM(t, path), append([]byte{0x04, byte(c.Size())}, key.Bytes()...)) {
 			t.Fatalf("%s: engine did not write the wrapped form", ps.Name)
 		}
 
@@ -306,7 +294,7 @@ func TestEngineCertificates(t *testing.T) {
 
 func parseCertFile(t *testing.T, path string) *x509.Certificate {
 	t.Helper()
-	cert, err := x509.ParseCertificate(readPEM(t, path))
+	cert, err := x509.ParseCertificate(enginetest.ReadPEM(t, path))
 	if err != nil {
 		t.Fatalf("crypto/x509 cannot parse %s: %v", path, err)
 	}

@@ -9,6 +9,7 @@ package enginetest
 
 import (
 	"bytes"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -100,4 +101,19 @@ func GenKey(t testing.TB, dir string, ps Paramset) string {
 	Run(t, nil, "genpkey", "-engine", "gost", "-algorithm", ps.Algorithm,
 		"-pkeyopt", "paramset:"+ps.Name, "-out", path)
 	return path
+}
+
+// ReadPEM returns the bytes of the first PEM block of a file the engine
+// wrote.
+func ReadPEM(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s: no PEM block", path)
+	}
+	return blk.Bytes
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/crypto/gost3410"
-	"github.com/podpis/podpis/crypto/gostx509"
+	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testredis"
 	"github.com/podpis/podpis/verify"
 	"github.com/podpis/podpis/verify/redisstore"
@@ -56,17 +55,9 @@ func TestStore(t *testing.T) {
 // one through.
 func TestTwoServers(t *testing.T) {
 	addr := testredis.Start(t)
-	now := time.Now()
-	rootKey, _ := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
-	rootTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "root"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	rootDER, _ := gostx509.CreateCertificate(nil, rootTmpl, rootTmpl, rootKey.Public(), rootKey)
-	root, _ := x509.ParseCertificate(rootDER)
-	key, _ := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
-	leafDER, _ := gostx509.CreateCertificate(nil, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Пётр"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}, root, key.Public(), rootKey)
-	leaf, _ := x509.ParseCertificate(leafDER)
+	ca := testpki.Root(t, gost3410.CurveTC26256A, "root", time.Now())
+	root := ca.Cert
+	leaf, key := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Пётр"}, time.Now(), nil)
 
 	var servers []*verify.Verifier
 	for i := 0; i < 2; i++ {
