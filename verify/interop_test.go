@@ -232,4 +232,3 @@ func TestEngineJudgement(t *testing.T) {
 		}
 	}
 }
-

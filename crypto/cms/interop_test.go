@@ -12,7 +12,6 @@ import (
 	"github.com/podpis/podpis/internal/enginetest"
 )
 
-
 // TestEngineCMS: for every parameter set, CMS the engine makes (attached,
 // detached, without signed attributes) verifies with us and fails when
 // tampered; CMS we make with the engine's key verifies with the engine.

@@ -40,7 +40,6 @@ func pemFile(t *testing.T, path, typ string, der []byte) {
 	}
 }
 
-
 func curveFor(ps enginetest.Paramset) *gost3410.Curve {
 	names := map[string]string{
 		"gost2012_256/A": "cryptopro-a", "gost2012_256/B": "cryptopro-b", "gost2012_256/C": "cryptopro-c",
