@@ -10,5 +10,6 @@ require (
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/miekg/pkcs11 v1.1.2 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 )
