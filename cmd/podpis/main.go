@@ -2,7 +2,9 @@
 //
 // Usage:
 //
+//	podpis certs [--module PATH]... [--json]
 //	podpis hash [--alg streebog256|streebog512] [FILE...]
+//	podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...
 //	podpis speed [--curve NAME] [--seconds N]
 //	podpis verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--json] SIG
 //	podpis version
@@ -26,7 +28,9 @@ var commands []command
 
 func init() {
 	commands = []command{
+		{"certs", "certs [--module PATH]... [--json]", runCerts},
 		{"hash", "hash [--alg streebog256|streebog512] [FILE...]", runHash},
+		{"sign", "sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...", runSign},
 		{"speed", "speed [--curve NAME] [--seconds N]", runSpeed},
 		{"verify", "verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--json] SIG", runVerify},
 		{"version", "version", runVersion},

@@ -67,6 +67,7 @@ func Sign(content []byte, cert *x509.Certificate, key crypto.Signer, opts *SignO
 	h := dalg.new()
 	h.Write(content)
 	digest := h.Sum(nil)
+	signed := content // what the signature covers
 	var signedAttrs []byte // DER SET
 	if !opts.NoSignedAttributes {
 		when := opts.SigningTime
@@ -77,11 +78,18 @@ func Sign(content []byte, cert *x509.Certificate, key crypto.Signer, opts *SignO
 		if err != nil {
 			return nil, err
 		}
+		signed = signedAttrs
 		h.Reset()
 		h.Write(signedAttrs)
 		digest = h.Sum(nil)
 	}
-	sig, err := key.Sign(random, digest, signOpts)
+	var sig []byte
+	if ms, ok := key.(crypto.MessageSigner); ok {
+		// A token that hashes by itself gets the bytes, not our digest.
+		sig, err = ms.SignMessage(random, signed, signOpts)
+	} else {
+		sig, err = key.Sign(random, digest, signOpts)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cms: signing: %w", err)
 	}

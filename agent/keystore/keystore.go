@@ -1,0 +1,176 @@
+// Package keystore is the seam between the agent and the places people's
+// keys live: a Provider lists certificates whose private keys it holds and
+// signs with them, the key never leaving it. Implementations: pkcs11 (every
+// CSP and token through its PKCS#11 module) and, on Windows, the
+// CryptoAPI store.
+package keystore
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/podpis/podpis/verify"
+)
+
+// Certificate is a certificate a provider found, with what the agent
+// shows about it.
+type Certificate struct {
+	// ID is the lowercase hex SHA-1 of the certificate («Отпечаток»).
+	ID          string            `json:"id"`
+	Cert        *x509.Certificate `json:"-"`
+	Identity    verify.Identity   `json:"identity"`
+	Algorithm   string            `json:"algorithm"` // e.g. "GOST R 34.10-2012 256 (tc26-256-a)"
+	Provider    string            `json:"provider"`  // the module or store
+	Token       string            `json:"token"`     // token label
+	TokenSerial string            `json:"tokenSerial,omitempty"`
+	HasKey      bool              `json:"hasKey"`
+	Problems    []Problem         `json:"problems,omitempty"`
+}
+
+// Problem is why a certificate cannot, or should not, be used.
+type Problem string
+
+const (
+	ProblemExpired     Problem = "EXPIRED"
+	ProblemNotYetValid Problem = "NOT_YET_VALID"
+	ProblemNoKey       Problem = "NO_PRIVATE_KEY"
+	ProblemKeyUsage    Problem = "KEY_USAGE"
+	// ProblemNeedsCSP marks a certificate whose key is a CryptoPro
+	// container on a token: only CryptoPro's own module can sign with it.
+	ProblemNeedsCSP Problem = "NEEDS_CSP"
+)
+
+// Usable reports whether the certificate has no problem.
+func (c *Certificate) Usable() bool { return len(c.Problems) == 0 }
+
+// Thumbprint returns the ID of a certificate.
+func Thumbprint(cert *x509.Certificate) string {
+	sum := sha1.Sum(cert.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// Examine fills in the fields of a certificate that depend on it alone.
+func Examine(cert *x509.Certificate, hasKey bool, at time.Time) *Certificate {
+	c := &Certificate{ID: Thumbprint(cert), Cert: cert, Identity: verify.IdentityOf(cert), HasKey: hasKey}
+	if at.After(cert.NotAfter) {
+		c.Problems = append(c.Problems, ProblemExpired)
+	}
+	if at.Before(cert.NotBefore) {
+		c.Problems = append(c.Problems, ProblemNotYetValid)
+	}
+	if !hasKey {
+		c.Problems = append(c.Problems, ProblemNoKey)
+	}
+	if cert.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		c.Problems = append(c.Problems, ProblemKeyUsage)
+	}
+	return c
+}
+
+// PINRequest tells a PIN prompter what is asked for.
+type PINRequest struct {
+	Token       string // token label
+	Certificate *Certificate
+	// Retry is set after the previous PIN was wrong (never by a retry of
+	// ours: a wrong PIN is reported and the user decides).
+	TriesLow bool
+	FinalTry bool
+}
+
+// PINFunc asks for a PIN. It returns the PIN and whether the user chose
+// «Сохранить пароль». It is called at most once per operation.
+type PINFunc func(ctx context.Context, req PINRequest) (pin []byte, save bool, err error)
+
+// Provider is one source of keys.
+type Provider interface {
+	// Name identifies the provider in diagnostics.
+	Name() string
+	// Certificates lists the certificates found, with or without keys.
+	Certificates(ctx context.Context) ([]*Certificate, error)
+	// Signer returns a signer for the certificate with the given ID. It
+	// logs in (asking pin when the token needs a PIN) for each signature,
+	// unless a PIN was saved for the token. The signer also implements
+	// crypto.MessageSigner, so that tokens that hash themselves do.
+	Signer(ctx context.Context, id string, pin PINFunc) (crypto.Signer, error)
+	// Close releases the provider.
+	Close() error
+}
+
+// Code is a stable reason code for a key store failure; the agent's
+// protocol passes it on.
+type Code string
+
+const (
+	CodePINRequired   Code = "PIN_REQUIRED"
+	CodePINIncorrect  Code = "PIN_INCORRECT"
+	CodePINLocked     Code = "PIN_LOCKED"
+	CodeTokenRemoved  Code = "TOKEN_REMOVED"
+	CodeCertNotFound  Code = "CERT_NOT_FOUND"
+	CodeNoProvider    Code = "NO_PROVIDER"
+	CodeProviderError Code = "PROVIDER_ERROR"
+	CodeTimeout       Code = "TIMEOUT"
+	CodeCancelled     Code = "USER_CANCELLED"
+)
+
+var messagesRU = map[Code]string{
+	CodePINRequired:   "Требуется PIN-код",
+	CodePINIncorrect:  "Неверный PIN-код",
+	CodePINLocked:     "PIN-код заблокирован: обратитесь к администратору токена",
+	CodeTokenRemoved:  "Токен извлечён",
+	CodeCertNotFound:  "Сертификат не найден",
+	CodeNoProvider:    "Не установлен криптопровайдер",
+	CodeProviderError: "Ошибка криптопровайдера",
+	CodeTimeout:       "Криптопровайдер не отвечает",
+	CodeCancelled:     "Операция отменена",
+}
+
+// MessageRU is the Russian message for a code.
+func (c Code) MessageRU() string { return messagesRU[c] }
+
+// Error is a key store failure.
+type Error struct {
+	Code Code
+	Err  error // detail for logs
+}
+
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return "keystore: " + string(e.Code)
+	}
+	return "keystore: " + string(e.Code) + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches by code: errors.Is(err, keystore.ErrPINIncorrect).
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Err == nil && t.Code == e.Code
+}
+
+// Sentinels for errors.Is.
+var (
+	ErrPINRequired   = &Error{Code: CodePINRequired}
+	ErrPINIncorrect  = &Error{Code: CodePINIncorrect}
+	ErrPINLocked     = &Error{Code: CodePINLocked}
+	ErrTokenRemoved  = &Error{Code: CodeTokenRemoved}
+	ErrCertNotFound  = &Error{Code: CodeCertNotFound}
+	ErrNoProvider    = &Error{Code: CodeNoProvider}
+	ErrProviderError = &Error{Code: CodeProviderError}
+	ErrTimeout       = &Error{Code: CodeTimeout}
+	ErrCancelled     = &Error{Code: CodeCancelled}
+)
+
+// CodeOf returns the code of a key store error, or PROVIDER_ERROR.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeProviderError
+}

@@ -1,0 +1,125 @@
+package pkcs11
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/miekg/pkcs11"
+)
+
+// ModuleStatus is what podpis found about one candidate module: the raw
+// material of «Не установлен криптопровайдер» diagnoses.
+type ModuleStatus struct {
+	Provider string       `json:"provider"`
+	Path     string       `json:"path"`
+	Found    bool         `json:"found"`
+	Loaded   bool         `json:"loaded"`
+	Error    string       `json:"error,omitempty"`
+	Library  string       `json:"library,omitempty"` // manufacturer and description
+	Version  string       `json:"version,omitempty"`
+	Slots    []SlotStatus `json:"slots,omitempty"`
+}
+
+// SlotStatus describes a slot and its token.
+type SlotStatus struct {
+	ID                uint     `json:"id"`
+	Description       string   `json:"description"`
+	TokenPresent      bool     `json:"tokenPresent"`
+	Label             string   `json:"label,omitempty"`
+	Serial            string   `json:"serial,omitempty"`
+	Model             string   `json:"model,omitempty"`
+	ProtectedAuthPath bool     `json:"protectedAuthPath,omitempty"`
+	PINLocked         bool     `json:"pinLocked,omitempty"`
+	PINCountLow       bool     `json:"pinCountLow,omitempty"`
+	GOSTMechanisms    []string `json:"gostMechanisms,omitempty"`
+	Error             string   `json:"error,omitempty"`
+}
+
+// Names of the mechanisms podpis signs with, for diagnostics.
+var mechanismNames = map[uint]string{
+	ckmGOSTR3410: "CKM_GOSTR3410", ckmGOSTR3410_512: "CKM_GOSTR3410_512",
+	ckmGOSTR3410WithStreebog256: "CKM_GOSTR3410_WITH_GOSTR3411_12_256",
+	ckmGOSTR3410WithStreebog512: "CKM_GOSTR3410_WITH_GOSTR3411_12_512",
+}
+
+// Diagnose tries every candidate and reports each.
+func Diagnose(ctx context.Context, candidates []Candidate) []ModuleStatus {
+	var out []ModuleStatus
+	for _, c := range candidates {
+		st := ModuleStatus{Provider: c.Provider, Path: c.Path}
+		m, err := Open(c)
+		switch {
+		case errors.Is(err, ErrNotInstalled):
+			if !c.Explicit {
+				continue // a known path that is simply absent
+			}
+			st.Error = err.Error()
+		case err != nil:
+			st.Found = true
+			st.Error = err.Error()
+		default:
+			st.Found, st.Loaded = true, true
+			st.Library = m.Info.ManufacturerID + " " + m.Info.LibraryDescription
+			st.Version = formatVersion(m.Info.LibraryVersion)
+			st.Slots, err = m.slots(ctx)
+			if err != nil {
+				st.Error = err.Error()
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+func formatVersion(v pkcs11.Version) string {
+	return itoa(int(v.Major)) + "." + itoa(int(v.Minor))
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+func (m *Module) slots(ctx context.Context) ([]SlotStatus, error) {
+	var out []SlotStatus
+	err := m.call(ctx, 10*time.Second, func(a api) error {
+		ids, err := a.GetSlotList(false)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			s := SlotStatus{ID: id}
+			si, err := a.GetSlotInfo(id)
+			if err != nil {
+				s.Error = err.Error()
+				out = append(out, s)
+				continue
+			}
+			s.Description = si.SlotDescription
+			s.TokenPresent = si.Flags&pkcs11.CKF_TOKEN_PRESENT != 0
+			if s.TokenPresent {
+				if ti, err := a.GetTokenInfo(id); err == nil {
+					s.Label, s.Serial, s.Model = ti.Label, ti.SerialNumber, ti.Model
+					s.ProtectedAuthPath = ti.Flags&pkcs11.CKF_PROTECTED_AUTHENTICATION_PATH != 0
+					s.PINLocked = ti.Flags&pkcs11.CKF_USER_PIN_LOCKED != 0
+					s.PINCountLow = ti.Flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0
+				} else {
+					s.Error = err.Error()
+				}
+				if mechs, err := a.GetMechanismList(id); err == nil {
+					for _, mech := range mechs {
+						if name, ok := mechanismNames[mech.Mechanism]; ok {
+							s.GOSTMechanisms = append(s.GOSTMechanisms, name)
+						}
+					}
+				}
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/agent/keystore/pkcs11"
+	"github.com/podpis/podpis/crypto/cms"
+	"golang.org/x/term"
+)
+
+// modulesFlag collects repeated --module PATH.
+type modulesFlag []string
+
+func (m *modulesFlag) String() string     { return strings.Join(*m, ",") }
+func (m *modulesFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func openProvider(modules []string, stderr io.Writer) (*pkcs11.Provider, bool) {
+	p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: modules})
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return nil, false
+	}
+	return p, true
+}
+
+// runCerts: podpis certs [--module PATH]... [--json]
+func runCerts(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("certs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var modules modulesFlag
+	fs.Var(&modules, "module", "PKCS#11 module to use besides the known ones (repeatable)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		if err == nil {
+			fmt.Fprintln(stderr, "podpis: usage: podpis certs [--module PATH]... [--json]")
+		}
+		return 2
+	}
+	p, ok := openProvider(modules, stderr)
+	if !ok {
+		return 1
+	}
+	defer p.Close()
+	certs, err := p.Certificates(context.Background())
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+	}
+	if *asJSON {
+		if certs == nil {
+			certs = []*keystore.Certificate{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(certs)
+		return 0
+	}
+	if len(certs) == 0 {
+		fmt.Fprintln(stderr, "podpis: no certificates found")
+		for _, st := range p.Status() {
+			fmt.Fprintf(stderr, "podpis: %s (%s): %s\n", st.Provider, st.Path, moduleSummary(st))
+		}
+		return 0
+	}
+	for _, c := range certs {
+		id := c.Identity
+		fmt.Fprintf(stdout, "%s  %s\n", c.ID, id.CommonName)
+		for _, f := range [][2]string{
+			{"organization", id.Organization}, {"snils", id.SNILS}, {"inn", id.INN}, {"innle", id.INNLE},
+			{"ogrn", id.OGRN}, {"issuer", id.Issuer}, {"algorithm", c.Algorithm},
+			{"valid", id.NotBefore.Format(time.DateOnly) + " .. " + id.NotAfter.Format(time.DateOnly)},
+			{"token", c.Token + " (" + c.Provider + ")"},
+		} {
+			if f[1] != "" {
+				fmt.Fprintf(stdout, "    %s: %s\n", f[0], f[1])
+			}
+		}
+		if len(c.Problems) > 0 {
+			fmt.Fprintf(stdout, "    problems: %v\n", c.Problems)
+		}
+	}
+	return 0
+}
+
+func moduleSummary(st pkcs11.ModuleStatus) string {
+	switch {
+	case st.Error != "":
+		return st.Error
+	case len(st.Slots) == 0:
+		return "loaded, no slots"
+	}
+	tokens := 0
+	for _, s := range st.Slots {
+		if s.TokenPresent {
+			tokens++
+		}
+	}
+	return fmt.Sprintf("loaded, %d slot(s), %d token(s)", len(st.Slots), tokens)
+}
+
+// runSign: podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...
+func runSign(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var modules modulesFlag
+	fs.Var(&modules, "module", "PKCS#11 module to use besides the known ones (repeatable)")
+	certID := fs.String("cert", "", "thumbprint of the signing certificate (podpis certs)")
+	in := fs.String("in", "", "file to sign")
+	out := fs.String("out", "", "where to write the DER CMS")
+	detached := fs.Bool("detached", false, "leave the content out of the signature")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 || *certID == "" || *in == "" || *out == "" {
+		fmt.Fprintln(stderr, "podpis: usage: podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...")
+		return 2
+	}
+	content, err := os.ReadFile(*in)
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 2
+	}
+	p, ok := openProvider(modules, stderr)
+	if !ok {
+		return 1
+	}
+	defer p.Close()
+	ctx := context.Background()
+	id := strings.ToLower(strings.ReplaceAll(*certID, " ", ""))
+	key, err := p.Signer(ctx, id, terminalPIN(stderr))
+	if err != nil {
+		return reportKeystore(stderr, err)
+	}
+	certs, _ := p.Certificates(ctx)
+	var cert *x509.Certificate
+	for _, c := range certs {
+		if c.ID == id {
+			cert = c.Cert
+		}
+	}
+	der, err := cms.Sign(content, cert, key, &cms.SignOptions{Detached: *detached})
+	if err != nil {
+		return reportKeystore(stderr, err)
+	}
+	if err := os.WriteFile(*out, der, 0o644); err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 2
+	}
+	return 0
+}
+
+// reportKeystore prints a key store failure: the stable code, then the
+// Russian message a person reads.
+func reportKeystore(stderr io.Writer, err error) int {
+	code := keystore.CodeOf(err)
+	fmt.Fprintf(stderr, "podpis: %s: %s\n", code, code.MessageRU())
+	var e *keystore.Error
+	if errors.As(err, &e) && e.Err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", e.Err)
+	} else if !errors.As(err, &e) {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+	}
+	return 1
+}
+
+// terminalPIN takes the PIN from PODPIS_PIN, or asks on the terminal.
+func terminalPIN(stderr io.Writer) keystore.PINFunc {
+	return func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+		if pin, ok := os.LookupEnv("PODPIS_PIN"); ok {
+			return []byte(pin), false, nil
+		}
+		if !term.IsTerminal(int(os.Stdin.Fd())) {
+			return nil, false, keystore.ErrPINRequired
+		}
+		warn := ""
+		if req.FinalTry {
+			warn = " (последняя попытка!)"
+		}
+		fmt.Fprintf(stderr, "PIN-код токена «%s»%s: ", req.Token, warn)
+		pin, err := term.ReadPassword(int(os.Stdin.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return nil, false, err
+		}
+		return pin, false, nil
+	}
+}
