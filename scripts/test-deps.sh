@@ -8,6 +8,10 @@ packages=(
 	libengine-gost-openssl # OpenSSL's GOST engine: the interop oracle
 	gnutls-bin             # certtool: a second GOST implementation
 	redis-server           # the shared challenge store of verify/redisstore
+	softhsm2               # a real PKCS#11 module for RSA and ECDSA keys
+	opensc                 # pkcs11-tool drives our soft token like any module
+	gcc                    # cgo: miekg/pkcs11 and the c-shared soft token
+	gcc-mingw-w64-x86-64   # cgo for the windows/amd64 cross-build
 )
 
 # make bench also compiles a small C program against libcrypto.

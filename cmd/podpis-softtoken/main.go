@@ -10,6 +10,7 @@
 package main
 
 /*
+#include <stdlib.h>
 #include <string.h>
 #include "cryptoki.h"
 extern CK_FUNCTION_LIST podpis_function_list;
@@ -19,12 +20,28 @@ import "C"
 import (
 	"crypto/rand"
 	"sort"
+	"sync"
 	"unsafe"
 
 	"github.com/podpis/podpis/internal/softtoken"
 )
 
-var token = softtoken.FromEnv()
+var (
+	tokenMu sync.Mutex
+	// token is replaced at every C_Initialize, so that the folder and PIN
+	// are read when an application starts using the module.
+	token = softtoken.New("", "")
+)
+
+// getenv reads the C library's environment as it is now.
+func getenv(name string) string {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	if v := C.getenv(cname); v != nil {
+		return C.GoString(v)
+	}
+	return ""
+}
 
 func main() {}
 
@@ -51,7 +68,15 @@ func C_GetFunctionList(pp **C.CK_FUNCTION_LIST) rv {
 }
 
 //export C_Initialize
-func C_Initialize(args unsafe.Pointer) rv { return ok(token.Initialize()) }
+func C_Initialize(args unsafe.Pointer) rv {
+	tokenMu.Lock()
+	defer tokenMu.Unlock()
+	if _, r := token.SlotInfo(softtoken.SlotID); r == softtoken.CKR_OK {
+		return softtoken.CKR_CRYPTOKI_ALREADY_INITIALIZED
+	}
+	token = softtoken.FromEnv(getenv)
+	return ok(token.Initialize())
+}
 
 //export C_Finalize
 func C_Finalize(reserved unsafe.Pointer) rv {

@@ -90,14 +90,16 @@ type session struct {
 func New(dir, pin string) *Token { return &Token{dir: dir, pin: pin} }
 
 // FromEnv configures the token from PODPIS_SOFTTOKEN_DIR (default
-// ~/.podpis/softtoken) and PODPIS_SOFTTOKEN_PIN (default 1234).
-func FromEnv() *Token {
-	dir := os.Getenv("PODPIS_SOFTTOKEN_DIR")
+// ~/.podpis/softtoken) and PODPIS_SOFTTOKEN_PIN (default 1234), read with
+// getenv: a module loaded into a running process must read the C library's
+// current environment, not the snapshot a Go runtime takes at start-up.
+func FromEnv(getenv func(string) string) *Token {
+	dir := getenv("PODPIS_SOFTTOKEN_DIR")
 	if dir == "" {
 		home, _ := os.UserHomeDir()
 		dir = filepath.Join(home, ".podpis", "softtoken")
 	}
-	pin := os.Getenv("PODPIS_SOFTTOKEN_PIN")
+	pin := getenv("PODPIS_SOFTTOKEN_PIN")
 	if pin == "" {
 		pin = "1234"
 	}

@@ -127,9 +127,14 @@ func whyNotLoadable(path string) string {
 	return "a library it needs is missing, or it failed to initialise"
 }
 
+// serve runs calls one at a time. A call that returns after its caller
+// gave up clears the hung mark: the module answers again.
 func (m *Module) serve() {
 	for f := range m.calls {
 		f()
+		m.mu.Lock()
+		m.hung = false
+		m.mu.Unlock()
 	}
 }
 
