@@ -67,7 +67,7 @@ func Sign(content []byte, cert *x509.Certificate, key crypto.Signer, opts *SignO
 	h := dalg.new()
 	h.Write(content)
 	digest := h.Sum(nil)
-	signed := content // what the signature covers
+	signed := content      // what the signature covers
 	var signedAttrs []byte // DER SET
 	if !opts.NoSignedAttributes {
 		when := opts.SigningTime
