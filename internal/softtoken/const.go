@@ -35,20 +35,21 @@ const (
 	CKR_CRYPTOKI_NOT_INITIALIZED       = 0x190
 	CKR_CRYPTOKI_ALREADY_INITIALIZED   = 0x191
 
-	CKF_TOKEN_PRESENT        = 0x1
-	CKF_REMOVABLE_DEVICE     = 0x2
-	CKF_HW_SLOT              = 0x4
-	CKF_RNG                  = 0x1
-	CKF_LOGIN_REQUIRED       = 0x4
-	CKF_USER_PIN_INITIALIZED = 0x8
-	CKF_TOKEN_INITIALIZED    = 0x400
-	CKF_USER_PIN_COUNT_LOW   = 0x10000
-	CKF_USER_PIN_FINAL_TRY   = 0x20000
-	CKF_USER_PIN_LOCKED      = 0x40000
-	CKF_RW_SESSION           = 0x2
-	CKF_SERIAL_SESSION       = 0x4
-	CKF_SIGN                 = 0x800
-	CKF_DIGEST               = 0x400
+	CKF_TOKEN_PRESENT                 = 0x1
+	CKF_REMOVABLE_DEVICE              = 0x2
+	CKF_HW_SLOT                       = 0x4
+	CKF_RNG                           = 0x1
+	CKF_LOGIN_REQUIRED                = 0x4
+	CKF_PROTECTED_AUTHENTICATION_PATH = 0x100
+	CKF_USER_PIN_INITIALIZED          = 0x8
+	CKF_TOKEN_INITIALIZED             = 0x400
+	CKF_USER_PIN_COUNT_LOW            = 0x10000
+	CKF_USER_PIN_FINAL_TRY            = 0x20000
+	CKF_USER_PIN_LOCKED               = 0x40000
+	CKF_RW_SESSION                    = 0x2
+	CKF_SERIAL_SESSION                = 0x4
+	CKF_SIGN                          = 0x800
+	CKF_DIGEST                        = 0x400
 
 	CKS_RO_PUBLIC_SESSION = 0
 	CKS_RO_USER_FUNCTIONS = 1

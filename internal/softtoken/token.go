@@ -9,7 +9,9 @@
 // writes it, RSA or EC) with NAME.pem (its certificate); each pair is one
 // key and certificate labelled NAME. Marker files simulate hardware
 // events for tests: ".removed" takes the token out of the slot, ".hang"
-// makes signing block, ".fail-init" makes initialisation fail.
+// makes signing block, ".fail-init" makes initialisation fail, ".pinpad"
+// makes it a token with a PIN pad (protected authentication path: C_Login
+// without a PIN succeeds, as if the person typed it on the reader).
 //
 // Every method returns a PKCS#11 return value; the exports only convert C
 // arguments.
@@ -377,6 +379,9 @@ func (t *Token) TokenInfo(slot uint64) (TokenInfo, RV) {
 		return TokenInfo{}, CKR_TOKEN_NOT_PRESENT
 	}
 	flags := uint64(CKF_RNG | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED)
+	if t.marker(".pinpad") {
+		flags |= CKF_PROTECTED_AUTHENTICATION_PATH
+	}
 	switch f := t.readState().Failures; {
 	case f >= MaxPINTries:
 		flags |= CKF_USER_PIN_LOCKED
@@ -513,6 +518,10 @@ func (t *Token) Login(h, userType uint64, pin []byte) RV {
 	st := t.readState()
 	if st.Failures >= MaxPINTries {
 		return CKR_PIN_LOCKED
+	}
+	if len(pin) == 0 && t.marker(".pinpad") {
+		t.loggedIn = true // entered on the simulated PIN pad
+		return CKR_OK
 	}
 	if len(pin) < 4 || len(pin) > 64 {
 		return CKR_PIN_LEN_RANGE

@@ -90,6 +90,17 @@ func fill() error {
 			gostNames = append(gostNames, name)
 		}
 	}
+	// RSA and EC keys in the soft token too (PKCS#8 as crypto/x509 writes).
+	softRSA, _ := rsa.GenerateKey(rand.Reader, 2048)
+	softEC, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	for name, k := range map[string]crypto.Signer{"soft-rsa": softRSA, "soft-ecdsa": softEC} {
+		cert := testpki.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: name},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature},
+			gostCA.Cert, k.Public(), gostCA.Key)
+		if err := env.AddToSoftToken(name, k, cert); err != nil {
+			return err
+		}
+	}
 	if t.failed != "" {
 		return errors.New(t.failed)
 	}
@@ -162,8 +173,8 @@ func TestListAndSign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(certs) != len(gostNames)+2 {
-		t.Fatalf("%d certificates, want %d", len(certs), len(gostNames)+2)
+	if len(certs) != len(gostNames)+4 {
+		t.Fatalf("%d certificates, want %d", len(certs), len(gostNames)+4)
 	}
 	v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{gostCA.Cert, rsaRoot}})
 	dir := t.TempDir()
@@ -197,10 +208,9 @@ func TestListAndSign(t *testing.T) {
 			}
 			sigPath := filepath.Join(dir, "sig.der")
 			os.WriteFile(sigPath, der, 0o600)
-			args := []string{"cms", "-verify", "-binary", "-inform", "DER", "-in", sigPath, "-CAfile", caPath, "-purpose", "any", "-out", os.DevNull}
-			if strings.HasPrefix(c.Algorithm, "GOST") {
-				args = append(args, "-engine", "gost")
-			}
+			// The engine also verifies the GOST CA's signature on the
+			// soft token's RSA and ECDSA certificates.
+			args := []string{"cms", "-verify", "-engine", "gost", "-binary", "-inform", "DER", "-in", sigPath, "-CAfile", caPath, "-purpose", "any", "-out", os.DevNull}
 			if detached {
 				args = append(args, "-content", msgPath)
 			}
@@ -223,8 +233,8 @@ func TestDuplicatesAndMissing(t *testing.T) {
 		t.Fatalf("missing module: %v", err)
 	}
 	certs, _ := p.Certificates(context.Background())
-	if len(certs) != len(gostNames) {
-		t.Fatalf("%d certificates through a doubled module, want %d", len(certs), len(gostNames))
+	if len(certs) != len(gostNames)+2 {
+		t.Fatalf("%d certificates through a doubled module, want %d", len(certs), len(gostNames)+2)
 	}
 	var missing *ModuleStatus
 	for i, st := range p.Status() {
@@ -389,5 +399,26 @@ func TestHangingModule(t *testing.T) {
 			t.Fatalf("module did not recover: %v", err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestPINPad: a token with a protected authentication path logs in without
+// a PIN from podpis; the prompter is not asked.
+func TestPINPad(t *testing.T) {
+	requireSetup(t)
+	env.Marker(".pinpad", true)
+	defer env.Marker(".pinpad", false)
+	p := provider(t, 0)
+	c := gostCert(t, p)
+	never := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+		t.Error("PIN asked for a PIN-pad token")
+		return nil, false, errors.New("no")
+	}
+	if err := signOnce(p, c, never); err != nil {
+		t.Fatal(err)
+	}
+	st := Diagnose(context.Background(), []Candidate{{Provider: "soft", Path: env.SoftToken, Explicit: true}})
+	if !st[0].Slots[0].ProtectedAuthPath {
+		t.Error("diagnosis misses the PIN pad")
 	}
 }

@@ -405,6 +405,9 @@ func (s *signer) SignMessage(rand io.Reader, msg []byte, opts crypto.SignerOpts)
 	if h == 0 {
 		return nil, errors.New("pkcs11: SignMessage needs a hash")
 	}
+	if _, ok := s.pub.(*rsa.PublicKey); ok && h == crypto.SHA256 && s.offers(pkcs11.CKM_SHA256_RSA_PKCS) {
+		return s.sign(pkcs11.CKM_SHA256_RSA_PKCS, msg)
+	}
 	hh := h.New()
 	hh.Write(msg)
 	return s.Sign(rand, hh.Sum(nil), opts)
