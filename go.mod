@@ -12,5 +12,6 @@ require (
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/gorilla/websocket v1.5.3 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 )

@@ -101,6 +101,21 @@ type Provider interface {
 	Close() error
 }
 
+// ProviderInfo describes one module or store for the agent's info method
+// and for doctor.
+type ProviderInfo struct {
+	Name    string `json:"name"`
+	Library string `json:"library,omitempty"`
+	Loaded  bool   `json:"loaded"`
+	Error   string `json:"error,omitempty"`
+}
+
+// StatusReporter is implemented by providers that can describe their
+// modules.
+type StatusReporter interface {
+	ProviderStatus() []ProviderInfo
+}
+
 // Code is a stable reason code for a key store failure; the agent's
 // protocol passes it on.
 type Code string

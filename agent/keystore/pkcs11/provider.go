@@ -114,6 +114,15 @@ func (p *Provider) Name() string { return "pkcs11" }
 // Status returns what New found about every module.
 func (p *Provider) Status() []ModuleStatus { return p.status }
 
+// ProviderStatus summarises Status for the agent's info method.
+func (p *Provider) ProviderStatus() []keystore.ProviderInfo {
+	out := []keystore.ProviderInfo{}
+	for _, st := range p.status {
+		out = append(out, keystore.ProviderInfo{Name: st.Provider, Library: st.Path, Loaded: st.Loaded, Error: st.Error})
+	}
+	return out
+}
+
 // Close forgets saved PINs. Modules stay loaded for the process: some
 // vendors' modules crash when finalised and loaded again.
 func (p *Provider) Close() error {

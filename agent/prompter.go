@@ -1,0 +1,29 @@
+package agent
+
+import (
+	"context"
+
+	"github.com/podpis/podpis/agent/keystore"
+)
+
+// SignSummary is what the person is asked to approve.
+type SignSummary struct {
+	Description string // from the page, shown as the page's words
+	Size        int
+	Streebog    string // hex Streebog-256 of the data
+	Login       bool   // an authentication, not a document
+}
+
+// Prompter asks the person. Implementations: native dialogs (agent/prompt),
+// and the non-interactive one for headless runs and tests. Every method
+// may be cancelled through ctx.
+type Prompter interface {
+	// ConfirmOrigin asks «Сайт … запрашивает доступ к сертификатам.
+	// Разрешить?».
+	ConfirmOrigin(ctx context.Context, origin string) (Decision, error)
+	// ConfirmSign asks to approve a signature by an origin that is not
+	// trusted, or of a document.
+	ConfirmSign(ctx context.Context, origin string, cert *keystore.Certificate, what SignSummary) (bool, error)
+	// PIN asks the token's PIN (with «Сохранить пароль»).
+	PIN(ctx context.Context, origin string, req keystore.PINRequest) (pin []byte, save bool, err error)
+}
