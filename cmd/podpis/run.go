@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/agent/keystore/pkcs11"
+	"github.com/podpis/podpis/agent/prompt"
+	"github.com/podpis/podpis/agent/server"
+)
+
+// originsFlag collects repeated --trust-origin.
+type originsFlag []agent.Rule
+
+func (o *originsFlag) String() string { return fmt.Sprint(*o) }
+func (o *originsFlag) Set(v string) error {
+	if _, err := agent.NormalizeOrigin(strings.Replace(v, "://*.", "://wildcard.", 1)); err != nil {
+		return fmt.Errorf("%q is not an https origin, an https://*.domain pattern or http on 127.0.0.1", v)
+	}
+	*o = append(*o, agent.Rule(v))
+	return nil
+}
+
+// dataDir is where the agent keeps its TLS files.
+func dataDir() string {
+	if d := os.Getenv("PODPIS_DATA_DIR"); d != "" {
+		return d
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "podpis")
+}
+
+// runAgent: podpis run --headless [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]
+func runAgent(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	headless := fs.Bool("headless", false, "no tray and no dialogs: serve only --trust-origin, PIN from PODPIS_PIN")
+	var trusted originsFlag
+	fs.Var(&trusted, "trust-origin", "origin served without asking (repeatable; https://*.domain allowed)")
+	var modules modulesFlag
+	fs.Var(&modules, "module", "PKCS#11 module to use besides the known ones (repeatable)")
+	listen := fs.String("listen", "", "address to listen on (default 127.0.0.1 on the first free of 24730-24733)")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		return 2
+	}
+	if !*headless {
+		fmt.Fprintln(stderr, "podpis: only --headless is available so far (the tray comes with the desktop issue)")
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	p, err := pkcs11.New(ctx, pkcs11.Options{Modules: modules})
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 1
+	}
+	defer p.Close()
+	pin := []byte(os.Getenv("PODPIS_PIN"))
+	a := agent.New(agent.Config{
+		Providers:   []keystore.Provider{p},
+		Prompter:    &prompt.NonInteractive{Secret: pin},
+		Trusted:     trusted,
+		OnlyTrusted: true,
+		Version:     version,
+	})
+	tlsCfg, _, err := server.LoadOrCreateTLS(dataDir(), time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: local TLS: %v (serving ws only)\n", err)
+	}
+	l, err := server.Listen(*listen, server.DefaultPorts)
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 1
+	}
+	srv := &server.Server{Agent: a, TLS: tlsCfg, Log: log}
+	fmt.Fprintf(stdout, "podpis: listening on %s (ws and wss)\n", l.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			fmt.Fprintf(stderr, "podpis: %v\n", err)
+			return 1
+		}
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}
+	return 0
+}
