@@ -1,0 +1,412 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/agent/keystore/pkcs11"
+	"github.com/podpis/podpis/agent/prompt"
+	"github.com/podpis/podpis/agent/wsapi"
+	"github.com/podpis/podpis/crypto/gost3410"
+	"github.com/podpis/podpis/internal/testpki"
+	"github.com/podpis/podpis/internal/testtoken"
+	"github.com/podpis/podpis/verify"
+)
+
+const site = "https://lk.example.ru"
+
+var (
+	env    *testtoken.Env
+	ca     *testpki.Issuer
+	certID string
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	env, err = testtoken.Setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	t := &mainT{}
+	ca = testpki.Root(t, gost3410.CurveTC26512A, "Agent test CA", time.Now())
+	cert, key := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Агентов Агент",
+		ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 643, 3, 131, 1, 1}, Value: "500100732259"}}}, time.Now(), nil)
+	if err := env.AddToSoftToken("agentov", key, cert); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	certID = keystore.Thumbprint(cert)
+	code := m.Run()
+	env.Cleanup()
+	os.Exit(code)
+}
+
+type mainT struct{ testing.TB }
+
+func (mainT) Helper()                   {}
+func (mainT) Fatal(args ...any)         { panic(fmt.Sprint(args...)) }
+func (mainT) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
+
+type harness struct {
+	addr  string
+	ca    *x509.Certificate
+	agent *agent.Agent
+	srv   *Server
+}
+
+// start runs a server on a loopback port with the soft token.
+func start(t *testing.T, cfg agent.Config) *harness {
+	t.Helper()
+	p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: []string{env.SoftToken}, OnlyModules: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Providers = []keystore.Provider{p}
+	if cfg.Prompter == nil {
+		cfg.Prompter = &prompt.NonInteractive{Secret: []byte(testtoken.PIN)}
+	}
+	cfg.Version = "test"
+	a := agent.New(cfg)
+	tlsCfg, caCert, err := LoadOrCreateTLS(t.TempDir(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Listen("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &Server{Agent: a, TLS: tlsCfg}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	return &harness{addr: l.Addr().String(), ca: caCert, agent: a, srv: srv}
+}
+
+func headless(trusted ...agent.Rule) agent.Config {
+	return agent.Config{Trusted: trusted, OnlyTrusted: true}
+}
+
+func (h *harness) dial(t *testing.T, origin string, tlsOn bool) (*websocket.Conn, *http.Response, error) {
+	hdr := http.Header{}
+	if origin != "" {
+		hdr.Set("Origin", origin)
+	}
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	url := "ws://" + h.addr + "/"
+	if tlsOn {
+		pool := x509.NewCertPool()
+		pool.AddCert(h.ca)
+		d.TLSClientConfig = &tls.Config{RootCAs: pool}
+		url = "wss://" + h.addr + "/"
+	}
+	return d.Dial(url, hdr)
+}
+
+type client struct {
+	t  *testing.T
+	ws *websocket.Conn
+	id int
+}
+
+func (c *client) call(method string, params any) wsapi.Response {
+	c.t.Helper()
+	c.id++
+	raw, _ := json.Marshal(params)
+	if err := c.ws.WriteJSON(wsapi.Request{ID: json.RawMessage(fmt.Sprint(c.id)), Method: method, Params: raw}); err != nil {
+		c.t.Fatal(err)
+	}
+	var r struct {
+		ID     json.RawMessage
+		Result json.RawMessage
+		Error  *wsapi.Error
+	}
+	c.ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if err := c.ws.ReadJSON(&r); err != nil {
+		c.t.Fatal(err)
+	}
+	if string(r.ID) != fmt.Sprint(c.id) {
+		c.t.Fatalf("response id %s to request %d", r.ID, c.id)
+	}
+	return wsapi.Response{ID: r.ID, Result: r.Result, Error: r.Error}
+}
+
+func connect(t *testing.T, h *harness, origin string, tlsOn bool) *client {
+	t.Helper()
+	ws, _, err := h.dial(t, origin, tlsOn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return &client{t: t, ws: ws}
+}
+
+// TestLoginFlow: info, certificates and authenticate over ws and wss, the
+// CMS accepted by verify for the origin of the connection.
+func TestLoginFlow(t *testing.T) {
+	defer env.ResetPIN()
+	h := start(t, headless(site))
+	for _, tlsOn := range []bool{false, true} {
+		c := connect(t, h, site, tlsOn)
+		if r := c.call("info", nil); r.Error != nil || !strings.Contains(string(r.Result.(json.RawMessage)), `"protocol":1`) {
+			t.Fatalf("info: %+v %s", r.Error, r.Result)
+		}
+		r := c.call("certificates", map[string]any{"onlyValid": true})
+		var certs wsapi.CertificatesResult
+		if r.Error != nil || json.Unmarshal(r.Result.(json.RawMessage), &certs) != nil || len(certs.Certificates) != 1 || certs.Certificates[0].ID != certID {
+			t.Fatalf("certificates: %+v %s", r.Error, r.Result)
+		}
+		v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{ca.Cert}})
+		ch, _ := v.IssueChallenge(context.Background(), site)
+		r = c.call("authenticate", wsapi.AuthenticateParams{Certificate: certID, Challenge: ch.Value})
+		var auth wsapi.AuthenticateResult
+		if r.Error != nil || json.Unmarshal(r.Result.(json.RawMessage), &auth) != nil {
+			t.Fatalf("authenticate: %+v", r.Error)
+		}
+		der, _ := base64.StdEncoding.DecodeString(auth.CMS)
+		res, err := v.VerifyLogin(context.Background(), der, site)
+		if err != nil || res.Identity.INN != "500100732259" {
+			t.Fatalf("tls=%v: login does not verify: %v", tlsOn, err)
+		}
+	}
+}
+
+func TestSignMethod(t *testing.T) {
+	h := start(t, headless(site))
+	c := connect(t, h, site, false)
+	data := []byte("Платёжное поручение № 7")
+	r := c.call("sign", wsapi.SignParams{Certificate: certID, Data: base64.StdEncoding.EncodeToString(data), Detached: true, Description: "Платёжка"})
+	var res wsapi.SignResult
+	if r.Error != nil || json.Unmarshal(r.Result.(json.RawMessage), &res) != nil {
+		t.Fatalf("sign: %+v", r.Error)
+	}
+	der, _ := base64.StdEncoding.DecodeString(res.CMS)
+	v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{ca.Cert}})
+	if _, err := v.VerifySignature(der, data); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []any{
+		wsapi.SignParams{Certificate: certID, Data: "not base64!"},
+		wsapi.SignParams{Certificate: certID, Data: ""},
+		map[string]any{"certificate": certID, "data": "AA==", "unexpected": 1},
+		wsapi.SignParams{Certificate: certID, Data: "AA==", Description: strings.Repeat("я", 501)},
+	} {
+		if r := c.call("sign", bad); r.Error == nil || r.Error.Code != wsapi.BadRequest {
+			t.Errorf("%+v: %+v", bad, r.Error)
+		}
+	}
+	if r := c.call("sign", wsapi.SignParams{Certificate: strings.Repeat("0", 40), Data: "AA=="}); r.Error == nil || r.Error.Code != wsapi.CertNotFound {
+		t.Errorf("unknown certificate: %+v", r.Error)
+	}
+}
+
+// TestRefusals: the table of what must not get through.
+func TestRefusals(t *testing.T) {
+	h := start(t, headless(site, "https://*.gosuslugi.example"))
+	for _, o := range []struct {
+		origin string
+		ok     bool
+	}{
+		{site, true}, {"https://lk.example.ru:443", true}, {"https://esia.gosuslugi.example", true},
+		{"https://evil.example", false}, {"", false}, {"http://lk.example.ru", false}, {"null", false},
+		{"https://gosuslugi.example", false}, {"https://lk.example.ru.evil.example", false},
+	} {
+		ws, resp, err := h.dial(t, o.origin, false)
+		if (err == nil) != o.ok {
+			t.Errorf("origin %q: connected=%v, want %v", o.origin, err == nil, o.ok)
+		}
+		if err == nil {
+			ws.Close()
+		} else if resp != nil && resp.StatusCode != http.StatusForbidden {
+			t.Errorf("origin %q: status %d", o.origin, resp.StatusCode)
+		}
+	}
+	// DNS rebinding: the right origin, a Host that is a name.
+	req, _ := http.NewRequest("GET", "http://"+h.addr+"/v1/info", nil)
+	req.Host = "evil.example:" + strings.Split(h.addr, ":")[1]
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("rebinding Host: %v %v", err, resp)
+	}
+	c := connect(t, h, site, false)
+	if r := c.call("frobnicate", nil); r.Error == nil || r.Error.Code != wsapi.UnknownMethod {
+		t.Errorf("unknown method: %+v", r.Error)
+	}
+	c.ws.WriteMessage(websocket.TextMessage, []byte(`{"id":1,"method":`))
+	var bad wsapi.Response
+	c.ws.ReadJSON(&bad)
+	if bad.Error == nil || bad.Error.Code != wsapi.BadRequest {
+		t.Errorf("malformed JSON: %+v", bad)
+	}
+	// An oversize frame closes the connection.
+	big := fmt.Sprintf(`{"id":2,"method":"sign","params":{"data":%q}}`, strings.Repeat("A", 2<<20))
+	c.ws.WriteMessage(websocket.TextMessage, []byte(big))
+	c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := c.ws.ReadMessage(); err == nil {
+		t.Error("connection survived an oversize frame")
+	}
+}
+
+func TestInfoEndpoint(t *testing.T) {
+	h := start(t, headless(site))
+	req, _ := http.NewRequest("OPTIONS", "http://"+h.addr+"/v1/info", nil)
+	req.Header.Set("Origin", site)
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	req.Header.Set("Access-Control-Request-Private-Network", "true")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.Header.Get("Access-Control-Allow-Private-Network") != "true" || resp.Header.Get("Access-Control-Allow-Origin") != site {
+		t.Fatalf("preflight: %v %v", err, resp.Header)
+	}
+	req, _ = http.NewRequest("GET", "http://"+h.addr+"/v1/info", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("evil origin got CORS: %v", resp.Header)
+	}
+	resp, err = http.Get("http://" + h.addr + "/v1/info")
+	var info map[string]any
+	if err != nil || json.NewDecoder(resp.Body).Decode(&info) != nil || info["product"] != "podpis" || info["protocol"] != float64(1) {
+		t.Fatalf("info: %v %v", err, info)
+	}
+}
+
+// TestPINAndToken: a wrong PIN is reported (the counter moves once) and a
+// token removed mid-operation gives TOKEN_REMOVED.
+func TestPINAndToken(t *testing.T) {
+	defer env.ResetPIN()
+	h := start(t, agent.Config{Trusted: []agent.Rule{site}, OnlyTrusted: true, Prompter: &prompt.NonInteractive{Secret: []byte("0000")}})
+	c := connect(t, h, site, false)
+	r := c.call("authenticate", wsapi.AuthenticateParams{Certificate: certID, Challenge: "abc"})
+	if r.Error == nil || r.Error.Code != wsapi.PINIncorrect || r.Error.Message != "Неверный PIN-код" || env.PINFailures() != 1 {
+		t.Fatalf("wrong PIN: %+v, counter %d", r.Error, env.PINFailures())
+	}
+	env.ResetPIN()
+	h2 := start(t, agent.Config{Trusted: []agent.Rule{site}, OnlyTrusted: true, Prompter: &removing{}})
+	c2 := connect(t, h2, site, false)
+	defer env.Marker(".removed", false)
+	if r := c2.call("authenticate", wsapi.AuthenticateParams{Certificate: certID, Challenge: "abc"}); r.Error == nil || r.Error.Code != wsapi.TokenRemoved {
+		t.Fatalf("token removed: %+v", r.Error)
+	}
+}
+
+// removing pulls the token out while the PIN is being asked.
+type removing struct{ prompt.NonInteractive }
+
+func (*removing) PIN(ctx context.Context, origin string, req keystore.PINRequest) ([]byte, bool, error) {
+	env.Marker(".removed", true)
+	return []byte(testtoken.PIN), false, nil
+}
+
+// asking is a prompter that records and answers as told.
+type asking struct {
+	decision agent.Decision
+	origins  atomic.Int32
+	hold     chan struct{}
+}
+
+func (a *asking) ConfirmOrigin(ctx context.Context, origin string) (agent.Decision, error) {
+	a.origins.Add(1)
+	if a.hold != nil {
+		select {
+		case <-a.hold:
+		case <-ctx.Done():
+			return agent.Deny, ctx.Err()
+		}
+	}
+	return a.decision, nil
+}
+func (a *asking) ConfirmSign(context.Context, string, *keystore.Certificate, agent.SignSummary) (bool, error) {
+	return false, nil
+}
+func (a *asking) PIN(context.Context, string, keystore.PINRequest) ([]byte, bool, error) {
+	return []byte(testtoken.PIN), false, nil
+}
+
+// TestConsent: an untrusted origin is asked about once when remembered,
+// refused when denied; a second prompt while one is open is BUSY; cancel
+// ends a waiting request; a document from an untrusted origin needs the
+// person's approval.
+func TestConsent(t *testing.T) {
+	p := &asking{decision: agent.AllowAlways}
+	h := start(t, agent.Config{Prompter: p})
+	c := connect(t, h, "https://new.example", false)
+	for i := 0; i < 3; i++ {
+		if r := c.call("certificates", nil); r.Error != nil {
+			t.Fatal(r.Error)
+		}
+	}
+	if p.origins.Load() != 1 {
+		t.Fatalf("asked %d times", p.origins.Load())
+	}
+	if r := c.call("sign", wsapi.SignParams{Certificate: certID, Data: "AA=="}); r.Error == nil || r.Error.Code != wsapi.UserCancelled {
+		t.Fatalf("document without approval: %+v", r.Error)
+	}
+	deny := &asking{decision: agent.Deny}
+	c2 := connect(t, start(t, agent.Config{Prompter: deny}), "https://other.example", false)
+	if r := c2.call("certificates", nil); r.Error == nil || r.Error.Code != wsapi.OriginDenied {
+		t.Fatalf("denied: %+v", r.Error)
+	}
+
+	held := &asking{decision: agent.AllowOnce, hold: make(chan struct{})}
+	hh := start(t, agent.Config{Prompter: held})
+	c3 := connect(t, hh, "https://slow.example", false)
+	c3.ws.WriteJSON(wsapi.Request{ID: json.RawMessage("100"), Method: "certificates"})
+	for held.origins.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	c4 := connect(t, hh, "https://slow.example", false)
+	if r := c4.call("certificates", nil); r.Error == nil || r.Error.Code != wsapi.Busy {
+		t.Fatalf("second prompt: %+v", r.Error)
+	}
+	c3.ws.WriteJSON(wsapi.Request{ID: json.RawMessage("101"), Method: "cancel", Params: json.RawMessage(`{"id":100}`)})
+	got := map[string]wsapi.Code{}
+	for i := 0; i < 2; i++ {
+		var r struct {
+			ID    json.RawMessage
+			Error *wsapi.Error
+		}
+		c3.ws.ReadJSON(&r)
+		if r.Error != nil {
+			got[string(r.ID)] = r.Error.Code
+		} else {
+			got[string(r.ID)] = "OK"
+		}
+	}
+	if got["100"] != wsapi.UserCancelled || got["101"] != "OK" {
+		t.Fatalf("cancel: %v", got)
+	}
+}
+
+func TestPortFallback(t *testing.T) {
+	taken, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	free, _ := net.Listen("tcp4", "127.0.0.1:0")
+	freePort := free.Addr().(*net.TCPAddr).Port
+	free.Close()
+	l, err := Listen("", []int{taken.Addr().(*net.TCPAddr).Port, freePort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if !strings.HasSuffix(l.Addr().String(), fmt.Sprint(freePort)) || !strings.HasPrefix(l.Addr().String(), "127.0.0.1:") {
+		t.Fatalf("listening on %s", l.Addr())
+	}
+	if _, err := Listen("0.0.0.0:0", nil); err == nil {
+		t.Fatal("listened on every interface")
+	}
+}
