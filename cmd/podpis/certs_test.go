@@ -23,6 +23,11 @@ var (
 
 // TestMain puts one GOST key in the soft token before anything loads it.
 func TestMain(m *testing.M) {
+	// Tests run the command as a separate process by re-executing the
+	// test binary with PODPIS_RUN_MAIN set.
+	if os.Getenv("PODPIS_RUN_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	env, err := testtoken.Setup()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/podpis/podpis/agent/wsapi"
+	"github.com/podpis/podpis/internal/testtoken"
+	"github.com/podpis/podpis/verify"
+)
+
+// TestHeadless runs podpis run --headless as a process: it serves the
+// trusted origin (PIN from PODPIS_PIN), refuses another, logs neither the
+// PIN nor what it signed, and stops cleanly on SIGINT.
+func TestHeadless(t *testing.T) {
+	l, _ := net.Listen("tcp4", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	const site = "https://lk.example.ru"
+	cmd := exec.Command(os.Args[0], "run", "--headless", "--trust-origin", site, "--module", tokenEnv.SoftToken, "--listen", addr)
+	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "PODPIS_PIN="+testtoken.PIN, "PODPIS_DATA_DIR="+t.TempDir())
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.Contains(line, "listening on "+addr) {
+		t.Fatalf("start: %q %v\n%s", line, err, logs.String())
+	}
+
+	hdr := http.Header{"Origin": {site}}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	call := func(id int, method string, params any) (json.RawMessage, *wsapi.Error) {
+		raw, _ := json.Marshal(params)
+		ws.WriteJSON(map[string]any{"id": id, "method": method, "params": json.RawMessage(raw)})
+		var r struct {
+			Result json.RawMessage
+			Error  *wsapi.Error
+		}
+		ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+		if err := ws.ReadJSON(&r); err != nil {
+			t.Fatal(err)
+		}
+		return r.Result, r.Error
+	}
+	res, e := call(1, "certificates", map[string]any{})
+	var certs wsapi.CertificatesResult
+	if e != nil || json.Unmarshal(res, &certs) != nil || len(certs.Certificates) == 0 {
+		t.Fatalf("certificates: %+v %s", e, res)
+	}
+	v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{tokenCA.Cert}})
+	ch, _ := v.IssueChallenge(context.Background(), site)
+	res, e = call(2, "authenticate", wsapi.AuthenticateParams{Certificate: certs.Certificates[0].ID, Challenge: ch.Value})
+	var auth wsapi.AuthenticateResult
+	if e != nil || json.Unmarshal(res, &auth) != nil {
+		t.Fatalf("authenticate: %+v", e)
+	}
+	der, _ := base64.StdEncoding.DecodeString(auth.CMS)
+	if _, err := v.VerifyLogin(context.Background(), der, site); err != nil {
+		t.Fatal(err)
+	}
+	secret := "Секретный договор 42"
+	if _, e := call(3, "sign", wsapi.SignParams{Certificate: certs.Certificates[0].ID, Data: base64.StdEncoding.EncodeToString([]byte(secret))}); e != nil {
+		t.Fatalf("sign: %+v", e)
+	}
+	if _, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", http.Header{"Origin": {"https://evil.example"}}); err == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("untrusted origin served by a headless agent: %v", err)
+	}
+
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("did not stop on SIGINT")
+	}
+	// The test PIN is four digits, which a log could hold by chance: look
+	// for a PIN field instead, and for the secret data itself.
+	for _, s := range []string{"pin=", "PIN=" + testtoken.PIN, secret, base64.StdEncoding.EncodeToString([]byte(secret)), ch.Value} {
+		if strings.Contains(logs.String(), s) {
+			t.Errorf("log contains %q:\n%s", s, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "method=authenticate") {
+		t.Errorf("log lacks the requests:\n%s", logs.String())
+	}
+}
