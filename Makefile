@@ -51,9 +51,10 @@ generate:
 	$(GO) generate ./...
 
 # Benchmarks, ours against OpenSSL's GOST engine in the same run.
-bench: bench-deps
-	$(GO) test -run '^$$' -bench . -benchtime 1s ./crypto/...
+bench: bench-deps build
+	$(GO) test -run '^$$' -bench . -benchtime 1s ./crypto/... ./verify/...
 	$(GO) run ./internal/benchcmp
+	$(GO) run ./internal/agentbench -podpis $(BIN)/podpis -softtoken $(BIN)/libpodpis-softtoken.so
 
 bench-deps:
 	./scripts/test-deps.sh --bench

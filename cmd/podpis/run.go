@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -44,7 +45,8 @@ func dataDir() string {
 	return filepath.Join(base, "podpis")
 }
 
-// runAgent: podpis run --headless [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]
+// runAgent: podpis run --headless [--trust-origin ORIGIN]... [--module PATH]...
+// [--listen 127.0.0.1:PORT] [--no-known-modules]
 func runAgent(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -54,6 +56,7 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	var modules modulesFlag
 	fs.Var(&modules, "module", "PKCS#11 module to use besides the known ones (repeatable)")
 	listen := fs.String("listen", "", "address to listen on (default 127.0.0.1 on the first free of 24730-24733)")
+	onlyNamed := fs.Bool("no-known-modules", false, "load only the --module ones, not the known CSP paths")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return 2
 	}
@@ -65,7 +68,7 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	p, err := pkcs11.New(ctx, pkcs11.Options{Modules: modules})
+	p, err := pkcs11.New(ctx, pkcs11.Options{Modules: modules, OnlyModules: *onlyNamed})
 	if err != nil {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 		return 1
@@ -89,6 +92,9 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	srv := &server.Server{Agent: a, TLS: tlsCfg, Log: log}
+	// Start-up (loading modules, scanning tokens, TLS files) leaves
+	// garbage behind; an agent idles for hours, so give it back now.
+	debug.FreeOSMemory()
 	fmt.Fprintf(stdout, "podpis: listening on %s (ws and wss)\n", l.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()

@@ -1,0 +1,189 @@
+// Command agentbench measures a running podpis agent as pages use it
+// (make bench): idle memory, the probe round trip (connect + info), and
+// 500 concurrent clients doing info and certificates.
+//
+//	go run ./internal/agentbench -podpis bin/podpis -softtoken bin/libpodpis-softtoken.so
+package main
+
+import (
+	"bufio"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"flag"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/podpis/podpis/crypto/gost3410"
+	"github.com/podpis/podpis/crypto/gostx509"
+)
+
+const site = "https://lk.example.ru"
+
+func main() {
+	bin := flag.String("podpis", "bin/podpis", "the podpis binary")
+	soft := flag.String("softtoken", "bin/libpodpis-softtoken.so", "the soft token module")
+	clients := flag.Int("clients", 500, "concurrent clients")
+	rounds := flag.Int("rounds", 10, "info+certificates rounds per client")
+	probes := flag.Int("probes", 1000, "sequential probes")
+	flag.Parse()
+
+	dir, err := os.MkdirTemp("", "agentbench")
+	check(err)
+	defer os.RemoveAll(dir)
+	tokenDir := filepath.Join(dir, "token")
+	check(os.Mkdir(tokenDir, 0o700))
+	check(oneKey(tokenDir))
+
+	fmt.Printf("%-44s %12s %10s\n", "figure", "value", "target")
+	rssBare := idleRSS(*bin, dir, []string{"--no-known-modules"})
+	fmt.Printf("%-44s %9.1f MB %10s%s\n", "idle RSS, agent alone", rssBare, "≤20 MB", mark(rssBare <= 20))
+	rssKnown := idleRSS(*bin, dir, nil)
+	fmt.Printf("%-44s %9.1f MB %10s\n", "idle RSS, this machine's CSP modules", rssKnown, "")
+
+	cmd, addr := startAgent(*bin, dir, []string{"--module", *soft}, tokenDir)
+	defer cmd.Process.Kill()
+	time.Sleep(2 * time.Second)
+	rss := rssOf(cmd.Process.Pid)
+	fmt.Printf("%-44s %9.1f MB %10s\n", "idle RSS, soft token loaded", rss, "")
+
+	lat := make([]time.Duration, 0, *probes)
+	for i := 0; i < *probes; i++ {
+		start := time.Now()
+		ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", http.Header{"Origin": {site}})
+		if err != nil {
+			fail(err)
+		}
+		ws.WriteJSON(map[string]any{"id": 1, "method": "info"})
+		var r map[string]any
+		if err := ws.ReadJSON(&r); err != nil || r["result"] == nil {
+			fail(fmt.Errorf("probe: %v %v", err, r))
+		}
+		lat = append(lat, time.Since(start))
+		ws.Close()
+	}
+	slices.Sort(lat)
+	p := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))] }
+	fmt.Printf("%-44s %9.2f ms %10s\n", "probe (connect + info) p50", ms(p(0.5)), "")
+	fmt.Printf("%-44s %9.2f ms %10s%s\n", "probe (connect + info) p99", ms(p(0.99)), "≤2 ms", mark(p(0.99) <= 2*time.Millisecond))
+
+	var ok, failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := 0; c < *clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := websocket.Dialer{HandshakeTimeout: 30 * time.Second}
+			ws, _, err := d.Dial("ws://"+addr+"/", http.Header{"Origin": {site}})
+			if err != nil {
+				failed.Add(int64(2 * *rounds))
+				return
+			}
+			defer ws.Close()
+			for r := 0; r < *rounds; r++ {
+				for i, m := range []string{"info", "certificates"} {
+					ws.WriteJSON(map[string]any{"id": 2*r + i, "method": m})
+					var resp map[string]any
+					ws.SetReadDeadline(time.Now().Add(60 * time.Second))
+					if err := ws.ReadJSON(&resp); err != nil || resp["result"] == nil {
+						failed.Add(1)
+						continue
+					}
+					ok.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	fmt.Printf("%-44s %12d %10s%s\n", fmt.Sprintf("%d clients × %d: requests answered", *clients, 2**rounds), ok.Load(), "all", mark(failed.Load() == 0))
+	fmt.Printf("%-44s %12d %10s\n", "requests dropped or failed", failed.Load(), "0")
+	fmt.Printf("%-44s %9.0f /s %10s\n", "throughput", float64(ok.Load())/el.Seconds(), "")
+	fmt.Printf("%-44s %9.1f MB %10s\n", "RSS after the load", rssOf(cmd.Process.Pid), "")
+}
+
+func mark(ok bool) string {
+	if ok {
+		return ""
+	}
+	return "  MISSED"
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func startAgent(bin, dir string, args []string, tokenDir string) (*exec.Cmd, string) {
+	l, _ := net.Listen("tcp4", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, append([]string{"run", "--headless", "--trust-origin", site, "--listen", addr}, args...)...)
+	cmd.Env = append(os.Environ(), "PODPIS_DATA_DIR="+filepath.Join(dir, "data"), "PODPIS_SOFTTOKEN_DIR="+tokenDir, "PODPIS_PIN=1234")
+	out, err := cmd.StdoutPipe()
+	check(err)
+	check(cmd.Start())
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.Contains(line, "listening") {
+		fail(fmt.Errorf("agent did not start: %q %v", line, err))
+	}
+	return cmd, addr
+}
+
+func idleRSS(bin, dir string, args []string) float64 {
+	cmd, _ := startAgent(bin, dir, args, "")
+	defer cmd.Process.Kill()
+	time.Sleep(2 * time.Second)
+	return rssOf(cmd.Process.Pid)
+}
+
+// rssOf reads VmRSS of a process, in megabytes.
+func rssOf(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	check(err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			var kb float64
+			fmt.Sscanf(strings.TrimPrefix(line, "VmRSS:"), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// oneKey puts a GOST key with a self-signed certificate in the token.
+func oneKey(dir string) error {
+	key, err := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
+	if err != nil {
+		return err
+	}
+	t := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := gostx509.CreateCertificate(nil, t, t, key.Public(), key)
+	if err != nil {
+		return err
+	}
+	kd, _ := gostx509.MarshalPKCS8PrivateKey(key)
+	os.WriteFile(filepath.Join(dir, "bench.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), 0o600)
+	return os.WriteFile(filepath.Join(dir, "bench.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+}
+
+func check(err error) {
+	if err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "agentbench:", err)
+	os.Exit(1)
+}
