@@ -12,6 +12,7 @@ packages=(
 	opensc                 # pkcs11-tool drives our soft token like any module
 	gcc                    # cgo: miekg/pkcs11 and the c-shared soft token
 	gcc-mingw-w64-x86-64   # cgo for the windows/amd64 cross-build
+	zenity xvfb xdotool    # the Linux dialogs, shown on a virtual display and answered by keystrokes
 )
 
 # make bench also compiles a small C program against libcrypto.

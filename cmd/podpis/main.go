@@ -4,7 +4,7 @@
 //
 //	podpis certs [--module PATH]... [--json]
 //	podpis hash [--alg streebog256|streebog512] [FILE...]
-//	podpis run --headless [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]
+//	podpis run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]
 //	podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...
 //	podpis speed [--curve NAME] [--seconds N]
 //	podpis verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--json] SIG
@@ -31,7 +31,7 @@ func init() {
 	commands = []command{
 		{"certs", "certs [--module PATH]... [--json]", runCerts},
 		{"hash", "hash [--alg streebog256|streebog512] [FILE...]", runHash},
-		{"run", "run --headless [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]", runAgent},
+		{"run", "run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]", runAgent},
 		{"sign", "sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...", runSign},
 		{"speed", "speed [--curve NAME] [--seconds N]", runSpeed},
 		{"verify", "verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--json] SIG", runVerify},

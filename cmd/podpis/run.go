@@ -50,7 +50,7 @@ func dataDir() string {
 func runAgent(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	headless := fs.Bool("headless", false, "no tray and no dialogs: serve only --trust-origin, PIN from PODPIS_PIN")
+	headless := fs.Bool("headless", false, "no dialogs: serve only --trust-origin, PIN from PODPIS_PIN (servers, kiosks, tests)")
 	var trusted originsFlag
 	fs.Var(&trusted, "trust-origin", "origin served without asking (repeatable; https://*.domain allowed)")
 	var modules modulesFlag
@@ -58,10 +58,6 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "", "address to listen on (default 127.0.0.1 on the first free of 24730-24733)")
 	onlyNamed := fs.Bool("no-known-modules", false, "load only the --module ones, not the known CSP paths")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		return 2
-	}
-	if !*headless {
-		fmt.Fprintln(stderr, "podpis: only --headless is available so far (the tray comes with the desktop issue)")
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -74,14 +70,16 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer p.Close()
-	pin := []byte(os.Getenv("PODPIS_PIN"))
-	a := agent.New(agent.Config{
-		Providers:   []keystore.Provider{p},
-		Prompter:    &prompt.NonInteractive{Secret: pin},
-		Trusted:     trusted,
-		OnlyTrusted: true,
-		Version:     version,
-	})
+	cfg := agent.Config{Providers: []keystore.Provider{p}, Trusted: trusted, Version: version}
+	if *headless {
+		// Only the command line reaches this: a page can never turn
+		// prompts off.
+		cfg.Prompter = &prompt.NonInteractive{Secret: []byte(os.Getenv("PODPIS_PIN"))}
+		cfg.OnlyTrusted = true
+	} else {
+		cfg.Prompter = &prompt.Zenity{}
+	}
+	a := agent.New(cfg)
 	tlsCfg, _, err := server.LoadOrCreateTLS(dataDir(), time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "podpis: local TLS: %v (serving ws only)\n", err)
