@@ -410,3 +410,15 @@ func TestPortFallback(t *testing.T) {
 		t.Fatal("listened on every interface")
 	}
 }
+
+func TestLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"127.0.0.1:24730": true, "127.0.0.1": true, "[::1]:24730": true, "[::1]": true,
+		"localhost:24730": false, "evil.example:24730": false, "127.0.0.1.evil.example": false,
+		"127.1:24730": false, "0x7f000001:24730": false, "127.0.0.2:24730": false, "": false, "127.0.0.1:": false,
+	} {
+		if got := loopbackHost(host); got != want {
+			t.Errorf("loopbackHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
