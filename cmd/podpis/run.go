@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/config"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/prompt"
 	"github.com/podpis/podpis/agent/server"
+	"github.com/podpis/podpis/internal/logfile"
 )
 
 // originsFlag collects repeated --trust-origin.
@@ -31,6 +33,21 @@ func (o *originsFlag) Set(v string) error {
 	}
 	*o = append(*o, agent.Rule(v))
 	return nil
+}
+
+// configPath and logPath may be moved for tests and portable use.
+func configPath() string {
+	if p := os.Getenv("PODPIS_CONFIG"); p != "" {
+		return p
+	}
+	return config.UserPath()
+}
+
+func logPath() string {
+	if d := os.Getenv("PODPIS_DATA_DIR"); d != "" {
+		return filepath.Join(d, "podpis.log")
+	}
+	return logfile.DefaultPath()
 }
 
 // dataDir is where the agent keeps its TLS files.
@@ -60,9 +77,20 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logFile := &logfile.Writer{Path: logPath()}
+	defer logFile.Close()
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(stderr, logFile), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	conf, err := config.Load(configPath(), config.SystemPath())
+	if err != nil {
+		// Keep running on what could be read; the file is left as it is.
+		log.Warn("configuration", "err", err)
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+	}
+	trusted = append(trusted, conf.Trusted()...)
+	modules = append(modules, conf.Modules()...)
 
 	p, err := pkcs11.New(ctx, pkcs11.Options{Modules: modules, OnlyModules: *onlyNamed})
 	if err != nil {
@@ -70,7 +98,7 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer p.Close()
-	cfg := agent.Config{Providers: []keystore.Provider{p}, Trusted: trusted, Version: version}
+	cfg := agent.Config{Providers: []keystore.Provider{p}, Trusted: trusted, Decisions: conf, Version: version}
 	if *headless {
 		// Only the command line reaches this: a page can never turn
 		// prompts off.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,7 +32,10 @@ func TestHeadless(t *testing.T) {
 	l.Close()
 	const site = "https://lk.example.ru"
 	cmd := exec.Command(os.Args[0], "run", "--headless", "--trust-origin", site, "--module", tokenEnv.SoftToken, "--listen", addr)
-	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "PODPIS_PIN="+testtoken.PIN, "PODPIS_DATA_DIR="+t.TempDir())
+	data := t.TempDir()
+	conf := filepath.Join(data, "config.json")
+	os.WriteFile(conf, []byte(`{"trustedOrigins":["https://*.trusted-by-config.example"]}`), 0o600)
+	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "PODPIS_PIN="+testtoken.PIN, "PODPIS_DATA_DIR="+data, "PODPIS_CONFIG="+conf)
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
 	stdout, _ := cmd.StdoutPipe()
@@ -86,6 +90,11 @@ func TestHeadless(t *testing.T) {
 	if _, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", http.Header{"Origin": {"https://evil.example"}}); err == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("untrusted origin served by a headless agent: %v", err)
 	}
+	if ws2, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", http.Header{"Origin": {"https://lk.trusted-by-config.example"}}); err != nil {
+		t.Fatalf("origin trusted by the config file refused: %v", err)
+	} else {
+		ws2.Close()
+	}
 
 	cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
@@ -107,5 +116,9 @@ func TestHeadless(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "method=authenticate") {
 		t.Errorf("log lacks the requests:\n%s", logs.String())
+	}
+	fileLog, err := os.ReadFile(filepath.Join(data, "podpis.log"))
+	if err != nil || !strings.Contains(string(fileLog), "method=authenticate") || strings.Contains(string(fileLog), secret) {
+		t.Errorf("log file: %v\n%s", err, fileLog)
 	}
 }
