@@ -39,6 +39,9 @@ type Server struct {
 	OpTimeout time.Duration
 	// MaxInFlight bounds concurrent requests per connection; zero means 8.
 	MaxInFlight int
+	// Prompts, when set, serves the agent's own prompt pages under
+	// /prompt/ (prompt.Browser).
+	Prompts http.Handler
 
 	httpServer *http.Server
 	mu         sync.Mutex
@@ -102,6 +105,9 @@ func (s *Server) Handler() http.Handler {
 	s.defaults()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/info", s.info)
+	if s.Prompts != nil {
+		mux.Handle("/prompt/", s.Prompts)
+	}
 	mux.HandleFunc("/", s.ws)
 	return s.checkHost(mux)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
@@ -33,6 +34,14 @@ func (o *originsFlag) Set(v string) error {
 	}
 	*o = append(*o, agent.Rule(v))
 	return nil
+}
+
+// dialogsAvailable reports whether zenity can show dialogs here.
+func dialogsAvailable() bool {
+	if _, err := exec.LookPath("zenity"); err != nil {
+		return false
+	}
+	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
 }
 
 // configPath and logPath may be moved for tests and portable use.
@@ -104,8 +113,17 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		// prompts off.
 		cfg.Prompter = &prompt.NonInteractive{Secret: []byte(os.Getenv("PODPIS_PIN"))}
 		cfg.OnlyTrusted = true
-	} else {
-		cfg.Prompter = &prompt.Zenity{}
+	}
+	var pages *prompt.Browser
+	if !*headless {
+		if dialogsAvailable() {
+			cfg.Prompter = &prompt.Zenity{}
+		} else {
+			// No dialog program or no display: the agent's own page in
+			// the default browser.
+			pages = &prompt.Browser{}
+			cfg.Prompter = pages
+		}
 	}
 	a := agent.New(cfg)
 	tlsCfg, _, err := server.LoadOrCreateTLS(dataDir(), time.Now())
@@ -118,6 +136,14 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	srv := &server.Server{Agent: a, TLS: tlsCfg, Log: log}
+	if pages != nil {
+		scheme := "http"
+		if tlsCfg != nil {
+			scheme = "https"
+		}
+		pages.BaseURL = scheme + "://" + l.Addr().String()
+		srv.Prompts = pages
+	}
 	// Start-up (loading modules, scanning tokens, TLS files) leaves
 	// garbage behind; an agent idles for hours, so give it back now.
 	debug.FreeOSMemory()
