@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -36,8 +37,12 @@ func (o *originsFlag) Set(v string) error {
 	return nil
 }
 
-// dialogsAvailable reports whether zenity can show dialogs here.
+// dialogsAvailable reports whether native dialogs can be shown here:
+// always on Windows; on Linux when zenity and a display exist.
 func dialogsAvailable() bool {
+	if runtime.GOOS == "windows" {
+		return true
+	}
 	if _, err := exec.LookPath("zenity"); err != nil {
 		return false
 	}
@@ -117,7 +122,7 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	var pages *prompt.Browser
 	if !*headless {
 		if dialogsAvailable() {
-			cfg.Prompter = &prompt.Zenity{}
+			cfg.Prompter = prompt.Native()
 		} else {
 			// No dialog program or no display: the agent's own page in
 			// the default browser.
