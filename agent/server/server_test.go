@@ -2,15 +2,20 @@ package server
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,6 +28,7 @@ import (
 	"github.com/podpis/podpis/agent/prompt"
 	"github.com/podpis/podpis/agent/wsapi"
 	"github.com/podpis/podpis/crypto/gost3410"
+	"github.com/podpis/podpis/internal/enginetest"
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
 	"github.com/podpis/podpis/verify"
@@ -31,9 +37,10 @@ import (
 const site = "https://lk.example.ru"
 
 var (
-	env    *testtoken.Env
-	ca     *testpki.Issuer
-	certID string
+	env     *testtoken.Env
+	ca      *testpki.Issuer
+	certID  string
+	hsmCert *x509.Certificate
 )
 
 func TestMain(m *testing.M) {
@@ -52,6 +59,16 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	certID = keystore.Thumbprint(cert)
+	if env.SoftHSM != "" {
+		ek, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		hsmCert = testpki.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "HSM ECDSA"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature},
+			ca.Cert, ek.Public(), ca.Key)
+		if err := env.AddToSoftHSM("0a", "hsm-ecdsa", ek, hsmCert); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	code := m.Run()
 	env.Cleanup()
 	os.Exit(code)
@@ -420,5 +437,71 @@ func TestLoopbackHost(t *testing.T) {
 		if got := loopbackHost(host); got != want {
 			t.Errorf("loopbackHost(%q) = %v, want %v", host, got, want)
 		}
+	}
+}
+
+// TestSoftHSMThroughAgent: a SoftHSM2 ECDSA key signs through the agent
+// next to the soft token; OpenSSL verifies what both produce.
+func TestSoftHSMThroughAgent(t *testing.T) {
+	if env.SoftHSM == "" {
+		if os.Getenv("PODPIS_REQUIRE_DEPS") != "" {
+			t.Fatal("SoftHSM2 required")
+		}
+		t.Skip("SoftHSM2 not installed")
+	}
+	enginetest.Require(t)
+	p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: []string{env.SoftToken, env.SoftHSM}, OnlyModules: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := agent.New(agent.Config{Providers: []keystore.Provider{p}, Prompter: &prompt.NonInteractive{Secret: []byte(testtoken.PIN)},
+		Trusted: []agent.Rule{site}, OnlyTrusted: true})
+	l, _ := Listen("127.0.0.1:0", nil)
+	srv := &Server{Agent: a}
+	go srv.Serve(l)
+	defer srv.Shutdown(context.Background())
+	c := connect(t, &harness{addr: l.Addr().String()}, site, false)
+	dir := t.TempDir()
+	caPath := filepath.Join(dir, "ca.pem")
+	os.WriteFile(caPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}), 0o600)
+	data := []byte("подписано через агент")
+	for _, id := range []string{certID, keystore.Thumbprint(hsmCert)} {
+		r := c.call("sign", wsapi.SignParams{Certificate: id, Data: base64.StdEncoding.EncodeToString(data)})
+		var res wsapi.SignResult
+		if r.Error != nil || json.Unmarshal(r.Result.(json.RawMessage), &res) != nil {
+			t.Fatalf("%s: %+v", id, r.Error)
+		}
+		der, _ := base64.StdEncoding.DecodeString(res.CMS)
+		sig := filepath.Join(dir, "sig.der")
+		os.WriteFile(sig, der, 0o600)
+		if out, err := enginetest.Try(nil, "cms", "-verify", "-engine", "gost", "-binary", "-inform", "DER", "-in", sig,
+			"-CAfile", caPath, "-purpose", "any", "-out", os.DevNull); err != nil {
+			t.Fatalf("%s: OpenSSL rejects the agent's CMS: %v\n%s", id, err, out)
+		}
+	}
+}
+
+// panicky is a key store with a bug.
+type panicky struct{ keystore.Provider }
+
+func (panicky) Name() string { return "panicky" }
+func (panicky) Certificates(context.Context) ([]*keystore.Certificate, error) {
+	panic("a bug in a provider")
+}
+
+// TestHandlerPanic: a crashing handler answers INTERNAL and the agent
+// keeps serving the same connection.
+func TestHandlerPanic(t *testing.T) {
+	a := agent.New(agent.Config{Providers: []keystore.Provider{panicky{}}, Trusted: []agent.Rule{site}, OnlyTrusted: true})
+	l, _ := Listen("127.0.0.1:0", nil)
+	srv := &Server{Agent: a}
+	go srv.Serve(l)
+	defer srv.Shutdown(context.Background())
+	c := connect(t, &harness{addr: l.Addr().String()}, site, false)
+	if r := c.call("certificates", nil); r.Error == nil || r.Error.Code != wsapi.Internal {
+		t.Fatalf("panic: %+v", r.Error)
+	}
+	if r := c.call("info", nil); r.Error != nil {
+		t.Fatalf("after a panic: %+v", r.Error)
 	}
 }
