@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	t := &mainT{}
+	t := testpki.MainTB{}
 	ca = testpki.Root(t, gost3410.CurveTC26512A, "Agent test CA", time.Now())
 	cert, key := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Агентов Агент",
 		ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 643, 3, 131, 1, 1}, Value: "500100732259"}}}, time.Now(), nil)
@@ -73,12 +73,6 @@ func TestMain(m *testing.M) {
 	env.Cleanup()
 	os.Exit(code)
 }
-
-type mainT struct{ testing.TB }
-
-func (mainT) Helper()                   {}
-func (mainT) Fatal(args ...any)         { panic(fmt.Sprint(args...)) }
-func (mainT) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
 
 type harness struct {
 	addr  string

@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	tokenEnv = env
-	t := &mainT{}
+	t := testpki.MainTB{}
 	tokenCA = testpki.Root(t, gost3410.CurveTC26512A, "CLI CA", time.Now())
 	cert, key := tokenCA.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Сидоров Сидор",
 		ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 643, 100, 3}, Value: "12345678901"}}}, time.Now(), nil)
@@ -46,13 +46,6 @@ func TestMain(m *testing.M) {
 	env.Cleanup()
 	os.Exit(code)
 }
-
-// mainT lets TestMain use the testpki helpers.
-type mainT struct{ testing.TB }
-
-func (mainT) Helper()                   {}
-func (mainT) Fatal(args ...any)         { panic(fmt.Sprint(args...)) }
-func (mainT) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
 
 func TestCertsAndSign(t *testing.T) {
 	defer tokenEnv.ResetPIN()

@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"sync/atomic"
 	"testing"
@@ -91,3 +92,11 @@ func NewKey(t testing.TB, c *gost3410.Curve) *gost3410.PrivateKey {
 	}
 	return k
 }
+
+// MainTB lets TestMain (where no *testing.T exists yet) use these helpers:
+// a failure panics.
+type MainTB struct{ testing.TB }
+
+func (MainTB) Helper()                   {}
+func (MainTB) Fatal(args ...any)         { panic(fmt.Sprint(args...)) }
+func (MainTB) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }

@@ -3,22 +3,11 @@ package pkcs11
 import (
 	"crypto/x509"
 	"encoding/pem"
-	"fmt"
 	"os"
 
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/enginetest"
 )
-
-// fakeT lets TestMain use the testing.TB helpers before tests run.
-type fakeT struct {
-	tb
-	failed string
-}
-
-func (f *fakeT) Helper()                   {}
-func (f *fakeT) Fatal(args ...any)         { f.failed = fmt.Sprint(args...); panic(f.failed) }
-func (f *fakeT) Fatalf(s string, a ...any) { f.Fatal(fmt.Sprintf(s, a...)) }
 
 func enginetestAvailable() (bool, error) {
 	_, err := enginetest.Try(nil, "engine", "gost", "-c")

@@ -61,10 +61,8 @@ func TestMain(m *testing.M) {
 
 var now = time.Now()
 
-type tb struct{ testing.TB }
-
 func fill() error {
-	t := &fakeT{}
+	t := testpki.MainTB{}
 	gostCA = testpki.Root(t, curveByName("tc26-512-a"), "GOST test CA", now)
 	if _, err := enginetestAvailable(); err == nil {
 		haveGOST = true
@@ -100,9 +98,6 @@ func fill() error {
 		if err := env.AddToSoftToken(name, k, cert); err != nil {
 			return err
 		}
-	}
-	if t.failed != "" {
-		return errors.New(t.failed)
 	}
 	if env.SoftHSM == "" {
 		return nil
