@@ -9,16 +9,16 @@ all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/podpis ./cmd/podpis
+	$(GO) build -o $(BIN)/podpis-demo ./cmd/podpis-demo
 	$(GO) build -buildmode=c-shared -o $(BIN)/libpodpis-softtoken.so ./cmd/podpis-softtoken
 
-# The demo login page arrives with the webclient issue; until then run shows
-# what already works.
+# The agent on the embedded GOST soft token and the demo login site.
 run: build
-	@echo "podpis $(VERSION) built: $(BIN)/podpis"
-	@echo "available now: $(BIN)/podpis hash FILE, $(BIN)/podpis speed, $(BIN)/podpis version"
+	./scripts/run-demo.sh
 
-test: test-deps vet fmt-check cross generate-check
+test: test-deps vet fmt-check cross generate-check build
 	PODPIS_REQUIRE_ENGINE=1 PODPIS_REQUIRE_DEPS=1 $(GO) test -count=1 ./...
+	cd webclient && npm ci --no-audit --no-fund --silent && node --test test/
 	./scripts/fuzz.sh 50000x
 
 # Fuzz every parser that sees outside bytes at length (minutes each).

@@ -13,6 +13,7 @@ packages=(
 	gcc                    # cgo: miekg/pkcs11 and the c-shared soft token
 	gcc-mingw-w64-x86-64   # cgo for the windows/amd64 cross-build
 	zenity xvfb xdotool    # the Linux dialogs, shown on a virtual display and answered by keystrokes
+	chromium               # the demo login page end to end (driven by playwright-core from npm)
 )
 
 # make bench also compiles a small C program against libcrypto.
@@ -22,6 +23,11 @@ missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm run the webclient's tests; machines often have them from
+# elsewhere than Debian, so look for the commands.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

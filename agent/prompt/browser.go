@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -26,8 +27,12 @@ type Browser struct {
 	// BaseURL is the agent's own origin, e.g. https://127.0.0.1:24730; set
 	// once the server listens.
 	BaseURL string
-	// Open shows a URL to the person; nil opens the default browser.
+	// Open shows a URL to the person; nil runs $PODPIS_BROWSER with the URL
+	// when set, else the system's opener.
 	Open func(url string) error
+	// Tell, when opening fails, shows the URL some other way (the agent
+	// prints it), so the person can still answer.
+	Tell func(url string)
 
 	mu      sync.Mutex
 	pending map[string]*question
@@ -66,7 +71,10 @@ func (b *Browser) ask(ctx context.Context, q *question) (map[string][]string, er
 		open = openBrowser
 	}
 	if err := open(b.BaseURL + "/prompt/" + id); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoDialog, err)
+		if b.Tell == nil {
+			return nil, fmt.Errorf("%w: %v", ErrNoDialog, err)
+		}
+		b.Tell(b.BaseURL + "/prompt/" + id)
 	}
 	select {
 	case a := <-q.answer:
@@ -77,6 +85,9 @@ func (b *Browser) ask(ctx context.Context, q *question) (map[string][]string, er
 }
 
 func openBrowser(u string) error {
+	if cmd := os.Getenv("PODPIS_BROWSER"); cmd != "" {
+		return exec.Command(cmd, u).Start()
+	}
 	switch runtime.GOOS {
 	case "windows":
 		return exec.Command("rundll32", "url.dll,FileProtocolHandler", u).Start()
@@ -138,7 +149,9 @@ func (b *Browser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// Not no-referrer: then browsers send "Origin: null" on the page's own
+	// form post, and the answer could not be told from a foreign one.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 	id := strings.TrimPrefix(r.URL.Path, "/prompt/")
 	b.mu.Lock()

@@ -126,7 +126,9 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		} else {
 			// No dialog program or no display: the agent's own page in
 			// the default browser.
-			pages = &prompt.Browser{}
+			pages = &prompt.Browser{Tell: func(u string) {
+				fmt.Fprintf(stdout, "podpis: откройте в браузере, чтобы ответить: %s\n", u)
+			}}
 			cfg.Prompter = pages
 		}
 	}

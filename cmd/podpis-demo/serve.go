@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/podpis/podpis/verify"
+	"github.com/podpis/podpis/verify/redisstore"
+	"github.com/podpis/podpis/webclient"
+	"github.com/redis/go-redis/v9"
+)
+
+type portsFlag []int
+
+func (p *portsFlag) String() string { return fmt.Sprint(*p) }
+func (p *portsFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 || n > 65535 {
+		return fmt.Errorf("bad port %q", v)
+	}
+	*p = append(*p, n)
+	return nil
+}
+
+type demo struct {
+	v      *verify.Verifier
+	origin string
+	ports  []int
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	sessions map[string]verify.Identity
+}
+
+func runServe(args []string) error {
+	fset := flag.NewFlagSet("serve", flag.ExitOnError)
+	listen := fset.String("listen", "127.0.0.1:8080", "address of the demo site")
+	rootsPath := fset.String("roots", ".data/roots.pem", "trusted roots (PEM)")
+	intersPath := fset.String("intermediates", "", "intermediate CAs (PEM)")
+	origin := fset.String("origin", "", "the site's origin as browsers see it (default http://LISTEN)")
+	redisAddr := fset.String("redis", "", "share challenges through this Redis server")
+	var ports portsFlag
+	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
+	fset.Parse(args)
+
+	roots, err := readPEMCerts(*rootsPath)
+	if err != nil {
+		return err
+	}
+	cfg := verify.Config{Roots: roots}
+	if *intersPath != "" {
+		if cfg.Intermediates, err = readPEMCerts(*intersPath); err != nil {
+			return err
+		}
+	}
+	if *redisAddr != "" {
+		cfg.Store = redisstore.New(redis.NewClient(&redis.Options{Addr: *redisAddr}), "podpis-demo:")
+	}
+	v, err := verify.New(cfg)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	if *origin == "" {
+		*origin = "http://" + l.Addr().String()
+	}
+	d := &demo{v: v, origin: *origin, ports: ports, sessions: map[string]verify.Identity{},
+		log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Printf("Откройте %s — демонстрационный вход по сертификату\n", *origin)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func readPEMCerts(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w (run: podpis-demo init)", err)
+	}
+	var out []*x509.Certificate
+	for {
+		var blk *pem.Block
+		blk, data = pem.Decode(data)
+		if blk == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no certificates", path)
+	}
+	return out, nil
+}
+
+func (d *demo) routes() http.Handler {
+	mux := http.NewServeMux()
+	files, _ := fs.Sub(webclient.Files, ".")
+	static := http.FileServerFS(files)
+	mux.Handle("GET /podpis.js", static)
+	mux.Handle("GET /demo/", static)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := fs.ReadFile(webclient.Files, "demo/index.html")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(b)
+	})
+	mux.HandleFunc("GET /api/config", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"ports": d.ports})
+	})
+	mux.HandleFunc("POST /api/challenge", d.challenge)
+	mux.HandleFunc("POST /api/login", d.login)
+	mux.HandleFunc("GET /api/me", d.me)
+	mux.HandleFunc("POST /api/logout", d.logout)
+	return headers(mux)
+}
+
+// headers: the page talks only to itself and the agent on 127.0.0.1, and
+// cannot be framed.
+func headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws://127.0.0.1:* wss://127.0.0.1:* http://127.0.0.1:* https://127.0.0.1:*; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func (d *demo) challenge(w http.ResponseWriter, r *http.Request) {
+	c, err := d.v.IssueChallenge(r.Context(), d.origin)
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"code": "UNAVAILABLE", "message": "Сервис временно недоступен"})
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (d *demo) login(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		CMS string `json:"cms"`
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"code": string(verify.CodeMalformed), "message": verify.CodeMalformed.MessageRU()})
+		return
+	}
+	der, err := base64.StdEncoding.DecodeString(req.CMS)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"code": string(verify.CodeMalformed), "message": verify.CodeMalformed.MessageRU()})
+		return
+	}
+	res, err := d.v.VerifyLogin(r.Context(), der, d.origin)
+	if err != nil {
+		var e *verify.Error
+		if !errors.As(err, &e) {
+			d.log.Error("login", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"code": "UNAVAILABLE", "message": "Сервис временно недоступен"})
+			return
+		}
+		d.log.Info("login refused", "code", e.Code, "err", e.Err)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": string(e.Code), "message": e.Code.MessageRU()})
+		return
+	}
+	var raw [32]byte
+	rand.Read(raw[:])
+	sid := hex.EncodeToString(raw[:])
+	d.mu.Lock()
+	d.sessions[sid] = res.Identity
+	d.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: "session", Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: strings.HasPrefix(d.origin, "https://")})
+	d.log.Info("login", "thumbprint", res.Identity.Thumbprint)
+	writeJSON(w, http.StatusOK, map[string]any{"identity": res.Identity})
+}
+
+func (d *demo) session(r *http.Request) (string, verify.Identity, bool) {
+	c, err := r.Cookie("session")
+	if err != nil {
+		return "", verify.Identity{}, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	id, ok := d.sessions[c.Value]
+	return c.Value, id, ok
+}
+
+func (d *demo) me(w http.ResponseWriter, r *http.Request) {
+	if _, id, ok := d.session(r); ok {
+		writeJSON(w, http.StatusOK, map[string]any{"identity": id})
+		return
+	}
+	writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "NO_SESSION"})
+}
+
+func (d *demo) logout(w http.ResponseWriter, r *http.Request) {
+	if sid, _, ok := d.session(r); ok {
+		d.mu.Lock()
+		delete(d.sessions, sid)
+		d.mu.Unlock()
+	}
+	http.SetCookie(w, &http.Cookie{Name: "session", Value: "", Path: "/", MaxAge: -1})
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}

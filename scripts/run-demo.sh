@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# make run: the agent on the embedded soft token and the demo login site.
+# Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${PODPIS_DEMO_DATA:-.data}
+SITE_ADDR=${PODPIS_DEMO_LISTEN:-127.0.0.1:8080}
+SITE="http://$SITE_ADDR"
+
+bin/podpis-demo init --dir "$DATA"   # once: demo CA and the soft token's keys, made by podpis itself
+mkdir -p "$DATA/agent"
+export PODPIS_SOFTTOKEN_DIR="$DATA/softtoken" PODPIS_DATA_DIR="$DATA/agent" PODPIS_CONFIG="$DATA/agent/config.json"
+
+pids=()
+stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap stop INT TERM EXIT
+
+# With a desktop the agent asks through dialogs; without one it serves its
+# own prompt page and prints its address.
+bin/podpis run --module "$PWD/bin/libpodpis-softtoken.so" --trust-origin "$SITE" &
+pids+=($!)
+bin/podpis-demo serve --listen "$SITE_ADDR" --roots "$DATA/roots.pem" --intermediates "$DATA/intermediates.pem" &
+pids+=($!)
+echo
+echo "Демо: откройте $SITE и войдите по сертификату (PIN-код токена: ${PODPIS_SOFTTOKEN_PIN:-1234})."
+echo "Остановить: Ctrl-C"
+wait -n "${pids[@]}"

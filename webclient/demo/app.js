@@ -1,0 +1,206 @@
+// The demo login page: finds the agent, lets the person choose a
+// certificate, has the agent sign the server's challenge and sends the
+// result to the server, which verifies it with the Go package verify.
+import { connect, PodpisError } from "/podpis.js";
+
+const $ = (id) => document.getElementById(id);
+const sections = ["login", "no-agent", "choose", "working", "done"];
+let client = null;
+let pending = null;
+let config = { ports: undefined };
+
+function show(id) {
+  for (const s of sections) $(s).hidden = s !== id;
+  const h = $(id).querySelector("h1");
+  if (h) {
+    h.tabIndex = -1;
+    h.focus();
+  }
+}
+
+function status(text, isError) {
+  $("status").textContent = text || "";
+  $("status").className = "status" + (isError ? " error" : "");
+}
+
+// Messages for the codes a person may meet, in their words.
+const ADVICE = {
+  PIN_INCORRECT: "Неверный PIN-код. Попробуйте ещё раз: после нескольких неверных попыток токен блокируется.",
+  PIN_LOCKED: "PIN-код заблокирован. Обратитесь к администратору токена или в удостоверяющий центр.",
+  TOKEN_REMOVED: "Токен извлечён. Вставьте его и попробуйте снова.",
+  USER_CANCELLED: "Операция отменена.",
+  ORIGIN_DENIED: "podpis не разрешил этому сайту доступ к сертификатам.",
+  NO_CERTIFICATES: "На компьютере не найдено сертификатов.",
+  NO_PROVIDER: "Не установлен криптопровайдер: установите КриптоПро CSP или драйвер вашего токена.",
+  CERT_EXPIRED: "Срок действия сертификата истёк.",
+  BUSY: "podpis ожидает ответа в другом окне.",
+  // verify's codes from the server
+  UNTRUSTED: "Сертификат выдан удостоверяющим центром, которому этот сайт не доверяет.",
+  EXPIRED: "Срок действия сертификата истёк.",
+  CHALLENGE_EXPIRED: "Время ожидания входа истекло: попробуйте снова.",
+  CHALLENGE_REPLAYED: "Этот запрос на вход уже использован: попробуйте снова.",
+};
+
+function explain(err) {
+  if (err instanceof PodpisError || err.code) return ADVICE[err.code] || err.message;
+  return "Ошибка: " + err.message;
+}
+
+async function api(path, body) {
+  const r = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body || {}),
+  });
+  const data = await r.json();
+  if (!r.ok) {
+    const e = new Error(data.message || "Ошибка сервера");
+    e.code = data.code;
+    throw e;
+  }
+  return data;
+}
+
+async function start() {
+  status("Поиск podpis…");
+  try {
+    if (!client) {
+      client = await connect({ ports: config.ports });
+      client.addEventListener("disconnected", () => status("Соединение с podpis прервано. Ожидание…", true));
+      client.addEventListener("connected", () => status(""));
+    }
+    const certs = await client.certificates();
+    status("");
+    list(certs);
+  } catch (err) {
+    client = null;
+    if (err.code === "NOT_RUNNING" || err.code === "BLOCKED") {
+      $("no-agent-text").textContent =
+        err.code === "BLOCKED"
+          ? err.message
+          : "Для входа по сертификату на компьютере должна быть установлена и запущена программа podpis.";
+      status("");
+      show("no-agent");
+      return;
+    }
+    show("login");
+    status(explain(err), true);
+  }
+}
+
+const PROBLEMS = {
+  EXPIRED: "Истёк срок действия",
+  NOT_YET_VALID: "Срок действия ещё не наступил",
+  NO_PRIVATE_KEY: "Нет закрытого ключа",
+  KEY_USAGE: "Не предназначен для подписи",
+  NEEDS_CSP: "Ключ в контейнере КриптоПро: установите КриптоПро CSP",
+};
+
+function date(s) {
+  return new Date(s).toLocaleDateString("ru-RU");
+}
+
+function list(certs) {
+  const ul = $("cert-list");
+  ul.replaceChildren();
+  for (const c of certs) {
+    const id = c.identity;
+    const li = document.createElement("li");
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "cert";
+    const rows = [
+      ["name", id.commonName || id.thumbprint],
+      ["row", id.organization || ""],
+      ["row", [id.inn && "ИНН " + id.inn, id.snils && "СНИЛС " + id.snils].filter(Boolean).join(" · ")],
+      ["row", "Издатель: " + id.issuer],
+      ["row", "Действителен с " + date(id.notBefore) + " по " + date(id.notAfter)],
+    ];
+    for (const [cls, text] of rows) {
+      if (!text) continue;
+      const span = document.createElement("span");
+      span.className = cls;
+      span.textContent = text;
+      b.append(span);
+    }
+    if (c.problems && c.problems.length) {
+      b.disabled = true;
+      const span = document.createElement("span");
+      span.className = "problem";
+      span.textContent = c.problems.map((p) => PROBLEMS[p] || p).join("; ");
+      b.append(span);
+    }
+    b.addEventListener("click", () => login(c));
+    li.append(b);
+    ul.append(li);
+  }
+  show("choose");
+}
+
+async function login(cert) {
+  show("working");
+  status("");
+  try {
+    const { challenge } = await api("/api/challenge");
+    pending = client.authenticate(cert.id, challenge);
+    const { cms } = await pending;
+    pending = null;
+    $("working-text").textContent = "Проверка подписи…";
+    const res = await api("/api/login", { cms });
+    welcome(res.identity);
+  } catch (err) {
+    pending = null;
+    show("choose");
+    status(explain(err), true);
+  } finally {
+    $("working-text").textContent = "Введите PIN-код в окне podpis…";
+  }
+}
+
+function welcome(id) {
+  $("who").textContent = id.commonName;
+  const dl = $("who-details");
+  dl.replaceChildren();
+  for (const [k, v] of [
+    ["Организация", id.organization],
+    ["ИНН", id.inn],
+    ["ИНН ЮЛ", id.innle],
+    ["СНИЛС", id.snils],
+    ["ОГРН", id.ogrn],
+    ["Эл. почта", id.email],
+    ["Сертификат", id.thumbprint],
+  ]) {
+    if (!v) continue;
+    const dt = document.createElement("dt");
+    dt.textContent = k;
+    const dd = document.createElement("dd");
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  show("done");
+}
+
+$("by-cert").addEventListener("click", start);
+$("retry").addEventListener("click", start);
+$("cancel").addEventListener("click", () => {
+  if (client && pending) client.cancel(pending).catch(() => {});
+});
+$("logout").addEventListener("click", async () => {
+  await api("/api/logout");
+  show("login");
+});
+for (const b of document.querySelectorAll(".back")) b.addEventListener("click", () => {
+  show("login");
+  status("");
+});
+
+fetch("/api/config")
+  .then((r) => r.json())
+  .then((c) => {
+    config = c;
+  })
+  .catch(() => {})
+  .finally(async () => {
+    const me = await fetch("/api/me").then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    if (me && me.identity) welcome(me.identity);
+  });

@@ -1,0 +1,50 @@
+// Type declarations for podpis.js (protocol v1).
+
+export declare const PORTS: number[];
+export declare const PROTOCOL: 1;
+export declare const MESSAGES: Record<string, string>;
+
+export type ErrorCode =
+  | "BAD_REQUEST" | "UNKNOWN_METHOD" | "ORIGIN_DENIED" | "USER_CANCELLED" | "NO_PROVIDER"
+  | "PROVIDER_ERROR" | "NO_CERTIFICATES" | "CERT_NOT_FOUND" | "CERT_EXPIRED" | "PIN_REQUIRED"
+  | "PIN_INCORRECT" | "PIN_LOCKED" | "TOKEN_REMOVED" | "BUSY" | "TIMEOUT" | "INTERNAL"
+  // produced by the client
+  | "NOT_RUNNING" | "BLOCKED" | "DISCONNECTED" | "PROTOCOL";
+
+export declare class PodpisError extends Error {
+  readonly code: ErrorCode;
+  readonly detail?: unknown;
+}
+
+export interface Identity {
+  commonName?: string; surname?: string; givenName?: string; title?: string;
+  organization?: string; organizationalUnit?: string;
+  snils?: string; inn?: string; innle?: string; ogrn?: string; ogrnip?: string; email?: string;
+  thumbprint: string; serial: string; issuer: string; notBefore: string; notAfter: string;
+}
+
+export type Problem = "EXPIRED" | "NOT_YET_VALID" | "NO_PRIVATE_KEY" | "KEY_USAGE" | "NEEDS_CSP";
+
+export interface Certificate {
+  id: string; identity: Identity; algorithm: string; provider: string;
+  token: string; tokenSerial?: string; hasKey: boolean; problems?: Problem[];
+}
+
+export interface ProviderInfo { name: string; library?: string; loaded: boolean; error?: string }
+export interface Info { product: "podpis"; version: string; protocol: number; providers: ProviderInfo[] }
+
+export interface Filter { issuer?: string; policies?: string[]; onlyValid?: boolean }
+
+export type Pending<T> = Promise<T> & { id: number };
+
+export declare class Client extends EventTarget {
+  info(): Pending<Info>;
+  certificates(filter?: Filter): Promise<Certificate[]>;
+  authenticate(certificate: string, challenge: string): Pending<{ cms: string; certificate: string }>;
+  sign(req: { certificate: string; data: Uint8Array | string; detached?: boolean; description?: string }): Pending<{ cms: string }>;
+  cancel(request: Pending<unknown> | number): Pending<{ cancelled: boolean }>;
+  close(): void;
+  addEventListener(type: "connected" | "disconnected", listener: (ev: Event) => void): void;
+}
+
+export declare function connect(options?: { ports?: number[]; timeout?: number; reconnect?: boolean; schemes?: ("wss" | "ws")[] }): Promise<Client>;

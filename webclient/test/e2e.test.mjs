@@ -1,0 +1,199 @@
+// End to end in headless Chromium (Debian's, driven by playwright-core):
+// the demo login page against the real agent (bin/podpis, soft token) and
+// the real demo server (bin/podpis-demo, package verify). Run after
+// `make build`; screenshots of each state go to $ARTIFACTS (default
+// test/screenshots).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const bin = (n) => path.join(root, "bin", n);
+const shots = process.env.ARTIFACTS || path.join(root, "webclient", "test", "screenshots");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+const procs = [];
+let browser, data, demo, other, agentPort, prompts;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// start runs a command and resolves when a line of its stdout matches.
+function start(cmd, args, env, ready) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    procs.push(p);
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`${cmd} did not start:\n${out}`)), 20000);
+    const onData = (d) => {
+      out += d;
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        resolve(p);
+      }
+    };
+    p.stdout.on("data", onData);
+    p.stderr.on("data", (d) => (out += d));
+    p.on("exit", (code) => {
+      clearTimeout(timer);
+      if (!ready.test(out)) reject(new Error(`${cmd} exited ${code}:\n${out}`));
+    });
+  });
+}
+
+async function startDemo(agentPort) {
+  const port = await freePort();
+  await start(bin("podpis-demo"), ["serve", "--listen", `127.0.0.1:${port}`, "--roots", path.join(data, "roots.pem"),
+    "--intermediates", path.join(data, "intermediates.pem"), "--agent-port", String(agentPort)], {}, /Откройте/);
+  return `http://127.0.0.1:${port}`;
+}
+
+async function startAgent() {
+  // DISPLAY unset: no dialogs, so the agent asks through its own page,
+  // which it "opens" by running the recorder script.
+  const env = { DISPLAY: "", WAYLAND_DISPLAY: "", PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"),
+    PODPIS_DATA_DIR: path.join(data, "agent"), PODPIS_CONFIG: path.join(data, "agent", "config.json"),
+    PODPIS_BROWSER: path.join(data, "record.sh") };
+  return start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
+    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo], env, /listening on/);
+}
+
+// nextPrompt waits for the agent to open a prompt page and returns its URL.
+async function nextPrompt() {
+  for (let i = 0; i < 200; i++) {
+    const lines = existsSync(prompts) ? readFileSync(prompts, "utf8").trim().split("\n").filter(Boolean) : [];
+    if (lines.length > nextPrompt.seen) return lines[nextPrompt.seen++];
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the agent opened no prompt page");
+}
+nextPrompt.seen = 0;
+
+async function answerPIN(context, pin) {
+  const url = await nextPrompt();
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.screenshot({ path: path.join(shots, "05-agent-pin-page.png") });
+  await page.fill("#pin", pin);
+  await page.click('button[value="sign"]');
+  await page.waitForSelector("text=Готово");
+  await page.close();
+}
+
+async function newPage(width = 1024) {
+  const context = await browser.newContext({ locale: "ru-RU", ignoreHTTPSErrors: true, viewport: { width, height: 800 } });
+  return { context, page: await context.newPage() };
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  data = mkdtempSync(path.join(tmpdir(), "podpis-e2e-"));
+  execFileSync(bin("podpis-demo"), ["init", "--dir", data]);
+  mkdirSync(path.join(data, "agent"));
+  prompts = path.join(data, "prompts.txt");
+  writeFileSync(path.join(data, "record.sh"), `#!/bin/sh\necho "$1" >> '${prompts}'\n`);
+  chmodSync(path.join(data, "record.sh"), 0o755);
+  agentPort = await freePort();
+  demo = await startDemo(agentPort);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  for (const p of procs) p.kill("SIGINT");
+  if (data) rmSync(data, { recursive: true, force: true });
+});
+
+test("login by certificate, from «Отсутствует соединение» to «Вы вошли как»", async () => {
+  const { context, page } = await newPage();
+  await page.goto(demo);
+  await assert.doesNotReject(page.waitForSelector("text=Вход в Личный кабинет"));
+  await page.screenshot({ path: path.join(shots, "01-login.png") });
+
+  // No agent yet.
+  await page.click("#by-cert");
+  await page.waitForSelector("#no-agent:not([hidden])");
+  assert.match(await page.textContent("#no-agent h1"), /Отсутствует соединение с podpis/);
+  await page.screenshot({ path: path.join(shots, "02-no-agent.png") });
+
+  // The person starts podpis and presses «Обновить».
+  await startAgent();
+  await page.click("#retry");
+  await page.waitForSelector("#choose:not([hidden])");
+  assert.match(await page.textContent("#choose h1"), /Выберите необходимый сертификат/);
+  const cards = await page.$$eval(".cert", (bs) => bs.map((b) => ({ text: b.textContent, disabled: b.disabled })));
+  assert.equal(cards.length, 3);
+  const expired = cards.find((c) => c.text.includes("Сидоров"));
+  assert.ok(expired.disabled && expired.text.includes("Истёк срок действия"), "the expired certificate is offered");
+  assert.ok(cards.find((c) => c.text.includes("ООО «Ромашка»") && c.text.includes("ИНН 500100732259")));
+  await page.screenshot({ path: path.join(shots, "03-choose.png") });
+
+  // A wrong PIN: the right message, the token not locked.
+  await page.click(".cert:has-text('Иванов')");
+  await page.waitForSelector("#working:not([hidden])");
+  await page.screenshot({ path: path.join(shots, "04-waiting-for-pin.png") });
+  await answerPIN(context, "0000");
+  await page.waitForSelector(".status.error");
+  assert.match(await page.textContent("#status"), /Неверный PIN-код/);
+  await page.screenshot({ path: path.join(shots, "06-wrong-pin.png") });
+  const state = JSON.parse(readFileSync(path.join(data, "softtoken", ".pin-state"), "utf8"));
+  assert.equal(state.failures, 1, "one wrong PIN moves the counter once");
+
+  // The right PIN logs in with the right name and INN.
+  await page.click(".cert:has-text('Иванов')");
+  await answerPIN(context, "1234");
+  await page.waitForSelector("#done:not([hidden])");
+  assert.match(await page.textContent("#done h1"), /Вы вошли как Иванов Иван Иванович/);
+  assert.match(await page.textContent("#who-details"), /771234567890/);
+  await page.screenshot({ path: path.join(shots, "07-logged-in.png") });
+  await context.close();
+});
+
+test("a site the agent does not trust is refused", async () => {
+  other = await startDemo(agentPort); // same page, another origin: not on the trusted list
+  const { context, page } = await newPage();
+  await page.goto(other);
+  await page.click("#by-cert");
+  // The agent asks the person; the person refuses.
+  const url = await nextPrompt();
+  const prompt = await context.newPage();
+  await prompt.goto(url);
+  assert.match(await prompt.textContent("main"), /запрашивает доступ к сертификатам/);
+  await prompt.screenshot({ path: path.join(shots, "08-agent-consent-page.png") });
+  await prompt.click('button[value="deny"]');
+  await page.waitForSelector(".status.error");
+  assert.match(await page.textContent("#status"), /не разрешил этому сайту доступ/);
+  await page.screenshot({ path: path.join(shots, "09-origin-denied.png") });
+  await context.close();
+});
+
+test("works at 360 px and by keyboard", async () => {
+  const { context, page } = await newPage(360);
+  await page.goto(demo);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "by-cert");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#choose:not([hidden])");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, "horizontal scrolling at 360 px");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "choose-title", "focus moves to the new step");
+  await page.screenshot({ path: path.join(shots, "10-choose-360px.png"), fullPage: true });
+  await context.close();
+});
