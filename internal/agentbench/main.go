@@ -52,8 +52,8 @@ func main() {
 	rssKnown := idleRSS(*bin, dir, nil)
 	fmt.Printf("%-44s %9.1f MB %10s\n", "idle RSS, this machine's CSP modules", rssKnown, "")
 
+	defer stopAll()
 	cmd, addr := startAgent(*bin, dir, []string{"--module", *soft}, tokenDir)
-	defer cmd.Process.Kill()
 	time.Sleep(2 * time.Second)
 	rss := rssOf(cmd.Process.Pid)
 	fmt.Printf("%-44s %9.1f MB %10s\n", "idle RSS, soft token loaded", rss, "")
@@ -132,6 +132,7 @@ func startAgent(bin, dir string, args []string, tokenDir string) (*exec.Cmd, str
 	out, err := cmd.StdoutPipe()
 	check(err)
 	check(cmd.Start())
+	started = append(started, cmd)
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil || !strings.Contains(line, "listening") {
 		fail(fmt.Errorf("agent did not start: %q %v", line, err))
@@ -183,7 +184,18 @@ func check(err error) {
 	}
 }
 
+// started lists the agents to stop on every way out, os.Exit included.
+var started []*exec.Cmd
+
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "agentbench:", err)
+	stopAll()
 	os.Exit(1)
+}
+
+func stopAll() {
+	for _, c := range started {
+		c.Process.Kill()
+		c.Wait()
+	}
 }
