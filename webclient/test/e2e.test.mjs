@@ -61,14 +61,16 @@ async function startDemo(agentPort) {
   return `http://127.0.0.1:${port}`;
 }
 
+let agentProc;
 async function startAgent() {
   // DISPLAY unset: no dialogs, so the agent asks through its own page,
   // which it "opens" by running the recorder script.
   const env = { DISPLAY: "", WAYLAND_DISPLAY: "", PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"),
     PODPIS_DATA_DIR: path.join(data, "agent"), PODPIS_CONFIG: path.join(data, "agent", "config.json"),
     PODPIS_BROWSER: path.join(data, "record.sh") };
-  return start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
+  agentProc = await start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
     "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo], env, /listening on/);
+  return agentProc;
 }
 
 // nextPrompt waits for the agent to open a prompt page and returns its URL.
@@ -195,5 +197,51 @@ test("works at 360 px and by keyboard", async () => {
   assert.equal(overflow, false, "horizontal scrolling at 360 px");
   assert.equal(await page.evaluate(() => document.activeElement.id), "choose-title", "focus moves to the new step");
   await page.screenshot({ path: path.join(shots, "10-choose-360px.png"), fullPage: true });
+  await context.close();
+});
+
+test("podpis.js: certificates, sign and cancel, connection lost and regained", async () => {
+  const { context, page } = await newPage();
+  await page.goto(demo);
+  await page.evaluate(async (port) => {
+    const { connect } = await import("/podpis.js");
+    window.events = [];
+    window.client = await connect({ ports: [port] });
+    window.client.addEventListener("disconnected", () => window.events.push("disconnected"));
+    window.client.addEventListener("connected", () => window.events.push("connected"));
+  }, agentPort);
+  const certs = await page.evaluate(() => window.client.certificates({ onlyValid: true }));
+  assert.equal(certs.length, 2, "onlyValid hides the expired certificate");
+  const id = certs.find((c) => c.identity.commonName.startsWith("Петрова")).id;
+
+  // A request waiting for the PIN is cancelled by the page.
+  const cancelled = page.evaluate(async (id) => {
+    const p = window.client.sign({ certificate: id, data: new TextEncoder().encode("договор"), description: "Договор" });
+    setTimeout(() => window.client.cancel(p), 300);
+    try {
+      await p;
+      return "signed";
+    } catch (e) {
+      return e.code;
+    }
+  }, id);
+  await nextPrompt(); // the prompt page the agent opened; nobody answers it
+  assert.equal(await cancelled, "USER_CANCELLED");
+
+  // Signing a document through the PIN page.
+  const signed = page.evaluate(
+    (id) => window.client.sign({ certificate: id, data: new TextEncoder().encode("договор"), detached: true }).then((r) => r.cms.length),
+    id,
+  );
+  await answerPIN(context, "1234");
+  assert.ok((await signed) > 1000, "a CMS came back");
+
+  // The agent stops: the page hears of it, and of its return.
+  agentProc.kill("SIGINT");
+  await page.waitForFunction(() => window.events.includes("disconnected"));
+  await startAgent();
+  await page.waitForFunction(() => window.events.includes("connected"), null, { timeout: 15000 });
+  const info = await page.evaluate(() => window.client.info());
+  assert.equal(info.protocol, 1);
   await context.close();
 });
