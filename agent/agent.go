@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/podpis/podpis/agent/doctor"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/crypto/streebog"
@@ -46,6 +47,9 @@ type Config struct {
 	PromptsPerMinute int
 	Version          string
 	Now              func() time.Time
+	// Diagnose explains why certificate login may not work here (the
+	// info method passes its findings on to the page); nil: no findings.
+	Diagnose func(context.Context) *doctor.Report
 }
 
 // DecisionStore remembers the person's answers per origin.
@@ -196,6 +200,30 @@ func (a *Agent) Info() Info {
 		}
 	}
 	return info
+}
+
+// Diagnosis returns what podpis doctor would say about the providers and
+// certificates, for the page to show the exact reason login cannot work.
+// A site the person has not trusted or allowed learns only what is wrong
+// in general: no names of people or tokens, no paths.
+func (a *Agent) Diagnosis(ctx context.Context, origin string) (findings []doctor.Finding, ready bool) {
+	findings = []doctor.Finding{}
+	if a.cfg.Diagnose == nil {
+		return findings, true
+	}
+	r := a.cfg.Diagnose(ctx)
+	n, err := NormalizeOrigin(origin)
+	known := err == nil && (a.Trusted(n) || a.cfg.Decisions.Allowed(n))
+	for _, f := range r.Findings {
+		if !known {
+			if f.Personal {
+				continue
+			}
+			f.Cause = ""
+		}
+		findings = append(findings, f)
+	}
+	return findings, r.Ready
 }
 
 // Filter narrows a certificate list.

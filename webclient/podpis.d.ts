@@ -31,7 +31,8 @@ export interface Certificate {
 }
 
 export interface ProviderInfo { name: string; library?: string; loaded: boolean; error?: string }
-export interface Info { product: "podpis"; version: string; protocol: number; providers: ProviderInfo[] }
+export interface Finding { code: string; severity: "ok" | "warning" | "problem"; title: string; cause?: string; fix?: string }
+export interface Info { product: "podpis"; version: string; protocol: number; providers: ProviderInfo[]; ready: boolean; findings: Finding[] }
 
 export interface Filter { issuer?: string; policies?: string[]; onlyValid?: boolean }
 

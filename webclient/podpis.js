@@ -189,7 +189,7 @@ export class Client extends EventTarget {
     return out;
   }
 
-  /** @returns {Promise<{product: string, version: string, protocol: number, providers: object[]}>} */
+  /** @returns {Promise<{product: string, version: string, protocol: number, providers: object[], ready: boolean, findings: object[]}>} */
   info() {
     return this.call("info");
   }

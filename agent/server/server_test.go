@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/doctor"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/prompt"
@@ -498,4 +501,46 @@ func TestHandlerPanic(t *testing.T) {
 	if r := c.call("info", nil); r.Error != nil {
 		t.Fatalf("after a panic: %+v", r.Error)
 	}
+}
+
+// TestInfoFindings: info carries doctor's findings, so the page can say why
+// login cannot work, and a site the person has not trusted learns nothing
+// personal from them.
+func TestInfoFindings(t *testing.T) {
+	h := start(t, agent.Config{Diagnose: func(ctx context.Context) *doctor.Report {
+		return doctor.Examine(ctx, doctor.Options{Candidates: pkcs11.CandidatePaths([]string{env.SoftToken})})
+	}})
+	var info wsapi.InfoResult
+	r := connect(t, h, "https://any.example", false).call("info", nil)
+	if r.Error != nil || json.Unmarshal(r.Result.(json.RawMessage), &info) != nil || !info.Ready || !hasCode(info.Findings, "READY") {
+		t.Fatalf("healthy soft token: %+v %s", r.Error, r.Result)
+	}
+
+	expired := doctor.Finding{Code: "CERT_EXPIRED", Severity: doctor.Warning, Title: "Сертификат «Агентов Агент» истёк", Personal: true}
+	broken := doctor.Finding{Code: "MODULE_NOT_LOADABLE", Severity: doctor.Problem, Title: "Модуль Rutoken не загружается",
+		Cause: "/usr/lib/librtpkcs11ecp.so: built for EM_386"}
+	h = start(t, agent.Config{Trusted: []agent.Rule{site},
+		Diagnose: func(context.Context) *doctor.Report {
+			return &doctor.Report{Findings: []doctor.Finding{expired, broken}}
+		}})
+	for origin, want := range map[string][]doctor.Finding{
+		site:                  {expired, broken},
+		"https://any.example": {{Code: broken.Code, Severity: broken.Severity, Title: broken.Title}},
+	} {
+		r := connect(t, h, origin, false).call("info", nil)
+		info = wsapi.InfoResult{}
+		if r.Error != nil || json.Unmarshal(r.Result.(json.RawMessage), &info) != nil || info.Ready {
+			t.Fatalf("%s: %+v %s", origin, r.Error, r.Result)
+		}
+		for i := range want {
+			want[i].Personal = false // not sent
+		}
+		if !reflect.DeepEqual(info.Findings, want) {
+			t.Errorf("%s: findings %+v, want %+v", origin, info.Findings, want)
+		}
+	}
+}
+
+func hasCode(fs []doctor.Finding, code string) bool {
+	return slices.ContainsFunc(fs, func(f doctor.Finding) bool { return f.Code == code })
 }

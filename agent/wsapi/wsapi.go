@@ -12,6 +12,7 @@ import (
 	"errors"
 
 	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/doctor"
 	"github.com/podpis/podpis/agent/keystore"
 )
 
@@ -142,8 +143,18 @@ func decode(params json.RawMessage, v any) error {
 	return nil
 }
 
+// InfoResult is the info method's result: the agent and, so that a page
+// can say exactly why login cannot work, podpis doctor's findings.
+type InfoResult struct {
+	agent.Info
+	Ready    bool             `json:"ready"`
+	Findings []doctor.Finding `json:"findings"`
+}
+
 func info(ctx context.Context, a *agent.Agent, origin string, params json.RawMessage) (any, error) {
-	return a.Info(), nil
+	r := InfoResult{Info: a.Info()}
+	r.Findings, r.Ready = a.Diagnosis(ctx, origin)
+	return r, nil
 }
 
 // CertificatesResult is the certificates method's result.

@@ -3,6 +3,7 @@
 // Usage:
 //
 //	podpis certs [--module PATH]... [--json]
+//	podpis doctor [--json] [--module PATH]...
 //	podpis hash [--alg streebog256|streebog512] [FILE...]
 //	podpis run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]
 //	podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...
@@ -30,6 +31,7 @@ var commands []command
 func init() {
 	commands = []command{
 		{"certs", "certs [--module PATH]... [--json]", runCerts},
+		{"doctor", "doctor [--json] [--module PATH]...", runDoctor},
 		{"hash", "hash [--alg streebog256|streebog512] [FILE...]", runHash},
 		{"run", "run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]", runAgent},
 		{"sign", "sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...", runSign},

@@ -12,12 +12,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/config"
+	"github.com/podpis/podpis/agent/doctor"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/prompt"
@@ -113,6 +115,13 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	}
 	defer p.Close()
 	cfg := agent.Config{Providers: []keystore.Provider{p}, Trusted: trusted, Decisions: conf, Version: version}
+	candidates := pkcs11.CandidatePaths(modules)
+	if *onlyNamed {
+		candidates = slices.DeleteFunc(candidates, func(c pkcs11.Candidate) bool { return !c.Explicit })
+	}
+	cfg.Diagnose = func(ctx context.Context) *doctor.Report {
+		return doctor.Examine(ctx, doctor.Options{Candidates: candidates, Provider: p})
+	}
 	if *headless {
 		// Only the command line reaches this: a page can never turn
 		// prompts off.

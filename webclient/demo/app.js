@@ -69,10 +69,18 @@ async function start() {
       client.addEventListener("disconnected", () => status("Соединение с podpis прервано. Ожидание…", true));
       client.addEventListener("connected", () => status(""));
     }
+    diagnose([]);
     const certs = await client.certificates();
     status("");
+    if (!certs.some((c) => !c.problems || c.problems.length === 0)) await explainWhy();
     list(certs);
   } catch (err) {
+    if (client && ["NO_CERTIFICATES", "NO_PROVIDER", "PROVIDER_ERROR"].includes(err.code)) {
+      show("login");
+      status(explain(err), true);
+      await explainWhy();
+      return;
+    }
     client = null;
     if (err.code === "NOT_RUNNING" || err.code === "BLOCKED") {
       $("no-agent-text").textContent =
@@ -86,6 +94,34 @@ async function start() {
     show("login");
     status(explain(err), true);
   }
+}
+
+// explainWhy shows what podpis doctor finds when there is nothing to sign
+// with: no provider, a module that does not load, no token.
+async function explainWhy() {
+  try {
+    const info = await client.info();
+    diagnose((info.findings || []).filter((f) => f.severity === "problem"));
+  } catch {
+    // An older agent without findings: the status line has to do.
+  }
+}
+
+function diagnose(findings) {
+  const box = $("diagnosis");
+  box.replaceChildren();
+  for (const f of findings) {
+    const p = document.createElement("p");
+    const b = document.createElement("strong");
+    b.textContent = f.title;
+    p.append(b);
+    for (const t of [f.cause, f.fix]) {
+      if (!t) continue;
+      p.append(document.createElement("br"), t);
+    }
+    box.append(p);
+  }
+  box.hidden = findings.length === 0;
 }
 
 const PROBLEMS = {

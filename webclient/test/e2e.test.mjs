@@ -245,3 +245,25 @@ test("podpis.js: certificates, sign and cancel, connection lost and regained", a
   assert.equal(info.protocol, 1);
   await context.close();
 });
+
+test("no token: the page says why, as podpis doctor does", async () => {
+  const dir = path.join(data, "no-token");
+  mkdirSync(path.join(dir, "agent"), { recursive: true });
+  mkdirSync(path.join(dir, "softtoken"));
+  writeFileSync(path.join(dir, "softtoken", ".removed"), "");
+  const port = await freePort();
+  const site = await startDemo(port);
+  await start(bin("podpis"), ["run", "--headless", "--listen", `127.0.0.1:${port}`, "--no-known-modules",
+    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", site],
+    { PODPIS_SOFTTOKEN_DIR: path.join(dir, "softtoken"), PODPIS_DATA_DIR: path.join(dir, "agent"),
+      PODPIS_CONFIG: path.join(dir, "agent", "config.json") }, /listening on/);
+  const { context, page } = await newPage();
+  await page.goto(site);
+  await page.click("#by-cert");
+  await page.waitForSelector("#diagnosis:not([hidden])");
+  const text = await page.textContent("#diagnosis");
+  assert.match(text, /Не найдено ни одного сертификата/);
+  assert.match(text, /Вставьте токен/);
+  await page.screenshot({ path: path.join(shots, "11-no-token.png") });
+  await context.close();
+});

@@ -3,6 +3,7 @@ package pkcs11
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"time"
 
 	"github.com/miekg/pkcs11"
@@ -23,7 +24,9 @@ type ModuleStatus struct {
 
 // SlotStatus describes a slot and its token.
 type SlotStatus struct {
-	ID                uint     `json:"id"`
+	ID uint `json:"id"`
+	// TokenPresent is set for an initialised token: SoftHSM2 and others
+	// show an empty, uninitialised token in a spare slot.
 	Description       string   `json:"description"`
 	TokenPresent      bool     `json:"tokenPresent"`
 	Label             string   `json:"label,omitempty"`
@@ -46,7 +49,15 @@ var mechanismNames = map[uint]string{
 // Diagnose tries every candidate and reports each.
 func Diagnose(ctx context.Context, candidates []Candidate) []ModuleStatus {
 	var out []ModuleStatus
+	seen := map[string]bool{}
 	for _, c := range candidates {
+		// Distributions link one module under several names.
+		if real, err := filepath.EvalSymlinks(c.Path); err == nil {
+			if seen[real] {
+				continue
+			}
+			seen[real] = true
+		}
 		st := ModuleStatus{Provider: c.Provider, Path: c.Path}
 		m, err := Open(c)
 		switch {
@@ -102,6 +113,7 @@ func (m *Module) slots(ctx context.Context) ([]SlotStatus, error) {
 			s.TokenPresent = si.Flags&pkcs11.CKF_TOKEN_PRESENT != 0
 			if s.TokenPresent {
 				if ti, err := a.GetTokenInfo(id); err == nil {
+					s.TokenPresent = ti.Flags&pkcs11.CKF_TOKEN_INITIALIZED != 0
 					s.Label, s.Serial, s.Model = ti.Label, ti.SerialNumber, ti.Model
 					s.ProtectedAuthPath = ti.Flags&pkcs11.CKF_PROTECTED_AUTHENTICATION_PATH != 0
 					s.PINLocked = ti.Flags&pkcs11.CKF_USER_PIN_LOCKED != 0

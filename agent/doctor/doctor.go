@@ -1,0 +1,262 @@
+// Package doctor finds out why certificate login does or does not work on
+// this machine — above all what lies behind «Не установлен
+// криптопровайдер» — and says it in plain Russian with the fix. The CLI
+// (podpis doctor) prints its report; the agent's info method carries its
+// findings so a login page can show the exact reason.
+package doctor
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/agent/keystore/pkcs11"
+)
+
+// Severity of a finding.
+type Severity string
+
+const (
+	OK      Severity = "ok"
+	Warning Severity = "warning"
+	Problem Severity = "problem"
+)
+
+// Finding is one thing doctor found, with its cause and fix.
+type Finding struct {
+	Code     string   `json:"code"` // stable, English
+	Severity Severity `json:"severity"`
+	Title    string   `json:"title"`           // Russian
+	Cause    string   `json:"cause,omitempty"` // Russian
+	Fix      string   `json:"fix,omitempty"`   // Russian
+	// Personal findings name a person or a token: the agent shows them
+	// only to sites the person trusts.
+	Personal bool `json:"-"`
+}
+
+// CSP is a crypto provider installation podpis recognises by its files,
+// so that "installed without its PKCS#11 module" can be told from "not
+// installed".
+type CSP struct {
+	Name    string
+	Markers map[string][]string // GOOS → files or folders that show it is installed
+	Module  string              // the Known module name that serves it
+	Package string              // what to install for the module
+}
+
+// CSPs is the data behind the «Не установлен криптопровайдер» diagnosis.
+var CSPs = []CSP{
+	{"КриптоПро CSP", map[string][]string{"linux": {"/opt/cprocsp/bin", "/etc/opt/cprocsp"}, "windows": {`C:\Program Files\Crypto Pro\CSP`}},
+		"CryptoPro CSP", "пакет lsb-cprocsp-pkcs11 из дистрибутива КриптоПро CSP"},
+	{"ViPNet CSP", map[string][]string{"linux": {"/opt/itcs"}, "windows": {`C:\Program Files\InfoTeCS\ViPNet CSP`}},
+		"ViPNet CSP", "компонент PKCS#11 ViPNet CSP"},
+}
+
+// Report is what doctor found.
+type Report struct {
+	OS           string                  `json:"os"`
+	Modules      []pkcs11.ModuleStatus   `json:"modules"`
+	Certificates []*keystore.Certificate `json:"certificates"`
+	Findings     []Finding               `json:"findings"`
+	// Ready is true when certificate login can work here: a provider
+	// loads and offers a usable certificate with its key.
+	Ready bool `json:"ready"`
+}
+
+// Options say where to look.
+type Options struct {
+	Candidates []pkcs11.Candidate // nil: the known paths
+	Root       string             // prefix for CSP markers (tests)
+	// Provider lists the certificates; nil opens the loaded modules. The
+	// agent passes its own so that diagnosing never disturbs its sessions.
+	Provider keystore.Provider
+}
+
+// Examine looks at the providers and certificates.
+func Examine(ctx context.Context, opts Options) *Report {
+	r := &Report{OS: osName(), Certificates: []*keystore.Certificate{}}
+	cands := opts.Candidates
+	if cands == nil {
+		cands = pkcs11.CandidatePaths(nil)
+	}
+	r.Modules = pkcs11.Diagnose(ctx, cands)
+	for _, csp := range CSPs {
+		r.examineCSP(csp, opts.Root)
+	}
+	var loaded []string
+	for _, m := range r.Modules {
+		switch {
+		case m.Loaded:
+			loaded = append(loaded, m.Path)
+			r.examineSlots(m)
+		case m.Found:
+			r.add(Finding{Code: "MODULE_NOT_LOADABLE", Severity: Problem,
+				Title: "Модуль " + m.Provider + " не загружается",
+				Cause: m.Error,
+				Fix:   "Переустановите " + m.Provider + " той же разрядности, что и система (" + runtime.GOARCH + "), с зависимостями."})
+		}
+	}
+	if len(loaded) == 0 {
+		r.add(Finding{Code: "NO_PROVIDER", Severity: Problem, Title: "Не установлен криптопровайдер",
+			Cause: "Не найден ни один модуль PKCS#11 криптопровайдера или токена.",
+			Fix:   "Установите КриптоПро CSP (с модулем PKCS#11) или драйвер вашего токена: Рутокен, JaCarta."})
+		return r
+	}
+	var mods []string
+	for _, m := range r.Modules {
+		if m.Loaded {
+			mods = append(mods, m.Path)
+		}
+	}
+	p := opts.Provider
+	if p == nil {
+		own, err := pkcs11.New(ctx, pkcs11.Options{Modules: mods, OnlyModules: true})
+		if err != nil {
+			r.add(Finding{Code: "PROVIDER_ERROR", Severity: Problem, Title: "Криптопровайдер не отвечает", Cause: err.Error()})
+			return r
+		}
+		defer own.Close()
+		p = own
+	}
+	certs, _ := p.Certificates(ctx)
+	r.Certificates = append(r.Certificates, certs...)
+	usable := 0
+	for _, c := range certs {
+		if c.Usable() {
+			usable++
+			continue
+		}
+		f := certFinding(c)
+		f.Personal = true
+		r.add(f)
+	}
+	switch {
+	case len(certs) == 0 && !r.anyToken():
+		r.add(Finding{Code: "NO_CERTIFICATES", Severity: Problem, Title: "Не найдено ни одного сертификата",
+			Cause: "Токен не подключён, а в криптопровайдере нет контейнеров с сертификатами.",
+			Fix:   "Вставьте токен с электронной подписью или установите сертификат в контейнер КриптоПро."})
+	case len(certs) == 0:
+		r.add(Finding{Code: "NO_CERTIFICATES", Severity: Problem, Title: "На токене нет сертификатов",
+			Fix: "Запишите сертификат на токен (или установите его в контейнер КриптоПро) в удостоверяющем центре."})
+	case usable == 0 && len(certs) > 0:
+		r.add(Finding{Code: "NO_USABLE_CERTIFICATE", Severity: Problem, Title: "Нет сертификата, пригодного для входа",
+			Cause: "Все найденные сертификаты истекли, не имеют закрытого ключа или не предназначены для подписи."})
+	case usable > 0:
+		r.Ready = true
+		r.add(Finding{Code: "READY", Severity: OK, Title: "Вход по сертификату возможен",
+			Cause: plural(usable, "сертификат пригоден", "сертификата пригодны", "сертификатов пригодны") + " для входа."})
+	}
+	return r
+}
+
+func (r *Report) add(f Finding) { r.Findings = append(r.Findings, f) }
+
+func (r *Report) anyToken() bool {
+	for _, m := range r.Modules {
+		for _, s := range m.Slots {
+			if s.TokenPresent {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// examineCSP tells "installed without PKCS#11" from "not installed".
+func (r *Report) examineCSP(csp CSP, root string) {
+	installed := false
+	for _, p := range csp.Markers[runtime.GOOS] {
+		if _, err := os.Stat(filepath.Join(root, p)); err == nil {
+			installed = true
+		}
+	}
+	if !installed {
+		return
+	}
+	for _, m := range r.Modules {
+		if m.Provider == csp.Module && m.Found {
+			return // its module is there; loading problems are reported per module
+		}
+	}
+	r.add(Finding{Code: "CSP_WITHOUT_PKCS11", Severity: Problem,
+		Title: csp.Name + " установлен, но без модуля PKCS#11",
+		Cause: "podpis обращается к криптопровайдеру через PKCS#11, а этот компонент не установлен.",
+		Fix:   "Установите " + csp.Package + "."})
+}
+
+func (r *Report) examineSlots(m pkcs11.ModuleStatus) {
+	tokens := 0
+	for _, s := range m.Slots {
+		if !s.TokenPresent {
+			continue
+		}
+		tokens++
+		if s.PINLocked {
+			r.add(Finding{Code: "PIN_LOCKED", Severity: Problem, Personal: true, Title: "PIN-код токена «" + s.Label + "» заблокирован",
+				Fix: "Разблокируйте PIN-код PIN-кодом администратора (или обратитесь в удостоверяющий центр)."})
+		} else if s.PINCountLow {
+			r.add(Finding{Code: "PIN_COUNT_LOW", Severity: Warning, Personal: true, Title: "На токене «" + s.Label + "» ранее вводили неверный PIN-код",
+				Fix: "Будьте внимательны: после нескольких неверных попыток токен блокируется."})
+		}
+	}
+	if tokens == 0 && m.Provider != "CryptoPro CSP" {
+		r.add(Finding{Code: "NO_TOKEN", Severity: Warning, Title: m.Provider + ": токен не подключён",
+			Fix: "Вставьте токен в USB-порт; если он вставлен, проверьте, что служба pcscd запущена."})
+	}
+}
+
+func certFinding(c *keystore.Certificate) Finding {
+	name := c.Identity.CommonName
+	for _, p := range c.Problems {
+		switch p {
+		case keystore.ProblemExpired:
+			return Finding{Code: "CERT_EXPIRED", Severity: Warning, Title: "Сертификат «" + name + "» истёк",
+				Cause: "Срок действия закончился " + c.Identity.NotAfter.Format("02.01.2006") + ".", Fix: "Получите новый сертификат в удостоверяющем центре."}
+		case keystore.ProblemNeedsCSP:
+			return Finding{Code: "NEEDS_CSP", Severity: Problem, Title: "Ключ сертификата «" + name + "» — контейнер КриптоПро",
+				Fix: "Установите КриптоПро CSP с модулем PKCS#11 (lsb-cprocsp-pkcs11)."}
+		case keystore.ProblemNoKey:
+			return Finding{Code: "NO_PRIVATE_KEY", Severity: Warning, Title: "У сертификата «" + name + "» нет закрытого ключа на этом токене",
+				Fix: "Подключите токен с ключом этого сертификата."}
+		case keystore.ProblemNotYetValid:
+			return Finding{Code: "CERT_NOT_YET_VALID", Severity: Warning, Title: "Сертификат «" + name + "» ещё не действует",
+				Fix: "Проверьте дату и время на компьютере."}
+		case keystore.ProblemKeyUsage:
+			return Finding{Code: "KEY_USAGE", Severity: Warning, Title: "Сертификат «" + name + "» не предназначен для подписи"}
+		}
+	}
+	return Finding{Code: "CERT_PROBLEM", Severity: Warning, Title: "Сертификат «" + name + "» нельзя использовать"}
+}
+
+func plural(n int, one, few, many string) string {
+	s := itoa(n) + " "
+	switch {
+	case n%10 == 1 && n%100 != 11:
+		return s + one
+	case n%10 >= 2 && n%10 <= 4 && (n%100 < 10 || n%100 >= 20):
+		return s + few
+	}
+	return s + many
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+func osName() string {
+	name := runtime.GOOS + "/" + runtime.GOARCH
+	if b, err := os.ReadFile("/etc/os-release"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
+				return strings.Trim(v, `"`) + " (" + name + ")"
+			}
+		}
+	}
+	return name
+}

@@ -1,0 +1,92 @@
+package doctor
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/podpis/podpis/agent/keystore/pkcs11"
+	"github.com/podpis/podpis/crypto/gost3410"
+	"github.com/podpis/podpis/internal/testpki"
+	"github.com/podpis/podpis/internal/testtoken"
+)
+
+var env *testtoken.Env
+
+func TestMain(m *testing.M) {
+	var err error
+	env, err = testtoken.Setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	t := testpki.MainTB{}
+	ca := testpki.Root(t, gost3410.CurveTC26512A, "CA", time.Now())
+	cert, key := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Годный"}, time.Now(), nil)
+	env.AddToSoftToken("good", key, cert)
+	old, oldKey := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Просроченный"}, time.Now().AddDate(-2, 0, 0), nil)
+	env.AddToSoftToken("old", oldKey, old)
+	code := m.Run()
+	env.Cleanup()
+	os.Exit(code)
+}
+
+func codes(r *Report) map[string]Finding {
+	out := map[string]Finding{}
+	for _, f := range r.Findings {
+		out[f.Code] = f
+	}
+	return out
+}
+
+// TestNoCSP: nothing installed, and CryptoPro installed without its PKCS#11
+// module, are told apart.
+func TestNoCSP(t *testing.T) {
+	root := t.TempDir()
+	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{}, Root: root})
+	if f, ok := codes(r)["NO_PROVIDER"]; !ok || f.Title != "Не установлен криптопровайдер" || r.Ready {
+		t.Fatalf("%+v", r.Findings)
+	}
+	if _, ok := codes(r)["CSP_WITHOUT_PKCS11"]; ok {
+		t.Fatal("CryptoPro reported without its files")
+	}
+	os.MkdirAll(filepath.Join(root, "/opt/cprocsp/bin"), 0o755)
+	r = Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{}, Root: root})
+	if f, ok := codes(r)["CSP_WITHOUT_PKCS11"]; !ok || f.Title != "КриптоПро CSP установлен, но без модуля PKCS#11" {
+		t.Fatalf("%+v", r.Findings)
+	}
+}
+
+func TestBrokenModule(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "libbroken.so")
+	os.WriteFile(bad, []byte("no library"), 0o644)
+	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{{Provider: "Рутокен", Path: bad, Explicit: true}}})
+	if _, ok := codes(r)["MODULE_NOT_LOADABLE"]; !ok || r.Ready {
+		t.Fatalf("%+v", r.Findings)
+	}
+}
+
+// TestHealthy: the soft token with a usable certificate makes login
+// possible; its expired certificate is reported.
+func TestHealthy(t *testing.T) {
+	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{{Provider: "podpis soft token", Path: env.SoftToken, Explicit: true}}})
+	c := codes(r)
+	if !r.Ready || c["READY"].Cause != "1 сертификат пригоден для входа." {
+		t.Fatalf("%+v", r.Findings)
+	}
+	if _, ok := c["CERT_EXPIRED"]; !ok || len(r.Certificates) != 2 {
+		t.Fatalf("%+v", r.Findings)
+	}
+}
+
+func TestPlural(t *testing.T) {
+	for n, want := range map[int]string{1: "1 a", 2: "2 b", 5: "5 c", 11: "11 c", 21: "21 a", 22: "22 b", 112: "112 c"} {
+		if got := plural(n, "a", "b", "c"); got != want {
+			t.Errorf("%d: %q", n, got)
+		}
+	}
+}

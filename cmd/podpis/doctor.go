@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os/user"
+
+	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/config"
+	"github.com/podpis/podpis/agent/doctor"
+	"github.com/podpis/podpis/agent/keystore/pkcs11"
+	"github.com/podpis/podpis/agent/server"
+)
+
+// runDoctor: podpis doctor [--json] [--module PATH]... — exit 0 when
+// certificate login works here, 1 otherwise.
+func runDoctor(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	var modules modulesFlag
+	fs.Var(&modules, "module", "also examine this PKCS#11 module (repeatable)")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		return 2
+	}
+	conf, confErr := config.Load(configPath(), config.SystemPath())
+	report := doctor.Examine(context.Background(), doctor.Options{Candidates: pkcs11.CandidatePaths(append(modules, conf.Modules()...))})
+	agentStatus := doctor.ProbeAgent(server.DefaultPorts)
+	me, _ := user.Current()
+	if !agentStatus.Running {
+		report.Findings = append(report.Findings, doctor.Finding{Code: "AGENT_NOT_RUNNING", Severity: doctor.Problem,
+			Title: "podpis не запущен", Fix: "Запустите podpis (меню приложений) или включите автозапуск в его меню."})
+	} else if me != nil && agentStatus.Owner != "" && agentStatus.Owner != me.Username {
+		report.Findings = append(report.Findings, doctor.Finding{Code: "AGENT_OTHER_USER", Severity: doctor.Warning,
+			Title: fmt.Sprintf("Порт %d занят podpis пользователя %s", agentStatus.Port, agentStatus.Owner),
+			Fix:   "Ваш podpis займёт следующий свободный порт; страницы находят его сами."})
+	}
+	if confErr != nil {
+		report.Findings = append(report.Findings, doctor.Finding{Code: "CONFIG_DAMAGED", Severity: doctor.Warning,
+			Title: "Файл настроек повреждён", Cause: confErr.Error(), Fix: "Исправьте или удалите файл: podpis работает без него."})
+	}
+	ready := report.Ready && agentStatus.Running
+	recent := doctor.RecentErrors(logPath(), 10)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(doctorJSON{Version: version, Report: report, Agent: agentStatus,
+			TrustedOrigins: nonNil(conf.Trusted()), AllowedOrigins: nonNil(conf.Allowances()), RecentErrors: nonNil(recent), Ready: ready})
+	} else {
+		printReport(stdout, report, agentStatus, conf, recent, ready)
+	}
+	if ready {
+		return 0
+	}
+	return 1
+}
+
+// doctorJSON is the --json contract; lists are [] rather than null so
+// support scripts need no special cases.
+type doctorJSON struct {
+	Version        string             `json:"version"`
+	Ready          bool               `json:"ready"`
+	Agent          doctor.AgentStatus `json:"agent"`
+	Report         *doctor.Report     `json:"report"`
+	TrustedOrigins []agent.Rule       `json:"trustedOrigins"`
+	AllowedOrigins []string           `json:"allowedOrigins"`
+	RecentErrors   []string           `json:"recentErrors"`
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, conf *config.Config, recent []string, ready bool) {
+	fmt.Fprintf(w, "podpis %s — диагностика\nСистема: %s\n\n", version, r.OS)
+	if a.Running {
+		fmt.Fprintf(w, "Агент: запущен, порт %d, версия %s", a.Port, a.Version)
+		if a.Owner != "" {
+			fmt.Fprintf(w, ", пользователь %s", a.Owner)
+		}
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintln(w, "Агент: не запущен")
+	}
+	fmt.Fprintln(w, "\nКриптопровайдеры (модули PKCS#11):")
+	if len(r.Modules) == 0 {
+		fmt.Fprintln(w, "  не найдено ни одного")
+	}
+	for _, m := range r.Modules {
+		state := "загружен"
+		if !m.Loaded {
+			state = "не загружается: " + m.Error
+		}
+		fmt.Fprintf(w, "  %s — %s\n    %s\n", m.Provider, state, m.Path)
+		for _, s := range m.Slots {
+			if s.TokenPresent {
+				fmt.Fprintf(w, "    слот %d: токен «%s» (серийный номер %s); ГОСТ: %v\n", s.ID, s.Label, s.Serial, s.GOSTMechanisms)
+			} else {
+				fmt.Fprintf(w, "    слот %d: токен не подключён\n", s.ID)
+			}
+		}
+	}
+	fmt.Fprintln(w, "\nСертификаты:")
+	if len(r.Certificates) == 0 {
+		fmt.Fprintln(w, "  не найдены")
+	}
+	for _, c := range r.Certificates {
+		state := "пригоден"
+		if !c.Usable() {
+			state = fmt.Sprint(c.Problems)
+		}
+		fmt.Fprintf(w, "  %s — %s, до %s (%s)\n", c.Identity.CommonName, c.Algorithm, c.Identity.NotAfter.Format("02.01.2006"), state)
+	}
+	if t := conf.Trusted(); len(t) > 0 {
+		fmt.Fprintf(w, "\nДоверенные сайты: %v\n", t)
+	}
+	if al := conf.Allowances(); len(al) > 0 {
+		fmt.Fprintf(w, "Разрешённые сайты: %v\n", al)
+	}
+	fmt.Fprintln(w, "\nИтог:")
+	for _, f := range r.Findings {
+		mark := map[doctor.Severity]string{doctor.OK: "✓", doctor.Warning: "!", doctor.Problem: "✗"}[f.Severity]
+		fmt.Fprintf(w, "  %s %s\n", mark, f.Title)
+		if f.Cause != "" {
+			fmt.Fprintf(w, "      Причина: %s\n", f.Cause)
+		}
+		if f.Fix != "" {
+			fmt.Fprintf(w, "      Что сделать: %s\n", f.Fix)
+		}
+	}
+	if len(recent) > 0 {
+		fmt.Fprintln(w, "\nПоследние ошибки журнала:")
+		for _, l := range recent {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
+	if ready {
+		fmt.Fprintln(w, "\nВход по сертификату должен работать.")
+	} else {
+		fmt.Fprintln(w, "\nВход по сертификату сейчас невозможен: см. пункты со знаком ✗.")
+	}
+}

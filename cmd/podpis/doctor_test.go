@@ -1,0 +1,81 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+type doctorModule struct {
+	Path   string
+	Loaded bool
+	Slots  []struct {
+		TokenPresent   bool
+		GOSTMechanisms []string
+	}
+}
+
+// TestDoctorCommand: the --json contract and the exit code. The soft token
+// holds a usable certificate, but no agent runs: login cannot work, so the
+// exit code is 1 and the report says to start podpis.
+func TestDoctorCommand(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("PODPIS_DATA_DIR", data)
+	t.Setenv("PODPIS_CONFIG", filepath.Join(data, "config.json"))
+	os.WriteFile(filepath.Join(data, "config.json"), []byte(`{"trustedOrigins":["https://lk.example.ru"]}`), 0o600)
+	os.WriteFile(filepath.Join(data, "podpis.log"), []byte(
+		"time=2026-11-23T10:00:00Z level=INFO msg=start\n"+
+			"time=2026-11-23T10:01:00Z level=ERROR msg=sign code=PIN_INCORRECT\n"), 0o600)
+
+	out, errOut, code := runCLI(t, "doctor", "--json", "--module", tokenEnv.SoftToken)
+	var r struct {
+		Version string
+		Ready   bool
+		Agent   struct{ Running bool }
+		Report  struct {
+			OS           string
+			Ready        bool
+			Modules      []doctorModule
+			Certificates []struct{ Identity struct{ CommonName string } }
+			Findings     []struct{ Code, Severity, Title, Fix string }
+		}
+		TrustedOrigins []string
+		RecentErrors   []string
+	}
+	if code != 1 || json.Unmarshal([]byte(out), &r) != nil {
+		t.Fatalf("doctor --json: exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	if r.Ready || r.Agent.Running || !r.Report.Ready || r.Report.OS == "" || r.Version != version {
+		t.Errorf("ready %v, agent %v, report ready %v, os %q", r.Ready, r.Agent.Running, r.Report.Ready, r.Report.OS)
+	}
+	i := slices.IndexFunc(r.Report.Modules, func(m doctorModule) bool { return m.Path == tokenEnv.SoftToken })
+	if i < 0 || !r.Report.Modules[i].Loaded || len(r.Report.Modules[i].Slots) == 0 ||
+		!slices.Contains(r.Report.Modules[i].Slots[0].GOSTMechanisms, "CKM_GOSTR3410_WITH_GOSTR3411_12_256") {
+		t.Errorf("soft token module: %+v", r.Report.Modules)
+	}
+	if !slices.ContainsFunc(r.Report.Certificates, func(c struct{ Identity struct{ CommonName string } }) bool {
+		return c.Identity.CommonName == "Сидоров Сидор"
+	}) {
+		t.Errorf("certificates: %+v", r.Report.Certificates)
+	}
+	codes := map[string]bool{}
+	for _, f := range r.Report.Findings {
+		codes[f.Code] = true
+	}
+	if !codes["READY"] || !codes["AGENT_NOT_RUNNING"] {
+		t.Errorf("findings: %+v", r.Report.Findings)
+	}
+	if !slices.Equal(r.TrustedOrigins, []string{"https://lk.example.ru"}) || len(r.RecentErrors) != 1 || !strings.Contains(r.RecentErrors[0], "PIN_INCORRECT") {
+		t.Errorf("trusted %v, recent errors %v", r.TrustedOrigins, r.RecentErrors)
+	}
+
+	out, _, code = runCLI(t, "doctor", "--module", tokenEnv.SoftToken)
+	for _, want := range []string{"диагностика", "Сидоров Сидор", "podpis не запущен", "Что сделать: Запустите podpis", "Последние ошибки журнала", "невозможен"} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("text report (exit %d) lacks %q:\n%s", code, want, out)
+		}
+	}
+}
