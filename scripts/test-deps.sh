@@ -14,6 +14,7 @@ packages=(
 	gcc-mingw-w64-x86-64   # cgo for the windows/amd64 cross-build
 	zenity xvfb xdotool    # the Linux dialogs, shown on a virtual display and answered by keystrokes
 	chromium               # the demo login page end to end (driven by playwright-core from npm)
+	libnss3-tools          # certutil: the local CA into NSS databases (Chromium, Firefox)
 )
 
 # make bench also compiles a small C program against libcrypto.

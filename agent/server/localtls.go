@@ -50,15 +50,7 @@ func loadTLS(dir string, now time.Time) (*tls.Config, *x509.Certificate, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	caPEM, err := os.ReadFile(filepath.Join(dir, CAFile))
-	if err != nil {
-		return nil, nil, err
-	}
-	blk, _ := pem.Decode(caPEM)
-	if blk == nil {
-		return nil, nil, errors.New("server: bad CA file")
-	}
-	ca, err := x509.ParseCertificate(blk.Bytes)
+	ca, err := LoadCA(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -66,6 +58,19 @@ func loadTLS(dir string, now time.Time) (*tls.Config, *x509.Certificate, error) 
 		return nil, nil, errors.New("server: local certificate expiring or not from the local CA")
 	}
 	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, ca, nil
+}
+
+// LoadCA reads the per-user CA certificate from dir.
+func LoadCA(dir string) (*x509.Certificate, error) {
+	caPEM, err := os.ReadFile(filepath.Join(dir, CAFile))
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(caPEM)
+	if blk == nil {
+		return nil, errors.New("server: bad CA file")
+	}
+	return x509.ParseCertificate(blk.Bytes)
 }
 
 // CreateTLS makes a new per-user CA and server certificate in dir

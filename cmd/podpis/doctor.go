@@ -13,6 +13,7 @@ import (
 	"github.com/podpis/podpis/agent/doctor"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/server"
+	"github.com/podpis/podpis/installer/trust"
 )
 
 // runDoctor: podpis doctor [--json] [--module PATH]... — exit 0 when
@@ -42,15 +43,31 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		report.Findings = append(report.Findings, doctor.Finding{Code: "CONFIG_DAMAGED", Severity: doctor.Warning,
 			Title: "Файл настроек повреждён", Cause: confErr.Error(), Fix: "Исправьте или удалите файл: podpis работает без него."})
 	}
+	stores := []trust.StoreStatus{}
+	if ca, err := server.LoadCA(dataDir()); err != nil {
+		report.Findings = append(report.Findings, doctor.Finding{Code: "TLS_NOT_SET_UP", Severity: doctor.Warning,
+			Title: "Защищённое соединение (wss) с podpis не настроено",
+			Cause: "Нет сертификата podpis: страницы смогут обращаться к podpis только по ws.",
+			Fix:   "Выполните podpis install."})
+	} else {
+		stores = trust.Status(ca, trust.UserStores())
+		for _, st := range stores {
+			if !st.Trusted {
+				report.Findings = append(report.Findings, doctor.Finding{Code: "TLS_NOT_TRUSTED", Severity: doctor.Warning,
+					Title: st.Browser + " не доверяет сертификату podpis", Cause: st.Error,
+					Fix: "Выполните podpis install (или «Перевыпустить сертификат» в меню podpis) и перезапустите браузер."})
+			}
+		}
+	}
 	ready := report.Ready && agentStatus.Running
 	recent := doctor.RecentErrors(logPath(), 10)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(doctorJSON{Version: version, Report: report, Agent: agentStatus,
+		enc.Encode(doctorJSON{Version: version, Report: report, Agent: agentStatus, TLSTrust: stores,
 			TrustedOrigins: nonNil(conf.Trusted()), AllowedOrigins: nonNil(conf.Allowances()), RecentErrors: nonNil(recent), Ready: ready})
 	} else {
-		printReport(stdout, report, agentStatus, conf, recent, ready)
+		printReport(stdout, report, agentStatus, stores, conf, recent, ready)
 	}
 	if ready {
 		return 0
@@ -61,13 +78,14 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 // doctorJSON is the --json contract; lists are [] rather than null so
 // support scripts need no special cases.
 type doctorJSON struct {
-	Version        string             `json:"version"`
-	Ready          bool               `json:"ready"`
-	Agent          doctor.AgentStatus `json:"agent"`
-	Report         *doctor.Report     `json:"report"`
-	TrustedOrigins []agent.Rule       `json:"trustedOrigins"`
-	AllowedOrigins []string           `json:"allowedOrigins"`
-	RecentErrors   []string           `json:"recentErrors"`
+	Version        string              `json:"version"`
+	Ready          bool                `json:"ready"`
+	Agent          doctor.AgentStatus  `json:"agent"`
+	Report         *doctor.Report      `json:"report"`
+	TLSTrust       []trust.StoreStatus `json:"tlsTrust"`
+	TrustedOrigins []agent.Rule        `json:"trustedOrigins"`
+	AllowedOrigins []string            `json:"allowedOrigins"`
+	RecentErrors   []string            `json:"recentErrors"`
 }
 
 func nonNil[T any](s []T) []T {
@@ -77,7 +95,7 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, conf *config.Config, recent []string, ready bool) {
+func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []trust.StoreStatus, conf *config.Config, recent []string, ready bool) {
 	fmt.Fprintf(w, "podpis %s — диагностика\nСистема: %s\n\n", version, r.OS)
 	if a.Running {
 		fmt.Fprintf(w, "Агент: запущен, порт %d, версия %s", a.Port, a.Version)
@@ -116,6 +134,16 @@ func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, conf *conf
 			state = fmt.Sprint(c.Problems)
 		}
 		fmt.Fprintf(w, "  %s — %s, до %s (%s)\n", c.Identity.CommonName, c.Algorithm, c.Identity.NotAfter.Format("02.01.2006"), state)
+	}
+	if len(stores) > 0 {
+		fmt.Fprintln(w, "\nДоверие браузеров сертификату podpis (wss):")
+		for _, st := range stores {
+			state := "доверяет"
+			if !st.Trusted {
+				state = "не доверяет"
+			}
+			fmt.Fprintf(w, "  %s — %s\n", st.Browser, state)
+		}
 	}
 	if t := conf.Trusted(); len(t) > 0 {
 		fmt.Fprintf(w, "\nДоверенные сайты: %v\n", t)

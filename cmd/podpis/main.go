@@ -5,9 +5,11 @@
 //	podpis certs [--module PATH]... [--json]
 //	podpis doctor [--json] [--module PATH]...
 //	podpis hash [--alg streebog256|streebog512] [FILE...]
+//	podpis install [--renew]
 //	podpis run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]
 //	podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...
 //	podpis speed [--curve NAME] [--seconds N]
+//	podpis uninstall
 //	podpis verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--json] SIG
 //	podpis version
 package main
@@ -33,9 +35,11 @@ func init() {
 		{"certs", "certs [--module PATH]... [--json]", runCerts},
 		{"doctor", "doctor [--json] [--module PATH]...", runDoctor},
 		{"hash", "hash [--alg streebog256|streebog512] [FILE...]", runHash},
+		{"install", "install [--renew]", runInstall},
 		{"run", "run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]", runAgent},
 		{"sign", "sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...", runSign},
 		{"speed", "speed [--curve NAME] [--seconds N]", runSpeed},
+		{"uninstall", "uninstall", runUninstall},
 		{"verify", "verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--json] SIG", runVerify},
 		{"version", "version", runVersion},
 	}

@@ -142,9 +142,11 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	a := agent.New(cfg)
-	tlsCfg, _, err := server.LoadOrCreateTLS(dataDir(), time.Now())
+	tlsCfg, ca, err := server.LoadOrCreateTLS(dataDir(), time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "podpis: local TLS: %v (serving ws only)\n", err)
+	} else {
+		followRenewal(ca, log)
 	}
 	l, err := server.Listen(*listen, server.DefaultPorts)
 	if err != nil {

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"crypto/x509"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/podpis/podpis/agent/doctor"
+	"github.com/podpis/podpis/agent/server"
+	"github.com/podpis/podpis/installer/trust"
+)
+
+// runInstall: podpis install [--renew] — the per-user set-up: the local CA
+// and the agent's certificate (the CA's key destroyed), the CA in every
+// browser store of this user. Running it again changes nothing; --renew
+// («Перевыпустить сертификат») makes a new CA and takes the old one out.
+func runInstall(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("install", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	renew := fs.Bool("renew", false, "issue a new local CA and certificate and replace the old CA in the stores")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		return 2
+	}
+	dir := dataDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 1
+	}
+	if *renew {
+		for _, f := range []string{server.ServerCertFile, server.ServerKeyFile, server.CAFile} {
+			os.Remove(filepath.Join(dir, f))
+		}
+	}
+	_, ca, err := server.LoadOrCreateTLS(dir, time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: local certificate: %v\n", err)
+		return 1
+	}
+	m, err := trust.LoadManifest(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Сертификат podpis для защищённого соединения (wss): %s\n", trust.Name(ca))
+	ok := report(stdout, "добавлен в доверенные", m.Install(ca, trust.UserStores()))
+	// The old CA leaves the stores only once the new one is in: a failure
+	// half-way leaves the person with a working set-up.
+	ok = report(stdout, "старый сертификат удалён", m.Uninstall(trust.Open, trust.Fingerprint(ca))) && ok
+	if *renew && doctor.ProbeAgent(server.DefaultPorts).Running {
+		fmt.Fprintln(stdout, "Перезапустите podpis, чтобы он начал использовать новый сертификат.")
+	}
+	if !ok {
+		fmt.Fprintln(stdout, "Не все хранилища удалось изменить: см. выше. Повторный запуск podpis install безопасен.")
+		return 1
+	}
+	return 0
+}
+
+// runUninstall: podpis uninstall — removes exactly what install added.
+func runUninstall(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 0 {
+		fmt.Fprintln(stderr, "podpis: uninstall takes no arguments")
+		return 2
+	}
+	m, err := trust.LoadManifest(dataDir())
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 1
+	}
+	if !report(stdout, "удалён", m.Uninstall(trust.Open, "")) {
+		return 1
+	}
+	return 0
+}
+
+func report(w io.Writer, done string, rs []trust.Result) bool {
+	ok := true
+	for _, r := range rs {
+		who := r.Browser
+		if who == "" {
+			who = r.Store
+		}
+		if r.Err != nil {
+			ok = false
+			fmt.Fprintf(w, "  ✗ %s: %v\n", who, r.Err)
+			continue
+		}
+		if r.Already {
+			fmt.Fprintf(w, "  ✓ %s: уже доверяет\n", who)
+			continue
+		}
+		fmt.Fprintf(w, "  ✓ %s: %s\n", who, done)
+	}
+	return ok
+}
+
+// followRenewal keeps the stores in step when the agent has had to renew
+// its certificate (yearly: the CA's key is gone, so a new CA comes with
+// it): where install once put the old CA, the new one goes, and the old
+// one leaves. Without an install there is nothing to follow.
+func followRenewal(ca *x509.Certificate, log *slog.Logger) {
+	m, err := trust.LoadManifest(dataDir())
+	if err != nil || len(m.Entries) == 0 || slices.ContainsFunc(m.Entries, func(e trust.Entry) bool { return e.Fingerprint == trust.Fingerprint(ca) }) {
+		return
+	}
+	for _, r := range append(m.Install(ca, trust.UserStores()), m.Uninstall(trust.Open, trust.Fingerprint(ca))...) {
+		if r.Err != nil {
+			log.Warn("trust store", "store", r.Store, "err", r.Err)
+		}
+	}
+	log.Info("local CA renewed in the trust stores", "name", trust.Name(ca))
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestInstallCommand: install, run again, doctor sees the trust, uninstall
+// leaves the home folder as it found it.
+func TestInstallCommand(t *testing.T) {
+	if _, err := exec.LookPath("certutil"); err != nil {
+		t.Skip("certutil (libnss3-tools) is not installed; make test installs it")
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("PODPIS_DATA_DIR", filepath.Join(home, "data"))
+	t.Setenv("PODPIS_CONFIG", filepath.Join(home, "data", "config.json"))
+	profile := filepath.Join(home, ".mozilla", "firefox", "k2.default-release")
+	os.MkdirAll(profile, 0o700)
+	if out, err := exec.Command("certutil", "-N", "-d", "sql:"+profile, "--empty-password").CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+
+	out, errOut, code := runCLI(t, "install")
+	if code != 0 || strings.Count(out, "добавлен в доверенные") != 2 {
+		t.Fatalf("install: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, _, code = runCLI(t, "install"); code != 0 || strings.Count(out, "уже доверяет") != 2 {
+		t.Fatalf("second install: exit %d\n%s", code, out)
+	}
+	trusted := func() (n int, codes string) {
+		out, _, _ := runCLI(t, "doctor", "--json", "--module", tokenEnv.SoftToken)
+		var r struct {
+			TLSTrust []struct{ Trusted bool }
+			Report   struct{ Findings []struct{ Code string } }
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range r.TLSTrust {
+			if s.Trusted {
+				n++
+			}
+		}
+		for _, f := range r.Report.Findings {
+			codes += f.Code + " "
+		}
+		return n, codes
+	}
+	if n, codes := trusted(); n != 2 || strings.Contains(codes, "TLS_") {
+		t.Errorf("doctor after install: %d stores trust, findings %s", n, codes)
+	}
+	if out, _, code = runCLI(t, "uninstall"); code != 0 || strings.Count(out, "удалён") != 2 {
+		t.Fatalf("uninstall: exit %d\n%s", code, out)
+	}
+	if n, codes := trusted(); n != 0 || !strings.Contains(codes, "TLS_NOT_TRUSTED") {
+		t.Errorf("doctor after uninstall: %d stores trust, findings %s", n, codes)
+	}
+	if _, err := os.Stat(filepath.Join(home, ".pki")); !os.IsNotExist(err) {
+		t.Errorf("~/.pki left behind: %v", err)
+	}
+}
