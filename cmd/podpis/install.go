@@ -116,3 +116,26 @@ func followRenewal(ca *x509.Certificate, log *slog.Logger) {
 	}
 	log.Info("local CA renewed in the trust stores", "name", trust.Name(ca))
 }
+
+// firstRunSetup does for a person what the package cannot do as root: the
+// first time the desktop session starts podpis, its CA goes into the
+// person's browser stores. Only the first time: someone who ran podpis
+// uninstall later has decided against it.
+func firstRunSetup(ca *x509.Certificate, log *slog.Logger) {
+	marker := filepath.Join(dataDir(), "setup.done")
+	if _, err := os.Stat(marker); err == nil {
+		return
+	}
+	m, err := trust.LoadManifest(dataDir())
+	if err != nil {
+		log.Warn("first-run setup", "err", err)
+		return
+	}
+	for _, r := range m.Install(ca, trust.UserStores()) {
+		if r.Err != nil {
+			log.Warn("trust store", "store", r.Store, "err", r.Err)
+		}
+	}
+	os.WriteFile(marker, []byte(time.Now().Format(time.RFC3339)+"\n"), 0o600)
+	log.Info("first-run setup: local CA trusted", "name", trust.Name(ca))
+}

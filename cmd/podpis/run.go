@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/prompt"
 	"github.com/podpis/podpis/agent/server"
+	"github.com/podpis/podpis/internal/instance"
 	"github.com/podpis/podpis/internal/logfile"
 )
 
@@ -90,9 +92,20 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&modules, "module", "PKCS#11 module to use besides the known ones (repeatable)")
 	listen := fs.String("listen", "", "address to listen on (default 127.0.0.1 on the first free of 24730-24733)")
 	onlyNamed := fs.Bool("no-known-modules", false, "load only the --module ones, not the known CSP paths")
+	autostart := fs.Bool("autostart", false, "started with the desktop session: on the person's first start, set up the local CA trust")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return 2
 	}
+	held, err := instance.Acquire(dataDir())
+	if err != nil {
+		if errors.Is(err, instance.ErrRunning) {
+			fmt.Fprintf(stderr, "podpis уже запущен для этого пользователя: второй экземпляр не нужен (%v)\n", err)
+		} else {
+			fmt.Fprintf(stderr, "podpis: %v\n", err)
+		}
+		return 1
+	}
+	defer held.Release()
 	logFile := &logfile.Writer{Path: logPath()}
 	defer logFile.Close()
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(stderr, logFile), &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -146,6 +159,9 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "podpis: local TLS: %v (serving ws only)\n", err)
 	} else {
+		if *autostart {
+			firstRunSetup(ca, log)
+		}
 		followRenewal(ca, log)
 	}
 	l, err := server.Listen(*listen, server.DefaultPorts)

@@ -122,3 +122,35 @@ func TestHeadless(t *testing.T) {
 		t.Errorf("log file: %v\n%s", err, fileLog)
 	}
 }
+
+// TestSingleInstanceAndFirstRun: started by the desktop session, podpis
+// trusts its CA in the person's browser store once; a second podpis for
+// the same person exits with a clear message instead of racing for the port.
+func TestSingleInstanceAndFirstRun(t *testing.T) {
+	home, data := t.TempDir(), t.TempDir()
+	env := append(os.Environ(), "PODPIS_RUN_MAIN=1", "HOME="+home, "PODPIS_DATA_DIR="+data, "PODPIS_CONFIG="+filepath.Join(data, "config.json"))
+	first := exec.Command(os.Args[0], "run", "--headless", "--autostart", "--no-known-modules", "--module", tokenEnv.SoftToken, "--listen", "127.0.0.1:0")
+	first.Env = env
+	stdout, _ := first.StdoutPipe()
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer first.Process.Kill()
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || !strings.Contains(line, "listening on") {
+		t.Fatalf("first: %q %v", line, err)
+	}
+	second := exec.Command(os.Args[0], "run", "--headless", "--no-known-modules", "--module", tokenEnv.SoftToken, "--listen", "127.0.0.1:0")
+	second.Env = env
+	out, err := second.CombinedOutput()
+	if code := second.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "podpis уже запущен для этого пользователя") {
+		t.Errorf("second start: exit %d %v\n%s", code, err, out)
+	}
+	if _, err := exec.LookPath("certutil"); err == nil {
+		if _, err := os.Stat(filepath.Join(data, "setup.done")); err != nil {
+			t.Errorf("first-run setup not recorded: %v", err)
+		}
+		if l, _ := exec.Command("certutil", "-L", "-d", "sql:"+filepath.Join(home, ".pki", "nssdb")).Output(); !bytes.Contains(l, []byte("podpis local CA")) {
+			t.Errorf("first run did not trust the CA in ~/.pki/nssdb:\n%s", l)
+		}
+	}
+}
