@@ -3,7 +3,7 @@ BIN := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build run test test-deps bench-deps vet fmt-check cross bench generate generate-check fuzz clean
+.PHONY: all build run package test test-deps bench-deps vet fmt-check cross bench generate generate-check fuzz clean
 
 all: build
 
@@ -15,6 +15,12 @@ build:
 # The agent on the embedded GOST soft token and the demo login site.
 run: build
 	./scripts/run-demo.sh
+
+# dist/: the .deb (nfpm) and the Windows installer (makensis; signed when
+# SIGN_CERT and SIGN_KEY name a PEM certificate and key).
+package: build
+	$(GO) run ./installer/mkdeb --version $(VERSION) --bin $(BIN)
+	./scripts/package-windows.sh $(VERSION) dist
 
 test: test-deps vet fmt-check cross generate-check build
 	PODPIS_REQUIRE_ENGINE=1 PODPIS_REQUIRE_DEPS=1 $(GO) test -count=1 ./...
@@ -60,4 +66,4 @@ bench-deps:
 	./scripts/test-deps.sh --bench
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist

@@ -15,6 +15,7 @@ packages=(
 	zenity xvfb xdotool    # the Linux dialogs, shown on a virtual display and answered by keystrokes
 	chromium               # the demo login page end to end (driven by playwright-core from npm)
 	libnss3-tools          # certutil: the local CA into NSS databases (Chromium, Firefox)
+	nsis osslsigncode      # the Windows installer, built and signed on Linux
 )
 
 # make bench also compiles a small C program against libcrypto.

@@ -7,14 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/podpis/podpis/internal/testdeps"
 )
 
 // TestInstallCommand: install, run again, doctor sees the trust, uninstall
 // leaves the home folder as it found it.
 func TestInstallCommand(t *testing.T) {
-	if _, err := exec.LookPath("certutil"); err != nil {
-		t.Skip("certutil (libnss3-tools) is not installed; make test installs it")
-	}
+	testdeps.Need(t, "certutil")
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("PODPIS_DATA_DIR", filepath.Join(home, "data"))

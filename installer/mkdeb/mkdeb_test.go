@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/podpis/podpis/internal/testdeps"
 )
 
 func TestDebVersion(t *testing.T) {
@@ -35,11 +37,7 @@ func run(t *testing.T, env []string, name string, args ...string) string {
 // install into a Firefox profile), removes the package and checks that
 // nothing of it is left: no file, and no CA in the profile.
 func TestDebRoundTrip(t *testing.T) {
-	for _, tool := range []string{"dpkg", "certutil"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
-		}
-	}
+	testdeps.Need(t, "dpkg", "dpkg-deb", "certutil")
 	root := filepath.Join("..", "..")
 	bin := t.TempDir()
 	run(t, nil, "go", "build", "-C", root, "-o", filepath.Join(bin, "podpis"), "./cmd/podpis")

@@ -16,13 +16,10 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/agent/server"
+	"github.com/podpis/podpis/internal/testdeps"
 )
 
-func needCertutil(t *testing.T) {
-	if _, err := exec.LookPath("certutil"); err != nil {
-		t.Skip("certutil (libnss3-tools) is not installed; make test installs it")
-	}
-}
+func needCertutil(t *testing.T) { testdeps.Need(t, "certutil") }
 
 // newNSS makes an empty NSS database as a browser profile would have.
 func newNSS(t *testing.T, dir string) {
@@ -162,11 +159,8 @@ func TestForeignCertificateStays(t *testing.T) {
 // home folder podpis installed into, opens the agent's https address
 // without certificate errors; before install it refuses.
 func TestChromiumTrustsAgent(t *testing.T) {
-	needCertutil(t)
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not installed; make test installs it")
-	}
+	testdeps.Need(t, "certutil", "chromium")
+	chromium, _ := exec.LookPath("chromium")
 	home, data := t.TempDir(), t.TempDir()
 	tlsCfg, ca, err := server.LoadOrCreateTLS(data, time.Now())
 	if err != nil {
