@@ -13,17 +13,20 @@ import (
 
 	"github.com/podpis/podpis/agent/doctor"
 	"github.com/podpis/podpis/agent/server"
+	"github.com/podpis/podpis/installer/autostart"
 	"github.com/podpis/podpis/installer/trust"
 )
 
-// runInstall: podpis install [--renew] — the per-user set-up: the local CA
-// and the agent's certificate (the CA's key destroyed), the CA in every
-// browser store of this user. Running it again changes nothing; --renew
+// runInstall: podpis install [--renew] [--no-autostart] — the per-user
+// set-up: the local CA and the agent's certificate (the CA's key
+// destroyed), the CA in every browser store of this user, the start at
+// logon. Running it again changes nothing; --renew
 // («Перевыпустить сертификат») makes a new CA and takes the old one out.
 func runInstall(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("install", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	renew := fs.Bool("renew", false, "issue a new local CA and certificate and replace the old CA in the stores")
+	noAutostart := fs.Bool("no-autostart", false, "do not start podpis at logon")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return 2
 	}
@@ -52,6 +55,14 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 	// The old CA leaves the stores only once the new one is in: a failure
 	// half-way leaves the person with a working set-up.
 	ok = report(stdout, "старый сертификат удалён", m.Uninstall(trust.Open, trust.Fingerprint(ca))) && ok
+	if !*noAutostart {
+		if err := enableAutostart(); err != nil {
+			fmt.Fprintf(stdout, "  ✗ Автозапуск: %v\n", err)
+			ok = false
+		} else {
+			fmt.Fprintln(stdout, "  ✓ Автозапуск при входе в систему включён")
+		}
+	}
 	if *renew && doctor.ProbeAgent(server.DefaultPorts).Running {
 		fmt.Fprintln(stdout, "Перезапустите podpis, чтобы он начал использовать новый сертификат.")
 	}
@@ -73,10 +84,25 @@ func runUninstall(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 		return 1
 	}
-	if !report(stdout, "удалён", m.Uninstall(trust.Open, "")) {
+	ok := report(stdout, "удалён", m.Uninstall(trust.Open, ""))
+	if s, err := autostart.ForCurrentUser(); err == nil {
+		if err := s.Remove(); err != nil {
+			fmt.Fprintf(stdout, "  ✗ Автозапуск: %v\n", err)
+			ok = false
+		}
+	}
+	if !ok {
 		return 1
 	}
 	return 0
+}
+
+func enableAutostart() error {
+	s, err := autostart.ForCurrentUser()
+	if err != nil {
+		return err
+	}
+	return s.Enable()
 }
 
 func report(w io.Writer, done string, rs []trust.Result) bool {

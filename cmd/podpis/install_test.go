@@ -17,6 +17,7 @@ func TestInstallCommand(t *testing.T) {
 	testdeps.Need(t, "certutil")
 	home := t.TempDir()
 	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	t.Setenv("PODPIS_DATA_DIR", filepath.Join(home, "data"))
 	t.Setenv("PODPIS_CONFIG", filepath.Join(home, "data", "config.json"))
 	profile := filepath.Join(home, ".mozilla", "firefox", "k2.default-release")
@@ -31,6 +32,10 @@ func TestInstallCommand(t *testing.T) {
 	}
 	if out, _, code = runCLI(t, "install"); code != 0 || strings.Count(out, "уже доверяет") != 2 {
 		t.Fatalf("second install: exit %d\n%s", code, out)
+	}
+	entry := filepath.Join(home, ".config", "autostart", "podpis.desktop")
+	if b, err := os.ReadFile(entry); err != nil || !strings.Contains(string(b), " run --autostart") {
+		t.Errorf("no autostart entry: %v %s", err, b)
 	}
 	trusted := func() (n int, codes string) {
 		out, _, _ := runCLI(t, "doctor", "--json", "--module", tokenEnv.SoftToken)
@@ -59,6 +64,9 @@ func TestInstallCommand(t *testing.T) {
 	}
 	if n, codes := trusted(); n != 0 || !strings.Contains(codes, "TLS_NOT_TRUSTED") {
 		t.Errorf("doctor after uninstall: %d stores trust, findings %s", n, codes)
+	}
+	if _, err := os.Stat(entry); !os.IsNotExist(err) {
+		t.Errorf("autostart entry left behind: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(home, ".pki")); !os.IsNotExist(err) {
 		t.Errorf("~/.pki left behind: %v", err)

@@ -5,7 +5,7 @@
 //	podpis certs [--module PATH]... [--json]
 //	podpis doctor [--json] [--module PATH]...
 //	podpis hash [--alg streebog256|streebog512] [FILE...]
-//	podpis install [--renew]
+//	podpis install [--renew] [--no-autostart]
 //	podpis run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]
 //	podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...
 //	podpis speed [--curve NAME] [--seconds N]
@@ -35,7 +35,7 @@ func init() {
 		{"certs", "certs [--module PATH]... [--json]", runCerts},
 		{"doctor", "doctor [--json] [--module PATH]...", runDoctor},
 		{"hash", "hash [--alg streebog256|streebog512] [FILE...]", runHash},
-		{"install", "install [--renew]", runInstall},
+		{"install", "install [--renew] [--no-autostart]", runInstall},
 		{"run", "run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]", runAgent},
 		{"sign", "sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...", runSign},
 		{"speed", "speed [--curve NAME] [--seconds N]", runSpeed},

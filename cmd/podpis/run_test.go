@@ -128,7 +128,7 @@ func TestHeadless(t *testing.T) {
 // the same person exits with a clear message instead of racing for the port.
 func TestSingleInstanceAndFirstRun(t *testing.T) {
 	home, data := t.TempDir(), t.TempDir()
-	env := append(os.Environ(), "PODPIS_RUN_MAIN=1", "HOME="+home, "PODPIS_DATA_DIR="+data, "PODPIS_CONFIG="+filepath.Join(data, "config.json"))
+	env := append(os.Environ(), "PODPIS_RUN_MAIN=1", "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "PODPIS_DATA_DIR="+data, "PODPIS_CONFIG="+filepath.Join(data, "config.json"))
 	first := exec.Command(os.Args[0], "run", "--headless", "--autostart", "--no-known-modules", "--module", tokenEnv.SoftToken, "--listen", "127.0.0.1:0")
 	first.Env = env
 	stdout, _ := first.StdoutPipe()
