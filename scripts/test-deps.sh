@@ -16,6 +16,7 @@ packages=(
 	chromium               # the demo login page end to end (driven by playwright-core from npm)
 	libnss3-tools          # certutil: the local CA into NSS databases (Chromium, Firefox)
 	nsis osslsigncode      # the Windows installer, built and signed on Linux
+	dbus-daemon            # a private session bus: the tray menu as a desktop shell sees it
 )
 
 # make bench also compiles a small C program against libcrypto.

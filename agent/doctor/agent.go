@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/user"
@@ -20,22 +21,32 @@ type AgentStatus struct {
 	Owner   string `json:"owner,omitempty"` // the user whose agent holds the port (Linux)
 }
 
-// ProbeAgent asks GET /v1/info on the given ports.
+// ProbeAgent asks GET /v1/info on the given loopback ports.
 func ProbeAgent(ports []int) AgentStatus {
-	c := &http.Client{Timeout: 700 * time.Millisecond}
 	for _, port := range ports {
-		resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/v1/info", port))
-		if err != nil {
-			continue
-		}
-		var info struct{ Product, Version string }
-		json.NewDecoder(resp.Body).Decode(&info)
-		resp.Body.Close()
-		if info.Product == "podpis" {
-			return AgentStatus{Running: true, Port: port, Version: info.Version, Owner: portOwner(port)}
+		if st := ProbeAgentAt(fmt.Sprintf("127.0.0.1:%d", port)); st.Running {
+			return st
 		}
 	}
 	return AgentStatus{}
+}
+
+// ProbeAgentAt asks the agent at one address (one started with --listen).
+func ProbeAgentAt(addr string) AgentStatus {
+	c := &http.Client{Timeout: 700 * time.Millisecond}
+	resp, err := c.Get("http://" + addr + "/v1/info")
+	if err != nil {
+		return AgentStatus{}
+	}
+	var info struct{ Product, Version string }
+	json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if info.Product != "podpis" {
+		return AgentStatus{}
+	}
+	_, p, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(p)
+	return AgentStatus{Running: true, Port: port, Version: info.Version, Owner: portOwner(port)}
 }
 
 // portOwner finds the user listening on a loopback port in /proc/net/tcp:

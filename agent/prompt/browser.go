@@ -68,7 +68,7 @@ func (b *Browser) ask(ctx context.Context, q *question) (map[string][]string, er
 	}()
 	open := b.Open
 	if open == nil {
-		open = openBrowser
+		open = Open
 	}
 	if err := open(b.BaseURL + "/prompt/" + id); err != nil {
 		if b.Tell == nil {
@@ -84,7 +84,9 @@ func (b *Browser) ask(ctx context.Context, q *question) (map[string][]string, er
 	}
 }
 
-func openBrowser(u string) error {
+// Open shows a page or a file with the person's default program
+// (PODPIS_BROWSER overrides it, for tests and odd desktops).
+func Open(u string) error {
 	if cmd := os.Getenv("PODPIS_BROWSER"); cmd != "" {
 		return exec.Command(cmd, u).Start()
 	}

@@ -24,12 +24,16 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	var modules modulesFlag
 	fs.Var(&modules, "module", "also examine this PKCS#11 module (repeatable)")
+	agentAddr := fs.String("agent", "", "the agent's address when it was started with --listen (default: the standard ports)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return 2
 	}
 	conf, confErr := config.Load(configPath(), config.SystemPath())
 	report := doctor.Examine(context.Background(), doctor.Options{Candidates: pkcs11.CandidatePaths(append(modules, conf.Modules()...))})
 	agentStatus := doctor.ProbeAgent(server.DefaultPorts)
+	if *agentAddr != "" {
+		agentStatus = doctor.ProbeAgentAt(*agentAddr)
+	}
 	me, _ := user.Current()
 	if !agentStatus.Running {
 		report.Findings = append(report.Findings, doctor.Finding{Code: "AGENT_NOT_RUNNING", Severity: doctor.Problem,

@@ -3,7 +3,7 @@
 // Usage:
 //
 //	podpis certs [--module PATH]... [--json]
-//	podpis doctor [--json] [--module PATH]...
+//	podpis doctor [--json] [--module PATH]... [--agent 127.0.0.1:PORT]
 //	podpis hash [--alg streebog256|streebog512] [FILE...]
 //	podpis install [--renew] [--no-autostart]
 //	podpis run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]
@@ -33,7 +33,7 @@ var commands []command
 func init() {
 	commands = []command{
 		{"certs", "certs [--module PATH]... [--json]", runCerts},
-		{"doctor", "doctor [--json] [--module PATH]...", runDoctor},
+		{"doctor", "doctor [--json] [--module PATH]... [--agent 127.0.0.1:PORT]", runDoctor},
 		{"hash", "hash [--alg streebog256|streebog512] [FILE...]", runHash},
 		{"install", "install [--renew] [--no-autostart]", runInstall},
 		{"run", "run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]", runAgent},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/prompt"
 	"github.com/podpis/podpis/agent/server"
+	"github.com/podpis/podpis/agent/tray"
 	"github.com/podpis/podpis/internal/instance"
 	"github.com/podpis/podpis/internal/logfile"
 )
@@ -51,6 +54,26 @@ func dialogsAvailable() bool {
 		return false
 	}
 	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+}
+
+// trayAvailable: a desktop session with a session bus, where a
+// StatusNotifierItem host may show the icon (Windows always has its
+// notification area). Without one the agent runs without an icon.
+func trayAvailable() bool {
+	if os.Getenv("PODPIS_NO_TRAY") != "" {
+		return false
+	}
+	if runtime.GOOS == "windows" {
+		return true
+	}
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return false
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "bus"))
+	return os.Getenv("XDG_RUNTIME_DIR") != "" && err == nil
 }
 
 // configPath and logPath may be moved for tests and portable use.
@@ -156,9 +179,23 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	}
 	a := agent.New(cfg)
 	tlsCfg, ca, err := server.LoadOrCreateTLS(dataDir(), time.Now())
+	// The certificate is looked up per handshake so that «Перевыпустить
+	// сертификат» takes effect without a restart.
+	var current atomic.Pointer[tls.Certificate]
+	reloadTLS := func() error {
+		c, _, err := server.LoadOrCreateTLS(dataDir(), time.Now())
+		if err == nil {
+			current.Store(&c.Certificates[0])
+		}
+		return err
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "podpis: local TLS: %v (serving ws only)\n", err)
 	} else {
+		current.Store(&tlsCfg.Certificates[0])
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return current.Load(), nil
+		}}
 		if *autostart {
 			firstRunSetup(ca, log)
 		}
@@ -184,6 +221,23 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "podpis: listening on %s (ws and wss)\n", l.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
+	if !*headless && trayAvailable() {
+		go func() {
+			<-ctx.Done() // a signal or the server's end take the icon away
+			tray.Stop()
+		}()
+		go func() {
+			if err := <-errc; err != nil {
+				log.Error("server", "err", err)
+			}
+			stop()
+		}()
+		tray.Run(trayOptions(cfg.Diagnose, conf, modules, l.Addr().String(), reloadTLS, stop, log))
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+		return 0
+	}
 	select {
 	case err := <-errc:
 		if err != nil {

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/podpis/podpis/agent/config"
+	"github.com/podpis/podpis/agent/doctor"
+	"github.com/podpis/podpis/agent/prompt"
+	"github.com/podpis/podpis/agent/tray"
+	"github.com/podpis/podpis/installer/autostart"
+)
+
+// trayOptions: the agent's extra modules and address go to the
+// diagnostics so that the report describes this very agent.
+func trayOptions(diagnose func(context.Context) *doctor.Report, conf *config.Config, modules []string, addr string,
+	reloadTLS func() error, quit func(), log *slog.Logger) tray.Options {
+	opts := tray.Options{
+		Version: version,
+		Report:  diagnose,
+		Allowed: conf.Allowances,
+		Revoke: func(origin string) error {
+			log.Info("permission revoked", "origin", origin)
+			return conf.Revoke(origin)
+		},
+		Diagnostics: func() (string, error) {
+			// The same report support staff get from podpis doctor.
+			var b bytes.Buffer
+			args := []string{"--agent", addr}
+			for _, m := range modules {
+				args = append(args, "--module", m)
+			}
+			runDoctor(args, &b, &b)
+			path := filepath.Join(dataDir(), "doctor-"+time.Now().Format("20060102-150405")+".txt")
+			return path, os.WriteFile(path, b.Bytes(), 0o600)
+		},
+		LogPath: logPath(),
+		Renew: func() error {
+			var b bytes.Buffer
+			if runInstall([]string{"--renew", "--no-autostart"}, &b, &b) != 0 {
+				log.Warn("certificate renewal", "report", b.String())
+				return fmt.Errorf("renewal failed")
+			}
+			log.Info("local certificate renewed")
+			return reloadTLS()
+		},
+		Open: prompt.Open,
+		Quit: quit,
+	}
+	if s, err := autostart.ForCurrentUser(); err == nil {
+		opts.Autostart = s
+	}
+	return opts
+}
