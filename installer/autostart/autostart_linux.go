@@ -136,30 +136,33 @@ func (l *Linux) Enable() error {
 
 // Disable stops podpis from starting at logon.
 func (l *Linux) Disable() error {
-	if l.systemd() {
-		if s, err := l.service(); err == nil {
-			if _, err := s.Status(); err == nil {
-				if err := s.Uninstall(); err != nil {
-					return err
-				}
-			}
-		}
+	if err := l.removeUnit(); err != nil {
+		return err
 	}
 	return l.hideXDG()
+}
+
+// removeUnit uninstalls the user unit if there is one.
+func (l *Linux) removeUnit() error {
+	if !l.systemd() {
+		return nil
+	}
+	s, err := l.service()
+	if err != nil {
+		return nil
+	}
+	if _, err := s.Status(); err != nil {
+		return nil // not installed
+	}
+	return s.Uninstall()
 }
 
 // Remove takes away what Enable or Disable wrote (podpis uninstall):
 // the user unit and the person's entry; the package's entry is the
 // package's business.
 func (l *Linux) Remove() error {
-	if l.systemd() {
-		if s, err := l.service(); err == nil {
-			if _, err := s.Status(); err == nil {
-				if err := s.Uninstall(); err != nil {
-					return err
-				}
-			}
-		}
+	if err := l.removeUnit(); err != nil {
+		return err
 	}
 	if err := os.Remove(l.userEntry()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
