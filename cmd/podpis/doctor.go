@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os/user"
+	"strings"
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/config"
 	"github.com/podpis/podpis/agent/doctor"
+	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/server"
 	"github.com/podpis/podpis/installer/trust"
@@ -99,6 +101,12 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+var problemWords = map[keystore.Problem]string{
+	keystore.ProblemExpired: "истёк", keystore.ProblemNotYetValid: "ещё не действует",
+	keystore.ProblemNoKey: "нет закрытого ключа", keystore.ProblemKeyUsage: "не предназначен для подписи",
+	keystore.ProblemNeedsCSP: "ключ в контейнере КриптоПро CSP",
+}
+
 func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []trust.StoreStatus, conf *config.Config, recent []string, ready bool) {
 	fmt.Fprintf(w, "podpis %s — диагностика\nСистема: %s\n\n", version, r.OS)
 	if a.Running {
@@ -119,10 +127,18 @@ func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []t
 		if !m.Loaded {
 			state = "не загружается: " + m.Error
 		}
-		fmt.Fprintf(w, "  %s — %s\n    %s\n", m.Provider, state, m.Path)
+		name := m.Provider
+		if name == m.Path && m.Library != "" {
+			name = m.Library // a module named on the command line
+		}
+		fmt.Fprintf(w, "  %s — %s\n    %s\n", name, state, m.Path)
 		for _, s := range m.Slots {
 			if s.TokenPresent {
-				fmt.Fprintf(w, "    слот %d: токен «%s» (серийный номер %s); ГОСТ: %v\n", s.ID, s.Label, s.Serial, s.GOSTMechanisms)
+				gost := strings.Join(s.GOSTMechanisms, ", ")
+				if gost == "" {
+					gost = "нет"
+				}
+				fmt.Fprintf(w, "    слот %d: токен «%s» (серийный номер %s); механизмы ГОСТ: %s\n", s.ID, s.Label, s.Serial, gost)
 			} else {
 				fmt.Fprintf(w, "    слот %d: токен не подключён\n", s.ID)
 			}
@@ -135,7 +151,11 @@ func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []t
 	for _, c := range r.Certificates {
 		state := "пригоден"
 		if !c.Usable() {
-			state = fmt.Sprint(c.Problems)
+			var words []string
+			for _, p := range c.Problems {
+				words = append(words, problemWords[p])
+			}
+			state = strings.Join(words, ", ")
 		}
 		fmt.Fprintf(w, "  %s — %s, до %s (%s)\n", c.Identity.CommonName, c.Algorithm, c.Identity.NotAfter.Format("02.01.2006"), state)
 	}
@@ -159,7 +179,10 @@ func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []t
 	for _, f := range r.Findings {
 		mark := map[doctor.Severity]string{doctor.OK: "✓", doctor.Warning: "!", doctor.Problem: "✗"}[f.Severity]
 		fmt.Fprintf(w, "  %s %s\n", mark, f.Title)
-		if f.Cause != "" {
+		switch {
+		case f.Cause != "" && f.Severity == doctor.OK:
+			fmt.Fprintf(w, "      %s\n", f.Cause)
+		case f.Cause != "":
 			fmt.Fprintf(w, "      Причина: %s\n", f.Cause)
 		}
 		if f.Fix != "" {
