@@ -3,7 +3,8 @@
 # make fuzz at length. The budget is an execution count ("50000x"), not a
 # duration: with a duration, Go 1.26's fuzz coordinator can report its own
 # deadline as a failure (golang/go#75804). New crashers land in the
-# package's testdata/fuzz and fail the run.
+# package's testdata/fuzz and fail the run. testdata/fuzz also holds the
+# corpus the fuzzers grew (checked in): plain go test replays it.
 set -euo pipefail
 time=${1:-50000x}
 targets=(
@@ -12,6 +13,8 @@ targets=(
 	"./crypto/gostx509 FuzzParsePKIX"
 	"./crypto/gostx509 FuzzCertificate"
 	"./verify FuzzAuthDocument"
+	"./agent/config FuzzConfig"
+	"./agent/server FuzzProtocol"
 )
 for t in "${targets[@]}"; do
 	set -- $t
