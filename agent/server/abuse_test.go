@@ -1,0 +1,160 @@
+package server
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/wsapi"
+)
+
+func openFDs() int {
+	fds, _ := os.ReadDir("/proc/self/fd")
+	return len(fds)
+}
+
+// TestAbuse: while a hostile page floods the agent — half-open and
+// silent connections, hundreds of WebSockets, requests and prompts from an
+// origin nobody trusts — the person's own site still logs in promptly; the
+// flood is refused with BUSY or ORIGIN_DENIED; and once it ends no
+// goroutine or file descriptor is left behind.
+func TestAbuse(t *testing.T) {
+	fdsBefore, goBefore := openFDs(), runtime.NumGoroutine()
+	held := &asking{decision: agent.Deny, hold: make(chan struct{})}
+	h := start(t, agent.Config{Trusted: []agent.Rule{site}, Prompter: held})
+	const evil = "https://evil.example"
+
+	// Silent TCP connections (slowloris): they must not hold up Accept.
+	var silent []net.Conn
+	for i := 0; i < 200; i++ {
+		c, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			c.Write([]byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")) // headers never finished
+		}
+		silent = append(silent, c)
+	}
+
+	// 200 WebSockets from the hostile origin, each firing requests.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	answers := map[string]int{}
+	var flood []*websocket.Conn
+	for i := 0; i < 200; i++ {
+		ws, _, err := h.dial(t, evil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flood = append(flood, ws)
+		wg.Add(1)
+		go func(ws *websocket.Conn) {
+			defer wg.Done()
+			for j := 0; j < 5; j++ {
+				ws.WriteJSON(map[string]any{"id": j, "method": "certificates"})
+			}
+			ws.SetReadDeadline(time.Now().Add(3 * time.Second))
+			for j := 0; j < 5; j++ {
+				var r wsapi.Response
+				if ws.ReadJSON(&r) != nil {
+					return // still waiting on the held prompt: fine
+				}
+				if r.Error != nil {
+					mu.Lock()
+					answers[string(r.Error.Code)]++
+					mu.Unlock()
+				}
+			}
+		}(ws)
+	}
+
+	// The person's site, meanwhile.
+	began := time.Now()
+	c := connect(t, h, site, false)
+	r := c.call("certificates", nil)
+	if r.Error != nil || time.Since(began) > 3*time.Second {
+		t.Fatalf("the trusted site during the flood: %+v after %v", r.Error, time.Since(began))
+	}
+	t.Logf("trusted site answered in %v during the flood", time.Since(began))
+	wg.Wait()
+	if held.origins.Load() != 1 {
+		t.Errorf("the person was asked %d times about the hostile origin, want once", held.origins.Load())
+	}
+	if answers["BUSY"] == 0 {
+		t.Errorf("the flood was not refused with BUSY: %v", answers)
+	}
+	close(held.hold) // the person says no
+	c2 := connect(t, h, evil, false)
+	if r := c2.call("certificates", nil); r.Error == nil || (r.Error.Code != wsapi.OriginDenied && r.Error.Code != wsapi.Busy) {
+		t.Errorf("hostile origin after the refusal: %+v", r.Error)
+	}
+
+	for _, s := range silent {
+		s.Close()
+	}
+	for _, ws := range flood {
+		ws.Close()
+	}
+	c.ws.Close()
+	c2.ws.Close()
+	// The server notices closed connections on its next read.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && (openFDs() > fdsBefore+10 || runtime.NumGoroutine() > goBefore+20) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if fds, g := openFDs(), runtime.NumGoroutine(); fds > fdsBefore+10 || g > goBefore+20 {
+		t.Errorf("after the flood: %d fds (was %d), %d goroutines (was %d)", fds, fdsBefore, g, goBefore)
+	}
+}
+
+// TestFragmentedFrames: a request split over many continuation frames is
+// one message; the frame limit counts the whole message, not a fragment.
+func TestFragmentedFrames(t *testing.T) {
+	h := start(t, headless(site)) // the default limit: 1 MiB
+	d := websocket.Dialer{WriteBufferSize: 64, HandshakeTimeout: 5 * time.Second} // every 64 bytes a frame
+	ws, _, err := d.Dial("ws://"+h.addr+"/", http.Header{"Origin": {site}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	req := `{"id":1,"method":"certificates","params":{"issuer":"` + strings.Repeat("x", 1000) + `"}}`
+	ws.WriteMessage(websocket.TextMessage, []byte(req))
+	var r wsapi.Response
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := ws.ReadJSON(&r); err != nil || r.Error != nil && r.Error.Code == wsapi.BadRequest {
+		t.Fatalf("fragmented request: %v %+v", err, r.Error)
+	}
+	big := bytes.Repeat([]byte("A"), 3<<19) // 24,576 fragments of 64 bytes, 1.5 MiB in all
+	ws.WriteMessage(websocket.TextMessage, big)
+	if _, _, err := ws.ReadMessage(); err == nil {
+		t.Error("a message over the limit in small fragments got through")
+	}
+}
+
+// TestOwnerOnlyFiles: the TLS key, the CA and the data folder are the
+// person's alone.
+func TestOwnerOnlyFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "podpis")
+	if _, _, err := LoadOrCreateTLS(dir, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"", ServerKeyFile, ServerCertFile, CAFile} {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v, want no access for others", filepath.Join(dir, f), fi.Mode().Perm())
+		}
+	}
+}
