@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -77,5 +78,32 @@ func TestDoctorCommand(t *testing.T) {
 		if code != 1 || !strings.Contains(out, want) {
 			t.Errorf("text report (exit %d) lacks %q:\n%s", code, want, out)
 		}
+	}
+}
+
+// TestDoctorModuleFailsInit: a module that loads but fails C_Initialize
+// (the soft token's .fail-init) is named with the reason, in a fresh
+// process as a person would run it.
+func TestDoctorModuleFailsInit(t *testing.T) {
+	tokens := t.TempDir()
+	os.WriteFile(filepath.Join(tokens, ".fail-init"), nil, 0o600)
+	cmd := exec.Command(os.Args[0], "doctor", "--json", "--module", tokenEnv.SoftToken)
+	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "PODPIS_SOFTTOKEN_DIR="+tokens, "PODPIS_DATA_DIR="+t.TempDir(), "PODPIS_CONFIG=")
+	out, _ := cmd.Output()
+	var r struct {
+		Report struct {
+			Modules  []struct{ Path, Error string }
+			Findings []struct{ Code, Cause string }
+		}
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	found := false
+	for _, f := range r.Report.Findings {
+		found = found || f.Code == "MODULE_NOT_LOADABLE" && strings.Contains(f.Cause, "C_Initialize")
+	}
+	if !found || cmd.ProcessState.ExitCode() != 1 {
+		t.Errorf("exit %d, findings %+v", cmd.ProcessState.ExitCode(), r.Report.Findings)
 	}
 }
