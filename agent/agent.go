@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -86,6 +87,14 @@ type Agent struct {
 
 	mu      sync.Mutex
 	prompts map[string]*promptGate
+
+	// pinRefused: an unattended prompter's PIN was wrong once; it is not
+	// offered to a token again.
+	pinRefused atomic.Bool
+
+	diagMu sync.Mutex
+	diag   *doctor.Report
+	diagAt time.Time
 }
 
 type promptGate struct {
@@ -125,6 +134,9 @@ func (a *Agent) Serves(origin string) bool {
 // prompt runs ask with the origin's gate held: one prompt per origin at a
 // time, at most PromptsPerMinute a minute; otherwise ErrBusy.
 func (a *Agent) prompt(origin string, ask func() error) error {
+	if a.unattended() {
+		return ask()
+	}
 	a.mu.Lock()
 	g := a.prompts[origin]
 	if g == nil {
@@ -211,7 +223,7 @@ func (a *Agent) Diagnosis(ctx context.Context, origin string) (findings []doctor
 	if a.cfg.Diagnose == nil {
 		return findings, true
 	}
-	r := a.cfg.Diagnose(ctx)
+	r := a.diagnosis(ctx)
 	n, err := NormalizeOrigin(origin)
 	known := err == nil && (a.Trusted(n) || a.cfg.Decisions.Allowed(n))
 	for _, f := range r.Findings {
@@ -224,6 +236,19 @@ func (a *Agent) Diagnosis(ctx context.Context, origin string) (findings []doctor
 		findings = append(findings, f)
 	}
 	return findings, r.Ready
+}
+
+// diagnosisTTL: pages call info on every load; the examination walks every
+// module's slots and certificates, so one result serves a few seconds.
+const diagnosisTTL = 5 * time.Second
+
+func (a *Agent) diagnosis(ctx context.Context) *doctor.Report {
+	a.diagMu.Lock()
+	defer a.diagMu.Unlock()
+	if a.diag == nil || a.cfg.Now().Sub(a.diagAt) > diagnosisTTL {
+		a.diag, a.diagAt = a.cfg.Diagnose(ctx), a.cfg.Now()
+	}
+	return a.diag
 }
 
 // Filter narrows a certificate list.
@@ -319,7 +344,7 @@ func (a *Agent) signWith(ctx context.Context, origin string, l *located, content
 		}
 	}
 	pin := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
-		if a.cfg.Prompter == nil {
+		if a.cfg.Prompter == nil || a.unattended() && a.pinRefused.Load() {
 			return nil, false, keystore.ErrPINRequired
 		}
 		var p []byte
@@ -330,11 +355,20 @@ func (a *Agent) signWith(ctx context.Context, origin string, l *located, content
 		})
 		return p, save, err
 	}
+	var der []byte
 	key, err := l.provider.Signer(ctx, l.cert.ID, pin)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		der, err = cms.Sign(content, l.cert.Cert, key, &cms.SignOptions{Detached: detached, SigningTime: a.cfg.Now()})
 	}
-	return cms.Sign(content, l.cert.Cert, key, &cms.SignOptions{Detached: detached, SigningTime: a.cfg.Now()})
+	if errors.Is(err, keystore.ErrPINIncorrect) && a.unattended() {
+		a.pinRefused.Store(true)
+	}
+	return der, err
+}
+
+func (a *Agent) unattended() bool {
+	u, ok := a.cfg.Prompter.(Unattended)
+	return ok && u.Unattended()
 }
 
 // MaxChallenge bounds the challenge a page may send.

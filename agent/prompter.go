@@ -27,3 +27,11 @@ type Prompter interface {
 	// PIN asks the token's PIN (with «Сохранить пароль»).
 	PIN(ctx context.Context, origin string, req keystore.PINRequest) (pin []byte, save bool, err error)
 }
+
+// Unattended is implemented by prompters that answer without a person
+// (podpis run --headless). Their answers are not rate-limited — the limit
+// protects a person from being worn down — but a PIN they gave that the
+// token refused is never offered again: tokens lock after a few tries.
+type Unattended interface {
+	Unattended() bool
+}

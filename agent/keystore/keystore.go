@@ -76,8 +76,9 @@ func Examine(cert *x509.Certificate, hasKey bool, at time.Time) *Certificate {
 type PINRequest struct {
 	Token       string // token label
 	Certificate *Certificate
-	// Retry is set after the previous PIN was wrong (never by a retry of
-	// ours: a wrong PIN is reported and the user decides).
+	// TriesLow and FinalTry repeat the token's warning that a wrong PIN
+	// was entered before (never by a retry of ours: a wrong PIN is
+	// reported and the person decides).
 	TriesLow bool
 	FinalTry bool
 }

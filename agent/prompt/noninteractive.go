@@ -17,6 +17,9 @@ type NonInteractive struct {
 	Secret []byte
 }
 
+// Unattended: no person answers; see agent.Unattended.
+func (n *NonInteractive) Unattended() bool { return true }
+
 func (n *NonInteractive) ConfirmOrigin(ctx context.Context, origin string) (agent.Decision, error) {
 	return agent.Deny, nil
 }

@@ -306,6 +306,14 @@ func TestPINAndToken(t *testing.T) {
 	if r.Error == nil || r.Error.Code != wsapi.PINIncorrect || r.Error.Message != "Неверный PIN-код" || env.PINFailures() != 1 {
 		t.Fatalf("wrong PIN: %+v, counter %d", r.Error, env.PINFailures())
 	}
+	// The headless PIN was refused: it is not offered to the token again,
+	// however many requests follow (tokens lock after three).
+	for i := 0; i < 3; i++ {
+		r = c.call("authenticate", wsapi.AuthenticateParams{Certificate: certID, Challenge: "abc"})
+		if r.Error == nil || r.Error.Code != wsapi.PINRequired || env.PINFailures() != 1 {
+			t.Fatalf("after a refused headless PIN: %+v, counter %d", r.Error, env.PINFailures())
+		}
+	}
 	env.ResetPIN()
 	h2 := start(t, agent.Config{Trusted: []agent.Rule{site}, OnlyTrusted: true, Prompter: &removing{}})
 	c2 := connect(t, h2, site, false)
