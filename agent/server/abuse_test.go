@@ -120,7 +120,7 @@ func TestAbuse(t *testing.T) {
 // TestFragmentedFrames: a request split over many continuation frames is
 // one message; the frame limit counts the whole message, not a fragment.
 func TestFragmentedFrames(t *testing.T) {
-	h := start(t, headless(site)) // the default limit: 1 MiB
+	h := start(t, headless(site))                                                 // the default limit: 1 MiB
 	d := websocket.Dialer{WriteBufferSize: 64, HandshakeTimeout: 5 * time.Second} // every 64 bytes a frame
 	ws, _, err := d.Dial("ws://"+h.addr+"/", http.Header{"Origin": {site}})
 	if err != nil {
