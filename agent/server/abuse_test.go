@@ -120,8 +120,9 @@ func TestAbuse(t *testing.T) {
 // TestFragmentedFrames: a request split over many continuation frames is
 // one message; the frame limit counts the whole message, not a fragment.
 func TestFragmentedFrames(t *testing.T) {
-	h := start(t, headless(site))                                                 // the default limit: 1 MiB
-	d := websocket.Dialer{WriteBufferSize: 64, HandshakeTimeout: 5 * time.Second} // every 64 bytes a frame
+	h := start(t, headless(site)) // the default message limit: 1 MiB
+	// A 64-byte write buffer: every 64 bytes a frame.
+	d := websocket.Dialer{WriteBufferSize: 64, HandshakeTimeout: 5 * time.Second}
 	ws, _, err := d.Dial("ws://"+h.addr+"/", http.Header{"Origin": {site}})
 	if err != nil {
 		t.Fatal(err)
