@@ -183,9 +183,10 @@ func (a *Agent) access(ctx context.Context, origin string) (string, error) {
 	}
 	switch d {
 	case AllowAlways:
-		if err := a.cfg.Decisions.Allow(n); err != nil {
-			return "", err
-		}
+		// The person decided: a decision that cannot be saved (disk full,
+		// damaged file) still holds for this run rather than failing the
+		// request the person just approved.
+		a.cfg.Decisions.Allow(n)
 		return n, nil
 	case AllowOnce:
 		return n, nil

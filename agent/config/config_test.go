@@ -61,3 +61,19 @@ func TestCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsavable: when the file cannot be written (disk full, a folder
+// that cannot be made) the decision is reported unsaved but holds for the
+// run.
+func TestUnsavable(t *testing.T) {
+	c, err := Load("/proc/self/podpis-cannot-exist/config.json", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Allow("https://lk.example.ru"); err == nil {
+		t.Fatal("saving into /proc succeeded")
+	}
+	if !c.Allowed("https://lk.example.ru") {
+		t.Error("the decision was lost with the failed save")
+	}
+}

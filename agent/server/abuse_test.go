@@ -2,6 +2,11 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/wsapi"
+	"github.com/podpis/podpis/verify"
 )
 
 func openFDs() int {
@@ -158,4 +164,70 @@ func TestOwnerOnlyFiles(t *testing.T) {
 			t.Errorf("%s: mode %v, want no access for others", filepath.Join(dir, f), fi.Mode().Perm())
 		}
 	}
+}
+
+// TestRacingOrigins: two sites log in through one token at the same
+// moment, many times over: every login verifies for its own site only.
+// Methods out of order get their stable codes.
+func TestRacingOrigins(t *testing.T) {
+	defer env.ResetPIN()
+	const other = "https://other.example.ru"
+	h := start(t, headless(site, other))
+	v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{ca.Cert}})
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := 0; i < 20; i++ {
+		for _, origin := range []string{site, other} {
+			wg.Add(1)
+			go func(origin string) {
+				defer wg.Done()
+				ch, _ := v.IssueChallenge(context.Background(), origin)
+				ws, _, err := h.dial(t, origin, false)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer ws.Close()
+				ws.WriteJSON(wsapi.Request{ID: json.RawMessage("1"), Method: "authenticate",
+					Params: mustJSON(wsapi.AuthenticateParams{Certificate: certID, Challenge: ch.Value})})
+				var r struct {
+					Result wsapi.AuthenticateResult
+					Error  *wsapi.Error
+				}
+				ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+				if err := ws.ReadJSON(&r); err != nil || r.Error != nil {
+					errs <- fmt.Errorf("%s: %v %+v", origin, err, r.Error)
+					return
+				}
+				der, _ := base64.StdEncoding.DecodeString(r.Result.CMS)
+				wrong := map[string]string{site: other, other: site}[origin]
+				if _, err := v.VerifyLogin(context.Background(), der, wrong); err == nil {
+					errs <- fmt.Errorf("%s's login accepted for %s", origin, wrong)
+				}
+				if _, err := v.VerifyLogin(context.Background(), der, origin); err != nil {
+					errs <- fmt.Errorf("%s: own login: %w", origin, err)
+				}
+			}(origin)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	// Out of order: signing with a certificate never listed, cancelling
+	// what was never sent.
+	c := connect(t, h, site, false)
+	if r := c.call("authenticate", wsapi.AuthenticateParams{Certificate: strings.Repeat("0", 40), Challenge: "x"}); r.Error == nil || r.Error.Code != wsapi.CertNotFound {
+		t.Errorf("unknown certificate: %+v", r.Error)
+	}
+	if r := c.call("cancel", map[string]any{"id": 99}); r.Error != nil || !strings.Contains(string(r.Result.(json.RawMessage)), `"cancelled":false`) {
+		t.Errorf("cancel of nothing: %+v %s", r.Error, r.Result)
+	}
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -152,5 +153,78 @@ func TestSingleInstanceAndFirstRun(t *testing.T) {
 		if l, _ := exec.Command("certutil", "-L", "-d", "sql:"+filepath.Join(home, ".pki", "nssdb")).Output(); !bytes.Contains(l, []byte("podpis local CA")) {
 			t.Errorf("first run did not trust the CA in ~/.pki/nssdb:\n%s", l)
 		}
+	}
+}
+
+// TestKilledMidSign: the agent is killed while the token is signing; the
+// next start (as autostart would do it) takes over at once — no stale
+// lock — and logs in, with the token's PIN counter untouched.
+func TestKilledMidSign(t *testing.T) {
+	defer tokenEnv.ResetPIN()
+	data := t.TempDir()
+	startAgent := func() (*exec.Cmd, string) {
+		l, _ := net.Listen("tcp4", "127.0.0.1:0")
+		addr := l.Addr().String()
+		l.Close()
+		cmd := exec.Command(os.Args[0], "run", "--headless", "--trust-origin", "https://lk.example.ru", "--no-known-modules",
+			"--module", tokenEnv.SoftToken, "--listen", addr)
+		cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "PODPIS_PIN="+testtoken.PIN, "PODPIS_DATA_DIR="+data, "PODPIS_CONFIG="+filepath.Join(data, "config.json"))
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || !strings.Contains(line, "listening") {
+			t.Fatalf("start: %q %v", line, err)
+		}
+		return cmd, addr
+	}
+	login := func(addr string, wait time.Duration) (*websocket.Conn, error) {
+		ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", http.Header{"Origin": {"https://lk.example.ru"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.WriteJSON(map[string]any{"id": 1, "method": "certificates"})
+		var cr struct {
+			Result wsapi.CertificatesResult
+		}
+		ws.ReadJSON(&cr)
+		var id string
+		for _, c := range cr.Result.Certificates {
+			if c.Identity.CommonName == "Сидоров Сидор" {
+				id = c.ID
+			}
+		}
+		ws.WriteJSON(map[string]any{"id": 2, "method": "authenticate", "params": wsapi.AuthenticateParams{Certificate: id, Challenge: "after-restart"}})
+		ws.SetReadDeadline(time.Now().Add(wait))
+		var r struct{ Error *wsapi.Error }
+		if err := ws.ReadJSON(&r); err != nil {
+			return ws, err
+		}
+		if r.Error != nil {
+			return ws, fmt.Errorf("%s: %s", r.Error.Code, r.Error.Message)
+		}
+		return ws, nil
+	}
+
+	first, addr := startAgent()
+	tokenEnv.Marker(".hang", true) // the token stops answering inside C_Sign
+	ws, err := login(addr, 500*time.Millisecond)
+	if err == nil {
+		t.Fatal("signing did not hang")
+	}
+	first.Process.Kill() // mid-operation
+	first.Wait()
+	ws.Close()
+	tokenEnv.Marker(".hang", false)
+
+	second, addr := startAgent()
+	defer second.Process.Kill()
+	ws, err = login(addr, 20*time.Second)
+	if err != nil {
+		t.Fatalf("login after the restart: %v", err)
+	}
+	ws.Close()
+	if n := tokenEnv.PINFailures(); n != 0 {
+		t.Errorf("the token's PIN counter moved to %d", n)
 	}
 }
