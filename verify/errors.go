@@ -19,6 +19,8 @@ const (
 	CodeChallengeReplayed Code = "CHALLENGE_REPLAYED"
 	CodeOriginMismatch    Code = "ORIGIN_MISMATCH"
 	CodeClockSkew         Code = "CLOCK_SKEW"
+	CodeRevoked           Code = "REVOKED"
+	CodeRevocationUnknown Code = "REVOCATION_UNKNOWN"
 )
 
 var descriptions = map[Code]struct{ en, ru string }{
@@ -34,6 +36,8 @@ var descriptions = map[Code]struct{ en, ru string }{
 	CodeChallengeReplayed: {"the challenge has already been used", "Этот запрос на вход уже использован"},
 	CodeOriginMismatch:    {"the signature was made for another site", "Подпись сделана для другого сайта"},
 	CodeClockSkew:         {"the signing time is too far from the server's clock", "Часы компьютера идут неверно: проверьте дату и время"},
+	CodeRevoked:           {"a certificate in the chain has been revoked", "Сертификат отозван удостоверяющим центром"},
+	CodeRevocationUnknown: {"whether the certificate is revoked could not be established", "Не удалось проверить, не отозван ли сертификат: попробуйте позже"},
 }
 
 // Description is an English sentence for logs and the CLI.

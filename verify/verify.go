@@ -26,6 +26,7 @@ import (
 
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/crypto/gostx509"
+	"github.com/podpis/podpis/verify/revocation"
 )
 
 // Config configures a Verifier. Roots is required.
@@ -45,7 +46,7 @@ type Config struct {
 	// certificate.
 	ExtKeyUsages []x509.ExtKeyUsage
 	Policies     []asn1.ObjectIdentifier
-	// Revocation, when set, checks every chain (see package revocation).
+	// Revocation, when set, checks every chain (revocation.New).
 	Revocation gostx509.RevocationChecker
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -233,6 +234,10 @@ func classifyChain(err error) *Error {
 		return fail(CodeNotYetValid, err)
 	case errors.Is(err, gostx509.ErrKeyUsage), errors.Is(err, gostx509.ErrPolicy):
 		return fail(CodeKeyUsage, err)
+	case errors.Is(err, revocation.ErrRevoked):
+		return fail(CodeRevoked, err)
+	case errors.Is(err, revocation.ErrUnknown):
+		return fail(CodeRevocationUnknown, err)
 	}
 	return fail(CodeUntrusted, err)
 }

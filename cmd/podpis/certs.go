@@ -18,11 +18,11 @@ import (
 	"golang.org/x/term"
 )
 
-// modulesFlag collects repeated --module PATH.
-type modulesFlag []string
+// listFlag collects a repeatable flag (--module, --crl).
+type listFlag []string
 
-func (m *modulesFlag) String() string     { return strings.Join(*m, ",") }
-func (m *modulesFlag) Set(v string) error { *m = append(*m, v); return nil }
+func (m *listFlag) String() string     { return strings.Join(*m, ",") }
+func (m *listFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func openProvider(modules []string, stderr io.Writer) (*pkcs11.Provider, bool) {
 	p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: modules})
@@ -37,7 +37,7 @@ func openProvider(modules []string, stderr io.Writer) (*pkcs11.Provider, bool) {
 func runCerts(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("certs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var modules modulesFlag
+	var modules listFlag
 	fs.Var(&modules, "module", "PKCS#11 module to use besides the known ones (repeatable)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
@@ -111,7 +111,7 @@ func moduleSummary(st pkcs11.ModuleStatus) string {
 func runSign(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var modules modulesFlag
+	var modules listFlag
 	fs.Var(&modules, "module", "PKCS#11 module to use besides the known ones (repeatable)")
 	certID := fs.String("cert", "", "thumbprint of the signing certificate (podpis certs)")
 	in := fs.String("in", "", "file to sign")

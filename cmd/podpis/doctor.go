@@ -24,7 +24,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	var modules modulesFlag
+	var modules listFlag
 	fs.Var(&modules, "module", "also examine this PKCS#11 module (repeatable)")
 	agentAddr := fs.String("agent", "", "the agent's address when it was started with --listen (default: the standard ports)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {

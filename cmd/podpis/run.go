@@ -111,7 +111,7 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	headless := fs.Bool("headless", false, "no dialogs: serve only --trust-origin, PIN from PODPIS_PIN (servers, kiosks, tests)")
 	var trusted originsFlag
 	fs.Var(&trusted, "trust-origin", "origin served without asking (repeatable; https://*.domain allowed)")
-	var modules modulesFlag
+	var modules listFlag
 	fs.Var(&modules, "module", "PKCS#11 module to use besides the known ones (repeatable)")
 	listen := fs.String("listen", "", "address to listen on (default 127.0.0.1 on the first free of 24730-24733)")
 	onlyNamed := fs.Bool("no-known-modules", false, "load only the --module ones, not the known CSP paths")

@@ -12,10 +12,11 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/verify"
+	"github.com/podpis/podpis/verify/revocation"
 )
 
 // runVerify: podpis verify --roots FILE [--intermediates FILE] [--at RFC3339]
-// [--content FILE] [--json] SIG. Exit 0 valid, 1 invalid, 2 usage or I/O.
+// [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG. Exit 0 valid, 1 invalid, 2 usage or I/O.
 func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -24,15 +25,26 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	at := fs.String("at", "", "verification time, RFC 3339 (default now)")
 	contentFile := fs.String("content", "", "the signed content, for a detached signature")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	policy := fs.String("revocation", "prefer", "require (unknown status fails), prefer (only a revoked certificate fails) or off")
+	var crls listFlag
+	fs.Var(&crls, "crl", "a CRL file to use besides the certificates' distribution points (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() != 1 || *roots == "" {
-		fmt.Fprintln(stderr, "podpis: usage: podpis verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--json] SIG")
+		fmt.Fprintln(stderr, "podpis: usage: podpis verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG")
 		return 2
 	}
 	cfg := verify.Config{}
-	var err error
+	pol, err := revocation.ParsePolicy(*policy)
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 2
+	}
+	if cfg.Revocation, err = revocation.New(revocation.Config{Policy: pol, CRLFiles: crls}); err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 2
+	}
 	if cfg.Roots, err = readCertificates(*roots); err != nil {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 		return 2

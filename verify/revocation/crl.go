@@ -1,0 +1,132 @@
+package revocation
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/podpis/podpis/crypto/gostx509"
+)
+
+// oidDeltaCRLIndicator marks a delta CRL (RFC 5280 5.2.4). podpis reads
+// full CRLs only: a delta alone cannot say a certificate is good.
+var oidDeltaCRLIndicator = asn1.ObjectIdentifier{2, 5, 29, 27}
+
+type crl struct {
+	list   *x509.RevocationList
+	sigAlg asn1.ObjectIdentifier
+	delta  bool
+	byNum  map[string]*x509.RevocationListEntry
+}
+
+func parse(b []byte) (*crl, error) {
+	if blk, _ := pem.Decode(b); blk != nil && blk.Type == "X509 CRL" {
+		b = blk.Bytes
+	}
+	l, err := x509.ParseRevocationList(b)
+	if err != nil {
+		return nil, err
+	}
+	// CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue }
+	s := cryptobyte.String(l.Raw)
+	var outer, alg cryptobyte.String
+	var oid asn1.ObjectIdentifier
+	if !s.ReadASN1(&outer, cbasn1.SEQUENCE) || !outer.SkipASN1(cbasn1.SEQUENCE) ||
+		!outer.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
+		return nil, errors.New("malformed CRL")
+	}
+	c := &crl{list: l, sigAlg: oid, byNum: map[string]*x509.RevocationListEntry{}}
+	for _, e := range l.Extensions {
+		if e.Id.Equal(oidDeltaCRLIndicator) {
+			c.delta = true
+		}
+	}
+	for i := range l.RevokedCertificateEntries {
+		e := &l.RevokedCertificateEntries[i]
+		c.byNum[string(e.SerialNumber.Bytes())] = e
+	}
+	return c, nil
+}
+
+func (c *crl) entry(serial *big.Int) *x509.RevocationListEntry {
+	return c.byNum[string(serial.Bytes())]
+}
+
+func (c *crl) fresh(at time.Time) bool {
+	return !at.Before(c.list.ThisUpdate) && (c.list.NextUpdate.IsZero() || at.Before(c.list.NextUpdate))
+}
+
+// usableFor: this CRL is a full CRL of cert's issuer, signed by issuer's
+// key, and current at time at.
+func (c *crl) usableFor(cert, issuer *x509.Certificate, at time.Time) error {
+	if !bytes.Equal(c.list.RawIssuer, cert.RawIssuer) || !bytes.Equal(c.list.RawIssuer, issuer.RawSubject) {
+		return errors.New("CRL of another issuer")
+	}
+	if c.delta {
+		return errors.New("a delta CRL (only full CRLs are read)")
+	}
+	if issuer.KeyUsage != 0 && issuer.KeyUsage&x509.KeyUsageCRLSign == 0 {
+		return errors.New("the issuer may not sign CRLs")
+	}
+	if err := c.checkSignature(issuer); err != nil {
+		return fmt.Errorf("CRL signature: %w", err)
+	}
+	if !c.fresh(at) {
+		return fmt.Errorf("CRL not current at %s (thisUpdate %s, nextUpdate %s)", at.UTC().Format(time.RFC3339),
+			c.list.ThisUpdate.UTC().Format(time.RFC3339), c.list.NextUpdate.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+func (c *crl) checkSignature(issuer *x509.Certificate) error {
+	if gostx509.IsSignatureOID(c.sigAlg) {
+		pub, err := gostx509.PublicKey(issuer)
+		if err != nil {
+			return err
+		}
+		return gostx509.VerifySignature(c.sigAlg, c.list.RawTBSRevocationList, c.list.Signature, pub)
+	}
+	return c.list.CheckSignatureFrom(issuer)
+}
+
+func (ch *Checker) download(ctx context.Context, url string) (*crl, error) {
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return nil, fmt.Errorf("%s: only http and https distribution points are fetched", url)
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := ch.cfg.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, ch.cfg.MaxCRLSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > ch.cfg.MaxCRLSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes", url, ch.cfg.MaxCRLSize)
+	}
+	l, err := parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", url, err)
+	}
+	return l, nil
+}

@@ -1,0 +1,230 @@
+// Package revocation tells a login server whether a certificate has been
+// revoked: CRLs (RFC 5280) from the certificate's distribution points and
+// from configured files, GOST-, RSA- and ECDSA-signed, checked against the
+// issuer, cached until their nextUpdate and fetched once however many
+// logins wait for them. It plugs into verify.Config.Revocation.
+//
+// The policy says what an unanswerable question means: Require fails the
+// login (REVOCATION_UNKNOWN), Prefer lets it through, Off asks nothing.
+package revocation
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Policy is what to do when revocation cannot be established.
+type Policy int
+
+const (
+	Require Policy = iota // unknown fails the login
+	Prefer                // unknown passes; revoked still fails
+	Off                   // no check
+)
+
+// ParsePolicy reads require, prefer or off.
+func ParsePolicy(s string) (Policy, error) {
+	switch s {
+	case "require":
+		return Require, nil
+	case "prefer":
+		return Prefer, nil
+	case "off":
+		return Off, nil
+	}
+	return 0, fmt.Errorf("revocation: policy %q is not require, prefer or off", s)
+}
+
+var (
+	// ErrRevoked: the certificate is on its issuer's valid CRL.
+	ErrRevoked = errors.New("revocation: certificate revoked")
+	// ErrUnknown: no valid, fresh CRL covers the certificate.
+	ErrUnknown = errors.New("revocation: status unknown")
+)
+
+// RevokedError says which certificate, since when and why.
+type RevokedError struct {
+	Subject string
+	Serial  *big.Int
+	At      time.Time
+	Reason  int // RFC 5280 CRLReason; 0 unspecified
+}
+
+func (e *RevokedError) Error() string {
+	return fmt.Sprintf("revocation: %s (serial %x) revoked on %s, reason %d", e.Subject, e.Serial, e.At.UTC().Format(time.RFC3339), e.Reason)
+}
+
+func (e *RevokedError) Unwrap() error { return ErrRevoked }
+
+// Config describes a Checker.
+type Config struct {
+	Policy Policy
+	// CRLFiles are read once at New (DER or PEM); they serve certificates
+	// without distribution points, or servers without outside access.
+	CRLFiles []string
+	// HTTP fetches distribution points; nil means a client with a 10 s
+	// timeout.
+	HTTP *http.Client
+	// MaxCached bounds the cached CRLs; zero means 256.
+	MaxCached int
+	// MaxCRLSize bounds one download; zero means 20 MiB.
+	MaxCRLSize int64
+}
+
+// Checker implements gostx509.RevocationChecker. It is safe for
+// concurrent use.
+type Checker struct {
+	cfg   Config
+	files []*crl
+
+	mu       sync.Mutex
+	cache    map[string]*cached // by URL
+	inflight map[string]*fetch
+}
+
+type cached struct {
+	crl  *crl
+	used time.Time
+}
+
+type fetch struct {
+	done chan struct{}
+	crl  *crl
+	err  error
+}
+
+// New reads the configured CRL files.
+func New(cfg Config) (*Checker, error) {
+	if cfg.HTTP == nil {
+		cfg.HTTP = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.MaxCached == 0 {
+		cfg.MaxCached = 256
+	}
+	if cfg.MaxCRLSize == 0 {
+		cfg.MaxCRLSize = 20 << 20
+	}
+	c := &Checker{cfg: cfg, cache: map[string]*cached{}, inflight: map[string]*fetch{}}
+	for _, f := range cfg.CRLFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("revocation: %w", err)
+		}
+		l, err := parse(b)
+		if err != nil {
+			return nil, fmt.Errorf("revocation: %s: %w", f, err)
+		}
+		c.files = append(c.files, l)
+	}
+	return c, nil
+}
+
+// CheckRevocation checks every certificate of chain (leaf first) but the
+// root against its issuer's CRL at time at.
+func (c *Checker) CheckRevocation(chain []*x509.Certificate, at time.Time) error {
+	if c.cfg.Policy == Off {
+		return nil
+	}
+	ctx := context.Background()
+	for i := 0; i+1 < len(chain); i++ {
+		err := c.status(ctx, chain[i], chain[i+1], at)
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrRevoked):
+			return err
+		case c.cfg.Policy == Require:
+			return fmt.Errorf("%w: %s: %w", ErrUnknown, chain[i].Subject.CommonName, err)
+		}
+	}
+	return nil
+}
+
+// status: nil when a valid, fresh CRL of issuer covers cert and does not
+// list it.
+func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at time.Time) error {
+	var why []error
+	try := func(l *crl) (bool, error) {
+		if err := l.usableFor(cert, issuer, at); err != nil {
+			why = append(why, err)
+			return false, nil
+		}
+		if e := l.entry(cert.SerialNumber); e != nil && !e.RevocationTime.After(at) {
+			return true, &RevokedError{Subject: cert.Subject.CommonName, Serial: cert.SerialNumber, At: e.RevocationTime, Reason: e.ReasonCode}
+		}
+		return true, nil
+	}
+	for _, l := range c.files {
+		if ok, err := try(l); ok {
+			return err
+		}
+	}
+	for _, url := range cert.CRLDistributionPoints {
+		l, err := c.get(ctx, url, at)
+		if err != nil {
+			why = append(why, err)
+			continue
+		}
+		if ok, err := try(l); ok {
+			return err
+		}
+	}
+	if len(why) == 0 {
+		return errors.New("no CRL configured and no distribution point in the certificate")
+	}
+	return errors.Join(why...)
+}
+
+// get returns the CRL at url from the cache while it is fresh, else
+// downloads it — once, however many callers wait.
+func (c *Checker) get(ctx context.Context, url string, at time.Time) (*crl, error) {
+	c.mu.Lock()
+	if e, ok := c.cache[url]; ok && e.crl.fresh(at) {
+		e.used = time.Now()
+		c.mu.Unlock()
+		return e.crl, nil
+	}
+	if f, ok := c.inflight[url]; ok {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.crl, f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	f := &fetch{done: make(chan struct{})}
+	c.inflight[url] = f
+	c.mu.Unlock()
+
+	f.crl, f.err = c.download(ctx, url)
+
+	c.mu.Lock()
+	delete(c.inflight, url)
+	if f.err == nil {
+		c.cache[url] = &cached{crl: f.crl, used: time.Now()}
+		c.evict()
+	}
+	c.mu.Unlock()
+	close(f.done)
+	return f.crl, f.err
+}
+
+// evict drops the least recently used CRLs over the bound.
+func (c *Checker) evict() {
+	for len(c.cache) > c.cfg.MaxCached {
+		urls := make([]string, 0, len(c.cache))
+		for u := range c.cache {
+			urls = append(urls, u)
+		}
+		oldest := slices.MinFunc(urls, func(a, b string) int { return c.cache[a].used.Compare(c.cache[b].used) })
+		delete(c.cache, oldest)
+	}
+}
