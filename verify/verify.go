@@ -68,6 +68,14 @@ type Result struct {
 	SigningTime time.Time `json:"signingTime,omitzero"`
 	// Content is the signed content.
 	Content []byte `json:"-"`
+	// Revocation says how each certificate's status was established
+	// (revocation.Checker); empty without a checker.
+	Revocation []string `json:"revocation,omitempty"`
+}
+
+// establisher is a RevocationChecker that can say how it decided.
+type establisher interface {
+	Established(chain []*x509.Certificate, at time.Time) ([]string, error)
 }
 
 // New returns a Verifier.
@@ -211,6 +219,11 @@ func (v *Verifier) verify(sd *cms.SignedData, detached []byte, at time.Time) (*R
 				content = detached
 			}
 			first = &Result{Identity: IdentityOf(cert), Chain: chain, SigningTime: si.SigningTime, Content: content}
+			if e, ok := v.cfg.Revocation.(establisher); ok {
+				// Answered from the checker's caches, warm from the
+				// chain check just done.
+				first.Revocation, _ = e.Established(chain, at)
+			}
 		}
 	}
 	return first, nil

@@ -106,6 +106,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		if !res.SigningTime.IsZero() {
 			out["signingTime"] = res.SigningTime.UTC()
 		}
+		out["revocation"] = res.Revocation
 		writeJSON(stdout, out)
 		return 0
 	}
@@ -123,6 +124,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	if !res.SigningTime.IsZero() {
 		fmt.Fprintf(stdout, "signing time: %s\n", res.SigningTime.UTC().Format(time.RFC3339))
+	}
+	for _, r := range res.Revocation {
+		fmt.Fprintf(stdout, "revocation: %s\n", r)
 	}
 	return 0
 }

@@ -16,8 +16,6 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-
-	"github.com/podpis/podpis/crypto/gostx509"
 )
 
 // oidDeltaCRLIndicator marks a delta CRL (RFC 5280 5.2.4). podpis reads
@@ -91,14 +89,7 @@ func (c *crl) usableFor(cert, issuer *x509.Certificate, at time.Time) error {
 }
 
 func (c *crl) checkSignature(issuer *x509.Certificate) error {
-	if gostx509.IsSignatureOID(c.sigAlg) {
-		pub, err := gostx509.PublicKey(issuer)
-		if err != nil {
-			return err
-		}
-		return gostx509.VerifySignature(c.sigAlg, c.list.RawTBSRevocationList, c.list.Signature, pub)
-	}
-	return c.list.CheckSignatureFrom(issuer)
+	return checkSignedBy(c.sigAlg, c.list.RawTBSRevocationList, c.list.Signature, issuer)
 }
 
 func (ch *Checker) download(ctx context.Context, url string) (*crl, error) {

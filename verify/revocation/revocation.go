@@ -1,6 +1,7 @@
 // Package revocation tells a login server whether a certificate has been
-// revoked: CRLs (RFC 5280) from the certificate's distribution points and
-// from configured files, GOST-, RSA- and ECDSA-signed, checked against the
+// revoked: OCSP (RFC 6960) from the certificate's responder or a
+// configured one, then CRLs (RFC 5280) from the certificate's distribution
+// points and from configured files, GOST-, RSA- and ECDSA-signed, checked against the
 // issuer, cached until their nextUpdate and fetched once however many
 // logins wait for them. It plugs into verify.Config.Revocation.
 //
@@ -19,6 +20,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 )
 
 // Policy is what to do when revocation cannot be established.
@@ -77,6 +80,10 @@ type Config struct {
 	MaxCached int
 	// MaxCRLSize bounds one download; zero means 20 MiB.
 	MaxCRLSize int64
+	// OCSPResponder, when set, is asked instead of the responders the
+	// certificates name (AIA). NoOCSP reads CRLs only.
+	OCSPResponder string
+	NoOCSP        bool
 }
 
 // Checker implements gostx509.RevocationChecker. It is safe for
@@ -88,6 +95,7 @@ type Checker struct {
 	mu       sync.Mutex
 	cache    map[string]*cached // by URL
 	inflight map[string]*fetch
+	answers  map[string]*ocspAnswer // by responder, issuer key and serial
 }
 
 type cached struct {
@@ -112,7 +120,7 @@ func New(cfg Config) (*Checker, error) {
 	if cfg.MaxCRLSize == 0 {
 		cfg.MaxCRLSize = 20 << 20
 	}
-	c := &Checker{cfg: cfg, cache: map[string]*cached{}, inflight: map[string]*fetch{}}
+	c := &Checker{cfg: cfg, cache: map[string]*cached{}, inflight: map[string]*fetch{}, answers: map[string]*ocspAnswer{}}
 	for _, f := range cfg.CRLFiles {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -128,29 +136,67 @@ func New(cfg Config) (*Checker, error) {
 }
 
 // CheckRevocation checks every certificate of chain (leaf first) but the
-// root against its issuer's CRL at time at.
+// root at time at: OCSP, then its issuer's CRL.
 func (c *Checker) CheckRevocation(chain []*x509.Certificate, at time.Time) error {
-	if c.cfg.Policy == Off {
-		return nil
-	}
-	ctx := context.Background()
-	for i := 0; i+1 < len(chain); i++ {
-		err := c.status(ctx, chain[i], chain[i+1], at)
-		switch {
-		case err == nil:
-		case errors.Is(err, ErrRevoked):
-			return err
-		case c.cfg.Policy == Require:
-			return fmt.Errorf("%w: %s: %w", ErrUnknown, chain[i].Subject.CommonName, err)
-		}
-	}
-	return nil
+	_, err := c.Established(chain, at)
+	return err
 }
 
-// status: nil when a valid, fresh CRL of issuer covers cert and does not
-// list it.
-func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at time.Time) error {
+// Established is CheckRevocation saying, per certificate, how its status
+// was established ("OCSP http://…: good", "CRL file …: not listed",
+// "unknown: …" under Prefer). Answers come from the caches when fresh.
+func (c *Checker) Established(chain []*x509.Certificate, at time.Time) ([]string, error) {
+	if c.cfg.Policy == Off {
+		return []string{"not checked (policy off)"}, nil
+	}
+	ctx := context.Background()
+	var how []string
+	for i := 0; i+1 < len(chain); i++ {
+		h, err := c.status(ctx, chain[i], chain[i+1], at)
+		switch {
+		case err == nil:
+			how = append(how, chain[i].Subject.CommonName+": "+h)
+		case errors.Is(err, ErrRevoked):
+			return nil, err
+		case c.cfg.Policy == Require:
+			return nil, fmt.Errorf("%w: %s: %w", ErrUnknown, chain[i].Subject.CommonName, err)
+		default:
+			how = append(how, chain[i].Subject.CommonName+": unknown, let through by policy prefer ("+err.Error()+")")
+		}
+	}
+	return how, nil
+}
+
+// status: nil, and how, when an OCSP answer or a valid, fresh CRL of
+// issuer says cert is not revoked.
+func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at time.Time) (string, error) {
 	var why []error
+	// OCSP first: a definite good or revoked ends the question; unknown
+	// or unreachable falls through to the CRLs.
+	responders := cert.OCSPServer
+	if c.cfg.OCSPResponder != "" {
+		responders = []string{c.cfg.OCSPResponder}
+	}
+	if c.cfg.NoOCSP {
+		responders = nil
+	}
+	for _, url := range responders {
+		a, err := c.ocsp(ctx, url, cert, issuer, at)
+		if err != nil {
+			why = append(why, fmt.Errorf("OCSP %s: %w", url, err))
+			continue
+		}
+		switch a.status {
+		case ocsp.Good:
+			return "OCSP " + url + ": good", nil
+		case ocsp.Revoked:
+			if !a.revoked.After(at) {
+				return "", &RevokedError{Subject: cert.Subject.CommonName, Serial: cert.SerialNumber, At: a.revoked, Reason: a.reason}
+			}
+			return "OCSP " + url + ": revoked only after the signing time", nil
+		}
+		why = append(why, fmt.Errorf("OCSP %s: status unknown", url))
+	}
 	try := func(l *crl) (bool, error) {
 		if err := l.usableFor(cert, issuer, at); err != nil {
 			why = append(why, err)
@@ -161,9 +207,9 @@ func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at
 		}
 		return true, nil
 	}
-	for _, l := range c.files {
+	for i, l := range c.files {
 		if ok, err := try(l); ok {
-			return err
+			return "CRL file " + c.cfg.CRLFiles[i] + ": not listed", err
 		}
 	}
 	for _, url := range cert.CRLDistributionPoints {
@@ -173,13 +219,35 @@ func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at
 			continue
 		}
 		if ok, err := try(l); ok {
-			return err
+			return "CRL " + url + ": not listed", err
 		}
 	}
 	if len(why) == 0 {
-		return errors.New("no CRL configured and no distribution point in the certificate")
+		return "", errors.New("no OCSP responder, no CRL configured and no distribution point in the certificate")
 	}
-	return errors.Join(why...)
+	return "", errors.Join(why...)
+}
+
+// ocsp returns a cached answer while it is current, else asks.
+func (c *Checker) ocsp(ctx context.Context, url string, cert, issuer *x509.Certificate, at time.Time) (*ocspAnswer, error) {
+	key := url + "|" + string(issuer.RawSubjectPublicKeyInfo) + "|" + cert.SerialNumber.String()
+	c.mu.Lock()
+	a, ok := c.answers[key]
+	c.mu.Unlock()
+	if ok && at.Before(a.until) {
+		return a, nil
+	}
+	a, err := c.askOCSP(ctx, url, cert, issuer, at)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.answers) >= 16*c.cfg.MaxCached {
+		clear(c.answers) // a crude bound; answers are cheap to ask again
+	}
+	c.answers[key] = a
+	c.mu.Unlock()
+	return a, nil
 }
 
 // get returns the CRL at url from the cache while it is fresh, else

@@ -67,6 +67,11 @@ func TestVerifyWithRevocation(t *testing.T) {
 	if err := check(revocation.Require, good); err != nil {
 		t.Errorf("good signer: %v", err)
 	}
+	r, _ := revocation.New(revocation.Config{Policy: revocation.Require})
+	v, _ := verify.New(verify.Config{Roots: roots, Revocation: r})
+	if res, err := v.VerifySignature(good, nil); err != nil || len(res.Revocation) != 1 || res.Revocation[0] != "good: CRL "+srv.URL+"/ca.crl: not listed" {
+		t.Errorf("how revocation was established: %v %q", err, res.Revocation)
+	}
 	if err := check(revocation.Require, bad); code(err) != verify.CodeRevoked {
 		t.Errorf("revoked signer: %v", err)
 	}
