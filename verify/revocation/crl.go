@@ -62,8 +62,12 @@ func (c *crl) entry(serial *big.Int) *x509.RevocationListEntry {
 	return c.byNum[string(serial.Bytes())]
 }
 
+// clockSkew tolerates a CA's clock a little ahead of ours: a CRL or OCSP
+// answer issued "in the future" by minutes is still today's.
+const clockSkew = 5 * time.Minute
+
 func (c *crl) fresh(at time.Time) bool {
-	return !at.Before(c.list.ThisUpdate) && (c.list.NextUpdate.IsZero() || at.Before(c.list.NextUpdate))
+	return !at.Before(c.list.ThisUpdate.Add(-clockSkew)) && (c.list.NextUpdate.IsZero() || at.Before(c.list.NextUpdate))
 }
 
 // usableFor: this CRL is a full CRL of cert's issuer, signed by issuer's

@@ -129,7 +129,8 @@ func checkOCSP(der []byte, cert, issuer *x509.Certificate, at time.Time) (*ocspA
 	if rest, err := asn1.Unmarshal(b.TBS.FullBytes, &data); err != nil || len(rest) > 0 {
 		return nil, errors.New("malformed OCSP response data")
 	}
-	signer, err := responder(b, issuer, at)
+	// The responder's certificate must hold when it answered.
+	signer, err := responder(b, issuer, data.ProducedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -147,12 +148,11 @@ func checkOCSP(der []byte, cert, issuer *x509.Certificate, at time.Time) (*ocspA
 				return nil, errors.New("OCSP response with an unknown critical extension")
 			}
 		}
-		const skew = 5 * time.Minute
 		until := s.NextUpdate
 		if until.IsZero() {
 			until = s.ThisUpdate.Add(maxOCSPAge)
 		}
-		if at.Before(s.ThisUpdate.Add(-skew)) || !at.Before(until) {
+		if at.Before(s.ThisUpdate.Add(-clockSkew)) || !at.Before(until) {
 			return nil, fmt.Errorf("OCSP response not current at %s (thisUpdate %s)", at.UTC().Format(time.RFC3339), s.ThisUpdate.UTC().Format(time.RFC3339))
 		}
 		a := &ocspAnswer{status: ocsp.Good, until: until}
@@ -168,7 +168,8 @@ func checkOCSP(der []byte, cert, issuer *x509.Certificate, at time.Time) (*ocspA
 }
 
 // responder is who may sign the answer: the issuer itself, or a
-// certificate the issuer signed for id-kp-OCSPSigning, valid at time at.
+// certificate the issuer signed for id-kp-OCSPSigning, valid at time at
+// (when the answer was produced).
 func responder(b basicResponse, issuer *x509.Certificate, at time.Time) (*x509.Certificate, error) {
 	if len(b.Certs) == 0 {
 		return issuer, nil
@@ -194,7 +195,7 @@ func responder(b basicResponse, issuer *x509.Certificate, at time.Time) (*x509.C
 		return nil, errors.New("the OCSP responder's certificate lacks id-kp-OCSPSigning")
 	}
 	if at.Before(rc.NotBefore) || at.After(rc.NotAfter) {
-		return nil, errors.New("the OCSP responder's certificate is not valid now")
+		return nil, errors.New("the OCSP responder's certificate was not valid when it answered")
 	}
 	return rc, nil
 }

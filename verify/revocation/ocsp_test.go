@@ -82,6 +82,12 @@ func TestOCSP(t *testing.T) {
 	if err := check(Require, bad); !errors.As(err, &rev) || rev.Reason != 1 {
 		t.Errorf("revoked: %v", err)
 	}
+	// The responder's answers are good for 5 minutes (-nmin 5): asked
+	// about a moment 10 minutes on, its answer is stale.
+	stale, _ := New(Config{Policy: Require})
+	if err := stale.CheckRevocation([]*x509.Certificate{good, root}, now.Add(10*time.Minute)); !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "not current") {
+		t.Errorf("stale OCSP answer: %v", err)
+	}
 	// Not in the CA's database: the responder says unknown, the CRL is
 	// unreachable.
 	stray := c.strayPerson("Stray Person")
