@@ -22,10 +22,50 @@ import (
 // full CRLs only: a delta alone cannot say a certificate is good.
 var oidDeltaCRLIndicator = asn1.ObjectIdentifier{2, 5, 29, 27}
 
+// oidIssuingDistributionPoint scopes a CRL (RFC 5280 5.2.5).
+var oidIssuingDistributionPoint = asn1.ObjectIdentifier{2, 5, 29, 28}
+
+// scope is what an issuingDistributionPoint says the CRL covers.
+type scope struct {
+	onlyUsers, onlyCAs, partial bool // partial: some reasons only, or indirect
+}
+
+// parseScope reads the flags of IssuingDistributionPoint ::= SEQUENCE {
+// distributionPoint [0], onlyContainsUserCerts [1], onlyContainsCACerts
+// [2], onlySomeReasons [3], indirectCRL [4], onlyContainsAttributeCerts [5] }.
+func parseScope(v []byte) (scope, error) {
+	var sc scope
+	in := cryptobyte.String(v)
+	var seq cryptobyte.String
+	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) {
+		return sc, errors.New("malformed issuingDistributionPoint")
+	}
+	for !seq.Empty() {
+		var val cryptobyte.String
+		var tag cbasn1.Tag
+		if !seq.ReadAnyASN1(&val, &tag) {
+			return sc, errors.New("malformed issuingDistributionPoint")
+		}
+		set := len(val) == 1 && val[0] != 0
+		switch tag {
+		case cbasn1.Tag(1).ContextSpecific():
+			sc.onlyUsers = set
+		case cbasn1.Tag(2).ContextSpecific():
+			sc.onlyCAs = set
+		case cbasn1.Tag(3).ContextSpecific():
+			sc.partial = true
+		case cbasn1.Tag(4).ContextSpecific(), cbasn1.Tag(5).ContextSpecific():
+			sc.partial = sc.partial || set
+		}
+	}
+	return sc, nil
+}
+
 type crl struct {
 	list   *x509.RevocationList
 	sigAlg asn1.ObjectIdentifier
 	delta  bool
+	scope  scope
 	byNum  map[string]*x509.RevocationListEntry
 }
 
@@ -47,8 +87,13 @@ func parse(b []byte) (*crl, error) {
 	}
 	c := &crl{list: l, sigAlg: oid, byNum: map[string]*x509.RevocationListEntry{}}
 	for _, e := range l.Extensions {
-		if e.Id.Equal(oidDeltaCRLIndicator) {
+		switch {
+		case e.Id.Equal(oidDeltaCRLIndicator):
 			c.delta = true
+		case e.Id.Equal(oidIssuingDistributionPoint):
+			if c.scope, err = parseScope(e.Value); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for i := range l.RevokedCertificateEntries {
@@ -78,6 +123,10 @@ func (c *crl) usableFor(cert, issuer *x509.Certificate, at time.Time) error {
 	}
 	if c.delta {
 		return errors.New("a delta CRL (only full CRLs are read)")
+	}
+	// A CRL for some reasons only, or an indirect one, cannot say "good".
+	if c.scope.partial || c.scope.onlyUsers && cert.IsCA || c.scope.onlyCAs && !cert.IsCA {
+		return errors.New("a CRL whose scope does not cover this certificate")
 	}
 	if issuer.KeyUsage != 0 && issuer.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		return errors.New("the issuer may not sign CRLs")

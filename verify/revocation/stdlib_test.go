@@ -61,6 +61,22 @@ func TestRSAAndECDSACRLs(t *testing.T) {
 		if err := chk.CheckRevocation([]*x509.Certificate{leaf, ca}, now); !errors.Is(err, ErrUnknown) {
 			t.Errorf("%s: a delta CRL alone: %v", name, err)
 		}
+		// Scoped CRLs: some reasons only, or CA certificates only, cannot
+		// clear a person's certificate; users only can.
+		for _, c := range []struct {
+			idp  []byte
+			want error
+		}{
+			{[]byte{0x30, 0x04, 0x83, 0x02, 0x06, 0x40}, ErrUnknown}, // onlySomeReasons {keyCompromise}
+			{[]byte{0x30, 0x03, 0x82, 0x01, 0xff}, ErrUnknown},       // onlyContainsCACerts
+			{[]byte{0x30, 0x03, 0x81, 0x01, 0xff}, ErrRevoked},       // onlyContainsUserCerts
+		} {
+			scoped := write("scoped.crl", []pkix.Extension{{Id: oidIssuingDistributionPoint, Critical: true, Value: c.idp}})
+			chk, _ = New(Config{Policy: Require, CRLFiles: []string{scoped}})
+			if err := chk.CheckRevocation([]*x509.Certificate{leaf, ca}, now); !errors.Is(err, c.want) {
+				t.Errorf("%s: scoped CRL %x: %v, want %v", name, c.idp, err, c.want)
+			}
+		}
 	}
 }
 
