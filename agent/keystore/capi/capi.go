@@ -1,0 +1,122 @@
+// Package capi is the key store of Windows: the certificates of the
+// current user's «Личное» (MY) store whose keys CryptoPro CSP or ViPNet
+// CSP hold behind CryptoAPI, where most people's GOST certificates live
+// and CryptoPro's PKCS#11 component is often not installed. The store
+// itself is Windows-only; what can be reasoned about anywhere — the
+// provider table, CryptoAPI's byte order, its error codes — is here and
+// tested on Linux.
+package capi
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/podpis/podpis/agent/keystore"
+)
+
+// ProviderType is a CryptoAPI provider type (dwProvType).
+type ProviderType uint32
+
+// Provider types of the GOST CSPs.
+const (
+	ProvGOST2001      ProviderType = 75 // CryptoPro, GOST R 34.10-2001
+	ProvViPNet2012256 ProviderType = 77 // ViPNet CSP, GOST R 34.10-2012 256
+	ProvViPNet2012512 ProviderType = 78 // ViPNet CSP, GOST R 34.10-2012 512
+	ProvGOST2012256   ProviderType = 80 // CryptoPro, GOST R 34.10-2012 256
+	ProvGOST2012512   ProviderType = 81 // CryptoPro, GOST R 34.10-2012 512
+)
+
+// Streebog and GOST R 34.11-94 hash algorithm identifiers (ALG_ID) of the
+// GOST CSPs.
+const (
+	calgGR3411         uint32 = 0x801e
+	calgGR3411_2012256 uint32 = 0x8021
+	calgGR3411_2012512 uint32 = 0x8022
+)
+
+// TypeInfo is what podpis knows of a provider type.
+type TypeInfo struct {
+	Vendor string // «КриптоПро CSP», «ViPNet CSP»
+	Key    string // the key's algorithm, for people
+	HashID uint32 // the CryptCreateHash algorithm that goes with the key
+	Bits   int    // signature size: 2×256 or 2×512 bits
+}
+
+var types = map[ProviderType]TypeInfo{
+	ProvGOST2001:      {"КриптоПро CSP", "ГОСТ Р 34.10-2001", calgGR3411, 256},
+	ProvGOST2012256:   {"КриптоПро CSP", "ГОСТ Р 34.10-2012 (256 бит)", calgGR3411_2012256, 256},
+	ProvGOST2012512:   {"КриптоПро CSP", "ГОСТ Р 34.10-2012 (512 бит)", calgGR3411_2012512, 512},
+	ProvViPNet2012256: {"ViPNet CSP", "ГОСТ Р 34.10-2012 (256 бит)", calgGR3411_2012256, 256},
+	ProvViPNet2012512: {"ViPNet CSP", "ГОСТ Р 34.10-2012 (512 бит)", calgGR3411_2012512, 512},
+}
+
+// Type describes a provider type; ok is false for a type podpis does not
+// sign with (RSA, ECDSA and others go through other stores).
+func Type(t ProviderType) (TypeInfo, bool) {
+	ti, ok := types[t]
+	return ti, ok
+}
+
+// GOSTTypes lists the provider types podpis signs with, for diagnostics.
+func GOSTTypes() []ProviderType {
+	var out []ProviderType
+	for t := range types {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// FromCAPI turns a signature as CryptSignHash returns it — the whole
+// value in little-endian order — into the one CMS and X.509 carry (RFC
+// 4490, RFC 9215): the same bytes, reversed.
+func FromCAPI(sig []byte) []byte {
+	out := slices.Clone(sig)
+	slices.Reverse(out)
+	return out
+}
+
+// ToCAPI is the inverse, for CryptVerifySignature and tests.
+func ToCAPI(sig []byte) []byte { return FromCAPI(sig) }
+
+// Windows error codes a GOST CSP or the smart-card stack returns.
+const (
+	errCancelled          uint32 = 0x800704C7 // HRESULT_FROM_WIN32(ERROR_CANCELLED)
+	nteBadKeyset          uint32 = 0x80090016
+	nteKeysetNotDef       uint32 = 0x80090019
+	nteBadKeysetParam     uint32 = 0x8009001F
+	nteProvTypeNotDef     uint32 = 0x80090017
+	scardENoSmartcard     uint32 = 0x8010000C
+	scardWRemovedCard     uint32 = 0x80100069
+	scardWWrongCHV        uint32 = 0x8010006B
+	scardWCHVBlocked      uint32 = 0x8010006C
+	scardWCancelledByUser uint32 = 0x8010006E
+	scardECancelled       uint32 = 0x80100002
+	scardENoReadersAvail  uint32 = 0x8010002E
+)
+
+// ErrorOf maps a CryptoAPI failure (its HRESULT) to the keystore's codes,
+// keeping the Windows code in the message for support staff.
+func ErrorOf(op string, hr uint32) error {
+	code := keystore.CodeProviderError
+	switch hr {
+	case scardWWrongCHV:
+		code = keystore.CodePINIncorrect
+	case scardWCHVBlocked:
+		code = keystore.CodePINLocked
+	case scardWCancelledByUser, scardECancelled, errCancelled:
+		code = keystore.CodeCancelled
+	case scardENoSmartcard, scardWRemovedCard, scardENoReadersAvail:
+		code = keystore.CodeTokenRemoved
+	case nteBadKeyset, nteKeysetNotDef, nteBadKeysetParam:
+		code = keystore.CodeCertNotFound // the key container is not there
+	case nteProvTypeNotDef:
+		code = keystore.CodeNoProvider
+	}
+	return &keystore.Error{Code: code, Err: fmt.Errorf("%s: 0x%08X", op, hr)}
+}
+
+// ErrNotGOST says the certificate's key is held by a provider type podpis
+// does not sign with through this store.
+var ErrNotGOST = errors.New("capi: not a GOST provider")

@@ -1,0 +1,91 @@
+package capi
+
+import (
+	"bytes"
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/crypto/cms"
+	"github.com/podpis/podpis/internal/enginetest"
+)
+
+// TestByteOrder: CryptSignHash writes r and s little-endian, r first; CMS
+// carries s and r big-endian, s first (as OpenSSL's GOST engine writes it).
+// The engine's signatures, turned into CryptoAPI's layout and read back as
+// CryptoAPI defines it, give the same r and s, for 256- and 512-bit keys.
+func TestByteOrder(t *testing.T) {
+	enginetest.Require(t)
+	dir := t.TempDir()
+	for _, ps := range []enginetest.Paramset{{Algorithm: "gost2012_256", Name: "A"}, {Algorithm: "gost2012_512", Name: "A"}} {
+		key := enginetest.GenKey(t, dir, ps)
+		cert := filepath.Join(dir, ps.Algorithm+".pem")
+		enginetest.Run(t, nil, "req", "-engine", "gost", "-x509", "-new", "-key", key, "-subj", "/CN=byte order", "-days", "2", "-out", cert)
+		doc := filepath.Join(dir, "doc.txt")
+		os.WriteFile(doc, []byte("порядок байтов"), 0o600)
+		der := enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-nodetach", "-outform", "DER",
+			"-signer", cert, "-inkey", key, "-in", doc)
+		sd, err := cms.Parse(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig := sd.Signers[0].Signature
+		n := len(sig) / 2
+		s, r := new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:])
+
+		capi := ToCAPI(sig)
+		le := func(b []byte) *big.Int { b = slices.Clone(b); slices.Reverse(b); return new(big.Int).SetBytes(b) }
+		if le(capi[:n]).Cmp(r) != 0 || le(capi[n:]).Cmp(s) != 0 {
+			t.Errorf("%s: CryptoAPI layout is not LE(r) ‖ LE(s)", ps.Algorithm)
+		}
+		if !bytes.Equal(FromCAPI(capi), sig) {
+			t.Errorf("%s: FromCAPI(ToCAPI(sig)) differs", ps.Algorithm)
+		}
+	}
+}
+
+func TestProviderTypes(t *testing.T) {
+	for pt, want := range map[ProviderType]struct {
+		vendor string
+		hash   uint32
+		bits   int
+	}{
+		80: {"КриптоПро CSP", 0x8021, 256}, 81: {"КриптоПро CSP", 0x8022, 512}, 75: {"КриптоПро CSP", 0x801e, 256},
+		77: {"ViPNet CSP", 0x8021, 256}, 78: {"ViPNet CSP", 0x8022, 512},
+	} {
+		ti, ok := Type(pt)
+		if !ok || ti.Vendor != want.vendor || ti.HashID != want.hash || ti.Bits != want.bits {
+			t.Errorf("type %d: %+v", pt, ti)
+		}
+	}
+	if _, ok := Type(24); ok { // PROV_RSA_AES
+		t.Error("an RSA provider taken for GOST")
+	}
+	if got := GOSTTypes(); !slices.Equal(got, []ProviderType{75, 77, 78, 80, 81}) {
+		t.Errorf("GOSTTypes() = %v", got)
+	}
+}
+
+func TestErrorOf(t *testing.T) {
+	for hr, want := range map[uint32]keystore.Code{
+		0x8010006B: keystore.CodePINIncorrect,  // SCARD_W_WRONG_CHV
+		0x8010006C: keystore.CodePINLocked,     // SCARD_W_CHV_BLOCKED
+		0x8010006E: keystore.CodeCancelled,     // SCARD_W_CANCELLED_BY_USER
+		0x800704C7: keystore.CodeCancelled,     // ERROR_CANCELLED
+		0x80100069: keystore.CodeTokenRemoved,  // SCARD_W_REMOVED_CARD
+		0x8010000C: keystore.CodeTokenRemoved,  // SCARD_E_NO_SMARTCARD
+		0x80090016: keystore.CodeCertNotFound,  // NTE_BAD_KEYSET
+		0x80090017: keystore.CodeNoProvider,    // NTE_PROV_TYPE_NOT_DEF
+		0x80090020: keystore.CodeProviderError, // NTE_FAIL
+	} {
+		err := ErrorOf("CryptSignHash", hr)
+		var ke *keystore.Error
+		if !errors.As(err, &ke) || ke.Code != want {
+			t.Errorf("0x%08X → %v, want %s", hr, err, want)
+		}
+	}
+}
