@@ -73,6 +73,9 @@ type Options struct {
 	// Provider lists the certificates; nil opens the loaded modules. The
 	// agent passes its own so that diagnosing never disturbs its sessions.
 	Provider keystore.Provider
+	// Stores are key stores besides PKCS#11 (the Windows CryptoAPI store):
+	// their certificates count too.
+	Stores []keystore.Provider
 }
 
 // Examine looks at the providers and certificates.
@@ -83,8 +86,10 @@ func Examine(ctx context.Context, opts Options) *Report {
 		cands = pkcs11.CandidatePaths(nil)
 	}
 	r.Modules = pkcs11.Diagnose(ctx, cands)
-	for _, csp := range CSPs {
-		r.examineCSP(csp, opts.Root)
+	if len(opts.Stores) == 0 { // with CryptoAPI the CSP needs no PKCS#11 component
+		for _, csp := range CSPs {
+			r.examineCSP(csp, opts.Root)
+		}
 	}
 	var loaded []string
 	for _, m := range r.Modules {
@@ -99,29 +104,31 @@ func Examine(ctx context.Context, opts Options) *Report {
 				Fix:   "Переустановите " + m.Provider + " той же разрядности, что и система (" + runtime.GOARCH + "), с зависимостями."})
 		}
 	}
-	if len(loaded) == 0 {
+	var certs []*keystore.Certificate
+	for _, st := range opts.Stores {
+		c, _ := st.Certificates(ctx)
+		certs = append(certs, c...)
+	}
+	if len(loaded) == 0 && len(certs) == 0 {
 		r.add(Finding{Code: "NO_PROVIDER", Severity: Problem, Title: "Не установлен криптопровайдер",
 			Cause: "Не найден ни один модуль PKCS#11 криптопровайдера или токена.",
 			Fix:   "Установите КриптоПро CSP (с модулем PKCS#11) или драйвер вашего токена: Рутокен, JaCarta."})
 		return r
 	}
-	var mods []string
-	for _, m := range r.Modules {
-		if m.Loaded {
-			mods = append(mods, m.Path)
+	if len(loaded) > 0 {
+		p := opts.Provider
+		if p == nil {
+			own, err := pkcs11.New(ctx, pkcs11.Options{Modules: loaded, OnlyModules: true})
+			if err != nil {
+				r.add(Finding{Code: "PROVIDER_ERROR", Severity: Problem, Title: "Криптопровайдер не отвечает", Cause: err.Error()})
+				return r
+			}
+			defer own.Close()
+			p = own
 		}
+		c, _ := p.Certificates(ctx)
+		certs = append(certs, c...)
 	}
-	p := opts.Provider
-	if p == nil {
-		own, err := pkcs11.New(ctx, pkcs11.Options{Modules: mods, OnlyModules: true})
-		if err != nil {
-			r.add(Finding{Code: "PROVIDER_ERROR", Severity: Problem, Title: "Криптопровайдер не отвечает", Cause: err.Error()})
-			return r
-		}
-		defer own.Close()
-		p = own
-	}
-	certs, _ := p.Certificates(ctx)
 	r.Certificates = append(r.Certificates, certs...)
 	usable := 0
 	for _, c := range certs {

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509/pkix"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/testpki"
@@ -88,5 +90,26 @@ func TestPlural(t *testing.T) {
 		if got := plural(n, "a", "b", "c"); got != want {
 			t.Errorf("%d: %q", n, got)
 		}
+	}
+}
+
+// store is a key store besides PKCS#11, as the Windows CryptoAPI store is.
+type store []*keystore.Certificate
+
+func (s store) Name() string                                                  { return "store" }
+func (s store) Certificates(context.Context) ([]*keystore.Certificate, error) { return s, nil }
+func (s store) Signer(context.Context, string, keystore.PINFunc) (crypto.Signer, error) {
+	return nil, keystore.ErrCertNotFound
+}
+func (s store) Close() error { return nil }
+
+// TestStoreWithoutModules: certificates from a store that is not PKCS#11
+// (CryptoAPI on Windows) make login possible with no module at all.
+func TestStoreWithoutModules(t *testing.T) {
+	ca := testpki.Root(t, gost3410.CurveTC26256A, "CA", time.Now())
+	cert, _ := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Из хранилища"}, time.Now(), nil)
+	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{}, Stores: []keystore.Provider{store{keystore.Examine(cert, true, time.Now())}}})
+	if _, bad := codes(r)["NO_PROVIDER"]; bad || !r.Ready || len(r.Certificates) != 1 {
+		t.Fatalf("ready %v, findings %+v", r.Ready, r.Findings)
 	}
 }

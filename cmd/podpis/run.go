@@ -150,13 +150,13 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer p.Close()
-	cfg := agent.Config{Providers: []keystore.Provider{p}, Trusted: trusted, Decisions: conf, Version: version}
+	cfg := agent.Config{Providers: append([]keystore.Provider{p}, platformStores()...), Trusted: trusted, Decisions: conf, Version: version}
 	candidates := pkcs11.CandidatePaths(modules)
 	if *onlyNamed {
 		candidates = slices.DeleteFunc(candidates, func(c pkcs11.Candidate) bool { return !c.Explicit })
 	}
 	cfg.Diagnose = func(ctx context.Context) *doctor.Report {
-		return doctor.Examine(ctx, doctor.Options{Candidates: candidates, Provider: p})
+		return doctor.Examine(ctx, doctor.Options{Candidates: candidates, Provider: p, Stores: cfg.Providers[1:]})
 	}
 	if *headless {
 		// Only the command line reaches this: a page can never turn

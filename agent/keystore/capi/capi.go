@@ -99,6 +99,9 @@ const (
 // ErrorOf maps a CryptoAPI failure (its HRESULT) to the keystore's codes,
 // keeping the Windows code in the message for support staff.
 func ErrorOf(op string, hr uint32) error {
+	if hr != 0 && hr < 0x10000 {
+		hr |= 0x80070000 // a Win32 error as its HRESULT
+	}
 	code := keystore.CodeProviderError
 	switch hr {
 	case scardWWrongCHV:

@@ -1,0 +1,10 @@
+package main
+
+import (
+	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/agent/keystore/capi"
+)
+
+// platformStores: on Windows the user's MY store through CryptoAPI, where
+// CryptoPro's and ViPNet's certificates live without PKCS#11.
+func platformStores() []keystore.Provider { return []keystore.Provider{capi.New()} }
