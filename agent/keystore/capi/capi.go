@@ -8,9 +8,11 @@
 package capi
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/podpis/podpis/agent/keystore"
 )
@@ -118,6 +120,25 @@ func ErrorOf(op string, hr uint32) error {
 		code = keystore.CodeNoProvider
 	}
 	return &keystore.Error{Code: code, Err: fmt.Errorf("%s: 0x%08X", op, hr)}
+}
+
+// Record turns a store entry — the certificate's bytes and its key's
+// CRYPT_KEY_PROV_INFO — into the keystore's model; ok is false for a
+// certificate podpis does not sign with here (a non-GOST provider or
+// unreadable bytes).
+func Record(der []byte, provType ProviderType, provName, container string, now time.Time) (*keystore.Certificate, bool) {
+	ti, gost := Type(provType)
+	if !gost {
+		return nil, false
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, false
+	}
+	c := keystore.Examine(cert, true, now)
+	c.Provider = ti.Vendor + " (" + provName + ")"
+	c.Token = container
+	return c, true
 }
 
 // ErrNotGOST says the certificate's key is held by a provider type podpis

@@ -2,16 +2,20 @@ package capi
 
 import (
 	"bytes"
+	"crypto/x509/pkix"
 	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/crypto/cms"
+	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/enginetest"
+	"github.com/podpis/podpis/internal/testpki"
 )
 
 // TestByteOrder: CryptSignHash writes r and s little-endian, r first; CMS
@@ -87,5 +91,23 @@ func TestErrorOf(t *testing.T) {
 		if !errors.As(err, &ke) || ke.Code != want {
 			t.Errorf("0x%08X → %v, want %s", hr, err, want)
 		}
+	}
+}
+
+// TestRecord: a store entry with a GOST key becomes a certificate with its
+// CSP and container; an RSA provider's entry is left to other stores.
+func TestRecord(t *testing.T) {
+	ca := testpki.Root(t, gost3410.CurveTC26256A, "УЦ", time.Now())
+	cert, _ := ca.Person(t, gost3410.CurveTC26512A, pkix.Name{CommonName: "Иванов Иван"}, time.Now(), nil)
+	c, ok := Record(cert.Raw, ProvGOST2012512, "Crypto-Pro GOST R 34.10-2012 Strong Cryptographic Service Provider", `\\.\REGISTRY\ivanov`, time.Now())
+	if !ok || c.Identity.CommonName != "Иванов Иван" || !c.HasKey || !c.Usable() ||
+		c.Provider != "КриптоПро CSP (Crypto-Pro GOST R 34.10-2012 Strong Cryptographic Service Provider)" || c.Token != `\\.\REGISTRY\ivanov` {
+		t.Fatalf("%+v", c)
+	}
+	if _, ok := Record(cert.Raw, 24, "Microsoft Enhanced RSA and AES Cryptographic Provider", "x", time.Now()); ok {
+		t.Error("an RSA provider's entry taken")
+	}
+	if _, ok := Record([]byte("junk"), ProvGOST2012256, "p", "x", time.Now()); ok {
+		t.Error("junk taken for a certificate")
 	}
 }

@@ -3,7 +3,6 @@ package capi
 import (
 	"context"
 	"crypto"
-	"crypto/x509"
 	"errors"
 	"io"
 	"strings"
@@ -77,17 +76,11 @@ func (s *Store) list() ([]entry, error) {
 		if !ok {
 			continue // no private key here
 		}
-		ti, gost := Type(ProviderType(info.ProvType))
-		if !gost {
+		c, ok := Record(der, ProviderType(info.ProvType), windows.UTF16PtrToString(info.ProvName),
+			windows.UTF16PtrToString(info.ContainerName), time.Now())
+		if !ok {
 			continue
 		}
-		cert, err := x509.ParseCertificate(der)
-		if err != nil {
-			continue
-		}
-		c := keystore.Examine(cert, true, time.Now())
-		c.Provider = ti.Vendor + " (" + windows.UTF16PtrToString(info.ProvName) + ")"
-		c.Token = windows.UTF16PtrToString(info.ContainerName)
 		out = append(out, entry{cert: c, der: der})
 	}
 	return out, nil
