@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/agent/keystore/capi"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 )
 
@@ -76,6 +77,9 @@ type Options struct {
 	// Stores are key stores besides PKCS#11 (the Windows CryptoAPI store):
 	// their certificates count too.
 	Stores []keystore.Provider
+	// CSPs lists the providers registered with CryptoAPI (Windows;
+	// capi.InstalledCSPs); nil where there is no such registry.
+	CSPs func() ([]capi.InstalledCSP, error)
 }
 
 // Examine looks at the providers and certificates.
@@ -109,10 +113,25 @@ func Examine(ctx context.Context, opts Options) *Report {
 		c, _ := st.Certificates(ctx)
 		certs = append(certs, c...)
 	}
-	if len(loaded) == 0 && len(certs) == 0 {
-		r.add(Finding{Code: "NO_PROVIDER", Severity: Problem, Title: "Не установлен криптопровайдер",
-			Cause: "Не найден ни один модуль PKCS#11 криптопровайдера или токена.",
-			Fix:   "Установите КриптоПро CSP (с модулем PKCS#11) или драйвер вашего токена: Рутокен, JaCarta."})
+	var gost []capi.InstalledCSP
+	if opts.CSPs != nil {
+		all, _ := opts.CSPs()
+		gost = capi.GOST(all)
+	}
+	switch {
+	case len(loaded) == 0 && len(certs) == 0 && len(gost) > 0:
+		// Windows: the CSP is there, its store has nothing to sign with.
+		r.add(Finding{Code: "NO_CERTIFICATES", Severity: Problem, Title: gost[0].Name + ": нет сертификата с закрытым ключом",
+			Cause: "В хранилище «Личное» нет сертификата, ключ которого хранит ГОСТ-криптопровайдер.",
+			Fix:   "Установите сертификат из контейнера: КриптоПро CSP → Сервис → Просмотреть сертификаты в контейнере → Установить; или вставьте токен."})
+		return r
+	case len(loaded) == 0 && len(certs) == 0:
+		cause := "Не найден ни один модуль PKCS#11 криптопровайдера или токена."
+		if opts.CSPs != nil {
+			cause = "В системе не зарегистрирован ни один ГОСТ-криптопровайдер (КриптоПро CSP, ViPNet CSP), и не найден модуль PKCS#11 токена."
+		}
+		r.add(Finding{Code: "NO_PROVIDER", Severity: Problem, Title: "Не установлен криптопровайдер", Cause: cause,
+			Fix: "Установите КриптоПро CSP (с модулем PKCS#11) или драйвер вашего токена: Рутокен, JaCarta."})
 		return r
 	}
 	if len(loaded) > 0 {

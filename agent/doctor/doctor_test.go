@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/agent/keystore/capi"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/testpki"
@@ -111,5 +113,25 @@ func TestStoreWithoutModules(t *testing.T) {
 	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{}, Stores: []keystore.Provider{store{keystore.Examine(cert, true, time.Now())}}})
 	if _, bad := codes(r)["NO_PROVIDER"]; bad || !r.Ready || len(r.Certificates) != 1 {
 		t.Fatalf("ready %v, findings %+v", r.Ready, r.Findings)
+	}
+}
+
+// TestWindowsProviders: with CryptoAPI's registry, «Не установлен
+// криптопровайдер» is told from "CryptoPro is there, its store is empty".
+func TestWindowsProviders(t *testing.T) {
+	registered := func(csps ...capi.InstalledCSP) func() ([]capi.InstalledCSP, error) {
+		return func() ([]capi.InstalledCSP, error) { return csps, nil }
+	}
+	none := Options{Candidates: []pkcs11.Candidate{}, Stores: []keystore.Provider{store{}},
+		CSPs: registered(capi.InstalledCSP{Name: "Microsoft Enhanced RSA and AES Cryptographic Provider", Type: 24})}
+	r := Examine(context.Background(), none)
+	if f, ok := codes(r)["NO_PROVIDER"]; !ok || !strings.Contains(f.Cause, "не зарегистрирован ни один ГОСТ-криптопровайдер") {
+		t.Errorf("no GOST CSP: %+v", r.Findings)
+	}
+	cp := none
+	cp.CSPs = registered(capi.InstalledCSP{Name: "Crypto-Pro GOST R 34.10-2012 Cryptographic Service Provider", Type: 80})
+	r = Examine(context.Background(), cp)
+	if f, ok := codes(r)["NO_CERTIFICATES"]; !ok || !strings.HasPrefix(f.Title, "Crypto-Pro GOST R 34.10-2012") || r.Ready {
+		t.Errorf("CryptoPro with an empty store: %+v", r.Findings)
 	}
 }

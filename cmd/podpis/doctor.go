@@ -31,7 +31,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	conf, confErr := config.Load(configPath(), config.SystemPath())
-	report := doctor.Examine(context.Background(), doctor.Options{Candidates: pkcs11.CandidatePaths(append(modules, conf.Modules()...)), Stores: platformStores()})
+	report := doctor.Examine(context.Background(), doctor.Options{Candidates: pkcs11.CandidatePaths(append(modules, conf.Modules()...)), Stores: platformStores(), CSPs: platformCSPs()})
 	agentStatus := doctor.ProbeAgent(server.DefaultPorts)
 	if *agentAddr != "" {
 		agentStatus = doctor.ProbeAgentAt(*agentAddr)

@@ -156,7 +156,7 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		candidates = slices.DeleteFunc(candidates, func(c pkcs11.Candidate) bool { return !c.Explicit })
 	}
 	cfg.Diagnose = func(ctx context.Context) *doctor.Report {
-		return doctor.Examine(ctx, doctor.Options{Candidates: candidates, Provider: p, Stores: cfg.Providers[1:]})
+		return doctor.Examine(ctx, doctor.Options{Candidates: candidates, Provider: p, Stores: cfg.Providers[1:], CSPs: platformCSPs()})
 	}
 	if *headless {
 		// Only the command line reaches this: a page can never turn

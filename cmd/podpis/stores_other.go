@@ -2,7 +2,13 @@
 
 package main
 
-import "github.com/podpis/podpis/agent/keystore"
+import (
+	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/agent/keystore/capi"
+)
 
 // platformStores: elsewhere every key is reached through PKCS#11.
 func platformStores() []keystore.Provider { return nil }
+
+// platformCSPs: no CryptoAPI registry here.
+func platformCSPs() func() ([]capi.InstalledCSP, error) { return nil }

@@ -141,6 +141,19 @@ func Record(der []byte, provType ProviderType, provName, container string, now t
 	return c, true
 }
 
+// InstalledCSP is a provider registered with CryptoAPI (under
+// HKLM\SOFTWARE\Microsoft\Cryptography\Defaults\Provider).
+type InstalledCSP struct {
+	Name string
+	Type ProviderType
+}
+
+// GOST keeps the providers podpis signs with: the answer to «Не
+// установлен криптопровайдер» on Windows.
+func GOST(all []InstalledCSP) []InstalledCSP {
+	return slices.DeleteFunc(slices.Clone(all), func(c InstalledCSP) bool { _, ok := Type(c.Type); return !ok })
+}
+
 // ErrNotGOST says the certificate's key is held by a provider type podpis
 // does not sign with through this store.
 var ErrNotGOST = errors.New("capi: not a GOST provider")
