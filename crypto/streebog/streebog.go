@@ -7,12 +7,16 @@
 // little-endian number and writes the digest little-endian. The digests of
 // RFC 6986 appear here byte-reversed.
 //
-// The compression function uses the precomputed LPS tables (S, P and L of
-// the standard folded into eight 256-entry tables), built once at package
-// initialisation from the constants of the standard. Table look-ups depend on
-// the data being hashed; this is the usual trade-off for Streebog in software
-// and matters only where the input is secret and the attacker shares the CPU.
-// Hashing does not allocate.
+// On amd64 CPUs with AVX-512 VBMI and GFNI the compression function runs in
+// vector registers: S as byte permutations, L as GF(2) 8x8 bit-matrix
+// products, P folded into the permutations (compress_amd64.go). It touches
+// no memory that depends on the data and is about three times as fast as
+// the tables. Elsewhere, and with the purego build tag, it uses the
+// precomputed LPS tables (S, P and L folded into eight 256-entry tables),
+// built once at package initialisation from the constants of the standard;
+// their look-ups depend on the data being hashed, the usual trade-off for
+// Streebog in software, which matters only where the input is secret and the
+// attacker shares the CPU. Hashing does not allocate.
 package streebog
 
 import (
@@ -94,12 +98,12 @@ func (d *digest) Write(p []byte) (int, error) {
 		if d.nbuf < BlockSize {
 			return written, nil
 		}
-		d.fullBlock(d.buf[:])
+		d.blocks(d.buf[:])
 		d.nbuf = 0
 	}
-	for len(p) >= BlockSize {
-		d.fullBlock(p[:BlockSize])
-		p = p[BlockSize:]
+	if whole := len(p) &^ (BlockSize - 1); whole > 0 {
+		d.blocks(p[:whole])
+		p = p[whole:]
 	}
 	d.nbuf = copy(d.buf[:], p)
 	return written, nil
@@ -134,12 +138,14 @@ func (d *digest) checkSum(out []byte) {
 	copy(out, full[Size512-len(out):])
 }
 
-func (d *digest) fullBlock(p []byte) {
+func (d *digest) blocksGeneric(p []byte) {
 	var m [8]uint64
-	load(&m, p)
-	d.compress(&d.n, &m)
-	addTo(&d.n, BlockSize*8)
-	addBlock(&d.sigma, &m)
+	for ; len(p) >= BlockSize; p = p[BlockSize:] {
+		load(&m, p)
+		d.compressGeneric(&d.n, &m)
+		addTo(&d.n, BlockSize*8)
+		addBlock(&d.sigma, &m)
+	}
 }
 
 func load(m *[8]uint64, p []byte) {
@@ -168,7 +174,7 @@ func addBlock(x, m *[8]uint64) {
 
 // compress is g_N(h, m) = E(LPS(h ^ N), m) ^ h ^ m (RFC 6986, section 7),
 // where E(K, m) = X[K13] LPSX[K12] ... LPSX[K1](m) and K(i+1) = LPS(Ki ^ Ci).
-func (d *digest) compress(n, m *[8]uint64) {
+func (d *digest) compressGeneric(n, m *[8]uint64) {
 	var k, hn, xk0, xk1, xs0, xs1 [64]byte
 	for i := range d.h {
 		binary.LittleEndian.PutUint64(hn[8*i:], d.h[i]^n[i])

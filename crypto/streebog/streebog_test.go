@@ -178,6 +178,52 @@ func TestEngine(t *testing.T) {
 	}
 }
 
+// TestGeneric runs the vector tests on the table code where the AVX-512
+// code would otherwise be used, and checks the two agree on random messages
+// of every length up to a few blocks, on blocks handed over one at a time and
+// many at once, and on the all-0xff message that drives every carry of N and
+// sigma.
+func TestGeneric(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("the table code is already what runs")
+	}
+	sum := func(generic bool, newHash func() hash.Hash, msg []byte, piece int) []byte {
+		useAVX512 = !generic
+		defer func() { useAVX512 = true }()
+		h := newHash()
+		for rest := msg; len(rest) > 0; {
+			n := min(piece, len(rest))
+			h.Write(rest[:n])
+			rest = rest[n:]
+		}
+		return h.Sum(nil)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	msgs := [][]byte{bytes.Repeat([]byte{0xff}, 4096)}
+	for n := 0; n <= 300; n++ {
+		msg := make([]byte, n)
+		for i := range msg {
+			msg[i] = byte(rng.Uint32())
+		}
+		msgs = append(msgs, msg)
+	}
+	for _, msg := range msgs {
+		for _, newHash := range []func() hash.Hash{New256, New512} {
+			want := sum(true, newHash, msg, len(msg)+1)
+			for _, piece := range []int{BlockSize, len(msg) + 1} {
+				if got := sum(false, newHash, msg, piece); !bytes.Equal(got, want) {
+					t.Fatalf("%d-byte message in %d-byte pieces: vector %x, tables %x", len(msg), piece, got, want)
+				}
+			}
+		}
+	}
+	useAVX512 = false
+	defer func() { useAVX512 = true }()
+	TestRFC6986(t)
+	TestEmpty(t)
+	TestStreaming(t)
+}
+
 func benchmarkSize(b *testing.B, newHash func() hash.Hash, size int) {
 	buf := make([]byte, size)
 	h := newHash()
