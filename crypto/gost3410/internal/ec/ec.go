@@ -125,9 +125,10 @@ func addBE(a, b []byte) bool {
 }
 
 // Window widths of verification: G's odd multiples are precomputed once per
-// curve, Q's are computed per call.
+// curve, Q's are computed per call. 8 is the widest window whose digits
+// (up to ±127) fit the int8 recoding.
 const (
-	gWindow  = 7
+	gWindow  = 8
 	gOddSize = 1 << (gWindow - 2)
 	qWindow  = 5
 	qOddSize = 1 << (qWindow - 2)

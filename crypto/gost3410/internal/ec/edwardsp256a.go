@@ -175,11 +175,10 @@ func (c *EdwardsP256A) double(r, p *extEdwardsP256A, withT bool) {
 	b.Square(&p.y)
 	cc.Square(&p.z)
 	cc.Add(&cc, &cc)
+	g.Add(&a, &b)
 	e.Add(&p.x, &p.y)
 	e.Square(&e)
-	e.Sub(&e, &a)
-	e.Sub(&e, &b)
-	g.Add(&a, &b)
+	e.Sub(&e, &g) // 2XY
 	f.Sub(&g, &cc)
 	h.Sub(&a, &b)
 	r.x.Mul(&e, &f)

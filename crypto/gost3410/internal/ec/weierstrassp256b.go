@@ -282,39 +282,34 @@ func (c *WeierstrassP256B) ScalarBaseMult(x, y, k []byte) error {
 	return nil
 }
 
-// jacDouble sets r = 2p (dbl-2001-b, a = -3).
+// jacDouble sets r = 2p for a = -3: dbl-2001-b rearranged around Y' = 2Y.
+// With G = Y'^2 = 4·gamma and B = X·G = 4·beta, X3 = alpha^2 - 2B,
+// Z3 = Y'·Z = 2YZ and Y3 = alpha·(B - X3) - G^2/2, where G^2/2 = 8·gamma^2:
+// a multiplication replaces a squaring and five additions.
 func (c *WeierstrassP256B) jacDouble(r, p *jacWeierstrassP256B) {
-	var delta, gamma, beta, alpha, t, u field.P256B
+	var delta, y2, g, b, alpha, t, u field.P256B
 	delta.Square(&p.z)
-	gamma.Square(&p.y)
-	beta.Mul(&p.x, &gamma)
+	y2.Add(&p.y, &p.y)
+	g.Square(&y2)
+	b.Mul(&p.x, &g)
 	t.Sub(&p.x, &delta)
 	u.Add(&p.x, &delta)
 	alpha.Mul(&t, &u)
 	t.Add(&alpha, &alpha)
-	alpha.Add(&alpha, &t)
-	// Z3 = (Y1+Z1)² - gamma - delta, before Y1 and Z1 are overwritten.
-	t.Add(&p.y, &p.z)
-	t.Square(&t)
-	t.Sub(&t, &gamma)
-	r.z.Sub(&t, &delta)
-	// X3 = alpha² - 8·beta
-	beta.Add(&beta, &beta)
-	beta.Add(&beta, &beta) // 4·beta
-	u.Add(&beta, &beta)
+	alpha.Add(&alpha, &t) // 3·(X - delta)·(X + delta)
+	r.z.Mul(&y2, &p.z)    // the last read of p, which r may alias
+	t.Add(&b, &b)
 	r.x.Square(&alpha)
-	r.x.Sub(&r.x, &u)
-	// Y3 = alpha·(4·beta - X3) - 8·gamma²
-	t.Sub(&beta, &r.x)
+	r.x.Sub(&r.x, &t)
+	t.Sub(&b, &r.x)
 	t.Mul(&alpha, &t)
-	gamma.Square(&gamma)
-	gamma.Add(&gamma, &gamma)
-	gamma.Add(&gamma, &gamma)
-	gamma.Add(&gamma, &gamma)
-	r.y.Sub(&t, &gamma)
+	g.Square(&g)
+	g.Half(&g)
+	r.y.Sub(&t, &g)
 }
 
-// jacAdd sets r = p + q (add-2007-bl), handling the special cases.
+// jacAdd sets r = p + q (add-2007-bl, Z3 as in add-1998-cmo-2), handling
+// the special cases.
 func (c *WeierstrassP256B) jacAdd(r, p, q *jacWeierstrassP256B) {
 	if p.z.IsZero() == 1 {
 		*r = *q
@@ -345,14 +340,11 @@ func (c *WeierstrassP256B) jacAdd(r, p, q *jacWeierstrassP256B) {
 	}
 	rr.Add(&rr, &rr)
 	i.Add(&h, &h)
+	t.Mul(&p.z, &q.z)
+	r.z.Mul(&t, &i) // 2·Z1·Z2·H, a multiplication for (Z1+Z2)^2 - Z1Z1 - Z2Z2
 	i.Square(&i)
 	j.Mul(&h, &i)
 	v.Mul(&u1, &i)
-	t.Add(&p.z, &q.z)
-	t.Square(&t)
-	t.Sub(&t, &z1z1)
-	t.Sub(&t, &z2z2)
-	r.z.Mul(&t, &h)
 	r.x.Square(&rr)
 	r.x.Sub(&r.x, &j)
 	r.x.Sub(&r.x, &v)
@@ -364,7 +356,8 @@ func (c *WeierstrassP256B) jacAdd(r, p, q *jacWeierstrassP256B) {
 	r.y.Sub(&t, &s1)
 }
 
-// jacAddAffine sets r = p + q for an affine q (madd-2007-bl).
+// jacAddAffine sets r = p + q for an affine q (madd-2007-bl, Z3 as in
+// madd-2004-hmv).
 func (c *WeierstrassP256B) jacAddAffine(r, p *jacWeierstrassP256B, q *affineWeierstrassP256B) {
 	if p.z.IsZero() == 1 {
 		r.x, r.y = q.x, q.y
@@ -392,11 +385,9 @@ func (c *WeierstrassP256B) jacAddAffine(r, p *jacWeierstrassP256B, q *affineWeie
 	i.Add(&i, &i)
 	j.Mul(&h, &i)
 	v.Mul(&p.x, &i)
-	t.Add(&p.z, &h)
-	t.Square(&t)
-	t.Sub(&t, &z1z1)
-	r.z.Sub(&t, &hh)
 	y1 := p.y
+	t.Add(&h, &h)
+	r.z.Mul(&p.z, &t) // 2·Z1·H, a multiplication for (Z1+H)^2 - Z1Z1 - HH
 	r.x.Square(&rr)
 	r.x.Sub(&r.x, &j)
 	r.x.Sub(&r.x, &v)

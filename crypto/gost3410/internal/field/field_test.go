@@ -22,6 +22,7 @@ type element[T any] interface {
 	Add(x, y *T) *T
 	Sub(x, y *T) *T
 	Neg(x *T) *T
+	Half(x *T) *T
 	Mul(x, y *T) *T
 	Square(x *T) *T
 	Invert(x *T) *T
@@ -125,6 +126,10 @@ func checkAll[T any, E element[T]](t *testing.T, vals []*big.Int) {
 		}
 		if got := dec(E(E(new(T)).Neg(ea))); got.Cmp(new(big.Int).Mod(new(big.Int).Neg(a), p)) != 0 {
 			t.Errorf("-%x = %x", a, got)
+		}
+		half := new(big.Int).Mul(a, new(big.Int).ModInverse(big.NewInt(2), p))
+		if got := dec(E(E(new(T)).Half(ea))); got.Cmp(half.Mod(half, p)) != 0 {
+			t.Errorf("%x/2 = %x, want %x", a, got, half)
 		}
 		inv := dec(E(E(new(T)).Invert(ea)))
 		wantInv := new(big.Int).ModInverse(a, p)

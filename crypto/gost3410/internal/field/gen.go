@@ -277,6 +277,22 @@ func (g *gen) addSub() {
 	g.f("return e")
 	g.f("}")
 	g.f("")
+	g.f("// Half sets e = x/2 mod p and returns e: x, or x + p when x is odd,")
+	g.f("// shifted right by one bit.")
+	g.f("func (e *%s) Half(x *%s) *%s {", t, t, t)
+	g.f("var c uint64")
+	g.f("var %s uint64", vars("s", 0, n))
+	g.f("m := -(x.l[0] & 1)")
+	for i := 0; i < n; i++ {
+		g.f("s%d, c = bits.Add64(x.l[%d], %#x&m, c)", i, i, g.limb[i])
+	}
+	for i := 0; i < n-1; i++ {
+		g.f("e.l[%d] = s%d>>1 | s%d<<63", i, i, i+1)
+	}
+	g.f("e.l[%d] = s%d>>1 | c<<63", n-1, n-1)
+	g.f("return e")
+	g.f("}")
+	g.f("")
 }
 
 func (g *gen) toMont() string {

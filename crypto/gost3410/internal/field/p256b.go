@@ -140,6 +140,23 @@ func (e *P256B) Sub(x, y *P256B) *P256B {
 	return e
 }
 
+// Half sets e = x/2 mod p and returns e: x, or x + p when x is odd,
+// shifted right by one bit.
+func (e *P256B) Half(x *P256B) *P256B {
+	var c uint64
+	var s0, s1, s2, s3 uint64
+	m := -(x.l[0] & 1)
+	s0, c = bits.Add64(x.l[0], 0xc99&m, c)
+	s1, c = bits.Add64(x.l[1], 0x0&m, c)
+	s2, c = bits.Add64(x.l[2], 0x0&m, c)
+	s3, c = bits.Add64(x.l[3], 0x8000000000000000&m, c)
+	e.l[0] = s0>>1 | s1<<63
+	e.l[1] = s1>>1 | s2<<63
+	e.l[2] = s2>>1 | s3<<63
+	e.l[3] = s3>>1 | c<<63
+	return e
+}
+
 // Mul sets e = x * y mod p and returns e.
 func (e *P256B) Mul(x, y *P256B) *P256B {
 	var t0, t1, t2, t3, t4, t5 uint64

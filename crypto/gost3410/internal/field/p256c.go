@@ -140,6 +140,23 @@ func (e *P256C) Sub(x, y *P256C) *P256C {
 	return e
 }
 
+// Half sets e = x/2 mod p and returns e: x, or x + p when x is odd,
+// shifted right by one bit.
+func (e *P256C) Half(x *P256C) *P256C {
+	var c uint64
+	var s0, s1, s2, s3 uint64
+	m := -(x.l[0] & 1)
+	s0, c = bits.Add64(x.l[0], 0x7998f7b9022d759b&m, c)
+	s1, c = bits.Add64(x.l[1], 0xcf846e86789051d3&m, c)
+	s2, c = bits.Add64(x.l[2], 0xab1ec85e6b41c8aa&m, c)
+	s3, c = bits.Add64(x.l[3], 0x9b9f605f5a858107&m, c)
+	e.l[0] = s0>>1 | s1<<63
+	e.l[1] = s1>>1 | s2<<63
+	e.l[2] = s2>>1 | s3<<63
+	e.l[3] = s3>>1 | c<<63
+	return e
+}
+
 // Mul sets e = x * y mod p and returns e.
 func (e *P256C) Mul(x, y *P256C) *P256C {
 	var t0, t1, t2, t3, t4, t5 uint64

@@ -158,6 +158,31 @@ func (e *P512A) Sub(x, y *P512A) *P512A {
 	return e
 }
 
+// Half sets e = x/2 mod p and returns e: x, or x + p when x is odd,
+// shifted right by one bit.
+func (e *P512A) Half(x *P512A) *P512A {
+	var c uint64
+	var s0, s1, s2, s3, s4, s5, s6, s7 uint64
+	m := -(x.l[0] & 1)
+	s0, c = bits.Add64(x.l[0], 0xfffffffffffffdc7&m, c)
+	s1, c = bits.Add64(x.l[1], 0xffffffffffffffff&m, c)
+	s2, c = bits.Add64(x.l[2], 0xffffffffffffffff&m, c)
+	s3, c = bits.Add64(x.l[3], 0xffffffffffffffff&m, c)
+	s4, c = bits.Add64(x.l[4], 0xffffffffffffffff&m, c)
+	s5, c = bits.Add64(x.l[5], 0xffffffffffffffff&m, c)
+	s6, c = bits.Add64(x.l[6], 0xffffffffffffffff&m, c)
+	s7, c = bits.Add64(x.l[7], 0xffffffffffffffff&m, c)
+	e.l[0] = s0>>1 | s1<<63
+	e.l[1] = s1>>1 | s2<<63
+	e.l[2] = s2>>1 | s3<<63
+	e.l[3] = s3>>1 | s4<<63
+	e.l[4] = s4>>1 | s5<<63
+	e.l[5] = s5>>1 | s6<<63
+	e.l[6] = s6>>1 | s7<<63
+	e.l[7] = s7>>1 | c<<63
+	return e
+}
+
 // Mul sets e = x * y mod p and returns e.
 func (e *P512A) Mul(x, y *P512A) *P512A {
 	p512aMul(&e.l, &x.l, &y.l)
