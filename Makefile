@@ -42,6 +42,7 @@ test-deps:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags purego ./crypto/...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
