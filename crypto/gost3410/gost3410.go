@@ -218,15 +218,9 @@ func (k *PublicKey) Verify(digest, sig []byte) bool {
 		return false
 	}
 	e := digestScalar(md, digest)
-	// v = e^-1 mod q; verification is public, so a variable-time inverse
-	// is fine.
-	eb := make([]byte, n)
-	e.fillBE(eb)
-	vb := new(big.Int).ModInverse(new(big.Int).SetBytes(eb), g.qBig)
-	if vb == nil {
-		return false
-	}
-	v := natFromBE(vb.FillBytes(eb))
+	// v = e^-1 mod q (e is never 0); verification is public, so a
+	// variable-time inverse is fine.
+	v := md.invertVar(&e)
 	var z1, z2, negR nat
 	md.mulMod(&z1, &s, &v)
 	var zero nat

@@ -15,6 +15,7 @@ type modulus struct {
 	m  nat
 	n0 uint64 // -m^-1 mod 2^64
 	rr nat    // 2^(128n) mod m
+	inv invConst
 }
 
 type nat [8]uint64
@@ -29,6 +30,7 @@ func newModulus(be []byte) *modulus {
 	rr := new(big.Int).Lsh(big.NewInt(1), uint(128*md.n))
 	rr.Mod(rr, mb)
 	md.rr = natFromBE(rr.FillBytes(make([]byte, len(be))))
+	md.inv = md.invConst()
 	return md
 }
 
