@@ -11,10 +11,10 @@ import (
 // time does not depend on the values. Montgomery multiplication keeps
 // reduction free of division.
 type modulus struct {
-	n  int // limbs in use
-	m  nat
-	n0 uint64 // -m^-1 mod 2^64
-	rr nat    // 2^(128n) mod m
+	n   int // limbs in use
+	m   nat
+	n0  uint64 // -m^-1 mod 2^64
+	rr  nat    // 2^(128n) mod m
 	inv invConst
 }
 
