@@ -31,16 +31,23 @@ func (md *modulus) invConst() invConst {
 	if 62*c.n <= bitLen {
 		c.n++
 	}
-	for i := 0; i < c.n; i++ {
-		word, shift := 62*i/64, uint(62*i%64)
-		v := md.m[word] >> shift
-		if shift > 2 && word+1 < md.n {
-			v |= md.m[word+1] << (64 - shift)
-		}
-		c.m[i] = int64(v & mask62)
-	}
+	c.m = to62(&md.m, md.n, c.n)
 	c.inv62 = -md.n0 & mask62
 	return c
+}
+
+// to62 splits the words limbs of x into n limbs of 62 bits.
+func to62(x *nat, words, n int) signed62 {
+	var y signed62
+	for i := 0; i < n; i++ {
+		word, shift := 62*i/64, uint(62*i%64)
+		v := x[word] >> shift
+		if shift > 2 && word+1 < words {
+			v |= x[word+1] << (64 - shift)
+		}
+		y[i] = int64(v & mask62)
+	}
+	return y
 }
 
 // int128 is a signed 128-bit accumulator.
@@ -169,14 +176,7 @@ func (md *modulus) invertVar(x *nat) nat {
 	var d, e, f, g signed62
 	e[0] = 1
 	f = c.m
-	for i := 0; i < c.n; i++ {
-		word, shift := 62*i/64, uint(62*i%64)
-		v := x[word] >> shift
-		if shift > 2 && word+1 < md.n {
-			v |= x[word+1] << (64 - shift)
-		}
-		g[i] = int64(v & mask62)
-	}
+	g = to62(x, md.n, c.n)
 	eta := int64(-1)
 	n := c.n
 	for {
