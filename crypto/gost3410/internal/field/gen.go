@@ -103,7 +103,10 @@ func (g *gen) file(pr prime) {
 		g.f("// kept in the Montgomery domain (x·2^%d mod p) and fully reduced.", 64*n)
 	} else {
 		g.f("// %s is an element of GF(p), p = %s,", t, pr.Doc)
-		g.f("// kept fully reduced in %d little-endian limbs.", n)
+		g.f("// in %d little-endian limbs. Results are only reduced below 2^%d, not", n, 64*n)
+		g.f("// below p: the %d values in [p, 2^%d) stand for 0..%d, which saves a", g.c, 64*n, g.c-1)
+		g.f("// conditional subtraction per operation. FillBytes, Equal and IsZero")
+		g.f("// reduce fully first.")
 	}
 	g.f("// The zero value is 0. Operations run in time independent of the values.")
 	g.f("type %s struct{ l [%d]uint64 }", t, n)
@@ -196,7 +199,7 @@ func (e *%[1]s) SetBytes(b []byte) (*%[1]s, error) {
 // FillBytes writes e big-endian into out, which must be %[3]d bytes long.
 func (e *%[1]s) FillBytes(out []byte) {
 	_ = out[%[3]d-1]
-	x := e.l
+	x := e.canonical()
 	%[6]s
 	for i, w := range x {
 		j := len(out) - 8*(i+1)
@@ -207,9 +210,10 @@ func (e *%[1]s) FillBytes(out []byte) {
 
 // Equal returns 1 if e == x and 0 otherwise.
 func (e *%[1]s) Equal(x *%[1]s) int {
+	a, b := e.canonical(), x.canonical()
 	var d uint64
-	for i := range e.l {
-		d |= e.l[i] ^ x.l[i]
+	for i := range a {
+		d |= a[i] ^ b[i]
 	}
 	return int(((d | -d) >> 63) ^ 1)
 }
@@ -217,7 +221,7 @@ func (e *%[1]s) Equal(x *%[1]s) int {
 // IsZero returns 1 if e == 0 and 0 otherwise.
 func (e *%[1]s) IsZero() int {
 	var d uint64
-	for _, w := range e.l {
+	for _, w := range e.canonical() {
 		d |= w
 	}
 	return int(((d | -d) >> 63) ^ 1)
@@ -243,6 +247,10 @@ func (e *%[1]s) Neg(x *%[1]s) *%[1]s {
 // addSub emits Add and Sub with the carry chains unrolled.
 func (g *gen) addSub() {
 	n, t := g.n, g.t
+	if !g.mont() {
+		g.lazyAddSub()
+		return
+	}
 	g.f("// Add sets e = x + y mod p and returns e.")
 	g.f("func (e *%s) Add(x, y *%s) *%s {", t, t, t)
 	g.f("var c, b uint64")
@@ -277,6 +285,77 @@ func (g *gen) addSub() {
 	g.f("return e")
 	g.f("}")
 	g.f("")
+	g.half()
+}
+
+// lazyAddSub emits Add and Sub for p = 2^(64n) - c on values below 2^(64n):
+// a carry out of the sum is worth c, a borrow out of the difference costs c.
+// Folding it in can carry (borrow) once more, and then only into a value so
+// small (large) that the second fold cannot.
+func (g *gen) lazyAddSub() {
+	n, t := g.n, g.t
+	g.f("// Add sets e = x + y mod p and returns e.")
+	g.f("func (e *%s) Add(x, y *%s) *%s {", t, t, t)
+	g.f("const pc = %d", g.c)
+	g.f("var c uint64")
+	g.f("var %s uint64", vars("s", 0, n))
+	for i := 0; i < n; i++ {
+		g.f("s%d, c = bits.Add64(x.l[%d], y.l[%d], c)", i, i, i)
+	}
+	g.f("s0, c = bits.Add64(s0, pc&-c, 0)")
+	for i := 1; i < n; i++ {
+		g.f("s%d, c = bits.Add64(s%d, 0, c)", i, i)
+	}
+	g.f("e.l[0] = s0 + pc&-c")
+	for i := 1; i < n; i++ {
+		g.f("e.l[%d] = s%d", i, i)
+	}
+	g.f("return e")
+	g.f("}")
+	g.f("")
+	g.f("// Sub sets e = x - y mod p and returns e.")
+	g.f("func (e *%s) Sub(x, y *%s) *%s {", t, t, t)
+	g.f("const pc = %d", g.c)
+	g.f("var b uint64")
+	g.f("var %s uint64", vars("d", 0, n))
+	for i := 0; i < n; i++ {
+		g.f("d%d, b = bits.Sub64(x.l[%d], y.l[%d], b)", i, i, i)
+	}
+	g.f("d0, b = bits.Sub64(d0, pc&-b, 0)")
+	for i := 1; i < n; i++ {
+		g.f("d%d, b = bits.Sub64(d%d, 0, b)", i, i)
+	}
+	g.f("e.l[0] = d0 - pc&-b")
+	for i := 1; i < n; i++ {
+		g.f("e.l[%d] = d%d", i, i)
+	}
+	g.f("return e")
+	g.f("}")
+	g.f("")
+	g.f(`
+// canonical returns the limbs of e reduced below p: e - p when e >= p, which
+// is exactly when e + c carries.
+func (e *%[1]s) canonical() [%[2]d]uint64 {
+	var s [%[2]d]uint64
+	var c uint64
+	s[0], c = bits.Add64(e.l[0], %[3]d, 0)
+	for i := 1; i < %[2]d; i++ {
+		s[i], c = bits.Add64(e.l[i], 0, c)
+	}
+	m := -c
+	for i := range s {
+		s[i] = e.l[i] ^ (m & (e.l[i] ^ s[i]))
+	}
+	return s
+}
+`, t, n, g.c)
+	g.half()
+}
+
+// half emits Half: x, or x + p when x is odd, shifted right by one bit. The
+// sum may take one bit more than x, so the carry becomes the top bit.
+func (g *gen) half() {
+	n, t := g.n, g.t
 	g.f("// Half sets e = x/2 mod p and returns e: x, or x + p when x is odd,")
 	g.f("// shifted right by one bit.")
 	g.f("func (e *%s) Half(x *%s) *%s {", t, t, t)
@@ -435,8 +514,8 @@ func (g *gen) square() {
 }
 
 // reduce emits the pseudo-Mersenne reduction of a 2n-limb value: with
-// p = 2^(64n) - c, hi·2^(64n) + lo ≡ lo + c·hi, applied twice, then one
-// conditional subtraction of p.
+// p = 2^(64n) - c, hi·2^(64n) + lo ≡ lo + c·hi, applied twice, which leaves
+// a value below 2^(64n).
 func (g *gen) reduce() {
 	n, t := g.n, g.t
 	if g.mont() {
@@ -447,6 +526,10 @@ func (e *%[1]s) fromMontgomery() [%[2]d]uint64 {
 	out.Mul(e, &%[1]s{[%[2]d]uint64{1}})
 	return out.l
 }
+
+// canonical returns the limbs of e, which Montgomery multiplication keeps
+// below p.
+func (e *%[1]s) canonical() [%[2]d]uint64 { return e.l }
 `, t, n)
 		return
 	}
@@ -474,18 +557,11 @@ func (e *%[1]s) fromMontgomery() [%[2]d]uint64 {
 	for j := 1; j < n; j++ {
 		g.f("t%d, c = bits.Add64(t%d, 0, c)", j, j)
 	}
-	// A carry out here leaves a small value: add c once more, which cannot carry.
-	g.f("t0 += pc & -c")
-	// Conditional subtraction: t >= p exactly when t + c carries.
-	g.f("var %s uint64", vars("s", 0, n))
-	g.f("c = 0")
-	g.f("s0, c = bits.Add64(t0, pc, 0)")
+	// A carry out here leaves a small value: add c once more, which cannot
+	// carry. The result is below 2^(64n), which is all the type promises.
+	g.f("e.l[0] = t0 + pc&-c")
 	for j := 1; j < n; j++ {
-		g.f("s%d, c = bits.Add64(t%d, 0, c)", j, j)
-	}
-	g.f("m := -c")
-	for j := 0; j < n; j++ {
-		g.f("e.l[%d] = t%d ^ (m & (t%d ^ s%d))", j, j, j, j)
+		g.f("e.l[%d] = t%d", j, j)
 	}
 	g.f("_ = h")
 	g.f("}")

@@ -9,7 +9,10 @@ import (
 )
 
 // P256A is an element of GF(p), p = 2^256 - 617, the prime of CryptoPro A (TC26 256 B) and TC26 256 A,
-// kept fully reduced in 4 little-endian limbs.
+// in 4 little-endian limbs. Results are only reduced below 2^256, not
+// below p: the 617 values in [p, 2^256) stand for 0..616, which saves a
+// conditional subtraction per operation. FillBytes, Equal and IsZero
+// reduce fully first.
 // The zero value is 0. Operations run in time independent of the values.
 type P256A struct{ l [4]uint64 }
 
@@ -57,7 +60,7 @@ func (e *P256A) SetBytes(b []byte) (*P256A, error) {
 // FillBytes writes e big-endian into out, which must be 32 bytes long.
 func (e *P256A) FillBytes(out []byte) {
 	_ = out[32-1]
-	x := e.l
+	x := e.canonical()
 
 	for i, w := range x {
 		j := len(out) - 8*(i+1)
@@ -68,9 +71,10 @@ func (e *P256A) FillBytes(out []byte) {
 
 // Equal returns 1 if e == x and 0 otherwise.
 func (e *P256A) Equal(x *P256A) int {
+	a, b := e.canonical(), x.canonical()
 	var d uint64
-	for i := range e.l {
-		d |= e.l[i] ^ x.l[i]
+	for i := range a {
+		d |= a[i] ^ b[i]
 	}
 	return int(((d | -d) >> 63) ^ 1)
 }
@@ -78,7 +82,7 @@ func (e *P256A) Equal(x *P256A) int {
 // IsZero returns 1 if e == 0 and 0 otherwise.
 func (e *P256A) IsZero() int {
 	var d uint64
-	for _, w := range e.l {
+	for _, w := range e.canonical() {
 		d |= w
 	}
 	return int(((d | -d) >> 63) ^ 1)
@@ -101,41 +105,58 @@ func (e *P256A) Neg(x *P256A) *P256A {
 
 // Add sets e = x + y mod p and returns e.
 func (e *P256A) Add(x, y *P256A) *P256A {
-	var c, b uint64
-	var s0, s1, s2, s3, d0, d1, d2, d3 uint64
+	const pc = 617
+	var c uint64
+	var s0, s1, s2, s3 uint64
 	s0, c = bits.Add64(x.l[0], y.l[0], c)
 	s1, c = bits.Add64(x.l[1], y.l[1], c)
 	s2, c = bits.Add64(x.l[2], y.l[2], c)
 	s3, c = bits.Add64(x.l[3], y.l[3], c)
-	d0, b = bits.Sub64(s0, 0xfffffffffffffd97, b)
-	d1, b = bits.Sub64(s1, 0xffffffffffffffff, b)
-	d2, b = bits.Sub64(s2, 0xffffffffffffffff, b)
-	d3, b = bits.Sub64(s3, 0xffffffffffffffff, b)
-	// Keep s only when the full sum (c:s) is below p.
-	_, b = bits.Sub64(c, 0, b)
-	m := -b
-	e.l[0] = d0 ^ (m & (s0 ^ d0))
-	e.l[1] = d1 ^ (m & (s1 ^ d1))
-	e.l[2] = d2 ^ (m & (s2 ^ d2))
-	e.l[3] = d3 ^ (m & (s3 ^ d3))
+	s0, c = bits.Add64(s0, pc&-c, 0)
+	s1, c = bits.Add64(s1, 0, c)
+	s2, c = bits.Add64(s2, 0, c)
+	s3, c = bits.Add64(s3, 0, c)
+	e.l[0] = s0 + pc&-c
+	e.l[1] = s1
+	e.l[2] = s2
+	e.l[3] = s3
 	return e
 }
 
 // Sub sets e = x - y mod p and returns e.
 func (e *P256A) Sub(x, y *P256A) *P256A {
-	var b, c uint64
+	const pc = 617
+	var b uint64
 	var d0, d1, d2, d3 uint64
 	d0, b = bits.Sub64(x.l[0], y.l[0], b)
 	d1, b = bits.Sub64(x.l[1], y.l[1], b)
 	d2, b = bits.Sub64(x.l[2], y.l[2], b)
 	d3, b = bits.Sub64(x.l[3], y.l[3], b)
-	m := -b
-	e.l[0], c = bits.Add64(d0, 0xfffffffffffffd97&m, c)
-	e.l[1], c = bits.Add64(d1, 0xffffffffffffffff&m, c)
-	e.l[2], c = bits.Add64(d2, 0xffffffffffffffff&m, c)
-	e.l[3], c = bits.Add64(d3, 0xffffffffffffffff&m, c)
-	_ = c
+	d0, b = bits.Sub64(d0, pc&-b, 0)
+	d1, b = bits.Sub64(d1, 0, b)
+	d2, b = bits.Sub64(d2, 0, b)
+	d3, b = bits.Sub64(d3, 0, b)
+	e.l[0] = d0 - pc&-b
+	e.l[1] = d1
+	e.l[2] = d2
+	e.l[3] = d3
 	return e
+}
+
+// canonical returns the limbs of e reduced below p: e - p when e >= p, which
+// is exactly when e + c carries.
+func (e *P256A) canonical() [4]uint64 {
+	var s [4]uint64
+	var c uint64
+	s[0], c = bits.Add64(e.l[0], 617, 0)
+	for i := 1; i < 4; i++ {
+		s[i], c = bits.Add64(e.l[i], 0, c)
+	}
+	m := -c
+	for i := range s {
+		s[i] = e.l[i] ^ (m & (e.l[i] ^ s[i]))
+	}
+	return s
 }
 
 // Half sets e = x/2 mod p and returns e: x, or x + p when x is odd,
@@ -400,18 +421,10 @@ func (e *P256A) reduce(t0, t1, t2, t3, t4, t5, t6, t7 uint64) {
 	t1, c = bits.Add64(t1, 0, c)
 	t2, c = bits.Add64(t2, 0, c)
 	t3, c = bits.Add64(t3, 0, c)
-	t0 += pc & -c
-	var s0, s1, s2, s3 uint64
-	c = 0
-	s0, c = bits.Add64(t0, pc, 0)
-	s1, c = bits.Add64(t1, 0, c)
-	s2, c = bits.Add64(t2, 0, c)
-	s3, c = bits.Add64(t3, 0, c)
-	m := -c
-	e.l[0] = t0 ^ (m & (t0 ^ s0))
-	e.l[1] = t1 ^ (m & (t1 ^ s1))
-	e.l[2] = t2 ^ (m & (t2 ^ s2))
-	e.l[3] = t3 ^ (m & (t3 ^ s3))
+	e.l[0] = t0 + pc&-c
+	e.l[1] = t1
+	e.l[2] = t2
+	e.l[3] = t3
 	_ = h
 }
 

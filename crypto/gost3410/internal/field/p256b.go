@@ -59,7 +59,7 @@ func (e *P256B) SetBytes(b []byte) (*P256B, error) {
 // FillBytes writes e big-endian into out, which must be 32 bytes long.
 func (e *P256B) FillBytes(out []byte) {
 	_ = out[32-1]
-	x := e.l
+	x := e.canonical()
 	x = e.fromMontgomery()
 	for i, w := range x {
 		j := len(out) - 8*(i+1)
@@ -70,9 +70,10 @@ func (e *P256B) FillBytes(out []byte) {
 
 // Equal returns 1 if e == x and 0 otherwise.
 func (e *P256B) Equal(x *P256B) int {
+	a, b := e.canonical(), x.canonical()
 	var d uint64
-	for i := range e.l {
-		d |= e.l[i] ^ x.l[i]
+	for i := range a {
+		d |= a[i] ^ b[i]
 	}
 	return int(((d | -d) >> 63) ^ 1)
 }
@@ -80,7 +81,7 @@ func (e *P256B) Equal(x *P256B) int {
 // IsZero returns 1 if e == 0 and 0 otherwise.
 func (e *P256B) IsZero() int {
 	var d uint64
-	for _, w := range e.l {
+	for _, w := range e.canonical() {
 		d |= w
 	}
 	return int(((d | -d) >> 63) ^ 1)
@@ -677,6 +678,10 @@ func (e *P256B) fromMontgomery() [4]uint64 {
 	out.Mul(e, &P256B{[4]uint64{1}})
 	return out.l
 }
+
+// canonical returns the limbs of e, which Montgomery multiplication keeps
+// below p.
+func (e *P256B) canonical() [4]uint64 { return e.l }
 
 // Invert sets e = 1/x mod p (0 for x = 0) and returns e.
 func (e *P256B) Invert(x *P256B) *P256B {

@@ -9,7 +9,10 @@ import (
 )
 
 // P512A is an element of GF(p), p = 2^512 - 569, the prime of TC26 512 A and 512 C,
-// kept fully reduced in 8 little-endian limbs.
+// in 8 little-endian limbs. Results are only reduced below 2^512, not
+// below p: the 569 values in [p, 2^512) stand for 0..568, which saves a
+// conditional subtraction per operation. FillBytes, Equal and IsZero
+// reduce fully first.
 // The zero value is 0. Operations run in time independent of the values.
 type P512A struct{ l [8]uint64 }
 
@@ -57,7 +60,7 @@ func (e *P512A) SetBytes(b []byte) (*P512A, error) {
 // FillBytes writes e big-endian into out, which must be 64 bytes long.
 func (e *P512A) FillBytes(out []byte) {
 	_ = out[64-1]
-	x := e.l
+	x := e.canonical()
 
 	for i, w := range x {
 		j := len(out) - 8*(i+1)
@@ -68,9 +71,10 @@ func (e *P512A) FillBytes(out []byte) {
 
 // Equal returns 1 if e == x and 0 otherwise.
 func (e *P512A) Equal(x *P512A) int {
+	a, b := e.canonical(), x.canonical()
 	var d uint64
-	for i := range e.l {
-		d |= e.l[i] ^ x.l[i]
+	for i := range a {
+		d |= a[i] ^ b[i]
 	}
 	return int(((d | -d) >> 63) ^ 1)
 }
@@ -78,7 +82,7 @@ func (e *P512A) Equal(x *P512A) int {
 // IsZero returns 1 if e == 0 and 0 otherwise.
 func (e *P512A) IsZero() int {
 	var d uint64
-	for _, w := range e.l {
+	for _, w := range e.canonical() {
 		d |= w
 	}
 	return int(((d | -d) >> 63) ^ 1)
@@ -101,8 +105,9 @@ func (e *P512A) Neg(x *P512A) *P512A {
 
 // Add sets e = x + y mod p and returns e.
 func (e *P512A) Add(x, y *P512A) *P512A {
-	var c, b uint64
-	var s0, s1, s2, s3, s4, s5, s6, s7, d0, d1, d2, d3, d4, d5, d6, d7 uint64
+	const pc = 569
+	var c uint64
+	var s0, s1, s2, s3, s4, s5, s6, s7 uint64
 	s0, c = bits.Add64(x.l[0], y.l[0], c)
 	s1, c = bits.Add64(x.l[1], y.l[1], c)
 	s2, c = bits.Add64(x.l[2], y.l[2], c)
@@ -111,31 +116,29 @@ func (e *P512A) Add(x, y *P512A) *P512A {
 	s5, c = bits.Add64(x.l[5], y.l[5], c)
 	s6, c = bits.Add64(x.l[6], y.l[6], c)
 	s7, c = bits.Add64(x.l[7], y.l[7], c)
-	d0, b = bits.Sub64(s0, 0xfffffffffffffdc7, b)
-	d1, b = bits.Sub64(s1, 0xffffffffffffffff, b)
-	d2, b = bits.Sub64(s2, 0xffffffffffffffff, b)
-	d3, b = bits.Sub64(s3, 0xffffffffffffffff, b)
-	d4, b = bits.Sub64(s4, 0xffffffffffffffff, b)
-	d5, b = bits.Sub64(s5, 0xffffffffffffffff, b)
-	d6, b = bits.Sub64(s6, 0xffffffffffffffff, b)
-	d7, b = bits.Sub64(s7, 0xffffffffffffffff, b)
-	// Keep s only when the full sum (c:s) is below p.
-	_, b = bits.Sub64(c, 0, b)
-	m := -b
-	e.l[0] = d0 ^ (m & (s0 ^ d0))
-	e.l[1] = d1 ^ (m & (s1 ^ d1))
-	e.l[2] = d2 ^ (m & (s2 ^ d2))
-	e.l[3] = d3 ^ (m & (s3 ^ d3))
-	e.l[4] = d4 ^ (m & (s4 ^ d4))
-	e.l[5] = d5 ^ (m & (s5 ^ d5))
-	e.l[6] = d6 ^ (m & (s6 ^ d6))
-	e.l[7] = d7 ^ (m & (s7 ^ d7))
+	s0, c = bits.Add64(s0, pc&-c, 0)
+	s1, c = bits.Add64(s1, 0, c)
+	s2, c = bits.Add64(s2, 0, c)
+	s3, c = bits.Add64(s3, 0, c)
+	s4, c = bits.Add64(s4, 0, c)
+	s5, c = bits.Add64(s5, 0, c)
+	s6, c = bits.Add64(s6, 0, c)
+	s7, c = bits.Add64(s7, 0, c)
+	e.l[0] = s0 + pc&-c
+	e.l[1] = s1
+	e.l[2] = s2
+	e.l[3] = s3
+	e.l[4] = s4
+	e.l[5] = s5
+	e.l[6] = s6
+	e.l[7] = s7
 	return e
 }
 
 // Sub sets e = x - y mod p and returns e.
 func (e *P512A) Sub(x, y *P512A) *P512A {
-	var b, c uint64
+	const pc = 569
+	var b uint64
 	var d0, d1, d2, d3, d4, d5, d6, d7 uint64
 	d0, b = bits.Sub64(x.l[0], y.l[0], b)
 	d1, b = bits.Sub64(x.l[1], y.l[1], b)
@@ -145,17 +148,39 @@ func (e *P512A) Sub(x, y *P512A) *P512A {
 	d5, b = bits.Sub64(x.l[5], y.l[5], b)
 	d6, b = bits.Sub64(x.l[6], y.l[6], b)
 	d7, b = bits.Sub64(x.l[7], y.l[7], b)
-	m := -b
-	e.l[0], c = bits.Add64(d0, 0xfffffffffffffdc7&m, c)
-	e.l[1], c = bits.Add64(d1, 0xffffffffffffffff&m, c)
-	e.l[2], c = bits.Add64(d2, 0xffffffffffffffff&m, c)
-	e.l[3], c = bits.Add64(d3, 0xffffffffffffffff&m, c)
-	e.l[4], c = bits.Add64(d4, 0xffffffffffffffff&m, c)
-	e.l[5], c = bits.Add64(d5, 0xffffffffffffffff&m, c)
-	e.l[6], c = bits.Add64(d6, 0xffffffffffffffff&m, c)
-	e.l[7], c = bits.Add64(d7, 0xffffffffffffffff&m, c)
-	_ = c
+	d0, b = bits.Sub64(d0, pc&-b, 0)
+	d1, b = bits.Sub64(d1, 0, b)
+	d2, b = bits.Sub64(d2, 0, b)
+	d3, b = bits.Sub64(d3, 0, b)
+	d4, b = bits.Sub64(d4, 0, b)
+	d5, b = bits.Sub64(d5, 0, b)
+	d6, b = bits.Sub64(d6, 0, b)
+	d7, b = bits.Sub64(d7, 0, b)
+	e.l[0] = d0 - pc&-b
+	e.l[1] = d1
+	e.l[2] = d2
+	e.l[3] = d3
+	e.l[4] = d4
+	e.l[5] = d5
+	e.l[6] = d6
+	e.l[7] = d7
 	return e
+}
+
+// canonical returns the limbs of e reduced below p: e - p when e >= p, which
+// is exactly when e + c carries.
+func (e *P512A) canonical() [8]uint64 {
+	var s [8]uint64
+	var c uint64
+	s[0], c = bits.Add64(e.l[0], 569, 0)
+	for i := 1; i < 8; i++ {
+		s[i], c = bits.Add64(e.l[i], 0, c)
+	}
+	m := -c
+	for i := range s {
+		s[i] = e.l[i] ^ (m & (e.l[i] ^ s[i]))
+	}
+	return s
 }
 
 // Half sets e = x/2 mod p and returns e: x, or x + p when x is odd,
@@ -920,26 +945,14 @@ func (e *P512A) reduce(t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t1
 	t5, c = bits.Add64(t5, 0, c)
 	t6, c = bits.Add64(t6, 0, c)
 	t7, c = bits.Add64(t7, 0, c)
-	t0 += pc & -c
-	var s0, s1, s2, s3, s4, s5, s6, s7 uint64
-	c = 0
-	s0, c = bits.Add64(t0, pc, 0)
-	s1, c = bits.Add64(t1, 0, c)
-	s2, c = bits.Add64(t2, 0, c)
-	s3, c = bits.Add64(t3, 0, c)
-	s4, c = bits.Add64(t4, 0, c)
-	s5, c = bits.Add64(t5, 0, c)
-	s6, c = bits.Add64(t6, 0, c)
-	s7, c = bits.Add64(t7, 0, c)
-	m := -c
-	e.l[0] = t0 ^ (m & (t0 ^ s0))
-	e.l[1] = t1 ^ (m & (t1 ^ s1))
-	e.l[2] = t2 ^ (m & (t2 ^ s2))
-	e.l[3] = t3 ^ (m & (t3 ^ s3))
-	e.l[4] = t4 ^ (m & (t4 ^ s4))
-	e.l[5] = t5 ^ (m & (t5 ^ s5))
-	e.l[6] = t6 ^ (m & (t6 ^ s6))
-	e.l[7] = t7 ^ (m & (t7 ^ s7))
+	e.l[0] = t0 + pc&-c
+	e.l[1] = t1
+	e.l[2] = t2
+	e.l[3] = t3
+	e.l[4] = t4
+	e.l[5] = t5
+	e.l[6] = t6
+	e.l[7] = t7
 	_ = h
 }
 

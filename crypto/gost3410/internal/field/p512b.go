@@ -59,7 +59,7 @@ func (e *P512B) SetBytes(b []byte) (*P512B, error) {
 // FillBytes writes e big-endian into out, which must be 64 bytes long.
 func (e *P512B) FillBytes(out []byte) {
 	_ = out[64-1]
-	x := e.l
+	x := e.canonical()
 	x = e.fromMontgomery()
 	for i, w := range x {
 		j := len(out) - 8*(i+1)
@@ -70,9 +70,10 @@ func (e *P512B) FillBytes(out []byte) {
 
 // Equal returns 1 if e == x and 0 otherwise.
 func (e *P512B) Equal(x *P512B) int {
+	a, b := e.canonical(), x.canonical()
 	var d uint64
-	for i := range e.l {
-		d |= e.l[i] ^ x.l[i]
+	for i := range a {
+		d |= a[i] ^ b[i]
 	}
 	return int(((d | -d) >> 63) ^ 1)
 }
@@ -80,7 +81,7 @@ func (e *P512B) Equal(x *P512B) int {
 // IsZero returns 1 if e == 0 and 0 otherwise.
 func (e *P512B) IsZero() int {
 	var d uint64
-	for _, w := range e.l {
+	for _, w := range e.canonical() {
 		d |= w
 	}
 	return int(((d | -d) >> 63) ^ 1)
@@ -2025,6 +2026,10 @@ func (e *P512B) fromMontgomery() [8]uint64 {
 	out.Mul(e, &P512B{[8]uint64{1}})
 	return out.l
 }
+
+// canonical returns the limbs of e, which Montgomery multiplication keeps
+// below p.
+func (e *P512B) canonical() [8]uint64 { return e.l }
 
 // Invert sets e = 1/x mod p (0 for x = 0) and returns e.
 func (e *P512B) Invert(x *P512B) *P512B {
