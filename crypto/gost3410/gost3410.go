@@ -220,7 +220,7 @@ func (k *PublicKey) Verify(digest, sig []byte) bool {
 	e := digestScalar(md, digest)
 	// v = e^-1 mod q (e is never 0); verification is public, so a
 	// variable-time inverse is fine.
-	v := md.invertVar(&e)
+	v := nat(md.inv.InvertVar((*[8]uint64)(&e)))
 	var z1, z2, negR nat
 	md.mulMod(&z1, &s, &v)
 	var zero nat

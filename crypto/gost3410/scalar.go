@@ -3,6 +3,8 @@ package gost3410
 import (
 	"math/big"
 	"math/bits"
+
+	"github.com/podpis/podpis/crypto/gost3410/internal/safegcd"
 )
 
 // Arithmetic modulo the group order q, for the few operations per signature
@@ -15,7 +17,7 @@ type modulus struct {
 	m   nat
 	n0  uint64 // -m^-1 mod 2^64
 	rr  nat    // 2^(128n) mod m
-	inv invConst
+	inv *safegcd.Modulus // for e^-1 in verification
 }
 
 type nat [8]uint64
@@ -30,7 +32,7 @@ func newModulus(be []byte) *modulus {
 	rr := new(big.Int).Lsh(big.NewInt(1), uint(128*md.n))
 	rr.Mod(rr, mb)
 	md.rr = natFromBE(rr.FillBytes(make([]byte, len(be))))
-	md.inv = md.invConst()
+	md.inv = safegcd.New((*[8]uint64)(&md.m), md.n)
 	return md
 }
 

@@ -1,43 +1,52 @@
-package gost3410
-
-import "math/bits"
-
-// Variable-time inversion modulo the group order, for verification, where
-// e is public: the safegcd algorithm of Bernstein and Yang ("Fast
+// Package safegcd inverts modulo an odd prime of up to 512 bits in variable
+// time, for public values: the safegcd algorithm of Bernstein and Yang ("Fast
 // constant-time gcd computation and modular inversion", 2019) in the
 // variable-time form with 62 division steps per batch, as described in
-// libsecp256k1's doc/safegcd_implementation.md. It does not allocate, unlike
-// math/big's ModInverse, which it replaces here.
+// libsecp256k1's doc/safegcd_implementation.md. It does not allocate. It
+// serves verification twice: e^-1 modulo the group order, and the one field
+// inversion that makes the public key's table affine.
 //
 // Numbers are signed, in 62-bit limbs: the lower limbs in [0, 2^62), the top
 // one carrying the sign.
+package safegcd
+
+import "math/bits"
 
 const mask62 = 1<<62 - 1
 
 type signed62 [9]int64
 
-// invConst is what inversion modulo m needs: m in 62-bit limbs and
+// Modulus is what inversion modulo m needs: m in 62-bit limbs and
 // m^-1 mod 2^62.
-type invConst struct {
+type Modulus struct {
+	words int // 64-bit limbs of m
 	n     int // limbs of 62 bits
 	m     signed62
 	inv62 uint64
 }
 
-func (md *modulus) invConst() invConst {
-	bitLen := 64 * md.n
-	c := invConst{n: (bitLen + 61) / 62}
+// New prepares inversion modulo the odd m, given as words little-endian
+// 64-bit limbs (4 or 8).
+func New(m *[8]uint64, words int) *Modulus {
+	bitLen := 64 * words
+	c := &Modulus{words: words, n: (bitLen + 61) / 62}
 	// A value of up to 2^bitLen needs a sign bit too.
 	if 62*c.n <= bitLen {
 		c.n++
 	}
-	c.m = to62(&md.m, md.n, c.n)
-	c.inv62 = -md.n0 & mask62
+	c.m = to62(m, words, c.n)
+	// Newton's iteration doubles the correct low bits of m^-1 each step,
+	// starting from m itself, which is its own inverse modulo 8.
+	inv := m[0]
+	for range 5 {
+		inv *= 2 - m[0]*inv
+	}
+	c.inv62 = inv & mask62
 	return c
 }
 
 // to62 splits the words limbs of x into n limbs of 62 bits.
-func to62(x *nat, words, n int) signed62 {
+func to62(x *[8]uint64, words, n int) signed62 {
 	var y signed62
 	for i := 0; i < n; i++ {
 		word, shift := 62*i/64, uint(62*i%64)
@@ -114,7 +123,7 @@ func divsteps(eta int64, f, g uint64) (int64, int64, int64, int64, int64) {
 
 // updateDE sets (d, e) = t·(d, e) / 2^62 modulo m, adding multiples of m
 // that make the division exact and keep both in (-2m, m).
-func (c *invConst) updateDE(d, e *signed62, u, v, q, r int64) {
+func (c *Modulus) updateDE(d, e *signed62, u, v, q, r int64) {
 	n := c.n
 	sd, se := d[n-1]>>63, e[n-1]>>63
 	md := u&sd + v&se
@@ -170,13 +179,13 @@ func updateFG(n int, f, g *signed62, u, v, q, r int64) {
 	g[n-1] = int64(cg.lo)
 }
 
-// invertVar returns x^-1 mod m for x in [1, m-1], m prime, in variable time.
-func (md *modulus) invertVar(x *nat) nat {
-	c := &md.inv
+// InvertVar returns x^-1 mod m for x in [1, m-1] (limbs beyond the modulus
+// size zero), m prime, in variable time.
+func (c *Modulus) InvertVar(x *[8]uint64) [8]uint64 {
 	var d, e, f, g signed62
 	e[0] = 1
 	f = c.m
-	g = to62(x, md.n, c.n)
+	g = to62(x, c.words, c.n)
 	eta := int64(-1)
 	n := c.n
 	for {
@@ -207,7 +216,7 @@ func (md *modulus) invertVar(x *nat) nat {
 
 // normalize brings d from (-2m, m) to [0, m), negated when neg is set, in
 // 64-bit limbs.
-func (c *invConst) normalize(d *signed62, neg bool) nat {
+func (c *Modulus) normalize(d *signed62, neg bool) [8]uint64 {
 	n := c.n
 	carry := int64(0)
 	for i := 0; i < n; i++ {
@@ -238,7 +247,7 @@ func (c *invConst) normalize(d *signed62, neg bool) nat {
 			}
 		}
 	}
-	var z nat
+	var z [8]uint64
 	for i := 0; i < n; i++ {
 		word, shift := 62*i/64, uint(62*i%64)
 		if word < len(z) {
