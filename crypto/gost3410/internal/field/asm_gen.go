@@ -26,6 +26,8 @@ func main() {
 		dispatch(f.name+"Square", fmt.Sprintf("z, x *[%d]uint64", f.n), 16)
 		newLayout(f.n, f.name, f.c).mul()
 		newLayout(f.n, f.name, f.c).square()
+		addSub(f.name, f.n, f.c, true)
+		addSub(f.name, f.n, f.c, false)
 	}
 	if err := os.WriteFile("mul_amd64.s", out.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
@@ -53,6 +55,52 @@ func dispatch(name, args string, argSize int) {
 	emit("JMP ·%sADX(SB)", name)
 	out.WriteString("generic:\n")
 	emit("JMP ·%sGeneric(SB)", name)
+	out.WriteString("\n")
+}
+
+// addSub writes Add (or Sub) for values below 2^(64n): the sum in
+// registers, then a carry out (borrow) folded in as +c (-c), which can carry
+// (borrow) once more, and then only into limb 0. The Go compiler spills
+// half of the limbs of its version; this keeps all of them in registers.
+// Like the multiplication it falls back to the generated Go code when
+// useADX is off, so that the tests reach both.
+func addSub(name string, n, c int, add bool) {
+	op, opc, fn := "ADDQ", "ADCQ", "Add"
+	if !add {
+		op, opc, fn = "SUBQ", "SBBQ", "Sub"
+	}
+	fmt.Fprintf(&out, "// func %s%s(z, x, y *[%d]uint64)\n", name, fn, n)
+	fmt.Fprintf(&out, "TEXT ·%s%s(SB), NOSPLIT, $0-24\n", name, fn)
+	emit("CMPB ·useADX(SB), $0")
+	emit("JEQ generic")
+	emit("MOVQ x+8(FP), SI")
+	emit("MOVQ y+16(FP), CX")
+	regs := []string{"R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15"}[:n]
+	for j, r := range regs {
+		emit("MOVQ %d(SI), %s", 8*j, r)
+		if j == 0 {
+			emit("%s 0(CX), %s", op, r)
+		} else {
+			emit("%s %d(CX), %s", opc, 8*j, r)
+		}
+	}
+	for pass := 0; pass < 2; pass++ {
+		emit("SBBQ AX, AX")
+		emit("ANDQ $%d, AX", c)
+		emit("%s AX, %s", op, regs[0])
+		if pass == 0 {
+			for _, r := range regs[1:] {
+				emit("%s $0, %s", opc, r)
+			}
+		}
+	}
+	emit("MOVQ z+0(FP), DI")
+	for j, r := range regs {
+		emit("MOVQ %s, %d(DI)", r, 8*j)
+	}
+	emit("RET")
+	out.WriteString("generic:\n")
+	emit("JMP ·%s%sGeneric(SB)", name, fn)
 	out.WriteString("\n")
 }
 

@@ -26,6 +26,7 @@ type element[T any] interface {
 	Mul(x, y *T) *T
 	Square(x *T) *T
 	Invert(x *T) *T
+	InvertVar(x *T) *T
 }
 
 func hexInt(s string) *big.Int {
@@ -138,6 +139,9 @@ func checkAll[T any, E element[T]](t *testing.T, vals []*big.Int) {
 		}
 		if inv.Cmp(wantInv) != 0 {
 			t.Errorf("1/%x = %x, want %x", a, inv, wantInv)
+		}
+		if got := dec(E(E(new(T)).InvertVar(ea))); got.Cmp(wantInv) != 0 {
+			t.Errorf("InvertVar(%x) = %x, want %x", a, got, wantInv)
 		}
 		if ea.IsZero() != boolInt(a.Sign() == 0) {
 			t.Errorf("IsZero(%x) wrong", a)

@@ -93,9 +93,9 @@ func (g *gen) file(pr prime) {
 	g.f("package field")
 	g.f("")
 	if g.mont() {
-		g.f(`import ("errors"; "math/bits")`)
+		g.f(`import ("errors"; "math/bits"; "github.com/podpis/podpis/crypto/gost3410/internal/safegcd")`)
 	} else {
-		g.f(`import ("errors"; "math/bits"; "unsafe")`)
+		g.f(`import ("errors"; "math/bits"; "unsafe"; "github.com/podpis/podpis/crypto/gost3410/internal/safegcd")`)
 	}
 	g.f("")
 	if g.mont() {
@@ -134,6 +134,37 @@ func (g *gen) file(pr prime) {
 	g.square()
 	g.reduce()
 	g.invert()
+	g.invertVar()
+}
+
+// invertVar emits InvertVar, which hands the canonical limbs to package
+// safegcd. Montgomery elements x·R come back as x^-1·R^-1; two
+// multiplications by R^2 bring them to x^-1·R.
+func (g *gen) invertVar() {
+	t, n := g.t, g.n
+	low := strings.ToLower(t)
+	back := ""
+	if g.mont() {
+		back = fmt.Sprintf("e.Mul(e, &%[1]s{%[1]sRR})\n\te.Mul(e, &%[1]s{%[1]sRR})", t)
+	}
+	g.f(`
+var %[2]sInv = safegcd.New(&[8]uint64{%[4]s}, %[3]d)
+
+// InvertVar sets e = 1/x mod p (0 for x = 0) and returns e, like Invert, but
+// in time that depends on x: only for public values, as in verification.
+func (e *%[1]s) InvertVar(x *%[1]s) *%[1]s {
+	var w [8]uint64
+	l := x.canonical()
+	copy(w[:], l[:])
+	if x.IsZero() == 1 {
+		return e.Zero()
+	}
+	inv := %[2]sInv.InvertVar(&w)
+	copy(e.l[:], inv[:%[3]d])
+	%[5]s
+	return e
+}
+`, t, low, n, g.hexList(g.limb), back)
 }
 
 func (g *gen) hexList(l []uint64) string {
@@ -294,44 +325,36 @@ func (g *gen) addSub() {
 // small (large) that the second fold cannot.
 func (g *gen) lazyAddSub() {
 	n, t := g.n, g.t
-	g.f("// Add sets e = x + y mod p and returns e.")
-	g.f("func (e *%s) Add(x, y *%s) *%s {", t, t, t)
-	g.f("const pc = %d", g.c)
-	g.f("var c uint64")
-	g.f("var %s uint64", vars("s", 0, n))
-	for i := 0; i < n; i++ {
-		g.f("s%d, c = bits.Add64(x.l[%d], y.l[%d], c)", i, i, i)
+	low := strings.ToLower(t)
+	for _, op := range []struct{ name, doc, fold, last string }{
+		{"Add", "x + y", "Add64", "+"},
+		{"Sub", "x - y", "Sub64", "-"},
+	} {
+		g.f("// %s sets e = %s mod p and returns e.", op.name, op.doc)
+		g.f("func (e *%s) %s(x, y *%s) *%s {", t, op.name, t, t)
+		g.f("%s%s(&e.l, &x.l, &y.l)", low, op.name)
+		g.f("return e")
+		g.f("}")
+		g.f("")
+		g.f("// %s%sGeneric is the portable %s%s.", low, op.name, low, op.name)
+		g.f("func %s%sGeneric(z, x, y *[%d]uint64) {", low, op.name, n)
+		g.f("const pc = %d", g.c)
+		g.f("var c uint64")
+		g.f("var %s uint64", vars("s", 0, n))
+		for i := 0; i < n; i++ {
+			g.f("s%d, c = bits.%s(x[%d], y[%d], c)", i, op.fold, i, i)
+		}
+		g.f("s0, c = bits.%s(s0, pc&-c, 0)", op.fold)
+		for i := 1; i < n; i++ {
+			g.f("s%d, c = bits.%s(s%d, 0, c)", i, op.fold, i)
+		}
+		g.f("z[0] = s0 %s pc&-c", op.last)
+		for i := 1; i < n; i++ {
+			g.f("z[%d] = s%d", i, i)
+		}
+		g.f("}")
+		g.f("")
 	}
-	g.f("s0, c = bits.Add64(s0, pc&-c, 0)")
-	for i := 1; i < n; i++ {
-		g.f("s%d, c = bits.Add64(s%d, 0, c)", i, i)
-	}
-	g.f("e.l[0] = s0 + pc&-c")
-	for i := 1; i < n; i++ {
-		g.f("e.l[%d] = s%d", i, i)
-	}
-	g.f("return e")
-	g.f("}")
-	g.f("")
-	g.f("// Sub sets e = x - y mod p and returns e.")
-	g.f("func (e *%s) Sub(x, y *%s) *%s {", t, t, t)
-	g.f("const pc = %d", g.c)
-	g.f("var b uint64")
-	g.f("var %s uint64", vars("d", 0, n))
-	for i := 0; i < n; i++ {
-		g.f("d%d, b = bits.Sub64(x.l[%d], y.l[%d], b)", i, i, i)
-	}
-	g.f("d0, b = bits.Sub64(d0, pc&-b, 0)")
-	for i := 1; i < n; i++ {
-		g.f("d%d, b = bits.Sub64(d%d, 0, b)", i, i)
-	}
-	g.f("e.l[0] = d0 - pc&-b")
-	for i := 1; i < n; i++ {
-		g.f("e.l[%d] = d%d", i, i)
-	}
-	g.f("return e")
-	g.f("}")
-	g.f("")
 	g.f(`
 // canonical returns the limbs of e reduced below p: e - p when e >= p, which
 // is exactly when e + c carries.

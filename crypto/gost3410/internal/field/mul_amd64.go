@@ -21,6 +21,18 @@ func p512aMul(z, x, y *[8]uint64)
 //go:noescape
 func p512aSquare(z, x *[8]uint64)
 
+//go:noescape
+func p256aAdd(z, x, y *[4]uint64)
+
+//go:noescape
+func p256aSub(z, x, y *[4]uint64)
+
+//go:noescape
+func p512aAdd(z, x, y *[8]uint64)
+
+//go:noescape
+func p512aSub(z, x, y *[8]uint64)
+
 // The BMI2/ADX routines behind the entry points above.
 
 //go:noescape

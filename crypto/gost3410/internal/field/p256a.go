@@ -4,6 +4,7 @@ package field
 
 import (
 	"errors"
+	"github.com/podpis/podpis/crypto/gost3410/internal/safegcd"
 	"math/bits"
 	"unsafe"
 )
@@ -105,42 +106,52 @@ func (e *P256A) Neg(x *P256A) *P256A {
 
 // Add sets e = x + y mod p and returns e.
 func (e *P256A) Add(x, y *P256A) *P256A {
+	p256aAdd(&e.l, &x.l, &y.l)
+	return e
+}
+
+// p256aAddGeneric is the portable p256aAdd.
+func p256aAddGeneric(z, x, y *[4]uint64) {
 	const pc = 617
 	var c uint64
 	var s0, s1, s2, s3 uint64
-	s0, c = bits.Add64(x.l[0], y.l[0], c)
-	s1, c = bits.Add64(x.l[1], y.l[1], c)
-	s2, c = bits.Add64(x.l[2], y.l[2], c)
-	s3, c = bits.Add64(x.l[3], y.l[3], c)
+	s0, c = bits.Add64(x[0], y[0], c)
+	s1, c = bits.Add64(x[1], y[1], c)
+	s2, c = bits.Add64(x[2], y[2], c)
+	s3, c = bits.Add64(x[3], y[3], c)
 	s0, c = bits.Add64(s0, pc&-c, 0)
 	s1, c = bits.Add64(s1, 0, c)
 	s2, c = bits.Add64(s2, 0, c)
 	s3, c = bits.Add64(s3, 0, c)
-	e.l[0] = s0 + pc&-c
-	e.l[1] = s1
-	e.l[2] = s2
-	e.l[3] = s3
-	return e
+	z[0] = s0 + pc&-c
+	z[1] = s1
+	z[2] = s2
+	z[3] = s3
 }
 
 // Sub sets e = x - y mod p and returns e.
 func (e *P256A) Sub(x, y *P256A) *P256A {
-	const pc = 617
-	var b uint64
-	var d0, d1, d2, d3 uint64
-	d0, b = bits.Sub64(x.l[0], y.l[0], b)
-	d1, b = bits.Sub64(x.l[1], y.l[1], b)
-	d2, b = bits.Sub64(x.l[2], y.l[2], b)
-	d3, b = bits.Sub64(x.l[3], y.l[3], b)
-	d0, b = bits.Sub64(d0, pc&-b, 0)
-	d1, b = bits.Sub64(d1, 0, b)
-	d2, b = bits.Sub64(d2, 0, b)
-	d3, b = bits.Sub64(d3, 0, b)
-	e.l[0] = d0 - pc&-b
-	e.l[1] = d1
-	e.l[2] = d2
-	e.l[3] = d3
+	p256aSub(&e.l, &x.l, &y.l)
 	return e
+}
+
+// p256aSubGeneric is the portable p256aSub.
+func p256aSubGeneric(z, x, y *[4]uint64) {
+	const pc = 617
+	var c uint64
+	var s0, s1, s2, s3 uint64
+	s0, c = bits.Sub64(x[0], y[0], c)
+	s1, c = bits.Sub64(x[1], y[1], c)
+	s2, c = bits.Sub64(x[2], y[2], c)
+	s3, c = bits.Sub64(x[3], y[3], c)
+	s0, c = bits.Sub64(s0, pc&-c, 0)
+	s1, c = bits.Sub64(s1, 0, c)
+	s2, c = bits.Sub64(s2, 0, c)
+	s3, c = bits.Sub64(s3, 0, c)
+	z[0] = s0 - pc&-c
+	z[1] = s1
+	z[2] = s2
+	z[3] = s3
 }
 
 // canonical returns the limbs of e reduced below p: e - p when e >= p, which
@@ -451,3 +462,20 @@ func (e *P256A) Invert(x *P256A) *P256A {
 
 // P256AInvExp holds the nibbles of p-2, most significant first.
 var P256AInvExp = [...]uint8{15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 13, 9, 5}
+
+var p256aInv = safegcd.New(&[8]uint64{0xfffffffffffffd97, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff}, 4)
+
+// InvertVar sets e = 1/x mod p (0 for x = 0) and returns e, like Invert, but
+// in time that depends on x: only for public values, as in verification.
+func (e *P256A) InvertVar(x *P256A) *P256A {
+	var w [8]uint64
+	l := x.canonical()
+	copy(w[:], l[:])
+	if x.IsZero() == 1 {
+		return e.Zero()
+	}
+	inv := p256aInv.InvertVar(&w)
+	copy(e.l[:], inv[:4])
+
+	return e
+}

@@ -4,6 +4,7 @@ package field
 
 import (
 	"errors"
+	"github.com/podpis/podpis/crypto/gost3410/internal/safegcd"
 	"math/bits"
 )
 
@@ -706,3 +707,21 @@ func (e *P256B) Invert(x *P256B) *P256B {
 
 // P256BInvExp holds the nibbles of p-2, most significant first.
 var P256BInvExp = [...]uint8{8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 9, 7}
+
+var p256bInv = safegcd.New(&[8]uint64{0x0000000000000c99, 0x0000000000000000, 0x0000000000000000, 0x8000000000000000}, 4)
+
+// InvertVar sets e = 1/x mod p (0 for x = 0) and returns e, like Invert, but
+// in time that depends on x: only for public values, as in verification.
+func (e *P256B) InvertVar(x *P256B) *P256B {
+	var w [8]uint64
+	l := x.canonical()
+	copy(w[:], l[:])
+	if x.IsZero() == 1 {
+		return e.Zero()
+	}
+	inv := p256bInv.InvertVar(&w)
+	copy(e.l[:], inv[:4])
+	e.Mul(e, &P256B{P256BRR})
+	e.Mul(e, &P256B{P256BRR})
+	return e
+}

@@ -4,6 +4,7 @@ package field
 
 import (
 	"errors"
+	"github.com/podpis/podpis/crypto/gost3410/internal/safegcd"
 	"math/bits"
 )
 
@@ -706,3 +707,21 @@ func (e *P256C) Invert(x *P256C) *P256C {
 
 // P256CInvExp holds the nibbles of p-2, most significant first.
 var P256CInvExp = [...]uint8{9, 11, 9, 15, 6, 0, 5, 15, 5, 10, 8, 5, 8, 1, 0, 7, 10, 11, 1, 14, 12, 8, 5, 14, 6, 11, 4, 1, 12, 8, 10, 10, 12, 15, 8, 4, 6, 14, 8, 6, 7, 8, 9, 0, 5, 1, 13, 3, 7, 9, 9, 8, 15, 7, 11, 9, 0, 2, 2, 13, 7, 5, 9, 9}
+
+var p256cInv = safegcd.New(&[8]uint64{0x7998f7b9022d759b, 0xcf846e86789051d3, 0xab1ec85e6b41c8aa, 0x9b9f605f5a858107}, 4)
+
+// InvertVar sets e = 1/x mod p (0 for x = 0) and returns e, like Invert, but
+// in time that depends on x: only for public values, as in verification.
+func (e *P256C) InvertVar(x *P256C) *P256C {
+	var w [8]uint64
+	l := x.canonical()
+	copy(w[:], l[:])
+	if x.IsZero() == 1 {
+		return e.Zero()
+	}
+	inv := p256cInv.InvertVar(&w)
+	copy(e.l[:], inv[:4])
+	e.Mul(e, &P256C{P256CRR})
+	e.Mul(e, &P256C{P256CRR})
+	return e
+}

@@ -4,6 +4,7 @@ package field
 
 import (
 	"errors"
+	"github.com/podpis/podpis/crypto/gost3410/internal/safegcd"
 	"math/bits"
 	"unsafe"
 )
@@ -105,17 +106,23 @@ func (e *P512A) Neg(x *P512A) *P512A {
 
 // Add sets e = x + y mod p and returns e.
 func (e *P512A) Add(x, y *P512A) *P512A {
+	p512aAdd(&e.l, &x.l, &y.l)
+	return e
+}
+
+// p512aAddGeneric is the portable p512aAdd.
+func p512aAddGeneric(z, x, y *[8]uint64) {
 	const pc = 569
 	var c uint64
 	var s0, s1, s2, s3, s4, s5, s6, s7 uint64
-	s0, c = bits.Add64(x.l[0], y.l[0], c)
-	s1, c = bits.Add64(x.l[1], y.l[1], c)
-	s2, c = bits.Add64(x.l[2], y.l[2], c)
-	s3, c = bits.Add64(x.l[3], y.l[3], c)
-	s4, c = bits.Add64(x.l[4], y.l[4], c)
-	s5, c = bits.Add64(x.l[5], y.l[5], c)
-	s6, c = bits.Add64(x.l[6], y.l[6], c)
-	s7, c = bits.Add64(x.l[7], y.l[7], c)
+	s0, c = bits.Add64(x[0], y[0], c)
+	s1, c = bits.Add64(x[1], y[1], c)
+	s2, c = bits.Add64(x[2], y[2], c)
+	s3, c = bits.Add64(x[3], y[3], c)
+	s4, c = bits.Add64(x[4], y[4], c)
+	s5, c = bits.Add64(x[5], y[5], c)
+	s6, c = bits.Add64(x[6], y[6], c)
+	s7, c = bits.Add64(x[7], y[7], c)
 	s0, c = bits.Add64(s0, pc&-c, 0)
 	s1, c = bits.Add64(s1, 0, c)
 	s2, c = bits.Add64(s2, 0, c)
@@ -124,47 +131,51 @@ func (e *P512A) Add(x, y *P512A) *P512A {
 	s5, c = bits.Add64(s5, 0, c)
 	s6, c = bits.Add64(s6, 0, c)
 	s7, c = bits.Add64(s7, 0, c)
-	e.l[0] = s0 + pc&-c
-	e.l[1] = s1
-	e.l[2] = s2
-	e.l[3] = s3
-	e.l[4] = s4
-	e.l[5] = s5
-	e.l[6] = s6
-	e.l[7] = s7
-	return e
+	z[0] = s0 + pc&-c
+	z[1] = s1
+	z[2] = s2
+	z[3] = s3
+	z[4] = s4
+	z[5] = s5
+	z[6] = s6
+	z[7] = s7
 }
 
 // Sub sets e = x - y mod p and returns e.
 func (e *P512A) Sub(x, y *P512A) *P512A {
-	const pc = 569
-	var b uint64
-	var d0, d1, d2, d3, d4, d5, d6, d7 uint64
-	d0, b = bits.Sub64(x.l[0], y.l[0], b)
-	d1, b = bits.Sub64(x.l[1], y.l[1], b)
-	d2, b = bits.Sub64(x.l[2], y.l[2], b)
-	d3, b = bits.Sub64(x.l[3], y.l[3], b)
-	d4, b = bits.Sub64(x.l[4], y.l[4], b)
-	d5, b = bits.Sub64(x.l[5], y.l[5], b)
-	d6, b = bits.Sub64(x.l[6], y.l[6], b)
-	d7, b = bits.Sub64(x.l[7], y.l[7], b)
-	d0, b = bits.Sub64(d0, pc&-b, 0)
-	d1, b = bits.Sub64(d1, 0, b)
-	d2, b = bits.Sub64(d2, 0, b)
-	d3, b = bits.Sub64(d3, 0, b)
-	d4, b = bits.Sub64(d4, 0, b)
-	d5, b = bits.Sub64(d5, 0, b)
-	d6, b = bits.Sub64(d6, 0, b)
-	d7, b = bits.Sub64(d7, 0, b)
-	e.l[0] = d0 - pc&-b
-	e.l[1] = d1
-	e.l[2] = d2
-	e.l[3] = d3
-	e.l[4] = d4
-	e.l[5] = d5
-	e.l[6] = d6
-	e.l[7] = d7
+	p512aSub(&e.l, &x.l, &y.l)
 	return e
+}
+
+// p512aSubGeneric is the portable p512aSub.
+func p512aSubGeneric(z, x, y *[8]uint64) {
+	const pc = 569
+	var c uint64
+	var s0, s1, s2, s3, s4, s5, s6, s7 uint64
+	s0, c = bits.Sub64(x[0], y[0], c)
+	s1, c = bits.Sub64(x[1], y[1], c)
+	s2, c = bits.Sub64(x[2], y[2], c)
+	s3, c = bits.Sub64(x[3], y[3], c)
+	s4, c = bits.Sub64(x[4], y[4], c)
+	s5, c = bits.Sub64(x[5], y[5], c)
+	s6, c = bits.Sub64(x[6], y[6], c)
+	s7, c = bits.Sub64(x[7], y[7], c)
+	s0, c = bits.Sub64(s0, pc&-c, 0)
+	s1, c = bits.Sub64(s1, 0, c)
+	s2, c = bits.Sub64(s2, 0, c)
+	s3, c = bits.Sub64(s3, 0, c)
+	s4, c = bits.Sub64(s4, 0, c)
+	s5, c = bits.Sub64(s5, 0, c)
+	s6, c = bits.Sub64(s6, 0, c)
+	s7, c = bits.Sub64(s7, 0, c)
+	z[0] = s0 - pc&-c
+	z[1] = s1
+	z[2] = s2
+	z[3] = s3
+	z[4] = s4
+	z[5] = s5
+	z[6] = s6
+	z[7] = s7
 }
 
 // canonical returns the limbs of e reduced below p: e - p when e >= p, which
@@ -979,3 +990,20 @@ func (e *P512A) Invert(x *P512A) *P512A {
 
 // P512AInvExp holds the nibbles of p-2, most significant first.
 var P512AInvExp = [...]uint8{15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 13, 12, 5}
+
+var p512aInv = safegcd.New(&[8]uint64{0xfffffffffffffdc7, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff}, 8)
+
+// InvertVar sets e = 1/x mod p (0 for x = 0) and returns e, like Invert, but
+// in time that depends on x: only for public values, as in verification.
+func (e *P512A) InvertVar(x *P512A) *P512A {
+	var w [8]uint64
+	l := x.canonical()
+	copy(w[:], l[:])
+	if x.IsZero() == 1 {
+		return e.Zero()
+	}
+	inv := p512aInv.InvertVar(&w)
+	copy(e.l[:], inv[:8])
+
+	return e
+}

@@ -4,6 +4,7 @@ package field
 
 import (
 	"errors"
+	"github.com/podpis/podpis/crypto/gost3410/internal/safegcd"
 	"math/bits"
 )
 
@@ -2054,3 +2055,21 @@ func (e *P512B) Invert(x *P512B) *P512B {
 
 // P512BInvExp holds the nibbles of p-2, most significant first.
 var P512BInvExp = [...]uint8{8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 13}
+
+var p512bInv = safegcd.New(&[8]uint64{0x000000000000006f, 0x0000000000000000, 0x0000000000000000, 0x0000000000000000, 0x0000000000000000, 0x0000000000000000, 0x0000000000000000, 0x8000000000000000}, 8)
+
+// InvertVar sets e = 1/x mod p (0 for x = 0) and returns e, like Invert, but
+// in time that depends on x: only for public values, as in verification.
+func (e *P512B) InvertVar(x *P512B) *P512B {
+	var w [8]uint64
+	l := x.canonical()
+	copy(w[:], l[:])
+	if x.IsZero() == 1 {
+		return e.Zero()
+	}
+	inv := p512bInv.InvertVar(&w)
+	copy(e.l[:], inv[:8])
+	e.Mul(e, &P512B{P512BRR})
+	e.Mul(e, &P512B{P512BRR})
+	return e
+}

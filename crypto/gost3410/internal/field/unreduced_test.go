@@ -90,6 +90,7 @@ func checkUnreduced[T any, E element[T]](t *testing.T, p *big.Int, n int, setRaw
 			{"neg", E(new(T)).Neg(ea), new(big.Int).Neg(a)},
 			{"half", E(new(T)).Half(ea), new(big.Int).Mul(a, two)},
 			{"invert", E(new(T)).Invert(ea), new(big.Int).ModInverse(mod(a), p)},
+			{"invertVar", E(new(T)).InvertVar(ea), new(big.Int).ModInverse(mod(a), p)},
 		} {
 			if op.want == nil { // the inverse of 0
 				op.want = new(big.Int)
