@@ -15,8 +15,8 @@ import (
 type modulus struct {
 	n   int // limbs in use
 	m   nat
-	n0  uint64 // -m^-1 mod 2^64
-	rr  nat    // 2^(128n) mod m
+	n0  uint64           // -m^-1 mod 2^64
+	rr  nat              // 2^(128n) mod m
 	inv *safegcd.Modulus // for e^-1 in verification
 }
 
