@@ -6,8 +6,8 @@
 //   - short Weierstrass curves with a = -3 (every named set but two), with the
 //     complete projective formulas of Renes, Costello and Batina
 //     (eprint 2015/1060, algorithms 4-6) for constant-time signing and
-//     Jacobian coordinates (dbl-2001-b, add-2007-bl, madd-2007-bl of the
-//     Explicit-Formulas Database) for variable-time verification;
+//     Jacobian coordinates (dbl-2001-b rearranged, add-2007-bl, madd-2004-hmv
+//     of the Explicit-Formulas Database) for variable-time verification;
 //   - twisted Edwards curves a·u² + v² = 1 + d·u²v² with a = 1 (TC26 256 A
 //     and 512 C, RFC 7836) in extended coordinates (add-2008-hwcd,
 //     dbl-2008-hwcd of Hisil, Wong, Carter and Dawson), which are unified and
@@ -17,7 +17,10 @@
 // Fixed-base multiplication (signing, key generation) uses per-curve tables
 // of signed 4-bit windows built on first use, with constant-time look-ups and
 // no branch on the scalar. Verification computes u1·G + u2·Q with
-// interleaved wNAF (Straus) in variable time: its inputs are public.
+// interleaved wNAF (Straus) in variable time: its inputs are public. G's odd
+// multiples are precomputed per curve; on the Weierstrass curves Q's are
+// made affine with one variable-time inversion, so that every addition in
+// the loop is a mixed one.
 // Scalars and coordinates are big-endian byte strings of the field size.
 package ec
 

@@ -6,9 +6,10 @@
 // multiplications by c and keep elements below 2^(64n) rather than below p,
 // which saves a conditional subtraction in every operation; the others use
 // Montgomery multiplication (CIOS) and keep elements below p. Encoding and
-// comparison always see the fully reduced value. Every operation runs in time
-// independent of the values, none allocates, and methods follow math/big:
-// the receiver is set and returned, and arguments may alias it.
+// comparison always see the fully reduced value. Every operation but
+// InvertVar (for public values in verification) runs in time independent of
+// the values, none allocates, and methods follow math/big: the receiver is
+// set and returned, and arguments may alias it.
 package field
 
 //go:generate go run gen.go
