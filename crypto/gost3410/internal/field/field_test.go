@@ -148,20 +148,7 @@ func checkAll[T any, E element[T]](t *testing.T, vals []*big.Int) {
 		}
 		for _, b := range vals {
 			eb := enc(b)
-			for _, op := range []struct {
-				name string
-				got  E
-				want *big.Int
-			}{
-				{"+", E(new(T)).Add(ea, eb), new(big.Int).Add(a, b)},
-				{"-", E(new(T)).Sub(ea, eb), new(big.Int).Sub(a, b)},
-				{"*", E(new(T)).Mul(ea, eb), new(big.Int).Mul(a, b)},
-			} {
-				op.want.Mod(op.want, p)
-				if got := dec(op.got); got.Cmp(op.want) != 0 {
-					t.Fatalf("%x %s %x = %x, want %x", a, op.name, b, got, op.want)
-				}
-			}
+			checkBinary(t, p, a, b, ea, eb, dec)
 			if ea.Equal(eb) != boolInt(a.Cmp(b) == 0) {
 				t.Errorf("Equal(%x, %x) wrong", a, b)
 			}
@@ -190,6 +177,25 @@ func checkAll[T any, E element[T]](t *testing.T, vals []*big.Int) {
 	}
 	if one := dec(E(E(new(T)).One())); one.Cmp(big.NewInt(1)) != 0 {
 		t.Errorf("One() = %x", one)
+	}
+}
+
+// checkBinary compares x+y, x-y and x·y with math/big modulo p.
+func checkBinary[T any, E element[T]](t *testing.T, p, a, b *big.Int, ea, eb E, dec func(E) *big.Int) {
+	t.Helper()
+	for _, op := range []struct {
+		name string
+		got  E
+		want *big.Int
+	}{
+		{"+", E(new(T)).Add(ea, eb), new(big.Int).Add(a, b)},
+		{"-", E(new(T)).Sub(ea, eb), new(big.Int).Sub(a, b)},
+		{"*", E(new(T)).Mul(ea, eb), new(big.Int).Mul(a, b)},
+	} {
+		op.want.Mod(op.want, p)
+		if got := dec(op.got); got.Cmp(op.want) != 0 {
+			t.Fatalf("%x %s %x = %x, want %x", a, op.name, b, got, op.want)
+		}
 	}
 }
 

@@ -101,19 +101,7 @@ func checkUnreduced[T any, E element[T]](t *testing.T, p *big.Int, n int, setRaw
 		}
 		for _, b := range vals {
 			eb := raw(b)
-			for _, op := range []struct {
-				name string
-				got  E
-				want *big.Int
-			}{
-				{"+", E(new(T)).Add(ea, eb), new(big.Int).Add(a, b)},
-				{"-", E(new(T)).Sub(ea, eb), new(big.Int).Sub(a, b)},
-				{"*", E(new(T)).Mul(ea, eb), new(big.Int).Mul(a, b)},
-			} {
-				if got := dec(op.got); got.Cmp(mod(op.want)) != 0 {
-					t.Fatalf("%x %s %x = %x, want %x", a, op.name, b, got, mod(op.want))
-				}
-			}
+			checkBinary(t, p, a, b, ea, eb, dec)
 			if ea.Equal(eb) != boolInt(mod(a).Cmp(mod(b)) == 0) {
 				t.Errorf("Equal(%x, %x) wrong", a, b)
 			}
