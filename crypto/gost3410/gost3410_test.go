@@ -7,6 +7,8 @@ import (
 	"math/big"
 	mrand "math/rand/v2"
 	"testing"
+
+	"github.com/podpis/podpis/crypto/gost3410/internal/field"
 )
 
 // forEachCurve runs f once per named parameter set.
@@ -14,6 +16,20 @@ func forEachCurve(t *testing.T, f func(t *testing.T, c *Curve)) {
 	t.Helper()
 	for _, c := range Curves() {
 		t.Run(c.Name(), func(t *testing.T) { f(t, c) })
+	}
+}
+
+// bothArithmetics runs f with the assembly routines of package field and
+// with its portable code.
+func bothArithmetics(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	for _, asm := range []bool{true, false} {
+		name := map[bool]string{true: "asm", false: "go"}[asm]
+		t.Run(name, func(t *testing.T) {
+			was := field.SetAssembly(asm)
+			defer field.SetAssembly(was)
+			f(t)
+		})
 	}
 }
 
@@ -95,33 +111,35 @@ func TestParameters(t *testing.T) {
 func TestScalarBaseMult(t *testing.T) {
 	rng := mrand.New(mrand.NewPCG(7, 8))
 	forEachCurve(t, func(t *testing.T, c *Curve) {
-		_, q, _, _, _, _ := c.Params()
-		scalars := []*big.Int{big.NewInt(1), big.NewInt(2), big.NewInt(3), big.NewInt(8), big.NewInt(15),
-			big.NewInt(16), big.NewInt(17), new(big.Int).Sub(q, big.NewInt(1)), new(big.Int).Sub(q, big.NewInt(2)),
-			new(big.Int).Rsh(q, 1), new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(q.BitLen()-1)), big.NewInt(1))}
-		buf := make([]byte, c.Size())
-		for i := 0; i < 6; i++ {
-			for j := range buf {
-				buf[j] = byte(rng.Uint32())
+		bothArithmetics(t, func(t *testing.T) {
+			_, q, _, _, _, _ := c.Params()
+			scalars := []*big.Int{big.NewInt(1), big.NewInt(2), big.NewInt(3), big.NewInt(8), big.NewInt(15),
+				big.NewInt(16), big.NewInt(17), new(big.Int).Sub(q, big.NewInt(1)), new(big.Int).Sub(q, big.NewInt(2)),
+				new(big.Int).Rsh(q, 1), new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(q.BitLen()-1)), big.NewInt(1))}
+			buf := make([]byte, c.Size())
+			for i := 0; i < 6; i++ {
+				for j := range buf {
+					buf[j] = byte(rng.Uint32())
+				}
+				scalars = append(scalars, new(big.Int).Mod(new(big.Int).SetBytes(buf), q))
 			}
-			scalars = append(scalars, new(big.Int).Mod(new(big.Int).SetBytes(buf), q))
-		}
-		g := c.arith()
-		for _, k := range scalars {
-			x := make([]byte, c.Size())
-			y := make([]byte, c.Size())
-			if err := g.impl.ScalarBaseMult(x, y, k.FillBytes(make([]byte, c.Size()))); err != nil {
-				t.Fatalf("k=%x: %v", k, err)
+			g := c.arith()
+			for _, k := range scalars {
+				x := make([]byte, c.Size())
+				y := make([]byte, c.Size())
+				if err := g.impl.ScalarBaseMult(x, y, k.FillBytes(make([]byte, c.Size()))); err != nil {
+					t.Fatalf("k=%x: %v", k, err)
+				}
+				wx, wy := refMul(c, k)
+				if new(big.Int).SetBytes(x).Cmp(wx) != 0 || new(big.Int).SetBytes(y).Cmp(wy) != 0 {
+					t.Fatalf("k=%x: got (%x, %x), want (%x, %x)", k, x, y, wx, wy)
+				}
 			}
-			wx, wy := refMul(c, k)
-			if new(big.Int).SetBytes(x).Cmp(wx) != 0 || new(big.Int).SetBytes(y).Cmp(wy) != 0 {
-				t.Fatalf("k=%x: got (%x, %x), want (%x, %x)", k, x, y, wx, wy)
+			zero := make([]byte, c.Size())
+			if err := g.impl.ScalarBaseMult(make([]byte, c.Size()), make([]byte, c.Size()), zero); err == nil {
+				t.Error("0·G did not fail")
 			}
-		}
-		zero := make([]byte, c.Size())
-		if err := g.impl.ScalarBaseMult(make([]byte, c.Size()), make([]byte, c.Size()), zero); err == nil {
-			t.Error("0·G did not fail")
-		}
+		})
 	})
 }
 

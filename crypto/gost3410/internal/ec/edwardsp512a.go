@@ -5,6 +5,7 @@ package ec
 import (
 	"errors"
 	"sync"
+	"unsafe"
 
 	"github.com/podpis/podpis/crypto/gost3410/internal/field"
 )
@@ -29,6 +30,11 @@ type extEdwardsP512A struct{ x, y, z, t field.P512A }
 
 // precompEdwardsP512A is an affine point ready for mixed addition: (u, v, d·u·v).
 type precompEdwardsP512A struct{ x, y, dt field.P512A }
+
+// coords view points as the arrays that the assembly point formulas of
+// package field take; TestCoords checks that the layouts agree.
+func (p *extEdwardsP512A) coords() *[4]field.P512A     { return (*[4]field.P512A)(unsafe.Pointer(p)) }
+func (p *precompEdwardsP512A) coords() *[3]field.P512A { return (*[3]field.P512A)(unsafe.Pointer(p)) }
 
 // NewEdwardsP512A returns the curve with Edwards coefficient d (e = 1), Weierstrass
 // coefficients a and b, generator (gx, gy) in Weierstrass form and group
@@ -128,6 +134,9 @@ func (c *EdwardsP512A) toEdwards(p *extEdwardsP512A, x, y *field.P512A) bool {
 
 // add sets r = p + q (add-2008-hwcd with a = 1; q cached as (X, Y, Z, d·T)).
 func (c *EdwardsP512A) add(r, p *extEdwardsP512A, q *extEdwardsP512A) {
+	if field.P512AEdAdd(r.coords(), p.coords(), q.coords()) {
+		return
+	}
 	var a, b, cc, dd, e, f, g, h, t field.P512A
 	a.Mul(&p.x, &q.x)
 	b.Mul(&p.y, &q.y)
@@ -149,6 +158,9 @@ func (c *EdwardsP512A) add(r, p *extEdwardsP512A, q *extEdwardsP512A) {
 
 // addPrecomp sets r = p + q for an affine, precomputed q (Z2 = 1).
 func (c *EdwardsP512A) addPrecomp(r, p *extEdwardsP512A, q *precompEdwardsP512A) {
+	if field.P512AEdAddPrecomp(r.coords(), p.coords(), q.coords()) {
+		return
+	}
 	var a, b, cc, e, f, g, h, t field.P512A
 	a.Mul(&p.x, &q.x)
 	b.Mul(&p.y, &q.y)
@@ -170,6 +182,9 @@ func (c *EdwardsP512A) addPrecomp(r, p *extEdwardsP512A, q *precompEdwardsP512A)
 // double sets r = 2p (dbl-2008-hwcd with a = 1); T is computed only when
 // withT is set, since a doubling followed by a doubling does not read it.
 func (c *EdwardsP512A) double(r, p *extEdwardsP512A, withT bool) {
+	if withT && field.P512AEdDouble(r.coords(), p.coords()) || !withT && field.P512AEdDoubleNoT(r.coords(), p.coords()) {
+		return
+	}
 	var a, b, cc, e, f, g, h field.P512A
 	a.Square(&p.x)
 	b.Square(&p.y)

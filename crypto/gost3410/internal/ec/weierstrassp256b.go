@@ -5,6 +5,7 @@ package ec
 import (
 	"errors"
 	"sync"
+	"unsafe"
 
 	"github.com/podpis/podpis/crypto/gost3410/internal/field"
 )
@@ -28,6 +29,13 @@ type projWeierstrassP256B struct{ x, y, z field.P256B }
 // jacWeierstrassP256B is a point in Jacobian coordinates, x = X/Z², y = Y/Z³; Z = 0 is the
 // point at infinity.
 type jacWeierstrassP256B struct{ x, y, z field.P256B }
+
+// coords view points as the arrays that the assembly point formulas of
+// package field take; TestCoords checks that the layouts agree.
+func (p *jacWeierstrassP256B) coords() *[3]field.P256B { return (*[3]field.P256B)(unsafe.Pointer(p)) }
+func (p *affineWeierstrassP256B) coords() *[2]field.P256B {
+	return (*[2]field.P256B)(unsafe.Pointer(p))
+}
 
 // NewWeierstrassP256B returns the curve with coefficient b, generator (gx, gy) and
 // group order q, all big-endian.
@@ -314,6 +322,9 @@ func (c *WeierstrassP256B) ScalarBaseMult(x, y, k []byte) error {
 // Z3 = Y'·Z = 2YZ and Y3 = alpha·(B - X3) - G^2/2, where G^2/2 = 8·gamma^2:
 // a multiplication replaces a squaring and five additions.
 func (c *WeierstrassP256B) jacDouble(r, p *jacWeierstrassP256B) {
+	if field.P256BJacDouble(r.coords(), p.coords()) {
+		return
+	}
 	var delta, y2, g, b, alpha, t, u field.P256B
 	delta.Square(&p.z)
 	y2.Add(&p.y, &p.y)
@@ -391,6 +402,11 @@ func (c *WeierstrassP256B) jacAddAffine(r, p *jacWeierstrassP256B, q *affineWeie
 		r.z.One()
 		return
 	}
+	// The assembly formula leaves Z3 = Z1·H = 0 when p = ±q; the code
+	// below then sorts out which, reading p, which must survive.
+	if r != p && field.P256BJacAddAffine(r.coords(), p.coords(), q.coords()) && r.z.IsZero() == 0 {
+		return
+	}
 	var z1z1, h, rr, hh, hhh, v, t field.P256B
 	z1z1.Square(&p.z)
 	h.Mul(&q.x, &z1z1)
@@ -453,22 +469,29 @@ func (c *WeierstrassP256B) VerifyMult(u1, u2, qx, qy, r []byte) bool {
 	var d1, d2 [8*32 + 1]int8
 	n1 := wnaf(u1, gWindow, d1[:])
 	n2 := wnaf(u2, qWindow, d2[:])
-	var acc jacWeierstrassP256B
+	// Additions go from one accumulator to the other, so that the assembly
+	// formula, which needs its input intact, can run.
+	var accs [2]jacWeierstrassP256B
+	acc, next := &accs[0], &accs[1]
 	for i := max(n1, n2) - 1; i >= 0; i-- {
-		c.jacDouble(&acc, &acc)
+		c.jacDouble(acc, acc)
 		if d := d1[i]; d > 0 {
-			c.jacAddAffine(&acc, &acc, &c.gOdd[d/2])
+			c.jacAddAffine(next, acc, &c.gOdd[d/2])
+			acc, next = next, acc
 		} else if d < 0 {
 			e := c.gOdd[-d/2]
 			e.y.Neg(&e.y)
-			c.jacAddAffine(&acc, &acc, &e)
+			c.jacAddAffine(next, acc, &e)
+			acc, next = next, acc
 		}
 		if d := d2[i]; d > 0 {
-			c.jacAddAffine(&acc, &acc, &qOdd[d/2])
+			c.jacAddAffine(next, acc, &qOdd[d/2])
+			acc, next = next, acc
 		} else if d < 0 {
 			e := qOdd[-d/2]
 			e.y.Neg(&e.y)
-			c.jacAddAffine(&acc, &acc, &e)
+			c.jacAddAffine(next, acc, &e)
+			acc, next = next, acc
 		}
 	}
 	if acc.z.IsZero() == 1 {

@@ -135,6 +135,38 @@ func (g *gen) file(pr prime) {
 	g.reduce()
 	g.invert()
 	g.invertVar()
+	g.points()
+}
+
+// points emits the entry points of the point formulas that asm_gen.go
+// writes for the pseudo-Mersenne fields. Package ec calls them for every
+// field and falls back to its field-operation code when they report false.
+func (g *gen) points() {
+	t := g.t
+	low := strings.ToLower(t)
+	for _, f := range []struct{ name, params, args, doc string }{
+		{"JacDouble", "r, p *[3]%s", "r, p", "sets r = 2p on a curve with a = -3 in Jacobian\n// coordinates (X, Y, Z); r may alias p"},
+		{"JacAddAffine", "r, p *[3]%s, q *[2]%s", "r, p, q", "sets r = p + q on a curve with a = -3, p in Jacobian\n// coordinates (X, Y, Z) and not at infinity, q affine. p = ±q leaves\n// r.z ≡ 0 for the caller to redo from p, so r should not alias p"},
+		{"EdDouble", "r, p *[4]%s", "r, p", "sets r = 2p on a twisted Edwards curve with a = 1 in\n// extended coordinates (X, Y, Z, T); r may alias p"},
+		{"EdDoubleNoT", "r, p *[4]%s", "r, p", "is EdDouble without T"},
+		{"EdAdd", "r, p, q *[4]%s", "r, p, q", "sets r = p + q on a twisted Edwards curve with a = 1 in\n// extended coordinates, q's T multiplied by d; r may alias p"},
+		{"EdAddPrecomp", "r, p *[4]%s, q *[3]%s", "r, p, q", "is EdAdd for an affine q given as (x, y, d·x·y)"},
+	} {
+		params := strings.ReplaceAll(f.params, "%s", t)
+		g.f("")
+		g.f("// %s%s %s.", t, f.name, f.doc)
+		g.f("// It reports false, and leaves r alone, when there is no assembly")
+		g.f("// routine for it.")
+		if g.mont() {
+			g.f("func %s%s(%s) bool { return false }", t, f.name, params)
+			continue
+		}
+		g.f("func %s%s(%s) bool {", t, f.name, params)
+		g.f("if !useADX { return false }")
+		g.f("%s%s(%s)", low, f.name, f.args)
+		g.f("return true")
+		g.f("}")
+	}
 }
 
 // invertVar emits InvertVar, which hands the canonical limbs to package

@@ -7,7 +7,9 @@ import "golang.org/x/sys/cpu"
 // useADX selects the assembly multiplication for the pseudo-Mersenne
 // primes; the entry points in mul_amd64.s read it on every call and jump to
 // the generated Go code when the CPU lacks BMI2 or ADX.
-var useADX = cpu.X86.HasBMI2 && cpu.X86.HasADX
+var useADX = hasADX
+
+var hasADX = cpu.X86.HasBMI2 && cpu.X86.HasADX
 
 //go:noescape
 func p256aMul(z, x, y *[4]uint64)

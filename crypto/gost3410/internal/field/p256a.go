@@ -479,3 +479,74 @@ func (e *P256A) InvertVar(x *P256A) *P256A {
 
 	return e
 }
+
+// P256AJacDouble sets r = 2p on a curve with a = -3 in Jacobian
+// coordinates (X, Y, Z); r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256AJacDouble(r, p *[3]P256A) bool {
+	if !useADX {
+		return false
+	}
+	p256aJacDouble(r, p)
+	return true
+}
+
+// P256AJacAddAffine sets r = p + q on a curve with a = -3, p in Jacobian
+// coordinates (X, Y, Z) and not at infinity, q affine. p = ±q leaves
+// r.z ≡ 0 for the caller to redo from p, so r should not alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256AJacAddAffine(r, p *[3]P256A, q *[2]P256A) bool {
+	if !useADX {
+		return false
+	}
+	p256aJacAddAffine(r, p, q)
+	return true
+}
+
+// P256AEdDouble sets r = 2p on a twisted Edwards curve with a = 1 in
+// extended coordinates (X, Y, Z, T); r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256AEdDouble(r, p *[4]P256A) bool {
+	if !useADX {
+		return false
+	}
+	p256aEdDouble(r, p)
+	return true
+}
+
+// P256AEdDoubleNoT is EdDouble without T.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256AEdDoubleNoT(r, p *[4]P256A) bool {
+	if !useADX {
+		return false
+	}
+	p256aEdDoubleNoT(r, p)
+	return true
+}
+
+// P256AEdAdd sets r = p + q on a twisted Edwards curve with a = 1 in
+// extended coordinates, q's T multiplied by d; r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256AEdAdd(r, p, q *[4]P256A) bool {
+	if !useADX {
+		return false
+	}
+	p256aEdAdd(r, p, q)
+	return true
+}
+
+// P256AEdAddPrecomp is EdAdd for an affine q given as (x, y, d·x·y).
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256AEdAddPrecomp(r, p *[4]P256A, q *[3]P256A) bool {
+	if !useADX {
+		return false
+	}
+	p256aEdAddPrecomp(r, p, q)
+	return true
+}

@@ -725,3 +725,38 @@ func (e *P256B) InvertVar(x *P256B) *P256B {
 	e.Mul(e, &P256B{P256BRR})
 	return e
 }
+
+// P256BJacDouble sets r = 2p on a curve with a = -3 in Jacobian
+// coordinates (X, Y, Z); r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256BJacDouble(r, p *[3]P256B) bool { return false }
+
+// P256BJacAddAffine sets r = p + q on a curve with a = -3, p in Jacobian
+// coordinates (X, Y, Z) and not at infinity, q affine. p = ±q leaves
+// r.z ≡ 0 for the caller to redo from p, so r should not alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256BJacAddAffine(r, p *[3]P256B, q *[2]P256B) bool { return false }
+
+// P256BEdDouble sets r = 2p on a twisted Edwards curve with a = 1 in
+// extended coordinates (X, Y, Z, T); r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256BEdDouble(r, p *[4]P256B) bool { return false }
+
+// P256BEdDoubleNoT is EdDouble without T.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256BEdDoubleNoT(r, p *[4]P256B) bool { return false }
+
+// P256BEdAdd sets r = p + q on a twisted Edwards curve with a = 1 in
+// extended coordinates, q's T multiplied by d; r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256BEdAdd(r, p, q *[4]P256B) bool { return false }
+
+// P256BEdAddPrecomp is EdAdd for an affine q given as (x, y, d·x·y).
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256BEdAddPrecomp(r, p *[4]P256B, q *[3]P256B) bool { return false }

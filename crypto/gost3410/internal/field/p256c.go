@@ -725,3 +725,38 @@ func (e *P256C) InvertVar(x *P256C) *P256C {
 	e.Mul(e, &P256C{P256CRR})
 	return e
 }
+
+// P256CJacDouble sets r = 2p on a curve with a = -3 in Jacobian
+// coordinates (X, Y, Z); r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256CJacDouble(r, p *[3]P256C) bool { return false }
+
+// P256CJacAddAffine sets r = p + q on a curve with a = -3, p in Jacobian
+// coordinates (X, Y, Z) and not at infinity, q affine. p = ±q leaves
+// r.z ≡ 0 for the caller to redo from p, so r should not alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256CJacAddAffine(r, p *[3]P256C, q *[2]P256C) bool { return false }
+
+// P256CEdDouble sets r = 2p on a twisted Edwards curve with a = 1 in
+// extended coordinates (X, Y, Z, T); r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256CEdDouble(r, p *[4]P256C) bool { return false }
+
+// P256CEdDoubleNoT is EdDouble without T.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256CEdDoubleNoT(r, p *[4]P256C) bool { return false }
+
+// P256CEdAdd sets r = p + q on a twisted Edwards curve with a = 1 in
+// extended coordinates, q's T multiplied by d; r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256CEdAdd(r, p, q *[4]P256C) bool { return false }
+
+// P256CEdAddPrecomp is EdAdd for an affine q given as (x, y, d·x·y).
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P256CEdAddPrecomp(r, p *[4]P256C, q *[3]P256C) bool { return false }

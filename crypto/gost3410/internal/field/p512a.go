@@ -1007,3 +1007,74 @@ func (e *P512A) InvertVar(x *P512A) *P512A {
 
 	return e
 }
+
+// P512AJacDouble sets r = 2p on a curve with a = -3 in Jacobian
+// coordinates (X, Y, Z); r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P512AJacDouble(r, p *[3]P512A) bool {
+	if !useADX {
+		return false
+	}
+	p512aJacDouble(r, p)
+	return true
+}
+
+// P512AJacAddAffine sets r = p + q on a curve with a = -3, p in Jacobian
+// coordinates (X, Y, Z) and not at infinity, q affine. p = ±q leaves
+// r.z ≡ 0 for the caller to redo from p, so r should not alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P512AJacAddAffine(r, p *[3]P512A, q *[2]P512A) bool {
+	if !useADX {
+		return false
+	}
+	p512aJacAddAffine(r, p, q)
+	return true
+}
+
+// P512AEdDouble sets r = 2p on a twisted Edwards curve with a = 1 in
+// extended coordinates (X, Y, Z, T); r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P512AEdDouble(r, p *[4]P512A) bool {
+	if !useADX {
+		return false
+	}
+	p512aEdDouble(r, p)
+	return true
+}
+
+// P512AEdDoubleNoT is EdDouble without T.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P512AEdDoubleNoT(r, p *[4]P512A) bool {
+	if !useADX {
+		return false
+	}
+	p512aEdDoubleNoT(r, p)
+	return true
+}
+
+// P512AEdAdd sets r = p + q on a twisted Edwards curve with a = 1 in
+// extended coordinates, q's T multiplied by d; r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P512AEdAdd(r, p, q *[4]P512A) bool {
+	if !useADX {
+		return false
+	}
+	p512aEdAdd(r, p, q)
+	return true
+}
+
+// P512AEdAddPrecomp is EdAdd for an affine q given as (x, y, d·x·y).
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P512AEdAddPrecomp(r, p *[4]P512A, q *[3]P512A) bool {
+	if !useADX {
+		return false
+	}
+	p512aEdAddPrecomp(r, p, q)
+	return true
+}

@@ -2073,3 +2073,38 @@ func (e *P512B) InvertVar(x *P512B) *P512B {
 	e.Mul(e, &P512B{P512BRR})
 	return e
 }
+
+// P512BJacDouble sets r = 2p on a curve with a = -3 in Jacobian
+// coordinates (X, Y, Z); r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P512BJacDouble(r, p *[3]P512B) bool { return false }
+
+// P512BJacAddAffine sets r = p + q on a curve with a = -3, p in Jacobian
+// coordinates (X, Y, Z) and not at infinity, q affine. p = ±q leaves
+// r.z ≡ 0 for the caller to redo from p, so r should not alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P512BJacAddAffine(r, p *[3]P512B, q *[2]P512B) bool { return false }
+
+// P512BEdDouble sets r = 2p on a twisted Edwards curve with a = 1 in
+// extended coordinates (X, Y, Z, T); r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P512BEdDouble(r, p *[4]P512B) bool { return false }
+
+// P512BEdDoubleNoT is EdDouble without T.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P512BEdDoubleNoT(r, p *[4]P512B) bool { return false }
+
+// P512BEdAdd sets r = p + q on a twisted Edwards curve with a = 1 in
+// extended coordinates, q's T multiplied by d; r may alias p.
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P512BEdAdd(r, p, q *[4]P512B) bool { return false }
+
+// P512BEdAddPrecomp is EdAdd for an affine q given as (x, y, d·x·y).
+// It reports false, and leaves r alone, when there is no assembly
+// routine for it.
+func P512BEdAddPrecomp(r, p *[4]P512B, q *[3]P512B) bool { return false }
