@@ -397,14 +397,14 @@ func (c *WeierstrassP256B) jacAdd(r, p, q *jacWeierstrassP256B) {
 // jacAddAffine sets r = p + q for an affine q (madd-2004-hmv: 8M+3S and
 // seven additions, five fewer than madd-2007-bl).
 func (c *WeierstrassP256B) jacAddAffine(r, p *jacWeierstrassP256B, q *affineWeierstrassP256B) {
-	if p.z.IsZero() == 1 {
+	if p.z.IsZeroVar() {
 		r.x, r.y = q.x, q.y
 		r.z.One()
 		return
 	}
 	// The assembly formula leaves Z3 = Z1·H = 0 when p = ±q; the code
 	// below then sorts out which, reading p, which must survive.
-	if r != p && field.P256BJacAddAffine(r.coords(), p.coords(), q.coords()) && r.z.IsZero() == 0 {
+	if r != p && field.P256BJacAddAffine(r.coords(), p.coords(), q.coords()) && !r.z.IsZeroVar() {
 		return
 	}
 	var z1z1, h, rr, hh, hhh, v, t field.P256B

@@ -397,14 +397,14 @@ func (c *WeierstrassP256C) jacAdd(r, p, q *jacWeierstrassP256C) {
 // jacAddAffine sets r = p + q for an affine q (madd-2004-hmv: 8M+3S and
 // seven additions, five fewer than madd-2007-bl).
 func (c *WeierstrassP256C) jacAddAffine(r, p *jacWeierstrassP256C, q *affineWeierstrassP256C) {
-	if p.z.IsZero() == 1 {
+	if p.z.IsZeroVar() {
 		r.x, r.y = q.x, q.y
 		r.z.One()
 		return
 	}
 	// The assembly formula leaves Z3 = Z1·H = 0 when p = ±q; the code
 	// below then sorts out which, reading p, which must survive.
-	if r != p && field.P256CJacAddAffine(r.coords(), p.coords(), q.coords()) && r.z.IsZero() == 0 {
+	if r != p && field.P256CJacAddAffine(r.coords(), p.coords(), q.coords()) && !r.z.IsZeroVar() {
 		return
 	}
 	var z1z1, h, rr, hh, hhh, v, t field.P256C

@@ -18,6 +18,7 @@ type element[T any] interface {
 	FillBytes([]byte)
 	Equal(*T) int
 	IsZero() int
+	IsZeroVar() bool
 	Select(a, b *T, cond int) *T
 	Add(x, y *T) *T
 	Sub(x, y *T) *T

@@ -88,6 +88,16 @@ func (e *P256B) IsZero() int {
 	return int(((d | -d) >> 63) ^ 1)
 }
 
+// IsZeroVar reports whether e == 0, in variable time, for public values:
+// limb 1 of 0 (and of p, which an unreduced zero may be) is 0 or all ones,
+// so one comparison settles almost every other value.
+func (e *P256B) IsZeroVar() bool {
+	if w := e.l[1]; w != 0 && w != ^uint64(0) {
+		return false
+	}
+	return e.IsZero() == 1
+}
+
 // Select sets e to a if cond == 1 and to b if cond == 0.
 func (e *P256B) Select(a, b *P256B, cond int) *P256B {
 	m := -uint64(cond)

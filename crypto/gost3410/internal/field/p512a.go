@@ -89,6 +89,16 @@ func (e *P512A) IsZero() int {
 	return int(((d | -d) >> 63) ^ 1)
 }
 
+// IsZeroVar reports whether e == 0, in variable time, for public values:
+// limb 1 of 0 (and of p, which an unreduced zero may be) is 0 or all ones,
+// so one comparison settles almost every other value.
+func (e *P512A) IsZeroVar() bool {
+	if w := e.l[1]; w != 0 && w != ^uint64(0) {
+		return false
+	}
+	return e.IsZero() == 1
+}
+
 // Select sets e to a if cond == 1 and to b if cond == 0.
 func (e *P512A) Select(a, b *P512A, cond int) *P512A {
 	m := -uint64(cond)

@@ -81,6 +81,9 @@ func checkUnreduced[T any, E element[T]](t *testing.T, p *big.Int, n int, setRaw
 		if ea.IsZero() != boolInt(mod(a).Sign() == 0) {
 			t.Errorf("IsZero(%x) wrong", a)
 		}
+		if ea.IsZeroVar() != (mod(a).Sign() == 0) {
+			t.Errorf("IsZeroVar(%x) wrong", a)
+		}
 		for _, op := range []struct {
 			name string
 			got  E
