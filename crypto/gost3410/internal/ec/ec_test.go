@@ -27,8 +27,8 @@ func TestWNAF(t *testing.T) {
 				clear(k)
 				k[size-1] = 1
 			}
-			for _, w := range []uint{2, 5, 7} {
-				d := make([]int8, 8*size+1)
+			for _, w := range []uint{2, 5, 7, 12} {
+				d := make([]int16, 8*size+1)
 				n := wnaf(k, w, d)
 				sum := new(big.Int)
 				for i := n - 1; i >= 0; i-- {

@@ -338,7 +338,7 @@ func (c *EdwardsP256A) VerifyMult(u1, u2, qx, qy, r []byte) bool {
 	for j := range qOdd {
 		c.cache(&qOdd[j])
 	}
-	var d1, d2 [8*32 + 1]int8
+	var d1, d2 [8*32 + 1]int16
 	n1 := wnaf(u1, gWindow, d1[:])
 	n2 := wnaf(u2, qWindow, d2[:])
 	var acc extEdwardsP256A

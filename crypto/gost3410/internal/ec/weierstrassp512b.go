@@ -466,7 +466,7 @@ func (c *WeierstrassP512B) VerifyMult(u1, u2, qx, qy, r []byte) bool {
 	if !c.affineVar(&qOdd, &qJac) {
 		return false
 	}
-	var d1, d2 [8*64 + 1]int8
+	var d1, d2 [8*64 + 1]int16
 	n1 := wnaf(u1, gWindow, d1[:])
 	n2 := wnaf(u2, qWindow, d2[:])
 	// Additions go from one accumulator to the other, so that the assembly
