@@ -34,6 +34,11 @@ func main() {
 			fuse(f.name, f.n, f.c, p)
 		}
 	}
+	for _, f := range fields {
+		for _, coefs := range linForms() {
+			lin(f.name, f.n, f.c, coefs)
+		}
+	}
 	if err := os.WriteFile("mul_amd64.s", out.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -53,6 +58,9 @@ func declarations() {
 			sig := fmt.Sprintf("%s%s(%s)", f.name, p.name, signature(f.name, p))
 			fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s\n", sig)
 			fmt.Fprintf(&stub, "\nfunc %s { panic(\"field: no assembly\") }\n", sig)
+		}
+		for _, coefs := range linForms() {
+			fmt.Fprintf(&decl, "\n// For the tests: a linear combination of the formulas on its own.\n//\n//go:noescape\nfunc %s\n", linSignature(f.name, f.n, coefs))
 		}
 	}
 	for file, b := range map[string]*bytes.Buffer{"points_amd64.go": &decl, "points_other.go": &stub} {
@@ -153,6 +161,148 @@ func addSubBody(n, c int, add bool, z, x, y operand) {
 	store(z, regs)
 }
 
+// A term of a linear combination: coef times the element at o.
+type term struct {
+	coef int
+	o    operand
+}
+
+// parseTerms reads "x -2y +z" as 1·x - 2·y + 1·z, finding the elements
+// with at.
+func parseTerms(expr string, at func(string) operand) []term {
+	var ts []term
+	for _, f := range strings.Fields(expr) {
+		sign := 1
+		switch f[0] {
+		case '-':
+			sign, f = -1, f[1:]
+		case '+':
+			f = f[1:]
+		}
+		coef := 1
+		if f[0] >= '1' && f[0] <= '9' {
+			coef, f = int(f[0]-'0'), f[1:]
+		}
+		ts = append(ts, term{sign * coef, at(f)})
+	}
+	if len(ts) == 0 || ts[0].coef < 1 {
+		log.Fatalf("linear combination %q must start with a positive term", expr)
+	}
+	return ts
+}
+
+// linBody emits z = Σ coef·x: one chain of ADC (SBB) per unit of each
+// coefficient into n limbs and a signed top word T, then a single fold of
+// T·2^(64n) ≡ T·c, where separate additions would fold after each one.
+// Adding T·c, sign-extended, leaves a carry (borrow) only when the sum went
+// past 2^(64n) (below 0), and then the low limbs are within |T|·c of 0
+// (of 2^(64n)): adding (subtracting) c once more reaches no further than
+// limb 0.
+func linBody(n, c int, z operand, terms []term) {
+	regs := sumRegs[:n]
+	first := terms[0].o
+	first.load("SI")
+	for j, r := range regs {
+		emit("MOVQ %s, %s", first.limb("SI", j), r)
+	}
+	emit("XORQ DI, DI")
+	chain := func(o operand, add bool) {
+		op, opc := "ADDQ", "ADCQ"
+		if !add {
+			op, opc = "SUBQ", "SBBQ"
+		}
+		for j, r := range regs {
+			if j == 0 {
+				emit("%s %s, %s", op, o.limb("SI", j), r)
+			} else {
+				emit("%s %s, %s", opc, o.limb("SI", j), r)
+			}
+		}
+		emit("%s $0, DI", opc)
+	}
+	for k, t := range terms {
+		o := t.o
+		o.load("SI")
+		reps, add := t.coef, true
+		if reps < 0 {
+			reps, add = -reps, false
+		}
+		if k == 0 {
+			reps--
+		}
+		for range reps {
+			chain(o, add)
+		}
+	}
+	emit("MOVQ DI, AX")
+	emit("IMULQ $%d, AX", c)
+	emit("SARQ $63, DI")
+	emit("ADDQ AX, %s", regs[0])
+	for _, r := range regs[1:] {
+		emit("ADCQ DI, %s", r)
+	}
+	// AX = c after a carry; -c after no carry when T < 0; else 0.
+	emit("MOVQ $0, AX")
+	emit("MOVQ $%d, BX", c)
+	emit("CMOVQCS BX, AX")
+	emit("ANDQ $%d, DI", -c)
+	emit("ADDQ DI, AX")
+	emit("ADDQ AX, %s", regs[0])
+	store(z, regs)
+}
+
+// linForms lists the coefficients of the linear combinations in points.
+func linForms() [][]int {
+	var forms [][]int
+	seen := map[string]bool{}
+	for _, f := range points {
+		for _, s := range f.steps {
+			if s.op != "lin" {
+				continue
+			}
+			var coefs []int
+			for _, t := range parseTerms(s.x, func(string) operand { return operand{} }) {
+				coefs = append(coefs, t.coef)
+			}
+			if key := fmt.Sprint(coefs); !seen[key] {
+				seen[key] = true
+				forms = append(forms, coefs)
+			}
+		}
+	}
+	return forms
+}
+
+// linSignature names the standalone linear combination after its
+// coefficients: p512aLin1M2(z, x0, x1 *[8]uint64) is z = x0 - 2·x1.
+func linSignature(name string, n int, coefs []int) string {
+	fn := name + "Lin"
+	var params []string
+	for i, c := range coefs {
+		if c < 0 {
+			fn += "M"
+			c = -c
+		}
+		fn += fmt.Sprint(c)
+		params = append(params, fmt.Sprintf("x%d", i))
+	}
+	return fmt.Sprintf("%s(z, %s *[%d]uint64)", fn, strings.Join(params, ", "), n)
+}
+
+// lin writes a linear combination as a function of its own, for the tests.
+func lin(name string, n, c int, coefs []int) {
+	sig := linSignature(name, n, coefs)
+	fmt.Fprintf(out, "// func %s\n", sig)
+	fmt.Fprintf(out, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", sig[:strings.Index(sig, "(")], 8*(len(coefs)+1))
+	var terms []term
+	for i, k := range coefs {
+		terms = append(terms, term{k, arg(fmt.Sprintf("x%d+%d(FP)", i, 8*(i+1)))})
+	}
+	linBody(n, c, arg("z+0(FP)"), terms)
+	emit("RET")
+	out.WriteString("\n")
+}
+
 // store writes the limbs in regs to z.
 func store(z operand, regs []string) {
 	z.load("DI")
@@ -236,6 +386,8 @@ type formula struct {
 // param names a pointer argument and the coordinates it points to.
 type param struct{ name, coords string }
 
+// A step is z = op(x, y): mul, sqr, add, sub, half, or lin, for which x
+// is a linear combination such as "x3 -hhh -2v" (see parseTerms).
 type step struct{ op, z, x, y string }
 
 var (
@@ -260,12 +412,10 @@ var points = []formula{
 		{"sub", "t", "x1", "delta"},
 		{"add", "u", "x1", "delta"},
 		{"mul", "alpha", "t", "u"},
-		{"add", "t", "alpha", "alpha"},
-		{"add", "alpha", "alpha", "t"},
+		{"lin", "alpha", "3alpha", ""},
 		{"mul", "z3", "y2", "z1"},
-		{"add", "t", "b", "b"},
 		{"sqr", "x3", "alpha", ""},
-		{"sub", "x3", "x3", "t"},
+		{"lin", "x3", "x3 -2b", ""},
 		{"sub", "t", "b", "x3"},
 		{"mul", "t", "alpha", "t"},
 		{"sqr", "g", "g", ""},
@@ -283,10 +433,8 @@ var points = []formula{
 		{"mul", "hhh", "h", "hh"},
 		{"mul", "v", "x1", "hh"},
 		{"mul", "z3", "z1", "h"},
-		{"add", "t", "v", "v"},
 		{"sqr", "x3", "rr", ""},
-		{"sub", "x3", "x3", "hhh"},
-		{"sub", "x3", "x3", "t"},
+		{"lin", "x3", "x3 -hhh -2v", ""},
 		{"sub", "t", "v", "x3"},
 		{"mul", "t", "rr", "t"},
 		{"mul", "y1y", "y1", "hhh"},
@@ -304,12 +452,11 @@ func edDouble(withT bool) []step {
 		{"sqr", "a", "x1", ""},
 		{"sqr", "b", "y1", ""},
 		{"sqr", "cc", "z1", ""},
-		{"add", "cc", "cc", "cc"},
 		{"add", "g", "a", "b"},
 		{"add", "e", "x1", "y1"},
 		{"sqr", "e", "e", ""},
 		{"sub", "e", "e", "g"},
-		{"sub", "f", "g", "cc"},
+		{"lin", "f", "g -2cc", ""},
 		{"sub", "h", "a", "b"},
 		{"mul", "x3", "e", "f"},
 		{"mul", "y3", "g", "h"},
@@ -332,8 +479,7 @@ func edAdd(z2, dt2 string) []step {
 		{"add", "e", "x1", "y1"},
 		{"add", "t", "x2", "y2"},
 		{"mul", "e", "e", "t"},
-		{"sub", "e", "e", "a"},
-		{"sub", "e", "e", "b"},
+		{"lin", "e", "e -a -b", ""},
 		{"sub", "f", "dd", "cc"},
 		{"add", "g", "dd", "cc"},
 		{"sub", "h", "b", "a"},
@@ -344,7 +490,7 @@ func edAdd(z2, dt2 string) []step {
 	}
 	if z2 == "" {
 		s = append(s[:3], s[4:]...)
-		s[8].x, s[9].x = "z1", "z1" // f = Z1 - cc, g = Z1 + cc
+		s[7].x, s[8].x = "z1", "z1" // f = Z1 - cc, g = Z1 + cc
 	}
 	return s
 }
@@ -396,6 +542,8 @@ func fuse(name string, n, c int, f formula) {
 			addSubBody(n, c, s.op == "add", at(s.z), at(s.x), at(s.y))
 		case "half":
 			halfBody(n, c, at(s.z), at(s.x))
+		case "lin":
+			linBody(n, c, at(s.z), parseTerms(s.x, at))
 		default:
 			log.Fatalf("%s: unknown operation %q", f.name, s.op)
 		}

@@ -14,7 +14,9 @@
 // On amd64 with BMI2 and ADX, asm_gen.go writes assembly for the
 // pseudo-Mersenne primes: the field operations, and the point formulas of
 // package ec as one routine each (JacDouble, EdAdd, ...), so that a doubling
-// or an addition is a single call. Where there is no such routine they
+// or an addition is a single call. Sums of several terms in the formulas
+// (x - y - 2w) are folded modulo p once, not after every addition. Where
+// there is no such routine they
 // report false and package ec runs its own field-operation code.
 package field
 

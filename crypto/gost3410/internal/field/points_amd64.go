@@ -22,6 +22,26 @@ func p256aEdAdd(r *[4]P256A, p *[4]P256A, q *[4]P256A)
 //go:noescape
 func p256aEdAddPrecomp(r *[4]P256A, p *[4]P256A, q *[3]P256A)
 
+// For the tests: a linear combination of the formulas on its own.
+//
+//go:noescape
+func p256aLin3(z, x0 *[4]uint64)
+
+// For the tests: a linear combination of the formulas on its own.
+//
+//go:noescape
+func p256aLin1M2(z, x0, x1 *[4]uint64)
+
+// For the tests: a linear combination of the formulas on its own.
+//
+//go:noescape
+func p256aLin1M1M2(z, x0, x1, x2 *[4]uint64)
+
+// For the tests: a linear combination of the formulas on its own.
+//
+//go:noescape
+func p256aLin1M1M1(z, x0, x1, x2 *[4]uint64)
+
 //go:noescape
 func p512aJacDouble(r *[3]P512A, p *[3]P512A)
 
@@ -39,3 +59,23 @@ func p512aEdAdd(r *[4]P512A, p *[4]P512A, q *[4]P512A)
 
 //go:noescape
 func p512aEdAddPrecomp(r *[4]P512A, p *[4]P512A, q *[3]P512A)
+
+// For the tests: a linear combination of the formulas on its own.
+//
+//go:noescape
+func p512aLin3(z, x0 *[8]uint64)
+
+// For the tests: a linear combination of the formulas on its own.
+//
+//go:noescape
+func p512aLin1M2(z, x0, x1 *[8]uint64)
+
+// For the tests: a linear combination of the formulas on its own.
+//
+//go:noescape
+func p512aLin1M1M2(z, x0, x1, x2 *[8]uint64)
+
+// For the tests: a linear combination of the formulas on its own.
+//
+//go:noescape
+func p512aLin1M1M1(z, x0, x1, x2 *[8]uint64)
