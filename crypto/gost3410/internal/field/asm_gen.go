@@ -63,7 +63,24 @@ func declarations() {
 			fmt.Fprintf(&decl, "\n// For the tests: a linear combination of the formulas on its own.\n//\n//go:noescape\nfunc %s\n", linSignature(f.name, f.n, coefs))
 		}
 	}
-	for file, b := range map[string]*bytes.Buffer{"points_amd64.go": &decl, "points_other.go": &stub} {
+	var tests bytes.Buffer
+	fmt.Fprintf(&tests, head, "amd64 && !purego")
+	tests.WriteString("\n// linForms lists the linear combinations of the point formulas for TestLin.\nvar linForms = []linForm{\n")
+	for _, f := range fields {
+		for _, coefs := range linForms() {
+			sig := linSignature(f.name, f.n, coefs)
+			fn := sig[:strings.Index(sig, "(")]
+			var cs, args []string
+			for i, k := range coefs {
+				cs = append(cs, fmt.Sprint(k))
+				args = append(args, fmt.Sprintf("(*[%d]uint64)(x[%d][:%d])", f.n, i, f.n))
+			}
+			fmt.Fprintf(&tests, "\t{%d, []int64{%s}, func(z *[8]uint64, x [][8]uint64) { %s((*[%d]uint64)(z[:%d]), %s) }},\n",
+				f.n, strings.Join(cs, ", "), fn, f.n, f.n, strings.Join(args, ", "))
+		}
+	}
+	tests.WriteString("}\n")
+	for file, b := range map[string]*bytes.Buffer{"points_amd64.go": &decl, "points_other.go": &stub, "lin_amd64_test.go": &tests} {
 		src, err := format.Source(b.Bytes())
 		if err != nil {
 			log.Fatal(err)
@@ -200,38 +217,73 @@ func parseTerms(expr string, at func(string) operand) []term {
 // limb 0.
 func linBody(n, c int, z operand, terms []term) {
 	regs := sumRegs[:n]
-	first := terms[0].o
-	first.load("SI")
-	for j, r := range regs {
-		emit("MOVQ %s, %s", first.limb("SI", j), r)
-	}
-	emit("XORQ DI, DI")
-	chain := func(o operand, add bool) {
-		op, opc := "ADDQ", "ADCQ"
-		if !add {
-			op, opc = "SUBQ", "SBBQ"
-		}
-		for j, r := range regs {
-			if j == 0 {
-				emit("%s %s, %s", op, o.limb("SI", j), r)
-			} else {
-				emit("%s %s, %s", opc, o.limb("SI", j), r)
+	// Each set bit 2^sh of a coefficient is one pass over the limbs of
+	// x << sh; the first is a load, the others chains of ADC (SBB).
+	// Shifted limbs are put together with SHLX, SHRX and LEA, which leave
+	// the flags alone.
+	shifted := func(o operand, j, sh int) string {
+		if sh == 0 {
+			if j == n {
+				return "$0"
 			}
+			return o.limb("SI", j)
 		}
-		emit("%s $0, DI", opc)
+		if j < n {
+			emit("MOVQ %s, AX", o.limb("SI", j))
+			emit("SHLXQ CX, AX, AX")
+		}
+		if j > 0 {
+			emit("MOVQ %s, BX", o.limb("SI", j-1))
+			emit("SHRXQ DX, BX, BX")
+			if j == n {
+				return "BX"
+			}
+			emit("LEAQ (AX)(BX*1), AX")
+		}
+		return "AX"
 	}
-	for k, t := range terms {
-		o := t.o
-		o.load("SI")
-		reps, add := t.coef, true
-		if reps < 0 {
-			reps, add = -reps, false
+	first := true
+	for _, t := range terms {
+		t.o.load("SI")
+		mag, add := t.coef, true
+		if mag < 0 {
+			mag, add = -mag, false
 		}
-		if k == 0 {
-			reps--
-		}
-		for range reps {
-			chain(o, add)
+		for sh := 0; mag>>sh != 0; sh++ {
+			if mag>>sh&1 == 0 {
+				continue
+			}
+			if sh > 0 {
+				emit("MOVQ $%d, CX", sh)
+				emit("MOVQ $%d, DX", 64-sh)
+			}
+			if first {
+				for j, r := range regs {
+					emit("MOVQ %s, %s", shifted(t.o, j, sh), r)
+				}
+				if sh == 0 {
+					emit("XORQ DI, DI")
+				} else {
+					emit("MOVQ %s, DI", shifted(t.o, n, sh))
+				}
+				first = false
+				continue
+			}
+			op, opc := "ADDQ", "ADCQ"
+			if !add {
+				op, opc = "SUBQ", "SBBQ"
+			}
+			for j := 0; j <= n; j++ {
+				src := shifted(t.o, j, sh)
+				switch {
+				case j == 0:
+					emit("%s %s, %s", op, src, regs[j])
+				case j < n:
+					emit("%s %s, %s", opc, src, regs[j])
+				default:
+					emit("%s %s, DI", opc, src)
+				}
+			}
 		}
 	}
 	emit("MOVQ DI, AX")
@@ -400,27 +452,28 @@ var (
 	pre2    = param{"q", "x2 y2 dt2"}
 )
 
-// The formulas of package ec, as the Go code there writes them (see there
-// for the derivations): Jacobian ones for the a = -3 curves, extended
-// twisted Edwards ones with a = 1. All may be run in place.
+// The formulas of package ec (see there for the derivations): Jacobian ones
+// for the a = -3 curves, extended twisted Edwards ones with a = 1. All may
+// be run in place. The doubling works with gamma = Y² where the Go code
+// squares 2Y, which saves it a halving: the multiples 4·beta, 8·beta and
+// 8·gamma² cost one shifted pass each in a linear combination.
 var points = []formula{
 	{"JacDouble", []param{jac3, jac1}, []step{
 		{"sqr", "delta", "z1", ""},
-		{"add", "y2", "y1", "y1"},
-		{"sqr", "g", "y2", ""},
+		{"sqr", "g", "y1", ""},
 		{"mul", "b", "x1", "g"},
 		{"sub", "t", "x1", "delta"},
 		{"add", "u", "x1", "delta"},
 		{"mul", "alpha", "t", "u"},
 		{"lin", "alpha", "3alpha", ""},
+		{"add", "y2", "y1", "y1"},
 		{"mul", "z3", "y2", "z1"},
 		{"sqr", "x3", "alpha", ""},
-		{"lin", "x3", "x3 -2b", ""},
-		{"sub", "t", "b", "x3"},
+		{"lin", "x3", "x3 -8b", ""},
+		{"lin", "t", "4b -x3", ""},
 		{"mul", "t", "alpha", "t"},
 		{"sqr", "g", "g", ""},
-		{"half", "g", "g", ""},
-		{"sub", "y3", "t", "g"},
+		{"lin", "y3", "t -8g", ""},
 	}},
 	{"JacAddAffine", []param{jac3, jac1, affine2}, []step{
 		{"sqr", "z1z1", "z1", ""},

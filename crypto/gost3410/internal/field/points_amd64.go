@@ -30,12 +30,22 @@ func p256aLin3(z, x0 *[4]uint64)
 // For the tests: a linear combination of the formulas on its own.
 //
 //go:noescape
-func p256aLin1M2(z, x0, x1 *[4]uint64)
+func p256aLin1M8(z, x0, x1 *[4]uint64)
+
+// For the tests: a linear combination of the formulas on its own.
+//
+//go:noescape
+func p256aLin4M1(z, x0, x1 *[4]uint64)
 
 // For the tests: a linear combination of the formulas on its own.
 //
 //go:noescape
 func p256aLin1M1M2(z, x0, x1, x2 *[4]uint64)
+
+// For the tests: a linear combination of the formulas on its own.
+//
+//go:noescape
+func p256aLin1M2(z, x0, x1 *[4]uint64)
 
 // For the tests: a linear combination of the formulas on its own.
 //
@@ -68,12 +78,22 @@ func p512aLin3(z, x0 *[8]uint64)
 // For the tests: a linear combination of the formulas on its own.
 //
 //go:noescape
-func p512aLin1M2(z, x0, x1 *[8]uint64)
+func p512aLin1M8(z, x0, x1 *[8]uint64)
+
+// For the tests: a linear combination of the formulas on its own.
+//
+//go:noescape
+func p512aLin4M1(z, x0, x1 *[8]uint64)
 
 // For the tests: a linear combination of the formulas on its own.
 //
 //go:noescape
 func p512aLin1M1M2(z, x0, x1, x2 *[8]uint64)
+
+// For the tests: a linear combination of the formulas on its own.
+//
+//go:noescape
+func p512aLin1M2(z, x0, x1 *[8]uint64)
 
 // For the tests: a linear combination of the formulas on its own.
 //
