@@ -363,32 +363,6 @@ func store(z operand, regs []string) {
 	}
 }
 
-// halfBody emits z = x/2 mod p: x, or x + p when x is odd, shifted right by
-// one bit. For x below 2^(64n) the result is below 2^(64n) too.
-func halfBody(n, c int, z, x operand) {
-	x.load("SI")
-	regs := sumRegs[:n]
-	for j, r := range regs {
-		emit("MOVQ %s, %s", x.limb("SI", j), r)
-	}
-	// AX = -(x odd), BX = p & AX: p is c below all ones.
-	emit("MOVQ %s, AX", regs[0])
-	emit("ANDQ $1, AX")
-	emit("NEGQ AX")
-	emit("MOVQ $%d, BX", -c)
-	emit("ANDQ AX, BX")
-	emit("ADDQ BX, %s", regs[0])
-	for _, r := range regs[1:] {
-		emit("ADCQ AX, %s", r)
-	}
-	emit("SBBQ AX, AX") // the carry as all ones, shifted in at the top
-	for j := 0; j < n-1; j++ {
-		emit("SHRQ $1, %s, %s", regs[j+1], regs[j])
-	}
-	emit("SHRQ $1, AX, %s", regs[n-1])
-	store(z, regs)
-}
-
 // operand is where a field element lives: at off bytes into what the
 // pointer argument arg (e.g. "x+8(FP)") points to, or, when arg is empty,
 // at off bytes into the frame.
@@ -438,7 +412,7 @@ type formula struct {
 // param names a pointer argument and the coordinates it points to.
 type param struct{ name, coords string }
 
-// A step is z = op(x, y): mul, sqr, add, sub, half, or lin, for which x
+// A step is z = op(x, y): mul, sqr, add, sub, or lin, for which x
 // is a linear combination such as "x3 -hhh -2v" (see parseTerms).
 type step struct{ op, z, x, y string }
 
@@ -593,8 +567,6 @@ func fuse(name string, n, c int, f formula) {
 			l.squareBody(at(s.z), at(s.x))
 		case "add", "sub":
 			addSubBody(n, c, s.op == "add", at(s.z), at(s.x), at(s.y))
-		case "half":
-			halfBody(n, c, at(s.z), at(s.x))
 		case "lin":
 			linBody(n, c, at(s.z), parseTerms(s.x, at))
 		default:
