@@ -28,6 +28,9 @@ func main() {
 		dispatch(f.name+"Square", fmt.Sprintf("z, x *[%d]uint64", f.n), 16)
 		newLayout(f.n, f.name, f.c).mul()
 		newLayout(f.n, f.name, f.c).square()
+		if f.n == 8 {
+			newLayout(f.n, f.name, f.c).mulRegs()
+		}
 		addSub(f.name, f.n, f.c, true)
 		addSub(f.name, f.n, f.c, false)
 		for _, p := range points {
@@ -369,14 +372,18 @@ func store(z operand, regs []string) {
 type operand struct {
 	arg string
 	off int
+	reg string // the pointer is already in reg (arg is empty)
 }
 
 func arg(name string) operand { return operand{arg: name} }
 
 // load puts the operand's pointer into reg, if it has one.
 func (o operand) load(reg string) {
-	if o.arg != "" {
+	switch {
+	case o.arg != "":
 		emit("MOVQ %s, %s", o.arg, reg)
+	case o.reg != "" && o.reg != reg:
+		emit("MOVQ %s, %s", o.reg, reg)
 	}
 }
 
@@ -394,7 +401,7 @@ func (o operand) address(reg string) {
 
 // limb addresses limb j of the operand after load(reg).
 func (o operand) limb(reg string, j int) string {
-	if o.arg == "" {
+	if o.arg == "" && o.reg == "" {
 		return fmt.Sprintf("%d(SP)", o.off+8*j)
 	}
 	return fmt.Sprintf("%d(%s)", o.off+8*j, reg)
@@ -538,7 +545,7 @@ func fuse(name string, n, c int, f formula) {
 			where[coord] = operand{arg: ptr, off: k * size}
 		}
 	}
-	frame := max(l.frame, 24) // parked limbs, or the arguments of the calls
+	frame := l.frame // parked limbs
 	at := func(v string) operand {
 		if o, ok := where[v]; ok {
 			return o
@@ -553,11 +560,14 @@ func fuse(name string, n, c int, f formula) {
 		emit("// %s %s %s %s", s.z, s.op, s.x, s.y)
 		switch {
 		case !inline && s.op == "mul":
-			for i, v := range []string{s.z, s.x, s.y} {
-				at(v).address("AX")
-				emit("MOVQ AX, %d(SP)", 8*i)
+			at(s.x).address(xp)
+			at(s.y).address(yp)
+			emit("CALL %sMulRegs<>(SB)", name)
+			z := at(s.z)
+			z.load(xp)
+			for j, r := range l.resultRegs() {
+				emit("MOVQ %s, %s", r, z.limb(xp, j))
 			}
-			emit("CALL ·%sMulADX(SB)", name)
 			continue
 		}
 		switch s.op {
@@ -596,6 +606,11 @@ type layout struct {
 	window []string
 	frame  int
 	parked []string // for n = 4
+	// parkBase is where the parked limbs start in the frame: 0, or 8 in
+	// mulRegs, which parks them in its caller's frame.
+	parkBase int
+	// noStore leaves the result in resultRegs instead of storing it.
+	noStore bool
 }
 
 func newLayout(n int, name string, c int) *layout {
@@ -616,12 +631,35 @@ func (l *layout) park(i int) string {
 	if l.parked != nil {
 		return l.parked[i]
 	}
-	return fmt.Sprintf("%d(SP)", 8*i)
+	return fmt.Sprintf("%d(SP)", l.parkBase+8*i)
+}
+
+// resultRegs are the registers that hold the reduced product.
+func (l *layout) resultRegs() []string {
+	var regs []string
+	for j := 0; j < l.n; j++ {
+		regs = append(regs, l.reg(l.n+j))
+	}
+	return regs
 }
 
 func (l *layout) header(name, args string, argSize int) {
 	fmt.Fprintf(out, "// func %s%sADX(%s)\n", l.name, name, args)
 	fmt.Fprintf(out, "TEXT ·%s%sADX(SB), NOSPLIT, $%d-%d\n", l.name, name, l.frame, argSize)
+}
+
+// mulRegs is the multiplication the 512-bit point formulas call: x and y
+// arrive as pointers in SI and CX, the product leaves in resultRegs, and
+// the finished low words are parked in the caller's frame (its bottom 64
+// bytes, where the formula's inline squarings park theirs), which spares
+// the call a frame of its own and three arguments on the stack.
+func (l *layout) mulRegs() {
+	fmt.Fprintf(out, "// %sMulRegs: see mulRegs in asm_gen.go.\n", l.name)
+	fmt.Fprintf(out, "TEXT %sMulRegs<>(SB), NOSPLIT|NOFRAME, $0-0\n", l.name)
+	l.parkBase, l.noStore = 8, true
+	l.mulBody(operand{}, operand{reg: xp}, operand{reg: yp})
+	emit("RET")
+	out.WriteString("\n")
 }
 
 // mul: z = x·y mod p.
@@ -757,6 +795,9 @@ func (l *layout) reduce(z operand) {
 	emit("ADDQ %s, %s", lo, l.reg(n))
 	// The result is below 2^(64n), which is all the Go types promise: no
 	// conditional subtraction of p.
+	if l.noStore {
+		return
+	}
 	z.load(xp)
 	for j := 0; j < n; j++ {
 		emit("MOVQ %s, %s", l.reg(n+j), z.limb(xp, j))
