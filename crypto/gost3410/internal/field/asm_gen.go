@@ -721,12 +721,10 @@ func (l *layout) squareBody(z, x operand) {
 	for k := 0; k <= n; k++ {
 		emit("XORQ %s, %s", l.reg(k), l.reg(k))
 	}
-	for i := 0; i < n; i++ {
+	for i := 0; i < n-1; i++ {
 		emit("// cross products of row %d", i)
 		emit("XORQ %s, %s", lo, lo)
-		if i < n-1 {
-			emit("MOVQ %s, DX", x.limb(xp, i))
-		}
+		emit("MOVQ %s, DX", x.limb(xp, i))
 		for j := i + 1; j < n; j++ {
 			emit("MULXQ %s, %s, %s", x.limb(xp, j), lo, hi)
 			emit("ADCXQ %s, %s", lo, l.reg(i+j))
@@ -734,6 +732,8 @@ func (l *layout) squareBody(z, x operand) {
 		}
 		l.endRow(i)
 	}
+	// The last row has no cross products: acc[n-1] is final as it is.
+	emit("MOVQ %s, %s", l.reg(n-1), l.park(n-1))
 	emit("// double and add the squares")
 	emit("XORQ %s, %s", lo, lo)
 	for i := 0; i < n; i++ {

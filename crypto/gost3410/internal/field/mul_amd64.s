@@ -194,11 +194,6 @@ TEXT ·p256aSquareADX(SB), NOSPLIT, $0-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -377,11 +372,6 @@ TEXT ·p256aJacDouble(SB), NOSPLIT, $224-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -491,11 +481,6 @@ TEXT ·p256aJacDouble(SB), NOSPLIT, $224-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -1080,11 +1065,6 @@ TEXT ·p256aJacDouble(SB), NOSPLIT, $224-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -1413,11 +1393,6 @@ TEXT ·p256aJacDouble(SB), NOSPLIT, $224-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -1581,11 +1556,6 @@ TEXT ·p256aJacAddAffine(SB), NOSPLIT, $256-24
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -2097,11 +2067,6 @@ TEXT ·p256aJacAddAffine(SB), NOSPLIT, $256-24
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -2567,11 +2532,6 @@ TEXT ·p256aJacAddAffine(SB), NOSPLIT, $256-24
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -3025,11 +2985,6 @@ TEXT ·p256aEdDouble(SB), NOSPLIT, $224-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -3139,11 +3094,6 @@ TEXT ·p256aEdDouble(SB), NOSPLIT, $224-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -3253,11 +3203,6 @@ TEXT ·p256aEdDouble(SB), NOSPLIT, $224-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -3412,11 +3357,6 @@ TEXT ·p256aEdDouble(SB), NOSPLIT, $224-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -4099,11 +4039,6 @@ TEXT ·p256aEdDoubleNoT(SB), NOSPLIT, $224-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -4213,11 +4148,6 @@ TEXT ·p256aEdDoubleNoT(SB), NOSPLIT, $224-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -4327,11 +4257,6 @@ TEXT ·p256aEdDoubleNoT(SB), NOSPLIT, $224-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -4486,11 +4411,6 @@ TEXT ·p256aEdDoubleNoT(SB), NOSPLIT, $224-16
 	ADOXQ AX, R8
 	MOVQ R9, R14
 	XORQ R9, R9
-	// cross products of row 3
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R9
-	ADOXQ AX, R9
 	MOVQ R10, R15
 	// double and add the squares
 	XORQ AX, AX
@@ -7831,11 +7751,6 @@ TEXT ·p512aSquareADX(SB), NOSPLIT, $64-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -8529,11 +8444,6 @@ TEXT ·p512aJacDouble(SB), NOSPLIT, $512-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -8809,11 +8719,6 @@ TEXT ·p512aJacDouble(SB), NOSPLIT, $512-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -9329,11 +9234,6 @@ TEXT ·p512aJacDouble(SB), NOSPLIT, $512-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -9794,11 +9694,6 @@ TEXT ·p512aJacDouble(SB), NOSPLIT, $512-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -10164,11 +10059,6 @@ TEXT ·p512aJacAddAffine(SB), NOSPLIT, $576-24
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -10559,11 +10449,6 @@ TEXT ·p512aJacAddAffine(SB), NOSPLIT, $576-24
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -10876,11 +10761,6 @@ TEXT ·p512aJacAddAffine(SB), NOSPLIT, $576-24
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -11360,11 +11240,6 @@ TEXT ·p512aEdDouble(SB), NOSPLIT, $512-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -11640,11 +11515,6 @@ TEXT ·p512aEdDouble(SB), NOSPLIT, $512-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -11920,11 +11790,6 @@ TEXT ·p512aEdDouble(SB), NOSPLIT, $512-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -12277,11 +12142,6 @@ TEXT ·p512aEdDouble(SB), NOSPLIT, $512-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -12774,11 +12634,6 @@ TEXT ·p512aEdDoubleNoT(SB), NOSPLIT, $512-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -13054,11 +12909,6 @@ TEXT ·p512aEdDoubleNoT(SB), NOSPLIT, $512-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -13334,11 +13184,6 @@ TEXT ·p512aEdDoubleNoT(SB), NOSPLIT, $512-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
@@ -13691,11 +13536,6 @@ TEXT ·p512aEdDoubleNoT(SB), NOSPLIT, $512-16
 	ADOXQ AX, R12
 	MOVQ R13, 48(SP)
 	XORQ R13, R13
-	// cross products of row 7
-	XORQ AX, AX
-	MOVQ $0, AX
-	ADCXQ AX, R13
-	ADOXQ AX, R13
 	MOVQ R14, 56(SP)
 	// double and add the squares
 	XORQ AX, AX
