@@ -19,9 +19,10 @@ type EdwardsP256A struct {
 	g             extEdwardsP256A
 	order         [32]byte
 
-	tablesOnce sync.Once
-	base       *[65][9]precompEdwardsP256A // base[i][j] = j·16^i·G; j = 0 is the identity
-	gOdd       *[gOddSize]precompEdwardsP256A
+	baseOnce sync.Once // base is for signing, gOdd for verification
+	oddOnce  sync.Once
+	base     *[65][9]precompEdwardsP256A // base[i][j] = j·16^i·G; j = 0 is the identity
+	gOdd     *[gOddSize]precompEdwardsP256A
 }
 
 // extEdwardsP256A is a point in extended coordinates (X:Y:Z:T): u = X/Z, v = Y/Z,
@@ -229,8 +230,8 @@ func (c *EdwardsP256A) normalize(out []precompEdwardsP256A, in []extEdwardsP256A
 	}
 }
 
-func (c *EdwardsP256A) tables() {
-	c.tablesOnce.Do(func() {
+func (c *EdwardsP256A) baseTable() {
+	c.baseOnce.Do(func() {
 		c.base = new([65][9]precompEdwardsP256A)
 		b := c.g
 		row := make([]extEdwardsP256A, 8)
@@ -247,6 +248,11 @@ func (c *EdwardsP256A) tables() {
 				c.double(&b, &b, k == 3)
 			}
 		}
+	})
+}
+
+func (c *EdwardsP256A) oddTable() {
+	c.oddOnce.Do(func() {
 		c.gOdd = new([gOddSize]precompEdwardsP256A)
 		odd := make([]extEdwardsP256A, gOddSize)
 		var g2 extEdwardsP256A
@@ -267,7 +273,7 @@ func (c *EdwardsP256A) ScalarBaseMult(x, y, k []byte) error {
 	if len(k) != 32 || len(x) != 32 || len(y) != 32 {
 		return errors.New("ec: wrong scalar or coordinate length")
 	}
-	c.tables()
+	c.baseTable()
 	var digits [65]int8
 	recode4(k, digits[:])
 	var acc extEdwardsP256A
@@ -325,7 +331,7 @@ func (c *EdwardsP256A) VerifyMult(u1, u2, qx, qy, r []byte) bool {
 	if !c.onCurve(&x, &y) || !c.toEdwards(&q, &x, &y) {
 		return false
 	}
-	c.tables()
+	c.oddTable()
 	// Odd multiples Q, 3Q, ..., 15Q, cached for addition.
 	var qOdd [qOddSize]extEdwardsP256A
 	var q2 extEdwardsP256A

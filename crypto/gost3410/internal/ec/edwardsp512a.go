@@ -19,9 +19,10 @@ type EdwardsP512A struct {
 	g             extEdwardsP512A
 	order         [64]byte
 
-	tablesOnce sync.Once
-	base       *[129][9]precompEdwardsP512A // base[i][j] = j·16^i·G; j = 0 is the identity
-	gOdd       *[gOddSize]precompEdwardsP512A
+	baseOnce sync.Once // base is for signing, gOdd for verification
+	oddOnce  sync.Once
+	base     *[129][9]precompEdwardsP512A // base[i][j] = j·16^i·G; j = 0 is the identity
+	gOdd     *[gOddSize]precompEdwardsP512A
 }
 
 // extEdwardsP512A is a point in extended coordinates (X:Y:Z:T): u = X/Z, v = Y/Z,
@@ -229,8 +230,8 @@ func (c *EdwardsP512A) normalize(out []precompEdwardsP512A, in []extEdwardsP512A
 	}
 }
 
-func (c *EdwardsP512A) tables() {
-	c.tablesOnce.Do(func() {
+func (c *EdwardsP512A) baseTable() {
+	c.baseOnce.Do(func() {
 		c.base = new([129][9]precompEdwardsP512A)
 		b := c.g
 		row := make([]extEdwardsP512A, 8)
@@ -247,6 +248,11 @@ func (c *EdwardsP512A) tables() {
 				c.double(&b, &b, k == 3)
 			}
 		}
+	})
+}
+
+func (c *EdwardsP512A) oddTable() {
+	c.oddOnce.Do(func() {
 		c.gOdd = new([gOddSize]precompEdwardsP512A)
 		odd := make([]extEdwardsP512A, gOddSize)
 		var g2 extEdwardsP512A
@@ -267,7 +273,7 @@ func (c *EdwardsP512A) ScalarBaseMult(x, y, k []byte) error {
 	if len(k) != 64 || len(x) != 64 || len(y) != 64 {
 		return errors.New("ec: wrong scalar or coordinate length")
 	}
-	c.tables()
+	c.baseTable()
 	var digits [129]int8
 	recode4(k, digits[:])
 	var acc extEdwardsP512A
@@ -325,7 +331,7 @@ func (c *EdwardsP512A) VerifyMult(u1, u2, qx, qy, r []byte) bool {
 	if !c.onCurve(&x, &y) || !c.toEdwards(&q, &x, &y) {
 		return false
 	}
-	c.tables()
+	c.oddTable()
 	// Odd multiples Q, 3Q, ..., 15Q, cached for addition.
 	var qOdd [qOddSize]extEdwardsP512A
 	var q2 extEdwardsP512A

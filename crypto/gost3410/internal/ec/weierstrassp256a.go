@@ -15,9 +15,10 @@ type WeierstrassP256A struct {
 	b, gx, gy field.P256A
 	order     [32]byte
 
-	tablesOnce sync.Once
-	base       *[65][8]affineWeierstrassP256A    // base[i][j] = (j+1)·16^i·G
-	gOdd       *[gOddSize]affineWeierstrassP256A // gOdd[j] = (2j+1)·G
+	baseOnce sync.Once // base is for signing, gOdd for verification
+	oddOnce  sync.Once
+	base     *[65][8]affineWeierstrassP256A    // base[i][j] = (j+1)·16^i·G
+	gOdd     *[gOddSize]affineWeierstrassP256A // gOdd[j] = (2j+1)·G
 }
 
 type affineWeierstrassP256A struct{ x, y field.P256A }
@@ -245,8 +246,8 @@ func (c *WeierstrassP256A) affineVar(out *[qOddSize]affineWeierstrassP256A, in *
 	return true
 }
 
-func (c *WeierstrassP256A) tables() {
-	c.tablesOnce.Do(func() {
+func (c *WeierstrassP256A) baseTable() {
+	c.baseOnce.Do(func() {
 		c.base = new([65][8]affineWeierstrassP256A)
 		var b projWeierstrassP256A
 		b.x, b.y = c.gx, c.gy
@@ -262,6 +263,11 @@ func (c *WeierstrassP256A) tables() {
 				c.double(&b, &b)
 			}
 		}
+	})
+}
+
+func (c *WeierstrassP256A) oddTable() {
+	c.oddOnce.Do(func() {
 		c.gOdd = new([gOddSize]affineWeierstrassP256A)
 		odd := make([]projWeierstrassP256A, gOddSize)
 		var g, g2 projWeierstrassP256A
@@ -283,7 +289,7 @@ func (c *WeierstrassP256A) ScalarBaseMult(x, y, k []byte) error {
 	if len(k) != 32 || len(x) != 32 || len(y) != 32 {
 		return errors.New("ec: wrong scalar or coordinate length")
 	}
-	c.tables()
+	c.baseTable()
 	var digits [65]int8
 	recode4(k, digits[:])
 	var acc, sum projWeierstrassP256A
@@ -451,7 +457,7 @@ func (c *WeierstrassP256A) VerifyMult(u1, u2, qx, qy, r []byte) bool {
 	if !c.onCurve(&q.x, &q.y) {
 		return false
 	}
-	c.tables()
+	c.oddTable()
 	// Odd multiples Q, 3Q, ..., 15Q, made affine with one inversion, so
 	// that every addition of one is a mixed addition.
 	var qJac [qOddSize]jacWeierstrassP256A

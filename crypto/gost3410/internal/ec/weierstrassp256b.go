@@ -15,9 +15,10 @@ type WeierstrassP256B struct {
 	b, gx, gy field.P256B
 	order     [32]byte
 
-	tablesOnce sync.Once
-	base       *[65][8]affineWeierstrassP256B    // base[i][j] = (j+1)·16^i·G
-	gOdd       *[gOddSize]affineWeierstrassP256B // gOdd[j] = (2j+1)·G
+	baseOnce sync.Once // base is for signing, gOdd for verification
+	oddOnce  sync.Once
+	base     *[65][8]affineWeierstrassP256B    // base[i][j] = (j+1)·16^i·G
+	gOdd     *[gOddSize]affineWeierstrassP256B // gOdd[j] = (2j+1)·G
 }
 
 type affineWeierstrassP256B struct{ x, y field.P256B }
@@ -245,8 +246,8 @@ func (c *WeierstrassP256B) affineVar(out *[qOddSize]affineWeierstrassP256B, in *
 	return true
 }
 
-func (c *WeierstrassP256B) tables() {
-	c.tablesOnce.Do(func() {
+func (c *WeierstrassP256B) baseTable() {
+	c.baseOnce.Do(func() {
 		c.base = new([65][8]affineWeierstrassP256B)
 		var b projWeierstrassP256B
 		b.x, b.y = c.gx, c.gy
@@ -262,6 +263,11 @@ func (c *WeierstrassP256B) tables() {
 				c.double(&b, &b)
 			}
 		}
+	})
+}
+
+func (c *WeierstrassP256B) oddTable() {
+	c.oddOnce.Do(func() {
 		c.gOdd = new([gOddSize]affineWeierstrassP256B)
 		odd := make([]projWeierstrassP256B, gOddSize)
 		var g, g2 projWeierstrassP256B
@@ -283,7 +289,7 @@ func (c *WeierstrassP256B) ScalarBaseMult(x, y, k []byte) error {
 	if len(k) != 32 || len(x) != 32 || len(y) != 32 {
 		return errors.New("ec: wrong scalar or coordinate length")
 	}
-	c.tables()
+	c.baseTable()
 	var digits [65]int8
 	recode4(k, digits[:])
 	var acc, sum projWeierstrassP256B
@@ -451,7 +457,7 @@ func (c *WeierstrassP256B) VerifyMult(u1, u2, qx, qy, r []byte) bool {
 	if !c.onCurve(&q.x, &q.y) {
 		return false
 	}
-	c.tables()
+	c.oddTable()
 	// Odd multiples Q, 3Q, ..., 15Q, made affine with one inversion, so
 	// that every addition of one is a mixed addition.
 	var qJac [qOddSize]jacWeierstrassP256B

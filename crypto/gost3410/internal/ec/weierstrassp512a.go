@@ -15,9 +15,10 @@ type WeierstrassP512A struct {
 	b, gx, gy field.P512A
 	order     [64]byte
 
-	tablesOnce sync.Once
-	base       *[129][8]affineWeierstrassP512A   // base[i][j] = (j+1)·16^i·G
-	gOdd       *[gOddSize]affineWeierstrassP512A // gOdd[j] = (2j+1)·G
+	baseOnce sync.Once // base is for signing, gOdd for verification
+	oddOnce  sync.Once
+	base     *[129][8]affineWeierstrassP512A   // base[i][j] = (j+1)·16^i·G
+	gOdd     *[gOddSize]affineWeierstrassP512A // gOdd[j] = (2j+1)·G
 }
 
 type affineWeierstrassP512A struct{ x, y field.P512A }
@@ -245,8 +246,8 @@ func (c *WeierstrassP512A) affineVar(out *[qOddSize]affineWeierstrassP512A, in *
 	return true
 }
 
-func (c *WeierstrassP512A) tables() {
-	c.tablesOnce.Do(func() {
+func (c *WeierstrassP512A) baseTable() {
+	c.baseOnce.Do(func() {
 		c.base = new([129][8]affineWeierstrassP512A)
 		var b projWeierstrassP512A
 		b.x, b.y = c.gx, c.gy
@@ -262,6 +263,11 @@ func (c *WeierstrassP512A) tables() {
 				c.double(&b, &b)
 			}
 		}
+	})
+}
+
+func (c *WeierstrassP512A) oddTable() {
+	c.oddOnce.Do(func() {
 		c.gOdd = new([gOddSize]affineWeierstrassP512A)
 		odd := make([]projWeierstrassP512A, gOddSize)
 		var g, g2 projWeierstrassP512A
@@ -283,7 +289,7 @@ func (c *WeierstrassP512A) ScalarBaseMult(x, y, k []byte) error {
 	if len(k) != 64 || len(x) != 64 || len(y) != 64 {
 		return errors.New("ec: wrong scalar or coordinate length")
 	}
-	c.tables()
+	c.baseTable()
 	var digits [129]int8
 	recode4(k, digits[:])
 	var acc, sum projWeierstrassP512A
@@ -451,7 +457,7 @@ func (c *WeierstrassP512A) VerifyMult(u1, u2, qx, qy, r []byte) bool {
 	if !c.onCurve(&q.x, &q.y) {
 		return false
 	}
-	c.tables()
+	c.oddTable()
 	// Odd multiples Q, 3Q, ..., 15Q, made affine with one inversion, so
 	// that every addition of one is a mixed addition.
 	var qJac [qOddSize]jacWeierstrassP512A
