@@ -211,7 +211,7 @@ func parseTerms(expr string, at func(string) operand) []term {
 	return ts
 }
 
-// linBody emits z = Σ coef·x: one chain of ADC (SBB) per unit of each
+// linBody emits z = Σ coef·x: one chain of ADC (SBB) per set bit of each
 // coefficient into n limbs and a signed top word T, then a single fold of
 // T·2^(64n) ≡ T·c, where separate additions would fold after each one.
 // Adding T·c, sign-extended, leaves a carry (borrow) only when the sum went
