@@ -7,7 +7,12 @@ const $ = (id) => document.getElementById(id);
 const sections = ["login", "no-agent", "choose", "working", "done"];
 let client = null;
 let pending = null;
-let config = { ports: undefined };
+// The site's settings (which ports the agent may listen on). start waits
+// for them: a person quick enough to press «Войти» first would otherwise
+// probe the default ports and be told podpis is missing.
+const config = fetch("/api/config")
+  .then((r) => r.json())
+  .catch(() => ({}));
 
 function show(id) {
   for (const s of sections) $(s).hidden = s !== id;
@@ -65,7 +70,7 @@ async function start() {
   status("Поиск podpis…");
   try {
     if (!client) {
-      client = await connect({ ports: config.ports });
+      client = await connect({ ports: (await config).ports });
       client.addEventListener("disconnected", () => status("Соединение с podpis прервано. Ожидание…", true));
       client.addEventListener("connected", () => status(""));
     }
@@ -230,13 +235,9 @@ for (const b of document.querySelectorAll(".back")) b.addEventListener("click", 
   status("");
 });
 
-fetch("/api/config")
-  .then((r) => r.json())
-  .then((c) => {
-    config = c;
-  })
-  .catch(() => {})
-  .finally(async () => {
-    const me = await fetch("/api/me").then((r) => (r.ok ? r.json() : null)).catch(() => null);
+fetch("/api/me")
+  .then((r) => (r.ok ? r.json() : null))
+  .then((me) => {
     if (me && me.identity) welcome(me.identity);
-  });
+  })
+  .catch(() => {});

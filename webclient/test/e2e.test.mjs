@@ -188,6 +188,11 @@ test("a site the agent does not trust is refused", async () => {
 
 test("works at 360 px and by keyboard", async () => {
   const { context, page } = await newPage(360);
+  // The site's settings arrive late: a quick «Войти» still finds the agent.
+  await page.route("**/api/config", async (route) => {
+    await new Promise((r) => setTimeout(r, 500));
+    await route.continue();
+  });
   await page.goto(demo);
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement.id), "by-cert");
