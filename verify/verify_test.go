@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -283,14 +285,24 @@ func TestDocumentSignature(t *testing.T) {
 	}
 }
 
-// FuzzAuthDocument: parse never panics, and what parses is canonical.
+// FuzzAuthDocument: parse never panics, what parses is canonical, and
+// whatever parses as a login document (or is accepted by a reader as
+// lenient as encoding/json) is one that sign refuses (IsLoginDocument).
 func FuzzAuthDocument(f *testing.F) {
 	f.Add(NewAuthDocument(origin, "abc", testT0).Marshal())
 	f.Add([]byte(`{"format":"podpis-auth:1","origin":"","challenge":"","time":""}`))
+	f.Add([]byte(`{"Format":"podpis-auth:2"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, _, err := ParseAuthDocument(b)
 		if err == nil && string(d.Marshal()) != string(b) {
 			t.Fatalf("accepted non-canonical %q", b)
+		}
+		if err == nil && !IsLoginDocument(b) {
+			t.Fatalf("a login document not recognised: %q", b)
+		}
+		var lenient AuthDocument
+		if json.Unmarshal(b, &lenient) == nil && strings.HasPrefix(lenient.Format, "podpis-auth") && !IsLoginDocument(b) {
+			t.Fatalf("encoding/json reads a login document that IsLoginDocument misses: %q", b)
 		}
 	})
 }
