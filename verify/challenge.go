@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -9,6 +10,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"sync"
 	"time"
 )
@@ -41,17 +44,30 @@ const (
 	MinChallengeKey = 32
 )
 
-// challengeMac returns the MAC of the value's head (version, expiry,
-// random) for origin.
-func challengeMac(key, head []byte, origin string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(challengeDomain))
-	m.Write(head)
-	m.Write([]byte(origin))
-	return m.Sum(nil)
+// challenger makes and checks challenge values with one key. Keyed HMAC
+// states are pooled: a flood of issues costs hashing, not garbage.
+type challenger struct {
+	macs sync.Pool // of hash.Hash, HMAC-SHA-256 with the key
 }
 
-func newChallenge(key []byte, origin string, expires time.Time) (Challenge, error) {
+func newChallenger(key []byte) *challenger {
+	key = bytes.Clone(key)
+	return &challenger{macs: sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+}
+
+// mac appends to dst the MAC of the value's head (version, expiry, random)
+// for origin.
+func (c *challenger) mac(dst, head []byte, origin string) []byte {
+	m := c.macs.Get().(hash.Hash)
+	defer c.macs.Put(m)
+	m.Reset()
+	m.Write([]byte(challengeDomain))
+	m.Write(head)
+	io.WriteString(m, origin)
+	return m.Sum(dst)
+}
+
+func (c *challenger) issue(origin string, expires time.Time) (Challenge, error) {
 	var b [challengeLen]byte
 	b[0] = challengeVersion
 	binary.BigEndian.PutUint64(b[1:9], uint64(expires.Unix()))
@@ -59,7 +75,7 @@ func newChallenge(key []byte, origin string, expires time.Time) (Challenge, erro
 		return Challenge{}, err
 	}
 	head := b[:9+challengeRandom]
-	copy(b[len(head):], challengeMac(key, head, origin))
+	c.mac(head, head, origin)
 	return Challenge{
 		Value:   base64.RawURLEncoding.EncodeToString(b[:]),
 		Origin:  origin,
@@ -67,16 +83,20 @@ func newChallenge(key []byte, origin string, expires time.Time) (Challenge, erro
 	}, nil
 }
 
-// openChallenge checks value's MAC for origin and returns its expiry. A
-// value made for another origin, by another key or not at all gives
+// open checks value's MAC for origin and returns its expiry. A value made
+// for another origin, by another key or not at all gives
 // ErrChallengeUnknown.
-func openChallenge(key []byte, value, origin string) (time.Time, error) {
-	b, err := base64.RawURLEncoding.DecodeString(value)
-	if err != nil || len(b) != challengeLen || b[0] != challengeVersion {
+func (c *challenger) open(value, origin string) (time.Time, error) {
+	var b [challengeLen]byte
+	if base64.RawURLEncoding.EncodedLen(challengeLen) != len(value) {
+		return time.Time{}, fail(CodeChallengeUnknown, errors.New("not a challenge of this server"))
+	}
+	if n, err := base64.RawURLEncoding.Decode(b[:], []byte(value)); err != nil || n != challengeLen || b[0] != challengeVersion {
 		return time.Time{}, fail(CodeChallengeUnknown, errors.New("not a challenge of this server"))
 	}
 	head := b[:9+challengeRandom]
-	if !hmac.Equal(b[len(head):], challengeMac(key, head, origin)) {
+	var sum [challengeMAC]byte
+	if !hmac.Equal(b[len(head):], c.mac(sum[:0], head, origin)) {
 		return time.Time{}, fail(CodeChallengeUnknown, fmt.Errorf("not issued by this server for %q", origin))
 	}
 	return time.Unix(int64(binary.BigEndian.Uint64(b[1:9])), 0).UTC(), nil

@@ -21,7 +21,6 @@
 package verify
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
@@ -69,9 +68,9 @@ type Config struct {
 // Verifier verifies logins and document signatures. It is safe for
 // concurrent use.
 type Verifier struct {
-	cfg    Config
-	key    []byte
-	chains gostx509.ChainVerifier
+	cfg        Config
+	challenges *challenger
+	chains     gostx509.ChainVerifier
 }
 
 // Result is a verified signature.
@@ -101,7 +100,7 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Store == nil {
 		cfg.Store = &MemoryStore{Now: cfg.Now}
 	}
-	key := bytes.Clone(cfg.ChallengeKey)
+	key := cfg.ChallengeKey
 	switch {
 	case key == nil:
 		key = make([]byte, MinChallengeKey)
@@ -117,7 +116,7 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.MaxClockSkew == 0 {
 		cfg.MaxClockSkew = 5 * time.Minute
 	}
-	return &Verifier{cfg: cfg, key: key}, nil
+	return &Verifier{cfg: cfg, challenges: newChallenger(key)}, nil
 }
 
 func (v *Verifier) now() time.Time {
@@ -132,7 +131,7 @@ func (v *Verifier) now() time.Time {
 // value carries its expiry and is bound to origin by a MAC with the
 // server's key, so a flood of requests for challenges costs only CPU.
 func (v *Verifier) IssueChallenge(ctx context.Context, origin string) (Challenge, error) {
-	return newChallenge(v.key, origin, v.now().Add(v.cfg.ChallengeTTL))
+	return v.challenges.issue(origin, v.now().Add(v.cfg.ChallengeTTL))
 }
 
 // VerifyLogin checks a login: the CMS must be attached, of content type
@@ -147,7 +146,7 @@ func (v *Verifier) VerifyLogin(ctx context.Context, message []byte, origin strin
 	now := v.now()
 	var expires time.Time
 	res, doc, err := v.login(message, origin, now, func(doc AuthDocument) (err error) {
-		if expires, err = openChallenge(v.key, doc.Challenge, origin); err != nil {
+		if expires, err = v.challenges.open(doc.Challenge, origin); err != nil {
 			return err
 		}
 		if now.After(expires) {
