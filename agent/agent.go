@@ -338,7 +338,7 @@ func (a *Agent) find(ctx context.Context, id string) (*located, error) {
 
 // signWith signs content with the located certificate, asking the PIN
 // through the prompter with the origin shown.
-func (a *Agent) signWith(ctx context.Context, origin string, l *located, content []byte, detached bool) ([]byte, error) {
+func (a *Agent) signWith(ctx context.Context, origin string, l *located, content []byte, opts cms.SignOptions) ([]byte, error) {
 	for _, p := range l.cert.Problems {
 		if p == keystore.ProblemExpired || p == keystore.ProblemNotYetValid {
 			return nil, ErrCertExpired
@@ -359,7 +359,8 @@ func (a *Agent) signWith(ctx context.Context, origin string, l *located, content
 	var der []byte
 	key, err := l.provider.Signer(ctx, l.cert.ID, pin)
 	if err == nil {
-		der, err = cms.Sign(content, l.cert.Cert, key, &cms.SignOptions{Detached: detached, SigningTime: a.cfg.Now()})
+		opts.SigningTime = a.cfg.Now()
+		der, err = cms.Sign(content, l.cert.Cert, key, &opts)
 	}
 	if errors.Is(err, keystore.ErrPINIncorrect) && a.unattended() {
 		a.pinRefused.Store(true)
@@ -391,7 +392,9 @@ func (a *Agent) Authenticate(ctx context.Context, origin, id, challenge string) 
 		return nil, nil, err
 	}
 	doc := verify.NewAuthDocument(n, challenge, a.cfg.Now())
-	der, err := a.signWith(ctx, n, l, doc.Marshal(), false)
+	// Under the login content type, with signed attributes (the default)
+	// that repeat it: what makes this a login and nothing else.
+	der, err := a.signWith(ctx, n, l, doc.Marshal(), cms.SignOptions{ContentType: verify.OIDLogin})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -406,12 +409,21 @@ type SignRequest struct {
 	Description string
 }
 
+// ErrLoginDocument refuses a document that is a login document: a page
+// must not obtain through sign what only authenticate makes.
+var ErrLoginDocument = fmt.Errorf("%w: a login document is signed only by authenticate", ErrBadRequest)
+
 // Sign signs a document. An origin that is not on the trusted list must
 // have the person approve this very document: origin, description, size
-// and Streebog digest are shown.
+// and Streebog digest are shown. The signature is of plain data (id-data),
+// never of the login content type, and data that looks like a login
+// document is refused (ErrLoginDocument) before anyone is asked anything.
 func (a *Agent) Sign(ctx context.Context, origin string, req SignRequest) ([]byte, error) {
 	if len(req.Data) == 0 {
 		return nil, fmt.Errorf("%w: nothing to sign", ErrBadRequest)
+	}
+	if verify.IsLoginDocument(req.Data) {
+		return nil, ErrLoginDocument
 	}
 	n, err := a.access(ctx, origin)
 	if err != nil {
@@ -436,5 +448,5 @@ func (a *Agent) Sign(ctx context.Context, origin string, req SignRequest) ([]byt
 			return nil, ErrCancelled
 		}
 	}
-	return a.signWith(ctx, n, l, req.Data, req.Detached)
+	return a.signWith(ctx, n, l, req.Data, cms.SignOptions{Detached: req.Detached, ContentType: cms.OIDData})
 }

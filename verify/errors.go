@@ -21,6 +21,7 @@ const (
 	CodeClockSkew         Code = "CLOCK_SKEW"
 	CodeRevoked           Code = "REVOKED"
 	CodeRevocationUnknown Code = "REVOCATION_UNKNOWN"
+	CodeWrongPurpose      Code = "WRONG_PURPOSE"
 )
 
 var descriptions = map[Code]struct{ en, ru string }{
@@ -31,13 +32,14 @@ var descriptions = map[Code]struct{ en, ru string }{
 	CodeExpired:           {"a certificate in the chain has expired", "Срок действия сертификата истёк"},
 	CodeNotYetValid:       {"a certificate in the chain is not yet valid", "Срок действия сертификата ещё не наступил"},
 	CodeKeyUsage:          {"the certificate may not be used for this signature", "Сертификат не предназначен для электронной подписи"},
-	CodeChallengeUnknown:  {"the challenge was not issued by this server", "Запрос на вход не найден: обновите страницу"},
+	CodeChallengeUnknown:  {"the challenge was not issued by this server for this site", "Запрос на вход не найден: обновите страницу"},
 	CodeChallengeExpired:  {"the challenge has expired", "Время ожидания входа истекло: обновите страницу"},
 	CodeChallengeReplayed: {"the challenge has already been used", "Этот запрос на вход уже использован"},
 	CodeOriginMismatch:    {"the signature was made for another site", "Подпись сделана для другого сайта"},
 	CodeClockSkew:         {"the signing time is too far from the server's clock", "Часы компьютера идут неверно: проверьте дату и время"},
 	CodeRevoked:           {"a certificate in the chain has been revoked", "Сертификат отозван удостоверяющим центром"},
 	CodeRevocationUnknown: {"whether the certificate is revoked could not be established", "Не удалось проверить, не отозван ли сертификат: попробуйте позже"},
+	CodeWrongPurpose:      {"the signature was made for another purpose: a login is not a document signature, nor a document signature a login", "Подпись сделана для другой цели: подпись входа не подписывает документы, а подпись документа не даёт входа"},
 }
 
 // Description is an English sentence for logs and the CLI.
@@ -82,6 +84,7 @@ var (
 	ErrChallengeReplayed = &Error{Code: CodeChallengeReplayed}
 	ErrOriginMismatch    = &Error{Code: CodeOriginMismatch}
 	ErrClockSkew         = &Error{Code: CodeClockSkew}
+	ErrWrongPurpose      = &Error{Code: CodeWrongPurpose}
 )
 
 func fail(code Code, err error) *Error { return &Error{Code: code, Err: err} }

@@ -23,13 +23,17 @@ func Example() {
 	roots, agent := testCAAndAgent()
 	const site = "https://lk.example.ru"
 
-	v, err := verify.New(verify.Config{Roots: roots}) // one server; use redisstore for several
+	// One server. For several behind a balancer, give each the same
+	// ChallengeKey (32 random bytes from your secrets) and a shared Store
+	// (redisstore.New).
+	v, err := verify.New(verify.Config{Roots: roots})
 	if err != nil {
 		panic(err)
 	}
 	ctx := context.Background()
 
-	// GET /login/challenge: hand the page a fresh challenge.
+	// GET /login/challenge: hand the page a fresh challenge. Nothing is
+	// stored: the value carries its expiry and origin under a MAC.
 	challenge, err := v.IssueChallenge(ctx, site)
 	if err != nil {
 		panic(err)
@@ -75,7 +79,8 @@ func testCAAndAgent() ([]*x509.Certificate, func(origin, challenge string) []byt
 	leaf, _ := x509.ParseCertificate(leafDER)
 	return []*x509.Certificate{ca}, func(origin, challenge string) []byte {
 		doc := verify.NewAuthDocument(origin, challenge, time.Now())
-		der, _ := cms.Sign(doc.Marshal(), leaf, key, nil)
+		// A login is signed under its own content type, never as data.
+		der, _ := cms.Sign(doc.Marshal(), leaf, key, &cms.SignOptions{ContentType: verify.OIDLogin})
 		return der
 	}
 }

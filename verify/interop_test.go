@@ -197,12 +197,20 @@ func TestEngineJudgement(t *testing.T) {
 	two := filepath.Join(dir, "two.der")
 	enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-nodetach", "-in", msg, "-outform", "DER",
 		"-signer", a, "-inkey", ak, "-signer", b, "-inkey", bk, "-certfile", p.interCert, "-out", two)
+	twoLogin := filepath.Join(dir, "two-login.der")
+	enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-nodetach", "-in", msg, "-outform", "DER",
+		"-econtent_type", OIDLogin.String(),
+		"-signer", a, "-inkey", ak, "-signer", b, "-inkey", bk, "-certfile", p.interCert, "-out", twoLogin)
 	twoDER, _ := os.ReadFile(two)
 	v2, _ := New(Config{Roots: []*x509.Certificate{p.root}, Intermediates: []*x509.Certificate{p.inter}, Now: func() time.Time { return now }})
 	if _, err := v2.VerifySignature(twoDER, nil); err != nil {
 		t.Errorf("two signers, document: %v", err)
 	}
-	if _, err := v2.VerifyLogin(context.Background(), twoDER, "https://lk.example.ru"); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "2 signers") {
+	if _, err := v2.VerifyLogin(context.Background(), twoDER, "https://lk.example.ru"); !errors.Is(err, ErrWrongPurpose) {
+		t.Errorf("two signers as data, login: %v", err)
+	}
+	twoLoginDER, _ := os.ReadFile(twoLogin)
+	if _, err := v2.VerifyLogin(context.Background(), twoLoginDER, "https://lk.example.ru"); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "2 signers") {
 		t.Errorf("two signers, login: %v", err)
 	}
 
@@ -230,5 +238,53 @@ func TestEngineJudgement(t *testing.T) {
 				t.Errorf("%s detached=%v: OpenSSL rejects our CMS", ps.Name, detached)
 			}
 		}
+	}
+}
+
+// TestEngineLogin: for every parameter set, a login we sign under
+// id-podpis-login verifies with OpenSSL's engine (which does not know the
+// type: -binary), and one the engine signs under that type (-econtent_type)
+// passes ExamineLogin; the same document signed by the engine as data is
+// refused as a login.
+func TestEngineLogin(t *testing.T) {
+	enginetest.Require(t)
+	dir := t.TempDir()
+	p := newEnginePKI(t, dir, "Login")
+	const site = "https://lk.example.ru"
+	for _, ps := range enginetest.Paramsets {
+		t.Run(ps.Algorithm+"-"+ps.Name, func(t *testing.T) {
+			now := time.Now()
+			certPath, keyPath := p.leaf(t, ps, "digitalSignature")
+			key, err := gostx509.ParsePKCS8PrivateKey(enginetest.ReadPEM(t, keyPath))
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := NewAuthDocument(site, "challenge-"+ps.Name, now).Marshal()
+			docPath := writeFile(t, filepath.Join(dir, ps.Algorithm+ps.Name+".json"), string(doc))
+			der, err := cms.Sign(doc, loadCert(t, certPath), key, &cms.SignOptions{ContentType: OIDLogin, Certificates: []*x509.Certificate{p.inter}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours := writeFile(t, filepath.Join(dir, ps.Algorithm+ps.Name+"-ours.der"), string(der))
+			at := now.Add(time.Minute)
+			if !opensslAccepts(p, p.rootCert, ours, "", at) {
+				t.Errorf("OpenSSL rejects our login CMS")
+			}
+			v, _ := New(Config{Roots: []*x509.Certificate{p.root}, Now: func() time.Time { return at }})
+			theirs := filepath.Join(dir, ps.Algorithm+ps.Name+"-theirs.der")
+			enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-nodetach", "-econtent_type", OIDLogin.String(),
+				"-signer", certPath, "-inkey", keyPath, "-certfile", p.interCert, "-in", docPath, "-outform", "DER", "-out", theirs)
+			theirsDER, _ := os.ReadFile(theirs)
+			if _, got, err := v.ExamineLogin(theirsDER, site); err != nil || got.Challenge != "challenge-"+ps.Name {
+				t.Errorf("engine's login CMS: %v", err)
+			}
+			asData := filepath.Join(dir, ps.Algorithm+ps.Name+"-data.der")
+			enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-nodetach",
+				"-signer", certPath, "-inkey", keyPath, "-certfile", p.interCert, "-in", docPath, "-outform", "DER", "-out", asData)
+			asDataDER, _ := os.ReadFile(asData)
+			if _, _, err := v.ExamineLogin(asDataDER, site); !errors.Is(err, ErrWrongPurpose) {
+				t.Errorf("engine's data CMS of a login document: %v", err)
+			}
+		})
 	}
 }

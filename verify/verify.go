@@ -3,6 +3,12 @@
 // podpis agent returns (signature, chain to the server's trusted roots,
 // validity, key usage, origin, challenge, clock), and tells who signed.
 //
+// A login is a CMS of content type OIDLogin and nothing else is: a document
+// signature (VerifySignature) never passes for a login, nor a login for a
+// document. Challenges are stateless: each carries its origin binding and
+// expiry under a MAC with Config.ChallengeKey, so issuing stores nothing;
+// the ChallengeStore remembers only used challenges until they expire.
+//
 // GOST R 34.10-2012 with Streebog, RSA and ECDSA signatures are accepted.
 // Failures are *Error values with a stable Code; use errors.Is with the
 // Err… sentinels.
@@ -19,7 +25,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/asn1"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
@@ -35,9 +40,17 @@ type Config struct {
 	Roots []*x509.Certificate
 	// Intermediates may complete chains the messages do not carry.
 	Intermediates []*x509.Certificate
-	// Store keeps challenges; nil means an in-memory store (one server).
+	// Store remembers used challenges; nil means an in-memory store (one
+	// server). Several servers share one store (verify/redisstore).
 	Store ChallengeStore
+	// ChallengeKey, at least MinChallengeKey bytes, authenticates the
+	// challenges this server issues. Several servers behind one balancer
+	// must share it (and Store): a challenge issued by one is checked by
+	// another. Nil means a random key made by New, good for one server
+	// and one run. Keep it secret: whoever has it can make challenges.
+	ChallengeKey []byte
 	// ChallengeTTL is how long a challenge may be used; zero means 5 min.
+	// Servers sharing a store should agree on the time within it.
 	ChallengeTTL time.Duration
 	// MaxClockSkew bounds the difference between the signer's clock and
 	// ours; zero means 5 min.
@@ -55,8 +68,9 @@ type Config struct {
 // Verifier verifies logins and document signatures. It is safe for
 // concurrent use.
 type Verifier struct {
-	cfg    Config
-	chains gostx509.ChainVerifier
+	cfg        Config
+	challenges *challenger
+	chains     gostx509.ChainVerifier
 }
 
 // Result is a verified signature.
@@ -86,13 +100,23 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Store == nil {
 		cfg.Store = &MemoryStore{Now: cfg.Now}
 	}
+	key := cfg.ChallengeKey
+	switch {
+	case key == nil:
+		key = make([]byte, MinChallengeKey)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+	case len(key) < MinChallengeKey:
+		return nil, fmt.Errorf("verify: challenge key of %d bytes, at least %d needed", len(key), MinChallengeKey)
+	}
 	if cfg.ChallengeTTL == 0 {
 		cfg.ChallengeTTL = 5 * time.Minute
 	}
 	if cfg.MaxClockSkew == 0 {
 		cfg.MaxClockSkew = 5 * time.Minute
 	}
-	return &Verifier{cfg: cfg}, nil
+	return &Verifier{cfg: cfg, challenges: newChallenger(key)}, nil
 }
 
 func (v *Verifier) now() time.Time {
@@ -102,74 +126,101 @@ func (v *Verifier) now() time.Time {
 	return time.Now()
 }
 
-// IssueChallenge makes a challenge of 256 random bits for origin (the
-// login page's scheme://host[:port]) and records it in the store.
+// IssueChallenge makes a challenge for origin (the login page's
+// scheme://host[:port]) valid for ChallengeTTL. It stores nothing: the
+// value carries its expiry and is bound to origin by a MAC with the
+// server's key, so a flood of requests for challenges costs only CPU.
 func (v *Verifier) IssueChallenge(ctx context.Context, origin string) (Challenge, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return Challenge{}, err
-	}
-	c := Challenge{
-		Value:   base64.RawURLEncoding.EncodeToString(b[:]),
-		Origin:  origin,
-		Expires: v.now().Add(v.cfg.ChallengeTTL),
-	}
-	if err := v.cfg.Store.Put(ctx, c, c.Expires.Add(v.cfg.ChallengeTTL)); err != nil {
-		return Challenge{}, err
-	}
-	return c, nil
+	return v.challenges.issue(origin, v.now().Add(v.cfg.ChallengeTTL))
 }
 
-// VerifyLogin checks a login: the CMS must be attached, have exactly one
-// signer and carry an authentication document for origin and a challenge
-// issued for it, signed within the allowed clock skew by a certificate
-// that chains to the roots. The challenge is consumed only when everything
-// else holds, so a forged message cannot burn a person's challenge; a
-// replay of a valid one fails with ErrChallengeReplayed.
+// VerifyLogin checks a login: the CMS must be attached, of content type
+// OIDLogin with signed attributes, have exactly one signer and carry an
+// authentication document for origin with a challenge this server (or one
+// sharing its key) issued for origin and not yet expired, signed within the
+// allowed clock skew by a certificate that chains to the roots. Only then is
+// the challenge consumed, atomically, so neither a forged message nor a
+// login for another site burns a person's challenge; a replay of a valid
+// one fails with ErrChallengeReplayed.
 func (v *Verifier) VerifyLogin(ctx context.Context, message []byte, origin string) (*Result, error) {
-	sd, err := cms.Parse(message)
-	if err != nil {
-		return nil, fail(CodeMalformed, err)
-	}
-	if sd.Content == nil {
-		return nil, fail(CodeMalformed, errors.New("login signature must be attached"))
-	}
-	if len(sd.Signers) != 1 {
-		return nil, fail(CodeMalformed, fmt.Errorf("%d signers, a login needs exactly one", len(sd.Signers)))
-	}
-	doc, signedAt, err := ParseAuthDocument(sd.Content)
-	if err != nil {
-		return nil, fail(CodeMalformed, err)
-	}
-	if doc.Origin != origin {
-		return nil, fail(CodeOriginMismatch, fmt.Errorf("signed for %q, expected %q", doc.Origin, origin))
-	}
 	now := v.now()
-	if skew := now.Sub(signedAt).Abs(); skew > v.cfg.MaxClockSkew {
-		return nil, fail(CodeClockSkew, fmt.Errorf("signer's clock is %s off", skew.Round(time.Second)))
-	}
-	res, err := v.verify(sd, nil, now)
+	var expires time.Time
+	res, doc, err := v.login(message, origin, now, func(doc AuthDocument) (err error) {
+		if expires, err = v.challenges.open(doc.Challenge, origin); err != nil {
+			return err
+		}
+		if now.After(expires) {
+			return fail(CodeChallengeExpired, fmt.Errorf("expired %s", expires.Format(time.RFC3339)))
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if st := res.SigningTime; !st.IsZero() && now.Sub(st).Abs() > v.cfg.MaxClockSkew {
-		return nil, fail(CodeClockSkew, fmt.Errorf("signingTime %s", st.Format(time.RFC3339)))
-	}
-	c, err := v.cfg.Store.Take(ctx, doc.Challenge)
-	if err != nil {
+	// Remembered past the expiry by one lifetime more, for servers whose
+	// clocks differ.
+	if err := v.cfg.Store.Consume(ctx, doc.Challenge, expires.Add(v.cfg.ChallengeTTL)); err != nil {
 		var e *Error
 		if errors.As(err, &e) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("verify: challenge store: %w", err)
 	}
-	if c.Origin != origin {
-		return nil, fail(CodeOriginMismatch, fmt.Errorf("challenge issued for %q", c.Origin))
-	}
-	if now.After(c.Expires) {
-		return nil, fail(CodeChallengeExpired, fmt.Errorf("expired %s", c.Expires.Format(time.RFC3339)))
-	}
 	return res, nil
+}
+
+// ExamineLogin checks a login as VerifyLogin does (message, content type,
+// document, origin, clocks, signature, chain) except its challenge: neither
+// whether this server issued it nor whether it was used. It returns the
+// signed document, whose challenge can then be looked up in logs. It is for
+// tools that explain a refused login (podpis verify --login); never let
+// anyone in on its word, since a recorded login passes it again.
+func (v *Verifier) ExamineLogin(message []byte, origin string) (*Result, AuthDocument, error) {
+	return v.login(message, origin, v.now(), func(AuthDocument) error { return nil })
+}
+
+// login is VerifyLogin up to the consumption of the challenge, with the
+// challenge's own check (cheap, so done before the signature's) given by
+// the caller.
+func (v *Verifier) login(message []byte, origin string, now time.Time, checkChallenge func(AuthDocument) error) (*Result, AuthDocument, error) {
+	var doc AuthDocument
+	sd, err := cms.Parse(message)
+	if err != nil {
+		return nil, doc, fail(CodeMalformed, err)
+	}
+	if !sd.ContentType.Equal(OIDLogin) {
+		return nil, doc, fail(CodeWrongPurpose, fmt.Errorf("content type %v is not a login's", sd.ContentType))
+	}
+	if sd.Content == nil {
+		return nil, doc, fail(CodeMalformed, errors.New("login signature must be attached"))
+	}
+	if len(sd.Signers) != 1 {
+		return nil, doc, fail(CodeMalformed, fmt.Errorf("%d signers, a login needs exactly one", len(sd.Signers)))
+	}
+	if !sd.Signers[0].HasSignedAttributes {
+		return nil, doc, fail(CodeMalformed, errors.New("a login needs signed attributes"))
+	}
+	doc, signedAt, err := ParseAuthDocument(sd.Content)
+	if err != nil {
+		return nil, doc, fail(CodeMalformed, err)
+	}
+	if doc.Origin != origin {
+		return nil, doc, fail(CodeOriginMismatch, fmt.Errorf("signed for %q, expected %q", doc.Origin, origin))
+	}
+	if err := checkChallenge(doc); err != nil {
+		return nil, doc, err
+	}
+	if skew := now.Sub(signedAt).Abs(); skew > v.cfg.MaxClockSkew {
+		return nil, doc, fail(CodeClockSkew, fmt.Errorf("signer's clock is %s off", skew.Round(time.Second)))
+	}
+	res, err := v.verify(sd, nil, now)
+	if err != nil {
+		return nil, doc, err
+	}
+	if st := res.SigningTime; !st.IsZero() && now.Sub(st).Abs() > v.cfg.MaxClockSkew {
+		return nil, doc, fail(CodeClockSkew, fmt.Errorf("signingTime %s", st.Format(time.RFC3339)))
+	}
+	return res, doc, nil
 }
 
 // VerifySignature checks a document signature: CMS attached, or detached
@@ -179,6 +230,9 @@ func (v *Verifier) VerifySignature(message, content []byte) (*Result, error) {
 	sd, err := cms.Parse(message)
 	if err != nil {
 		return nil, fail(CodeMalformed, err)
+	}
+	if sd.ContentType.Equal(OIDLogin) {
+		return nil, fail(CodeWrongPurpose, errors.New("a login signature is not a document signature"))
 	}
 	if len(sd.Signers) == 0 {
 		return nil, fail(CodeMalformed, errors.New("no signers"))

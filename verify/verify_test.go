@@ -3,7 +3,10 @@ package verify
 import (
 	"context"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,7 +40,7 @@ func agentSign(t testing.TB, cert *x509.Certificate, key *gost3410.PrivateKey, d
 	issuersMu.Lock()
 	chain := issuers[cert]
 	issuersMu.Unlock()
-	o := cms.SignOptions{SigningTime: at, Certificates: chain}
+	o := cms.SignOptions{SigningTime: at, Certificates: chain, ContentType: OIDLogin}
 	if opts != nil {
 		o = *opts
 		if o.SigningTime.IsZero() {
@@ -45,6 +48,9 @@ func agentSign(t testing.TB, cert *x509.Certificate, key *gost3410.PrivateKey, d
 		}
 		if o.Certificates == nil {
 			o.Certificates = chain
+		}
+		if o.ContentType.Equal(x509.OID{}) {
+			o.ContentType = OIDLogin
 		}
 	}
 	der, err := cms.Sign(doc.Marshal(), cert, key, &o)
@@ -66,8 +72,8 @@ func TestLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Value) != 43 {
-		t.Fatalf("challenge %q is not 256 bits in base64url", c.Value)
+	if len(c.Value) != 76 || c.Origin != origin || !c.Expires.Equal(testT0.Add(5*time.Minute)) {
+		t.Fatalf("challenge %+v: not 57 bytes in base64url for %s until %s", c, origin, testT0.Add(5*time.Minute))
 	}
 	msg := agentSign(t, cert, key, NewAuthDocument(origin, c.Value, testT0), testT0, nil)
 	res, err := v.VerifyLogin(ctx, msg, origin)
@@ -119,14 +125,43 @@ func TestLoginFailures(t *testing.T) {
 			return agentSign(t, cert, key, NewAuthDocument(origin, fresh(), testT0), testT0, &cms.SignOptions{Detached: true})
 		}, ErrMalformed},
 		{"not an auth document", func() []byte {
-			der, _ := cms.Sign([]byte(`{"hello":1}`), cert, key, &cms.SignOptions{SigningTime: testT0})
+			der, _ := cms.Sign([]byte(`{"hello":1}`), cert, key, &cms.SignOptions{SigningTime: testT0, ContentType: OIDLogin})
 			return der
 		}, ErrMalformed},
 		{"non-canonical document", func() []byte {
 			doc := NewAuthDocument(origin, fresh(), testT0)
-			der, _ := cms.Sign(append(doc.Marshal()[:len(doc.Marshal())-1], ' ', '}'), cert, key, &cms.SignOptions{SigningTime: testT0})
+			der, _ := cms.Sign(append(doc.Marshal()[:len(doc.Marshal())-1], ' ', '}'), cert, key, &cms.SignOptions{SigningTime: testT0, ContentType: OIDLogin})
 			return der
 		}, ErrMalformed},
+		{"version 1 document", func() []byte {
+			doc := NewAuthDocument(origin, fresh(), testT0)
+			doc.Format = "podpis-auth:1"
+			return sign(doc)
+		}, ErrMalformed},
+		// Issue 18, attack 1: the document signed as data (what the sign
+		// method made of a page's login document) is no login.
+		{"document signature of a login document", func() []byte {
+			return agentSign(t, cert, key, NewAuthDocument(origin, fresh(), testT0), testT0, &cms.SignOptions{ContentType: cms.OIDData})
+		}, ErrWrongPurpose},
+		{"another content type", func() []byte {
+			other, _ := x509.OIDFromInts([]uint64{1, 2, 840, 113549, 1, 9, 16, 1, 4})
+			return agentSign(t, cert, key, NewAuthDocument(origin, fresh(), testT0), testT0, &cms.SignOptions{ContentType: other})
+		}, ErrWrongPurpose},
+		{"challenge for another site", func() []byte {
+			c, _ := v.IssueChallenge(ctx, "https://evil.example")
+			return sign(NewAuthDocument(origin, c.Value, testT0))
+		}, ErrChallengeUnknown},
+		{"challenge of another key", func() []byte {
+			other, _ := New(Config{Roots: []*x509.Certificate{p.root}, Now: clock.now})
+			c, _ := other.IssueChallenge(ctx, origin)
+			return sign(NewAuthDocument(origin, c.Value, testT0))
+		}, ErrChallengeUnknown},
+		{"challenge with its expiry moved", func() []byte {
+			c := fresh()
+			b, _ := base64.RawURLEncoding.DecodeString(c)
+			b[8]++ // one second more
+			return sign(NewAuthDocument(origin, base64.RawURLEncoding.EncodeToString(b), testT0))
+		}, ErrChallengeUnknown},
 		{"other origin", func() []byte { return sign(NewAuthDocument("https://evil.example", fresh(), testT0)) }, ErrOriginMismatch},
 		{"unknown challenge", func() []byte { return sign(NewAuthDocument(origin, "AAAA", testT0)) }, ErrChallengeUnknown},
 		{"clock skew", func() []byte { return sign(NewAuthDocument(origin, fresh(), testT0.Add(-time.Hour))) }, ErrClockSkew},
@@ -168,6 +203,13 @@ func TestLoginFailures(t *testing.T) {
 	}
 	if _, err := v.VerifyLogin(ctx, sign(NewAuthDocument(origin, ch, testT0)), origin); err != nil {
 		t.Fatalf("challenge burnt by a forged message: %v", err)
+	}
+
+	// A document signature never passes for a login, nor a login for a
+	// document.
+	login := sign(NewAuthDocument(origin, fresh(), testT0))
+	if _, err := v.VerifySignature(login, nil); !errors.Is(err, ErrWrongPurpose) {
+		t.Fatalf("login as a document: %v", err)
 	}
 
 	// Expiry: the challenge lives ChallengeTTL; signed in time but
@@ -243,31 +285,24 @@ func TestDocumentSignature(t *testing.T) {
 	}
 }
 
-func TestMemoryStoreBounded(t *testing.T) {
-	s := &MemoryStore{Max: 3}
-	ctx := context.Background()
-	later := time.Now().Add(time.Hour)
-	for i, v := range []string{"a", "b", "c"} {
-		if err := s.Put(ctx, Challenge{Value: v}, later); err != nil {
-			t.Fatal(i, err)
-		}
-	}
-	if err := s.Put(ctx, Challenge{Value: "d"}, later); !errors.Is(err, ErrStoreFull) {
-		t.Fatalf("got %v", err)
-	}
-	if err := s.Put(ctx, Challenge{Value: "a"}, later); err == nil {
-		t.Fatal("duplicate accepted")
-	}
-}
-
-// FuzzAuthDocument: parse never panics, and what parses is canonical.
+// FuzzAuthDocument: parse never panics, what parses is canonical, and
+// whatever parses as a login document (or is accepted by a reader as
+// lenient as encoding/json) is one that sign refuses (IsLoginDocument).
 func FuzzAuthDocument(f *testing.F) {
 	f.Add(NewAuthDocument(origin, "abc", testT0).Marshal())
 	f.Add([]byte(`{"format":"podpis-auth:1","origin":"","challenge":"","time":""}`))
+	f.Add([]byte(`{"Format":"podpis-auth:2"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, _, err := ParseAuthDocument(b)
 		if err == nil && string(d.Marshal()) != string(b) {
 			t.Fatalf("accepted non-canonical %q", b)
+		}
+		if err == nil && !IsLoginDocument(b) {
+			t.Fatalf("a login document not recognised: %q", b)
+		}
+		var lenient AuthDocument
+		if json.Unmarshal(b, &lenient) == nil && strings.HasPrefix(lenient.Format, "podpis-auth") && !IsLoginDocument(b) {
+			t.Fatalf("encoding/json reads a login document that IsLoginDocument misses: %q", b)
 		}
 	})
 }

@@ -57,7 +57,8 @@ func runServe(args []string) error {
 	rootsPath := fset.String("roots", ".data/roots.pem", "trusted roots (PEM)")
 	intersPath := fset.String("intermediates", "", "intermediate CAs (PEM)")
 	origin := fset.String("origin", "", "the site's origin as browsers see it (default http://LISTEN)")
-	redisAddr := fset.String("redis", "", "share challenges through this Redis server")
+	redisAddr := fset.String("redis", "", "share used challenges through this Redis server")
+	keyPath := fset.String("challenge-key-file", "", "the challenge MAC key (32 bytes or more), the same for every server sharing --redis; default random")
 	var ports portsFlag
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
 	fset.Parse(args)
@@ -69,6 +70,11 @@ func runServe(args []string) error {
 	cfg := verify.Config{Roots: roots}
 	if *intersPath != "" {
 		if cfg.Intermediates, err = readPEMCerts(*intersPath); err != nil {
+			return err
+		}
+	}
+	if *keyPath != "" {
+		if cfg.ChallengeKey, err = os.ReadFile(*keyPath); err != nil {
 			return err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/crypto/cms"
+	"github.com/podpis/podpis/verify"
 	"golang.org/x/term"
 )
 
@@ -129,6 +130,12 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 		return 2
 	}
+	if verify.IsLoginDocument(content) {
+		// Signed as data it could pass for a login with a lax verifier;
+		// logins are made by the agent's authenticate alone.
+		fmt.Fprintf(stderr, "podpis: %s is a login document (podpis-auth): refusing to sign it as a document\n", *in)
+		return 1
+	}
 	p, ok := openProvider(modules, stderr)
 	if !ok {
 		return 1
@@ -147,7 +154,7 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 			cert = c.Cert
 		}
 	}
-	der, err := cms.Sign(content, cert, key, &cms.SignOptions{Detached: *detached})
+	der, err := cms.Sign(content, cert, key, &cms.SignOptions{Detached: *detached, ContentType: cms.OIDData})
 	if err != nil {
 		return reportKeystore(stderr, err)
 	}

@@ -10,7 +10,7 @@
 //	podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...
 //	podpis speed [--curve NAME] [--seconds N]
 //	podpis uninstall
-//	podpis verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG
+//	podpis verify [--login ORIGIN] --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG
 //	podpis version
 package main
 
@@ -40,7 +40,7 @@ func init() {
 		{"sign", "sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...", runSign},
 		{"speed", "speed [--curve NAME] [--seconds N]", runSpeed},
 		{"uninstall", "uninstall", runUninstall},
-		{"verify", "verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG", runVerify},
+		{"verify", "verify [--login ORIGIN] --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG", runVerify},
 		{"version", "version", runVersion},
 	}
 }

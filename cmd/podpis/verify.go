@@ -15,8 +15,12 @@ import (
 	"github.com/podpis/podpis/verify/revocation"
 )
 
-// runVerify: podpis verify --roots FILE [--intermediates FILE] [--at RFC3339]
+// runVerify: podpis verify [--login ORIGIN] --roots FILE [--intermediates FILE] [--at RFC3339]
 // [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG. Exit 0 valid, 1 invalid, 2 usage or I/O.
+//
+// With --login it checks a login for ORIGIN as a login server does
+// (verify.Verifier.ExamineLogin), all but the challenge, which it prints:
+// support staff look that up in the server's logs.
 func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -25,14 +29,15 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	at := fs.String("at", "", "verification time, RFC 3339 (default now)")
 	contentFile := fs.String("content", "", "the signed content, for a detached signature")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	login := fs.String("login", "", "check a login for this origin (scheme://host[:port]) instead of a document signature")
 	policy := fs.String("revocation", "prefer", "require (unknown status fails), prefer (only a revoked certificate fails) or off")
 	var crls listFlag
 	fs.Var(&crls, "crl", "a CRL file to use besides the certificates' distribution points (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 || *roots == "" {
-		fmt.Fprintln(stderr, "podpis: usage: podpis verify --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG")
+	if fs.NArg() != 1 || *roots == "" || *login != "" && *contentFile != "" {
+		fmt.Fprintln(stderr, "podpis: usage: podpis verify [--login ORIGIN] --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG")
 		return 2
 	}
 	cfg := verify.Config{}
@@ -80,6 +85,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 		return 2
 	}
+	if *login != "" {
+		return verifyLogin(v, sig, *login, *asJSON, stdout, stderr)
+	}
 	res, err := v.VerifySignature(sig, content)
 	if err != nil {
 		var e *verify.Error
@@ -110,8 +118,43 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		writeJSON(stdout, out)
 		return 0
 	}
-	id := res.Identity
 	fmt.Fprintln(stdout, "OK")
+	printResult(stdout, res)
+	return 0
+}
+
+// verifyLogin is podpis verify --login: exit 0 a valid login for origin
+// (challenge aside), 1 not, with the code and its sentence on stderr.
+func verifyLogin(v *verify.Verifier, sig []byte, origin string, asJSON bool, stdout, stderr io.Writer) int {
+	res, doc, err := v.ExamineLogin(sig, origin)
+	if err != nil {
+		var e *verify.Error
+		if !errors.As(err, &e) {
+			fmt.Fprintf(stderr, "podpis: %v\n", err)
+			return 2
+		}
+		if asJSON {
+			writeJSON(stdout, map[string]any{"valid": false, "code": e.Code, "message": e.Code.Description(), "detail": errString(e.Err)})
+		}
+		fmt.Fprintf(stderr, "podpis: %s: %s\n", e.Code, e.Code.Description())
+		if e.Err != nil {
+			fmt.Fprintf(stderr, "podpis: %v\n", e.Err)
+		}
+		return 1
+	}
+	if asJSON {
+		writeJSON(stdout, map[string]any{"valid": true, "origin": doc.Origin, "challenge": doc.Challenge, "time": doc.Time, "identity": res.Identity})
+		return 0
+	}
+	fmt.Fprintln(stdout, "OK login")
+	fmt.Fprintf(stdout, "origin: %s\nchallenge: %s\ntime: %s\n", doc.Origin, doc.Challenge, doc.Time)
+	printResult(stdout, res)
+	return 0
+}
+
+// printResult prints who signed, one "name: value" a line.
+func printResult(stdout io.Writer, res *verify.Result) {
+	id := res.Identity
 	for _, f := range [][2]string{
 		{"signer", id.CommonName}, {"organization", id.Organization}, {"title", id.Title},
 		{"snils", id.SNILS}, {"inn", id.INN}, {"innle", id.INNLE}, {"ogrn", id.OGRN}, {"ogrnip", id.OGRNIP},
@@ -128,7 +171,6 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	for _, r := range res.Revocation {
 		fmt.Fprintf(stdout, "revocation: %s\n", r)
 	}
-	return 0
 }
 
 func errString(err error) string {

@@ -42,8 +42,11 @@ const MaxSize = 64 << 20
 
 // SignedData is a parsed CMS SignedData.
 type SignedData struct {
-	// ContentType is the encapsulated content type (id-data for plain data).
-	ContentType asn1.ObjectIdentifier
+	// ContentType is the encapsulated content type (OIDData for plain
+	// data). It is an x509.OID, not an asn1.ObjectIdentifier, because
+	// content types may have arcs beyond an int, as those under 2.25
+	// (UUIDs) do.
+	ContentType x509.OID
 	// Content is the encapsulated content, or nil when detached.
 	Content []byte
 	// Certificates are the certificates carried in the message.
@@ -68,7 +71,7 @@ type SignerInfo struct {
 	// covers the content directly.
 	HasSignedAttributes bool
 	MessageDigest       []byte
-	AttrContentType     asn1.ObjectIdentifier
+	AttrContentType     x509.OID
 	SigningTime         time.Time // zero when absent
 	// SigningCertHashes are the certHash values of signingCertificateV2 with
 	// their digest algorithms.
@@ -115,7 +118,7 @@ func Parse(data []byte) (*SignedData, error) {
 		!sdBody.ReadASN1(&encap, cbasn1.SEQUENCE) {
 		return nil, ErrMalformed
 	}
-	if !encap.ReadASN1ObjectIdentifier(&sd.ContentType) {
+	if !readOID(&encap, &sd.ContentType) {
 		return nil, ErrMalformed
 	}
 	if !encap.Empty() {
@@ -242,6 +245,7 @@ func readAlgorithm(s *cryptobyte.String) (asn1.ObjectIdentifier, error) {
 
 func (info *SignerInfo) parseSignedAttrs(attrs cryptobyte.String) error {
 	seen := map[string]bool{}
+	hasContentType := false
 	for !attrs.Empty() {
 		var attr, values cryptobyte.String
 		var oid asn1.ObjectIdentifier
@@ -257,9 +261,10 @@ func (info *SignerInfo) parseSignedAttrs(attrs cryptobyte.String) error {
 		seen[key] = true
 		switch {
 		case oid.Equal(oidAttrContentType):
-			if !values.ReadASN1ObjectIdentifier(&info.AttrContentType) || !values.Empty() {
+			if !readOID(&values, &info.AttrContentType) || !values.Empty() {
 				return ErrMalformed
 			}
+			hasContentType = true
 		case oid.Equal(oidAttrMessageDigest):
 			var md cryptobyte.String
 			if !values.ReadASN1(&md, cbasn1.OCTET_STRING) || !values.Empty() {
@@ -278,10 +283,25 @@ func (info *SignerInfo) parseSignedAttrs(attrs cryptobyte.String) error {
 			}
 		}
 	}
-	if info.AttrContentType == nil || info.MessageDigest == nil {
+	if !hasContentType || info.MessageDigest == nil {
 		return fmt.Errorf("%w: signed attributes lack contentType or messageDigest", ErrMalformed)
 	}
 	return nil
+}
+
+// readOID reads an OBJECT IDENTIFIER of any arc size (cryptobyte's reader
+// and encoding/asn1 stop at an int).
+func readOID(s *cryptobyte.String, out *x509.OID) bool {
+	var body cryptobyte.String
+	return s.ReadASN1(&body, cbasn1.OBJECT_IDENTIFIER) && out.UnmarshalBinary(body) == nil
+}
+
+// addOID writes an OBJECT IDENTIFIER of any arc size.
+func addOID(b *cryptobyte.Builder, oid x509.OID) {
+	b.AddASN1(cbasn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) {
+		body, _ := oid.MarshalBinary() // never fails
+		b.AddBytes(body)
+	})
 }
 
 func readTime(s *cryptobyte.String) (time.Time, error) {

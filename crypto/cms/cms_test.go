@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/cryptobyte"
+
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/testpki"
 )
@@ -233,4 +235,70 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// bigArcType is a content type under 2.25 whose last arc (a UUID, 128 bits)
+// fits no int: encoding/asn1 cannot carry it.
+var bigArcType = func() x509.OID {
+	oid, err := x509.ParseOID("2.25.37206362184723365910724984244601700857")
+	if err != nil {
+		panic(err)
+	}
+	return oid
+}()
+
+// TestContentType: a content type beyond an int is written and read back
+// in both places (eContentType and the contentType attribute); a message
+// whose eContentType is swapped for id-data, or whose attributes are
+// dropped, no longer verifies.
+func TestContentType(t *testing.T) {
+	key := mustKey(t)
+	cert := selfSigned(t, key)
+	der, err := Sign([]byte("doc"), cert, key, &SignOptions{ContentType: bigArcType})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := Parse(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	si := sd.Signers[0]
+	if !sd.ContentType.Equal(bigArcType) || !si.AttrContentType.Equal(bigArcType) || sd.ContentType.String() != bigArcType.String() {
+		t.Fatalf("content type %v, attribute %v", sd.ContentType, si.AttrContentType)
+	}
+	if err := sd.VerifySigner(si, cert, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The zero option is id-data.
+	plain, _ := Sign([]byte("doc"), cert, key, nil)
+	if psd, _ := Parse(plain); !psd.ContentType.Equal(OIDData) || !psd.Signers[0].AttrContentType.Equal(OIDData) {
+		t.Fatalf("default content type %v", psd.ContentType)
+	}
+
+	// Relabel the content as id-data: the attribute still says otherwise.
+	sd.ContentType = OIDData
+	if err := sd.VerifySigner(si, cert, nil); !errors.Is(err, ErrContentType) {
+		t.Fatalf("eContentType relabelled to id-data: %v", err)
+	}
+	sd.ContentType = bigArcType
+
+	// Without attributes only id-data may be signed or verified.
+	if _, err := Sign([]byte("doc"), cert, key, &SignOptions{ContentType: bigArcType, NoSignedAttributes: true}); err == nil {
+		t.Fatal("signed a non-data type without attributes")
+	}
+	noattr, _ := Sign([]byte("doc"), cert, key, &SignOptions{NoSignedAttributes: true})
+	nsd, _ := Parse(noattr)
+	nsd.ContentType = bigArcType
+	if err := nsd.VerifySigner(nsd.Signers[0], cert, nil); !errors.Is(err, ErrContentType) {
+		t.Fatalf("non-data type without attributes: %v", err)
+	}
+
+	// Invalid OID encodings are malformed, not a panic.
+	for _, bad := range [][]byte{{0x06, 0x00}, {0x06, 0x01, 0x80}, {0x06, 0x02, 0x2a, 0x86}} {
+		s := cryptobyte.String(bad)
+		var oid x509.OID
+		if readOID(&s, &oid) {
+			t.Errorf("readOID(%x) accepted", bad)
+		}
+	}
 }

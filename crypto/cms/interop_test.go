@@ -83,7 +83,9 @@ func TestEngineCMS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, opts := range []SignOptions{{}, {Detached: true}, {NoSignedAttributes: true}} {
+			// The engine verifies a content type it does not know (with
+			// -binary), as podpis's login type, beyond an int.
+			for _, opts := range []SignOptions{{}, {Detached: true}, {NoSignedAttributes: true}, {ContentType: bigArcType}, {ContentType: bigArcType, Detached: true}} {
 				der, err := Sign(msg, cert, key, &opts)
 				if err != nil {
 					t.Fatal(err)

@@ -2,6 +2,7 @@ package cms
 
 import (
 	"crypto"
+	"crypto/x509"
 	"encoding/asn1"
 	"hash"
 
@@ -9,8 +10,19 @@ import (
 	"github.com/podpis/podpis/crypto/streebog"
 )
 
+// OIDData is id-data (RFC 5652, 4), the content type of plain data and
+// Sign's default.
+var OIDData = mustOID(1, 2, 840, 113549, 1, 7, 1)
+
+func mustOID(arcs ...uint64) x509.OID {
+	oid, err := x509.OIDFromInts(arcs)
+	if err != nil {
+		panic(err)
+	}
+	return oid
+}
+
 var (
-	oidData       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
 	oidSignedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
 
 	oidAttrContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}

@@ -30,8 +30,9 @@ type SignOptions struct {
 	NoSignedAttributes bool
 	// SigningTime is the signingTime attribute; zero means now.
 	SigningTime time.Time
-	// ContentType is the encapsulated content type; nil means id-data.
-	ContentType asn1.ObjectIdentifier
+	// ContentType is the encapsulated content type, also carried in the
+	// contentType signed attribute; the zero OID means id-data (OIDData).
+	ContentType x509.OID
 	// Certificates are added to the message after the signer's own, for
 	// instance its intermediate CAs.
 	Certificates []*x509.Certificate
@@ -50,8 +51,13 @@ func Sign(content []byte, cert *x509.Certificate, key crypto.Signer, opts *SignO
 		opts = &SignOptions{}
 	}
 	contentType := opts.ContentType
-	if contentType == nil {
-		contentType = oidData
+	if isZero(contentType) {
+		contentType = OIDData
+	}
+	if opts.NoSignedAttributes && !contentType.Equal(OIDData) {
+		// RFC 5652, 5.3: only id-data may be signed without attributes;
+		// the attributes are what binds any other type to the signature.
+		return nil, errors.New("cms: a content type other than id-data needs signed attributes")
 	}
 	random := opts.Rand
 	if random == nil {
@@ -103,7 +109,7 @@ func Sign(content []byte, cert *x509.Certificate, key crypto.Signer, opts *SignO
 				b.AddASN1Int64(1)
 				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { addAlgorithmNULL(b, dalg.oid) })
 				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-					b.AddASN1ObjectIdentifier(contentType)
+					addOID(b, contentType)
 					if !opts.Detached {
 						b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 							b.AddASN1OctetString(content)
@@ -137,6 +143,11 @@ func Sign(content []byte, cert *x509.Certificate, key crypto.Signer, opts *SignO
 		})
 	})
 	return b.Bytes()
+}
+
+func isZero(oid x509.OID) bool {
+	body, _ := oid.MarshalBinary()
+	return len(body) == 0
 }
 
 func certRaws(certs []*x509.Certificate) [][]byte {
@@ -189,7 +200,7 @@ func publicKeysMatch(pub crypto.PublicKey, cert *x509.Certificate) bool {
 }
 
 // buildSignedAttrs returns the DER SET OF the CAdES-BES attributes.
-func buildSignedAttrs(contentType asn1.ObjectIdentifier, digest []byte, when time.Time, cert *x509.Certificate, dalg *digestAlg) ([]byte, error) {
+func buildSignedAttrs(contentType x509.OID, digest []byte, when time.Time, cert *x509.Certificate, dalg *digestAlg) ([]byte, error) {
 	attr := func(oid asn1.ObjectIdentifier, value func(*cryptobyte.Builder)) []byte {
 		var b cryptobyte.Builder
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
@@ -202,7 +213,7 @@ func buildSignedAttrs(contentType asn1.ObjectIdentifier, digest []byte, when tim
 	certHash := dalg.new()
 	certHash.Write(cert.Raw)
 	attrs := [][]byte{
-		attr(oidAttrContentType, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(contentType) }),
+		attr(oidAttrContentType, func(b *cryptobyte.Builder) { addOID(b, contentType) }),
 		attr(oidAttrSigningTime, func(b *cryptobyte.Builder) {
 			// RFC 5652 11.3: UTCTime for 1950-2049.
 			if when.Year() >= 1950 && when.Year() < 2050 {

@@ -58,6 +58,11 @@ func (sd *SignedData) VerifySigner(info *SignerInfo, cert *x509.Certificate, det
 	h := dalg.new()
 	h.Write(content)
 	digest := h.Sum(nil)
+	if !info.HasSignedAttributes && !sd.ContentType.Equal(OIDData) {
+		// RFC 5652, 5.3: without attributes nothing binds the content type
+		// to the signature, so only id-data may go without them.
+		return ErrContentType
+	}
 	if info.HasSignedAttributes {
 		if !info.AttrContentType.Equal(sd.ContentType) {
 			return ErrContentType

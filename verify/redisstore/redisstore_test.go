@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -25,28 +26,29 @@ func TestStore(t *testing.T) {
 	defer client.Close()
 	s := redisstore.New(client, "t1:")
 	ctx := context.Background()
-	c := verify.Challenge{Value: "abc", Origin: "https://a.example", Expires: time.Now().Add(time.Minute).Truncate(time.Second)}
-	if err := s.Put(ctx, c, time.Now().Add(2*time.Minute)); err != nil {
+	if err := s.Consume(ctx, "abc", time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Put(ctx, c, time.Now().Add(2*time.Minute)); err == nil {
-		t.Fatal("duplicate accepted")
+	if err := s.Consume(ctx, "abc", time.Now().Add(time.Minute)); !errors.Is(err, verify.ErrChallengeReplayed) {
+		t.Fatalf("second Consume: %v", err)
 	}
-	got, err := s.Take(ctx, "abc")
-	if err != nil || got.Origin != c.Origin || !got.Expires.Equal(c.Expires) {
-		t.Fatalf("Take: %+v, %v", got, err)
-	}
-	if _, err := s.Take(ctx, "abc"); !errors.Is(err, verify.ErrChallengeReplayed) {
-		t.Fatalf("second Take: %v", err)
-	}
-	if _, err := s.Take(ctx, "nope"); !errors.Is(err, verify.ErrChallengeUnknown) {
-		t.Fatalf("unknown: %v", err)
+	if err := s.Consume(ctx, "past", time.Now().Add(-time.Second)); err == nil {
+		t.Fatal("consumed a challenge already forgettable")
 	}
 	// Forgotten after the Redis expiry.
-	s.Put(ctx, verify.Challenge{Value: "short"}, time.Now().Add(50*time.Millisecond))
+	s.Consume(ctx, "short", time.Now().Add(50*time.Millisecond))
 	time.Sleep(150 * time.Millisecond)
-	if _, err := s.Take(ctx, "short"); !errors.Is(err, verify.ErrChallengeUnknown) {
+	if err := s.Consume(ctx, "short", time.Now().Add(time.Minute)); err != nil {
 		t.Fatalf("after expiry: %v", err)
+	}
+	// Issuing challenges writes nothing to Redis.
+	v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{testpki.Root(t, gost3410.CurveTC26256A, "root", time.Now()).Cert}, Store: s})
+	before, _ := client.DBSize(ctx).Result()
+	for i := 0; i < 1000; i++ {
+		v.IssueChallenge(ctx, "https://lk.example.ru")
+	}
+	if after, _ := client.DBSize(ctx).Result(); after != before {
+		t.Fatalf("issuing 1000 challenges: %d keys, then %d", before, after)
 	}
 }
 
@@ -57,13 +59,15 @@ func TestTwoServers(t *testing.T) {
 	addr := testredis.Start(t)
 	ca := testpki.Root(t, gost3410.CurveTC26256A, "root", time.Now())
 	root := ca.Cert
-	leaf, key := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Пётр"}, time.Now(), nil)
+	leaf, priv := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Пётр"}, time.Now(), nil)
 
 	var servers []*verify.Verifier
+	key := make([]byte, verify.MinChallengeKey)
+	rand.Read(key)
 	for i := 0; i < 2; i++ {
 		client := redis.NewClient(&redis.Options{Addr: addr})
 		defer client.Close()
-		v, err := verify.New(verify.Config{Roots: []*x509.Certificate{root}, Store: redisstore.New(client, "podpis:")})
+		v, err := verify.New(verify.Config{Roots: []*x509.Certificate{root}, Store: redisstore.New(client, "podpis:"), ChallengeKey: key})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +76,7 @@ func TestTwoServers(t *testing.T) {
 	ctx := context.Background()
 	const origin = "https://lk.example.ru"
 	login := func(challenge string) []byte {
-		der, err := cms.Sign(verify.NewAuthDocument(origin, challenge, time.Now()).Marshal(), leaf, key, nil)
+		der, err := cms.Sign(verify.NewAuthDocument(origin, challenge, time.Now()).Marshal(), leaf, priv, &cms.SignOptions{ContentType: verify.OIDLogin})
 		if err != nil {
 			t.Fatal(err)
 		}
