@@ -134,7 +134,10 @@ func (a *Agent) Serves(origin string) bool {
 
 // prompt runs ask as the one prompt on the screen: while another prompt
 // is open, or once the origin's registrable domain has had
-// PromptsPerMinute prompts in the last minute, it returns ErrBusy.
+// PromptsPerMinute prompts in the last minute, it returns ErrBusy. A
+// trusted origin is not counted: it used to sign documents with no prompt
+// at all, and a batch of documents (a question and a PIN each) must not
+// run into a limit meant for sites nobody vouched for.
 func (a *Agent) prompt(origin string, ask func() error) error {
 	if a.unattended() {
 		return ask()
@@ -149,12 +152,15 @@ func (a *Agent) prompt(origin string, ask func() error) error {
 			a.recent[k] = ts
 		}
 	}
-	if a.promptOpen || len(a.recent[d]) >= a.cfg.PromptsPerMinute {
+	counted := !a.Trusted(origin)
+	if a.promptOpen || counted && len(a.recent[d]) >= a.cfg.PromptsPerMinute {
 		a.mu.Unlock()
 		return ErrBusy
 	}
 	a.promptOpen = true
-	a.recent[d] = append(a.recent[d], now)
+	if counted {
+		a.recent[d] = append(a.recent[d], now)
+	}
 	a.mu.Unlock()
 	defer func() {
 		a.mu.Lock()

@@ -168,6 +168,24 @@ func TestPromptLimitPerDomain(t *testing.T) {
 	}
 }
 
+// TestTrustedBatch: a trusted site signing a batch (a question and a PIN
+// per document) is not held to the limit for sites nobody vouched for.
+func TestTrustedBatch(t *testing.T) {
+	const site = "https://lk.example.ru"
+	person := &recorder{sign: true}
+	a := New(Config{Providers: []keystore.Provider{newFakeProvider(t)}, Prompter: person, Trusted: []Rule{site}})
+	ctx := context.Background()
+	certs, _ := a.Certificates(ctx, site, Filter{})
+	for i := 0; i < 10; i++ {
+		if _, err := a.Sign(ctx, site, SignRequest{Certificate: certs[0].ID, Data: []byte{byte(i)}}); err != nil {
+			t.Fatalf("document %d: %v", i, err)
+		}
+	}
+	if len(person.shown) != 10 || len(person.pins) != 10 {
+		t.Fatalf("%d documents shown, %d PINs asked", len(person.shown), len(person.pins))
+	}
+}
+
 // TestOnePromptAtATime: while one site's prompt is open, no other site's
 // opens; after it closes they may.
 func TestOnePromptAtATime(t *testing.T) {
