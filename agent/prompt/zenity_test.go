@@ -195,6 +195,32 @@ func TestZenityDialogs(t *testing.T) {
 		t.Fatalf("Escape on the origin question: %v", d)
 	}
 
+	// A document: Return at once cancels (the default button); «Подписать»
+	// pressed at once is asked again; after reading it signs.
+	signed := make(chan bool, 1)
+	sign := func() {
+		go func() {
+			ok, _ := z.ConfirmSign(ctx, "https://lk.example.ru", testCert(), agent.SignSummary{Description: "Договор", Size: 5, Streebog: "ab"})
+			signed <- ok
+		}()
+	}
+	sign()
+	personAfter(t, display, 0, []string{"key", "Return"})
+	if <-signed {
+		t.Fatal("Return at once signed the document")
+	}
+	sign()
+	personAfter(t, display, 0, []string{"key", "Tab", "Return"})
+	select {
+	case <-signed:
+		t.Fatal("«Подписать» in the dialog's first moment was taken")
+	case <-time.After(300 * time.Millisecond):
+	}
+	person(t, display, []string{"key", "Tab", "Return"})
+	if !<-signed {
+		t.Fatal("«Подписать» after reading did not sign")
+	}
+
 	// A PIN typed and sent as the dialog appears is not taken: the dialog
 	// asks again, and only what the person then types counts.
 	go func() {
