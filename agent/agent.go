@@ -26,7 +26,7 @@ import (
 
 // Errors the protocol layer maps to its codes (with the keystore codes).
 var (
-	ErrBusy           = errors.New("agent: a prompt for this site is already open or too many prompts")
+	ErrBusy           = errors.New("agent: a prompt is already open or this site asked too often")
 	ErrNoCertificates = errors.New("agent: no certificates")
 	ErrCertExpired    = errors.New("agent: certificate expired or not yet valid")
 	ErrBadRequest     = errors.New("agent: bad request")
@@ -44,7 +44,8 @@ type Config struct {
 	OnlyTrusted bool
 	// Decisions remembers «Разрешить всегда»; nil keeps them in memory.
 	Decisions DecisionStore
-	// PromptsPerMinute bounds prompts per origin; zero means 6.
+	// PromptsPerMinute bounds prompts per registrable domain (all of
+	// a.example.ru, b.example.ru… count as example.ru); zero means 6.
 	PromptsPerMinute int
 	Version          string
 	Now              func() time.Time
@@ -85,8 +86,13 @@ func (d *MemoryDecisions) Allow(origin string) error {
 type Agent struct {
 	cfg Config
 
-	mu      sync.Mutex
-	prompts map[string]*promptGate
+	mu sync.Mutex
+	// promptOpen: a prompt is on the screen. Only one at a time, whatever
+	// the site: two dialogs at once let a page hide one behind the other,
+	// and each person answers one question at a time anyway.
+	promptOpen bool
+	// recent: when prompts opened, by registrable domain (promptDomain).
+	recent map[string][]time.Time
 
 	// pinRefused: an unattended prompter's PIN was wrong once; it is not
 	// offered to a token again.
@@ -95,11 +101,6 @@ type Agent struct {
 	diagMu sync.Mutex
 	diag   *doctor.Report
 	diagAt time.Time
-}
-
-type promptGate struct {
-	open   bool
-	recent []time.Time
 }
 
 // New returns an Agent.
@@ -113,7 +114,7 @@ func New(cfg Config) *Agent {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Agent{cfg: cfg, prompts: map[string]*promptGate{}}
+	return &Agent{cfg: cfg, recent: map[string][]time.Time{}}
 }
 
 // Trusted reports whether origin is on the trusted list.
@@ -131,43 +132,54 @@ func (a *Agent) Serves(origin string) bool {
 	return !a.cfg.OnlyTrusted || a.Trusted(n)
 }
 
-// prompt runs ask with the origin's gate held: one prompt per origin at a
-// time, at most PromptsPerMinute a minute; otherwise ErrBusy.
+// prompt runs ask as the one prompt on the screen: while another prompt
+// is open, or once the origin's registrable domain has had
+// PromptsPerMinute prompts in the last minute, it returns ErrBusy. A
+// trusted origin is not counted: it used to sign documents with no prompt
+// at all, and a batch of documents (a question and a PIN each) must not
+// run into a limit meant for sites nobody vouched for.
 func (a *Agent) prompt(origin string, ask func() error) error {
 	if a.unattended() {
 		return ask()
 	}
+	d := promptDomain(origin)
 	a.mu.Lock()
-	g := a.prompts[origin]
-	if g == nil {
-		g = &promptGate{}
-		a.prompts[origin] = g
-	}
 	now := a.cfg.Now()
-	g.recent = slices.DeleteFunc(g.recent, func(t time.Time) bool { return now.Sub(t) > time.Minute })
-	if g.open || len(g.recent) >= a.cfg.PromptsPerMinute {
+	for k, ts := range a.recent {
+		if ts = slices.DeleteFunc(ts, func(t time.Time) bool { return now.Sub(t) > time.Minute }); len(ts) == 0 {
+			delete(a.recent, k)
+		} else {
+			a.recent[k] = ts
+		}
+	}
+	counted := !a.Trusted(origin)
+	if a.promptOpen || counted && len(a.recent[d]) >= a.cfg.PromptsPerMinute {
 		a.mu.Unlock()
 		return ErrBusy
 	}
-	g.open = true
-	g.recent = append(g.recent, now)
+	a.promptOpen = true
+	if counted {
+		a.recent[d] = append(a.recent[d], now)
+	}
 	a.mu.Unlock()
 	defer func() {
 		a.mu.Lock()
-		g.open = false
+		a.promptOpen = false
 		a.mu.Unlock()
 	}()
 	return ask()
 }
 
 // access decides whether origin may use certificates, asking the person
-// when it is neither trusted nor remembered.
+// when it is neither trusted nor remembered nor allowed for this
+// connection (the Session in ctx).
 func (a *Agent) access(ctx context.Context, origin string) (string, error) {
 	n, err := NormalizeOrigin(origin)
 	if err != nil {
 		return "", ErrOriginDenied
 	}
-	if a.Trusted(n) || a.cfg.Decisions.Allowed(n) {
+	sess := sessionOf(ctx)
+	if a.Trusted(n) || a.cfg.Decisions.Allowed(n) || sess != nil && sess.has(n) {
 		return n, nil
 	}
 	if a.cfg.OnlyTrusted || a.cfg.Prompter == nil {
@@ -189,6 +201,9 @@ func (a *Agent) access(ctx context.Context, origin string) (string, error) {
 		a.cfg.Decisions.Allow(n)
 		return n, nil
 	case AllowOnce:
+		if sess != nil {
+			sess.allow(n)
+		}
 		return n, nil
 	}
 	return "", ErrOriginDenied
@@ -337,8 +352,10 @@ func (a *Agent) find(ctx context.Context, id string) (*located, error) {
 }
 
 // signWith signs content with the located certificate, asking the PIN
-// through the prompter with the origin shown.
-func (a *Agent) signWith(ctx context.Context, origin string, l *located, content []byte, opts cms.SignOptions) ([]byte, error) {
+// through the prompter with the origin shown and what is signed: a login
+// (doc nil) or the document doc summarises. A PIN saved with «Сохранить
+// пароль» is kept for this origin only.
+func (a *Agent) signWith(ctx context.Context, origin string, l *located, content []byte, opts cms.SignOptions, doc *keystore.Summary) ([]byte, error) {
 	for _, p := range l.cert.Problems {
 		if p == keystore.ProblemExpired || p == keystore.ProblemNotYetValid {
 			return nil, ErrCertExpired
@@ -350,6 +367,7 @@ func (a *Agent) signWith(ctx context.Context, origin string, l *located, content
 		}
 		var p []byte
 		var save bool
+		req.Login, req.Document = doc == nil, doc
 		err := a.prompt(origin, func() (err error) {
 			p, save, err = a.cfg.Prompter.PIN(ctx, origin, req)
 			return err
@@ -357,7 +375,7 @@ func (a *Agent) signWith(ctx context.Context, origin string, l *located, content
 		return p, save, err
 	}
 	var der []byte
-	key, err := l.provider.Signer(ctx, l.cert.ID, pin)
+	key, err := l.provider.Signer(keystore.WithPINScope(ctx, origin), l.cert.ID, pin)
 	if err == nil {
 		opts.SigningTime = a.cfg.Now()
 		der, err = cms.Sign(content, l.cert.Cert, key, &opts)
@@ -394,7 +412,7 @@ func (a *Agent) Authenticate(ctx context.Context, origin, id, challenge string) 
 	doc := verify.NewAuthDocument(n, challenge, a.cfg.Now())
 	// Under the login content type, with signed attributes (the default)
 	// that repeat it: what makes this a login and nothing else.
-	der, err := a.signWith(ctx, n, l, doc.Marshal(), cms.SignOptions{ContentType: verify.OIDLogin})
+	der, err := a.signWith(ctx, n, l, doc.Marshal(), cms.SignOptions{ContentType: verify.OIDLogin}, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -413,11 +431,15 @@ type SignRequest struct {
 // must not obtain through sign what only authenticate makes.
 var ErrLoginDocument = fmt.Errorf("%w: a login document is signed only by authenticate", ErrBadRequest)
 
-// Sign signs a document. An origin that is not on the trusted list must
-// have the person approve this very document: origin, description, size
-// and Streebog digest are shown. The signature is of plain data (id-data),
-// never of the login content type, and data that looks like a login
-// document is refused (ErrLoginDocument) before anyone is asked anything.
+// Sign signs a document. The person approves this very document —
+// origin, the page's description (cleaned), size and Streebog digest are
+// shown, and shown again in the PIN dialog — whether the origin is trusted
+// or not: a trusted site can still be made to sign something else. Only an
+// unattended agent (podpis run --headless) signs for a trusted origin
+// without asking, there being nobody to ask. The signature is of plain
+// data (id-data), never of the login content type, and data that looks
+// like a login document is refused (ErrLoginDocument) before anyone is
+// asked anything.
 func (a *Agent) Sign(ctx context.Context, origin string, req SignRequest) ([]byte, error) {
 	if len(req.Data) == 0 {
 		return nil, fmt.Errorf("%w: nothing to sign", ErrBadRequest)
@@ -433,9 +455,9 @@ func (a *Agent) Sign(ctx context.Context, origin string, req SignRequest) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	if !a.Trusted(n) {
-		sum := streebog.Sum256(req.Data)
-		what := SignSummary{Description: req.Description, Size: len(req.Data), Streebog: hex.EncodeToString(sum[:])}
+	sum := streebog.Sum256(req.Data)
+	what := SignSummary{Description: CleanText(req.Description, MaxShownDescription), Size: len(req.Data), Streebog: hex.EncodeToString(sum[:])}
+	if !a.Trusted(n) || a.cfg.Prompter != nil && !a.unattended() {
 		var ok bool
 		err := a.prompt(n, func() (err error) {
 			ok, err = a.cfg.Prompter.ConfirmSign(ctx, n, l.cert, what)
@@ -448,5 +470,6 @@ func (a *Agent) Sign(ctx context.Context, origin string, req SignRequest) ([]byt
 			return nil, ErrCancelled
 		}
 	}
-	return a.signWith(ctx, n, l, req.Data, cms.SignOptions{Detached: req.Detached, ContentType: cms.OIDData})
+	return a.signWith(ctx, n, l, req.Data, cms.SignOptions{Detached: req.Detached, ContentType: cms.OIDData},
+		&keystore.Summary{Description: what.Description, Size: what.Size, Streebog: what.Streebog})
 }

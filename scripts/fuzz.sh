@@ -13,6 +13,7 @@ targets=(
 	"./crypto/gostx509 FuzzParsePKIX"
 	"./crypto/gostx509 FuzzCertificate"
 	"./verify FuzzAuthDocument"
+	"./agent FuzzCleanText"
 	"./agent/config FuzzConfig"
 	"./agent/server FuzzProtocol"
 )

@@ -81,6 +81,35 @@ type PINRequest struct {
 	// reported and the person decides).
 	TriesLow bool
 	FinalTry bool
+	// What the PIN is for, filled in by the agent (a provider leaves
+	// them): a login to a site, or the document Document summarises; the
+	// dialog says which, so that a PIN typed for «вход» is not spent on a
+	// document nobody saw.
+	Login    bool
+	Document *Summary
+}
+
+// Summary describes a document to be signed.
+type Summary struct {
+	Description string // the page's words, already cleaned for showing
+	Size        int
+	Streebog    string // hex Streebog-256 of the data
+}
+
+type pinScopeKey struct{}
+
+// WithPINScope returns ctx under which «Сохранить пароль» keeps a PIN for
+// scope only: the agent passes the site's origin, so a PIN saved while
+// site A signed never signs silently for site B. Without a scope a PIN is
+// saved under the empty one (the command line).
+func WithPINScope(ctx context.Context, scope string) context.Context {
+	return context.WithValue(ctx, pinScopeKey{}, scope)
+}
+
+// PINScope returns the scope set by WithPINScope, or "".
+func PINScope(ctx context.Context) string {
+	s, _ := ctx.Value(pinScopeKey{}).(string)
+	return s
 }
 
 // PINFunc asks for a PIN. It returns the PIN and whether the user chose
@@ -95,7 +124,7 @@ type Provider interface {
 	Certificates(ctx context.Context) ([]*Certificate, error)
 	// Signer returns a signer for the certificate with the given ID. It
 	// logs in (asking pin when the token needs a PIN) for each signature,
-	// unless a PIN was saved for the token. The signer also implements
+	// unless a PIN was saved for the token and ctx's PINScope. The signer also implements
 	// crypto.MessageSigner, so that tokens that hash themselves do.
 	Signer(ctx context.Context, id string, pin PINFunc) (crypto.Signer, error)
 	// Close releases the provider.

@@ -1,18 +1,24 @@
 package prompt
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"html"
 	"html/template"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/keystore"
@@ -20,19 +26,33 @@ import (
 
 // Browser asks through a page the agent serves itself, opened in the
 // person's default browser: the fallback where no dialog program exists.
-// Each question lives at an unguessable, single-use address; the answer
-// must be posted from that very page (its Origin is the agent's own), so
-// no other site can answer for the person; the page cannot be framed.
+//
+// Each question lives at an unguessable, single-use address that appears
+// nowhere another account can read: not in the opener's argv (every
+// account reads /proc/*/cmdline) nor on stdout. The agent writes a small
+// page that forwards to the address into a file only the person can read,
+// in a folder only they can enter, and opens that file. Loading the
+// question sets a cookie (SameSite=Strict, HttpOnly, for this question's
+// path only) and puts the same fresh token into the form; an answer needs
+// both, the agent's own Origin, and must come at least a second after the
+// page was loaded — a Return meant for another window is not an answer.
 type Browser struct {
 	// BaseURL is the agent's own origin, e.g. https://127.0.0.1:24730; set
 	// once the server listens.
 	BaseURL string
-	// Open shows a URL to the person; nil runs $PODPIS_BROWSER with the URL
-	// when set, else the system's opener.
-	Open func(url string) error
-	// Tell, when opening fails, shows the URL some other way (the agent
-	// prints it), so the person can still answer.
-	Tell func(url string)
+	// Dir is where the forwarding pages are written (created 0700; each
+	// page 0600, removed once answered). Empty means
+	// $XDG_RUNTIME_DIR/podpis.
+	Dir string
+	// Open shows a file to the person; nil runs $PODPIS_BROWSER with the
+	// file's path when set, else the system's opener.
+	Open func(path string) error
+	// Tell, when opening fails, tells the person which file to open (the
+	// agent prints it: a path, never the address itself).
+	Tell func(path string)
+	// Settle is how soon after the page loads an approving answer is
+	// refused (the page is shown again); zero means 1 s.
+	Settle time.Duration
 
 	mu      sync.Mutex
 	pending map[string]*question
@@ -44,17 +64,84 @@ type question struct {
 	Cert    string
 	Token   string
 	Warning string
-	What    agent.SignSummary
-	answer  chan url
+	Login   bool
+	What    *agent.SignSummary // a document (sign, and pin for a document)
+
+	// CSRF is the token of the last load of the page (cookie and form);
+	// loaded is when. Guarded by Browser.mu.
+	CSRF   string
+	loaded time.Time
+	answer chan answer
 }
 
-type url = map[string][]string
+// answer is what the person posted. pin is the caller's to clear.
+type answer struct {
+	choice string
+	save   bool
+	pin    []byte
+}
 
-func (b *Browser) ask(ctx context.Context, q *question) (map[string][]string, error) {
-	var raw [16]byte
-	rand.Read(raw[:])
-	id := hex.EncodeToString(raw[:])
-	q.answer = make(chan url, 1)
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (b *Browser) dir() (string, error) {
+	d := b.Dir
+	if d == "" {
+		rt := os.Getenv("XDG_RUNTIME_DIR")
+		if rt == "" {
+			return "", errors.New("prompt: no folder for prompt pages: XDG_RUNTIME_DIR is not set")
+		}
+		d = filepath.Join(rt, "podpis")
+	}
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return "", fmt.Errorf("prompt: %w", err)
+	}
+	// MkdirAll leaves an existing folder as it is: it must be ours alone.
+	if err := os.Chmod(d, 0o700); err != nil {
+		return "", fmt.Errorf("prompt: %w", err)
+	}
+	fi, err := os.Lstat(d)
+	if err != nil {
+		return "", fmt.Errorf("prompt: %w", err)
+	}
+	if !fi.IsDir() || fi.Mode().Perm() != 0o700 || !ownedByMe(fi) {
+		return "", fmt.Errorf("prompt: %s is not a folder only this account can enter", d)
+	}
+	return d, nil
+}
+
+// forward writes the page that takes the person's browser to u, readable
+// by them alone, and returns its path.
+func (b *Browser) forward(u string) (string, error) {
+	d, err := b.dir()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(d, "prompt-"+randomHex(8)+".html")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("prompt: %w", err)
+	}
+	u = html.EscapeString(u)
+	_, err = fmt.Fprintf(f, `<!doctype html><html lang="ru"><meta charset="utf-8"><meta name="referrer" content="no-referrer">`+
+		`<meta http-equiv="refresh" content="0;url=%s"><title>podpis</title>`+
+		`<body style="font:16px system-ui,sans-serif;margin:3em"><a href="%s">Открыть запрос podpis</a></body></html>`, u, u)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return "", fmt.Errorf("prompt: %w", err)
+	}
+	return path, nil
+}
+
+func (b *Browser) ask(ctx context.Context, q *question) (answer, error) {
+	id := randomHex(16)
+	q.answer = make(chan answer, 1)
 	b.mu.Lock()
 	if b.pending == nil {
 		b.pending = map[string]*question{}
@@ -66,26 +153,32 @@ func (b *Browser) ask(ctx context.Context, q *question) (map[string][]string, er
 		delete(b.pending, id)
 		b.mu.Unlock()
 	}()
+	path, err := b.forward(b.BaseURL + "/prompt/" + id)
+	if err != nil {
+		return answer{}, fmt.Errorf("%w: %v", ErrNoDialog, err)
+	}
+	defer os.Remove(path)
 	open := b.Open
 	if open == nil {
 		open = Open
 	}
-	if err := open(b.BaseURL + "/prompt/" + id); err != nil {
+	if err := open(path); err != nil {
 		if b.Tell == nil {
-			return nil, fmt.Errorf("%w: %v", ErrNoDialog, err)
+			return answer{}, fmt.Errorf("%w: %v", ErrNoDialog, err)
 		}
-		b.Tell(b.BaseURL + "/prompt/" + id)
+		b.Tell(path)
 	}
 	select {
 	case a := <-q.answer:
 		return a, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return answer{}, ctx.Err()
 	}
 }
 
 // Open shows a page or a file with the person's default program
-// (PODPIS_BROWSER overrides it, for tests and odd desktops).
+// (PODPIS_BROWSER overrides it, for tests and odd desktops). Whatever it
+// is given is in the opener's argv, which every account can read.
 func Open(u string) error {
 	if cmd := os.Getenv("PODPIS_BROWSER"); cmd != "" {
 		return exec.Command(cmd, u).Start()
@@ -104,7 +197,7 @@ func (b *Browser) ConfirmOrigin(ctx context.Context, origin string) (agent.Decis
 	if err != nil {
 		return agent.Deny, err
 	}
-	switch first(a, "choice") {
+	switch a.choice {
 	case "always":
 		return agent.AllowAlways, nil
 	case "once":
@@ -114,15 +207,20 @@ func (b *Browser) ConfirmOrigin(ctx context.Context, origin string) (agent.Decis
 }
 
 func (b *Browser) ConfirmSign(ctx context.Context, origin string, cert *keystore.Certificate, what agent.SignSummary) (bool, error) {
-	a, err := b.ask(ctx, &question{Kind: "sign", Origin: origin, Cert: cert.Identity.CommonName, What: what})
+	what.Description = agent.CleanText(what.Description, agent.MaxShownDescription)
+	a, err := b.ask(ctx, &question{Kind: "sign", Origin: origin, Cert: agent.CleanText(cert.Identity.CommonName, 100), What: &what})
 	if err != nil {
 		return false, err
 	}
-	return first(a, "choice") == "sign", nil
+	return a.choice == "sign", nil
 }
 
 func (b *Browser) PIN(ctx context.Context, origin string, req keystore.PINRequest) ([]byte, bool, error) {
-	q := &question{Kind: "pin", Origin: origin, Cert: req.Certificate.Identity.CommonName, Token: req.Token}
+	q := &question{Kind: "pin", Origin: origin, Cert: agent.CleanText(req.Certificate.Identity.CommonName, 100),
+		Token: agent.CleanText(req.Token, 100), Login: req.Login}
+	if d := req.Document; d != nil {
+		q.What = &agent.SignSummary{Description: agent.CleanText(d.Description, agent.MaxShownDescription), Size: d.Size, Streebog: d.Streebog}
+	}
 	if req.FinalTry {
 		q.Warning = "Последняя попытка: после неверного PIN-кода токен будет заблокирован."
 	} else if req.TriesLow {
@@ -132,19 +230,23 @@ func (b *Browser) PIN(ctx context.Context, origin string, req keystore.PINReques
 	if err != nil {
 		return nil, false, err
 	}
-	pin := first(a, "pin")
-	if first(a, "choice") != "sign" || pin == "" {
+	if a.choice != "sign" || len(a.pin) == 0 {
+		clear(a.pin)
 		return nil, false, keystore.ErrCancelled
 	}
-	return []byte(pin), first(a, "save") == "on", nil
+	return a.pin, a.save, nil
 }
 
-func first(v map[string][]string, k string) string {
-	if len(v[k]) == 0 {
-		return ""
+func (b *Browser) settle() time.Duration {
+	if b.Settle == 0 {
+		return time.Second
 	}
-	return v[k][0]
+	return b.Settle
 }
+
+// cookieName is the cookie of the page's token; its Path keeps it to one
+// question.
+const cookieName = "podpis-prompt"
 
 // ServeHTTP serves /prompt/ID: the question on GET, the answer on POST.
 func (b *Browser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -170,16 +272,32 @@ func (b *Browser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet:
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		pageTemplate.Execute(w, q)
+		b.show(w, r, q)
 	case http.MethodPost:
 		if r.Header.Get("Origin") != b.BaseURL {
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, 4096)
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
+		a, ok := readAnswer(w, r)
+		if !ok {
+			return
+		}
+		c, _ := r.Cookie(cookieName)
+		b.mu.Lock()
+		csrf, loaded := q.CSRF, q.loaded
+		b.mu.Unlock()
+		// The page's token, in the form and in the cookie the load set:
+		// only the browser that loaded this very page has both.
+		if csrf == "" || c == nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(csrf)) != 1 ||
+			subtle.ConstantTimeCompare(a.token, []byte(csrf)) != 1 {
+			clear(a.pin)
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		if approving(a.answer) && time.Since(loaded) < b.settle() {
+			// Keys meant for another window: ask again.
+			clear(a.pin)
+			b.show(w, r, q)
 			return
 		}
 		b.mu.Lock()
@@ -187,10 +305,11 @@ func (b *Browser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		delete(b.pending, id) // single use
 		b.mu.Unlock()
 		if !still {
+			clear(a.pin)
 			http.Error(w, "Запрос уже обработан", http.StatusNotFound)
 			return
 		}
-		q.answer <- url(r.PostForm)
+		q.answer <- a.answer
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, doneHTML)
 	default:
@@ -198,9 +317,112 @@ func (b *Browser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// approving answers need the page to have been up for a while; a refusal
+// is taken at once.
+func approving(a answer) bool {
+	return a.choice == "always" || a.choice == "once" || a.choice == "sign"
+}
+
+// show renders the question with a fresh token, set in the cookie too.
+func (b *Browser) show(w http.ResponseWriter, r *http.Request, q *question) {
+	csrf := randomHex(16)
+	b.mu.Lock()
+	q.CSRF, q.loaded = csrf, time.Now()
+	view := *q
+	b.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: csrf, Path: r.URL.Path, HttpOnly: true,
+		Secure: strings.HasPrefix(b.BaseURL, "https:"), SameSite: http.SameSiteStrictMode})
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	pageTemplate.Execute(w, &view)
+}
+
+// postedAnswer is a parsed form: the answer and the page's token.
+type postedAnswer struct {
+	answer
+	token []byte
+}
+
+// readAnswer parses the form body itself, into one buffer it clears, so
+// that the PIN is never a Go string (url.Values would make it one).
+func readAnswer(w http.ResponseWriter, r *http.Request) (postedAnswer, bool) {
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return postedAnswer{}, false
+	}
+	body := make([]byte, 4097)
+	n, _ := io.ReadFull(r.Body, body)
+	defer clear(body)
+	if n > 4096 {
+		http.Error(w, "bad request", http.StatusRequestEntityTooLarge)
+		return postedAnswer{}, false
+	}
+	var a postedAnswer
+	for field := range bytes.SplitSeq(body[:n], []byte("&")) {
+		k, v, _ := bytes.Cut(field, []byte("="))
+		v, ok := unescapeInPlace(v)
+		if !ok {
+			clear(a.pin)
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return postedAnswer{}, false
+		}
+		switch string(k) {
+		case "choice":
+			a.choice = string(v)
+		case "save":
+			a.save = string(v) == "on"
+		case "csrf":
+			a.token = bytes.Clone(v)
+		case "pin":
+			clear(a.pin)
+			a.pin = bytes.Clone(v)
+		}
+	}
+	return a, true
+}
+
+// unescapeInPlace decodes application/x-www-form-urlencoded text over
+// itself: it only ever shrinks.
+func unescapeInPlace(s []byte) ([]byte, bool) {
+	out := s[:0]
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
+			out = append(out, ' ')
+		case '%':
+			if i+2 >= len(s) {
+				return nil, false
+			}
+			hi, ok1 := unhex(s[i+1])
+			lo, ok2 := unhex(s[i+2])
+			if !ok1 || !ok2 {
+				return nil, false
+			}
+			out = append(out, hi<<4|lo)
+			i += 2
+		default:
+			out = append(out, c)
+		}
+	}
+	return out, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
 const doneHTML = `<!doctype html><html lang="ru"><meta charset="utf-8"><title>podpis</title>
 <body style="font:16px system-ui,sans-serif;margin:3em">Готово. Эту вкладку можно закрыть.</body></html>`
 
+// The page focuses nothing: keys typed elsewhere when it opens neither
+// press a button nor fill in the PIN. The page's own words come last.
 var pageTemplate = template.Must(template.New("prompt").Parse(`<!doctype html>
 <html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>podpis</title>
@@ -209,31 +431,34 @@ body{font:16px system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d1d1f}
 main{max-width:28em;margin:3em auto;background:#fff;border-radius:8px;padding:1.5em 2em;box-shadow:0 1px 4px #0002}
 h1{font-size:1.2em;margin-top:0} .site{font-weight:600;word-break:break-all}
 .warn{color:#a40000;font-weight:600} dl{margin:1em 0} dt{color:#555;font-size:.9em} dd{margin:0 0 .6em}
+.words{word-break:break-word;font-style:italic}
 label{display:block;margin:.8em 0 .3em} input[type=password]{width:100%;font-size:1.1em;padding:.4em;box-sizing:border-box}
 .buttons{margin-top:1.2em;display:flex;gap:.6em;flex-wrap:wrap} button{font-size:1em;padding:.5em 1em}
 </style></head><body><main>
+{{define "document"}}<dt>Размер</dt><dd>{{.Size}} байт</dd><dt>Хэш (Стрибог-256)</dt><dd><code>{{.Streebog}}</code></dd>{{end}}
+{{define "words"}}{{if .What}}{{if .What.Description}}<dt>Описание со слов сайта</dt><dd class="words">«{{.What.Description}}»</dd>{{end}}{{end}}{{end}}
 {{if eq .Kind "origin"}}
 <h1>Доступ к сертификатам</h1>
 <p>Сайт <span class="site">{{.Origin}}</span> запрашивает доступ к сертификатам. Разрешить?</p>
-<form method="post"><div class="buttons">
-<button name="choice" value="always" autofocus>Разрешить всегда</button>
+<form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}"><div class="buttons">
+<button name="choice" value="deny">Запретить</button>
 <button name="choice" value="once">Только сейчас</button>
-<button name="choice" value="deny">Запретить</button></div></form>
+<button name="choice" value="always">Разрешить всегда</button></div></form>
 {{else if eq .Kind "sign"}}
 <h1>Подписание документа</h1>
 <p>Сайт <span class="site">{{.Origin}}</span> просит подписать документ.</p>
-<dl><dt>Описание (со слов сайта)</dt><dd>{{.What.Description}}</dd>
-<dt>Размер</dt><dd>{{.What.Size}} байт</dd><dt>Хэш (Стрибог-256)</dt><dd><code>{{.What.Streebog}}</code></dd>
-<dt>Сертификат</dt><dd>{{.Cert}}</dd></dl>
-<form method="post"><div class="buttons">
-<button name="choice" value="sign">Подписать</button><button name="choice" value="cancel">Отмена</button></div></form>
+<dl>{{template "document" .What}}<dt>Сертификат</dt><dd>{{.Cert}}</dd>{{template "words" .}}</dl>
+<form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}"><div class="buttons">
+<button name="choice" value="cancel">Отмена</button><button name="choice" value="sign">Подписать</button></div></form>
 {{else}}
 <h1>PIN-код токена</h1>
-<p>Сайт <span class="site">{{.Origin}}</span> просит подписать вход.</p>
-<dl><dt>Сертификат</dt><dd>{{.Cert}}</dd><dt>Токен</dt><dd>{{.Token}}</dd></dl>
+{{if .Login}}<p>Сайт <span class="site">{{.Origin}}</span>: вход на сайт.</p>
+{{else if .What}}<p>Сайт <span class="site">{{.Origin}}</span>: подпись документа.</p>
+{{else}}<p>Сайт <span class="site">{{.Origin}}</span> просит подпись.</p>{{end}}
+<dl>{{if .What}}{{template "document" .What}}{{end}}<dt>Сертификат</dt><dd>{{.Cert}}</dd><dt>Токен</dt><dd>{{.Token}}</dd>{{template "words" .}}</dl>
 {{if .Warning}}<p class="warn">{{.Warning}}</p>{{end}}
-<form method="post" autocomplete="off">
-<label for="pin">PIN-код</label><input id="pin" name="pin" type="password" autofocus required>
+<form method="post" autocomplete="off"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<label for="pin">PIN-код</label><input id="pin" name="pin" type="password" required>
 <label><input type="checkbox" name="save"> Сохранить пароль</label>
 <div class="buttons"><button name="choice" value="sign">Подписать</button>
 <button name="choice" value="cancel" formnovalidate>Отмена</button></div></form>

@@ -6,9 +6,14 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"io"
+	"maps"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -24,9 +29,10 @@ import (
 )
 
 // TestBrowserPrompts runs the page prompter through the real server: the
-// "person" is an HTTPS client that loads each page and posts the form as
-// the browser would; an answer from another origin, a replayed answer
-// and framing are refused.
+// "person" is an HTTPS client that opens the forwarding file, loads each
+// page and posts the form as the browser would; an answer from another
+// origin or without the page's cookie and token, a replayed answer and
+// framing are refused.
 func TestBrowserPrompts(t *testing.T) {
 	defer env.ResetPIN()
 	p, _ := pkcs11.New(context.Background(), pkcs11.Options{Modules: []string{env.SoftToken}, OnlyModules: true})
@@ -38,12 +44,24 @@ func TestBrowserPrompts(t *testing.T) {
 	base := "https://" + l.Addr().String()
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
-	web := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+	jar, _ := cookiejar.New(nil)
+	web := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	bare := &http.Client{Transport: web.Transport} // no cookies: not the browser that loaded the page
+	var bp *prompt.Browser
 	var pagesMu sync.Mutex
 	var pages []string
+	forward := regexp.MustCompile(`url=([^"]+)"`)
+	token := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 	answer := func(form url.Values) func(string) error {
-		return func(u string) error {
+		return func(path string) error {
+			content, err := os.ReadFile(path)
+			m := forward.FindStringSubmatch(string(content))
+			if err != nil || m == nil || strings.Contains(path, "/prompt/") {
+				t.Errorf("opened %q: %v %q", path, err, content)
+				return err
+			}
+			u := html.UnescapeString(m[1])
 			go func() {
 				resp, err := web.Get(u)
 				if err != nil {
@@ -55,6 +73,10 @@ func TestBrowserPrompts(t *testing.T) {
 				pagesMu.Lock()
 				pages = append(pages, string(body))
 				pagesMu.Unlock()
+				form := maps.Clone(form)
+				if m := token.FindSubmatch(body); m != nil {
+					form.Set("csrf", string(m[1]))
+				}
 				if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || resp.Header.Get("X-Frame-Options") != "DENY" {
 					t.Errorf("prompt page may be framed: %q", csp)
 				}
@@ -65,11 +87,11 @@ func TestBrowserPrompts(t *testing.T) {
 				if r, err := web.Do(evil); err != nil || r.StatusCode != http.StatusForbidden {
 					t.Errorf("answer from another origin: %v %v", err, r)
 				}
-				post := func() int {
+				post := func(c *http.Client) int {
 					req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
 					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 					req.Header.Set("Origin", base)
-					r, err := web.Do(req)
+					r, err := c.Do(req)
 					if err != nil {
 						t.Error(err)
 						return 0
@@ -77,17 +99,23 @@ func TestBrowserPrompts(t *testing.T) {
 					r.Body.Close()
 					return r.StatusCode
 				}
-				if code := post(); code != http.StatusOK {
+				// The right Origin and token, but not the cookie of the
+				// browser that loaded the page.
+				if code := post(bare); code != http.StatusForbidden {
+					t.Errorf("answer without the page's cookie: %d", code)
+				}
+				time.Sleep(bp.Settle)
+				if code := post(web); code != http.StatusOK {
 					t.Errorf("answer: %d", code)
 				}
-				if code := post(); code != http.StatusNotFound {
+				if code := post(web); code != http.StatusNotFound {
 					t.Errorf("replayed answer: %d", code)
 				}
 			}()
 			return nil
 		}
 	}
-	bp := &prompt.Browser{BaseURL: base}
+	bp = &prompt.Browser{BaseURL: base, Dir: t.TempDir(), Settle: 300 * time.Millisecond}
 	a := agent.New(agent.Config{Providers: []keystore.Provider{p}, Prompter: bp})
 	srv := &Server{Agent: a, TLS: tlsCfg, Prompts: bp}
 	go srv.Serve(l)
@@ -125,7 +153,7 @@ func TestBrowserPrompts(t *testing.T) {
 	pagesMu.Lock()
 	joined := strings.Join(pages, "\n")
 	pagesMu.Unlock()
-	for _, want := range []string{"запрашивает доступ к сертификатам", "Сохранить пароль", "&lt;b&gt;Договор&lt;/b&gt;", "Агентов Агент"} {
+	for _, want := range []string{"запрашивает доступ к сертификатам", "Сохранить пароль", "&lt;b&gt;Договор&lt;/b&gt;", "Агентов Агент", "вход на сайт"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("pages lack %q", want)
 		}

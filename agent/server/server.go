@@ -206,7 +206,10 @@ type connection struct {
 
 func (c *connection) serve() {
 	defer c.ws.Close()
-	ctx, cancelAll := context.WithCancel(context.Background())
+	// One consent scope per connection: «Только сейчас» covers this
+	// connection's next requests (a login's certificates and
+	// authenticate), never another connection's.
+	ctx, cancelAll := context.WithCancel(agent.WithSession(context.Background(), agent.NewSession()))
 	defer func() {
 		cancelAll()
 		c.wg.Wait()

@@ -103,6 +103,15 @@ func dataDir() string {
 	return filepath.Join(base, "podpis")
 }
 
+// promptDir is where the prompt page's forwarding files go: the user's
+// runtime folder (tmpfs, gone at logout), else the data folder.
+func promptDir() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "podpis")
+	}
+	return filepath.Join(dataDir(), "prompts")
+}
+
 // runAgent: podpis run --headless [--trust-origin ORIGIN]... [--module PATH]...
 // [--listen 127.0.0.1:PORT] [--no-known-modules]
 func runAgent(args []string, stdout, stderr io.Writer) int {
@@ -171,8 +180,11 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		} else {
 			// No dialog program or no display: the agent's own page in
 			// the default browser.
-			pages = &prompt.Browser{Tell: func(u string) {
-				fmt.Fprintf(stdout, "podpis: откройте в браузере, чтобы ответить: %s\n", u)
+			// The page's address is secret: it goes into a file only
+			// this account can read, and the file is what is opened and
+			// printed (argv and stdout are readable by others).
+			pages = &prompt.Browser{Dir: promptDir(), Tell: func(path string) {
+				fmt.Fprintf(stdout, "podpis: откройте в браузере файл, чтобы ответить: %s\n", path)
 			}}
 			cfg.Prompter = pages
 		}

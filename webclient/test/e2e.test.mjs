@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodS
 import { tmpdir } from "node:os";
 import net from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -73,23 +73,51 @@ async function startAgent() {
   return agentProc;
 }
 
-// nextPrompt waits for the agent to open a prompt page and returns its URL.
+// nextPrompt waits for the agent to open a prompt and returns the URL of
+// what it opened: a file of the person's that forwards to the question
+// (the question's own address never appears in the opener's argv).
 async function nextPrompt() {
   for (let i = 0; i < 200; i++) {
     const lines = existsSync(prompts) ? readFileSync(prompts, "utf8").trim().split("\n").filter(Boolean) : [];
-    if (lines.length > nextPrompt.seen) return lines[nextPrompt.seen++];
+    if (lines.length > nextPrompt.seen) {
+      const opened = lines[nextPrompt.seen++];
+      assert.ok(!opened.includes("/prompt/"), `the opener was given the question's address: ${opened}`);
+      return pathToFileURL(opened).href;
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error("the agent opened no prompt page");
 }
 nextPrompt.seen = 0;
 
-async function answerPIN(context, pin) {
+// openPrompt opens the next prompt as the person's browser would: the
+// forwarding file, then the question it leads to.
+async function openPrompt(context) {
   const url = await nextPrompt();
   const page = await context.newPage();
   await page.goto(url);
+  await page.waitForSelector("main form");
+  return page;
+}
+
+// settle: the agent refuses an approval posted within a second of the
+// page loading (keys meant for another window); a person reads first.
+const settle = () => new Promise((r) => setTimeout(r, 1200));
+
+async function answerPIN(context, pin) {
+  const page = await openPrompt(context);
   await page.screenshot({ path: path.join(shots, "05-agent-pin-page.png") });
   await page.fill("#pin", pin);
+  await settle();
+  await page.click('button[value="sign"]');
+  await page.waitForSelector("text=Готово");
+  await page.close();
+}
+
+async function approveDocument(context) {
+  const page = await openPrompt(context);
+  assert.match(await page.textContent("main"), /просит подписать документ/);
+  await settle();
   await page.click('button[value="sign"]');
   await page.waitForSelector("text=Готово");
   await page.close();
@@ -174,9 +202,7 @@ test("a site the agent does not trust is refused", async () => {
   await page.goto(other);
   await page.click("#by-cert");
   // The agent asks the person; the person refuses.
-  const url = await nextPrompt();
-  const prompt = await context.newPage();
-  await prompt.goto(url);
+  const prompt = await openPrompt(context);
   assert.match(await prompt.textContent("main"), /запрашивает доступ к сертификатам/);
   await prompt.screenshot({ path: path.join(shots, "08-agent-consent-page.png") });
   await prompt.click('button[value="deny"]');
@@ -238,6 +264,8 @@ test("podpis.js: certificates, sign and cancel, connection lost and regained", a
     (id) => window.client.sign({ certificate: id, data: new TextEncoder().encode("договор"), detached: true }).then((r) => r.cms.length),
     id,
   );
+  // Even from a trusted site a document is shown to the person first.
+  await approveDocument(context);
   await answerPIN(context, "1234");
   assert.ok((await signed) > 1000, "a CMS came back");
 

@@ -343,8 +343,50 @@ func TestSavedPIN(t *testing.T) {
 		t.Fatalf("an expired saved PIN was used")
 	}
 	p.Close()
-	if p.savedPIN(&location{module: &Module{Path: env.SoftToken}}) != nil {
+	if len(p.pins) != 0 {
 		t.Fatal("Close kept a PIN")
+	}
+}
+
+// TestSavedPINPerSite: a PIN saved while site A signed does not sign for
+// site B without asking; B's own PIN is checked by the token even though
+// A's saved PIN left it logged in (a wrong one fails and is not saved);
+// A still signs with its saved PIN.
+func TestSavedPINPerSite(t *testing.T) {
+	requireSetup(t)
+	defer env.ResetPIN()
+	p, _ := New(context.Background(), Options{Modules: []string{env.SoftToken}, OnlyModules: true})
+	defer p.Close()
+	c := gostCert(t, p)
+	siteA := keystore.WithPINScope(context.Background(), "https://a.example")
+	siteB := keystore.WithPINScope(context.Background(), "https://b.example")
+	sign := func(ctx context.Context, pin keystore.PINFunc) error {
+		key, err := p.Signer(ctx, c.ID, pin)
+		if err != nil {
+			return err
+		}
+		_, err = cms.Sign([]byte("x"), c.Cert, key, nil)
+		return err
+	}
+	var asked atomic.Int32
+	answer := func(pin string, save bool) keystore.PINFunc {
+		return func(context.Context, keystore.PINRequest) ([]byte, bool, error) {
+			asked.Add(1)
+			return []byte(pin), save, nil
+		}
+	}
+	if err := sign(siteA, answer(testtoken.PIN, true)); err != nil || asked.Load() != 1 {
+		t.Fatalf("site A saving its PIN: %v, asked %d", err, asked.Load())
+	}
+	if err := sign(siteB, answer("0000", true)); !errors.Is(err, keystore.ErrPINIncorrect) || asked.Load() != 2 {
+		t.Fatalf("site B with a wrong PIN while A's is saved: %v, asked %d times (want 2)", err, asked.Load())
+	}
+	if err := sign(siteB, answer(testtoken.PIN, false)); err != nil || asked.Load() != 3 {
+		t.Fatalf("site B was not asked for its own PIN: %v, asked %d times (want 3)", err, asked.Load())
+	}
+	env.ResetPIN()
+	if err := sign(siteA, answer("never asked", false)); err != nil || asked.Load() != 3 {
+		t.Fatalf("site A's saved PIN: %v, asked %d times (want 3)", err, asked.Load())
 	}
 }
 

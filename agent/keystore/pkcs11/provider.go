@@ -18,6 +18,7 @@ import (
 	"math/big"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/miekg/pkcs11"
 	"github.com/podpis/podpis/agent/keystore"
@@ -59,7 +60,7 @@ type Provider struct {
 	status  []ModuleStatus
 
 	mu   sync.Mutex
-	pins map[string]*savedPIN // by module path + token serial
+	pins map[string]*savedPIN // by module path + token serial + PIN scope
 }
 
 type savedPIN struct {
@@ -442,35 +443,48 @@ var digestInfoPrefix = map[crypto.Hash][]byte{
 	crypto.SHA512: {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40},
 }
 
-func (p *Provider) pinKey(l *location) string { return l.module.Path + "\x00" + l.serial }
+// pinKey: a saved PIN belongs to one token and one scope (the site's
+// origin, keystore.WithPINScope): saving it for one site is no consent
+// for another.
+func (p *Provider) pinKey(l *location, scope string) string {
+	return l.module.Path + "\x00" + l.serial + "\x00" + scope
+}
 
-func (p *Provider) savedPIN(l *location) []byte {
+// savedPIN returns a copy of the PIN saved for the token and scope, for
+// the caller to clear: the saved one may be cleared by expiry or
+// forgetPIN meanwhile.
+func (p *Provider) savedPIN(l *location, scope string) []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s, ok := p.pins[p.pinKey(l)]
+	k := p.pinKey(l, scope)
+	s, ok := p.pins[k]
 	if !ok {
 		return nil
 	}
 	if p.opts.Now().After(s.expires) {
 		clear(s.pin)
-		delete(p.pins, p.pinKey(l))
+		delete(p.pins, k)
 		return nil
 	}
-	return s.pin
+	return append([]byte{}, s.pin...)
 }
 
-func (p *Provider) savePIN(l *location, pin []byte) {
+func (p *Provider) savePIN(l *location, scope string, pin []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.pins[p.pinKey(l)] = &savedPIN{pin: append([]byte{}, pin...), expires: p.opts.Now().Add(p.opts.SavedPINLifetime)}
+	k := p.pinKey(l, scope)
+	if old, ok := p.pins[k]; ok {
+		clear(old.pin)
+	}
+	p.pins[k] = &savedPIN{pin: append([]byte{}, pin...), expires: p.opts.Now().Add(p.opts.SavedPINLifetime)}
 }
 
-func (p *Provider) forgetPIN(l *location) {
+func (p *Provider) forgetPIN(l *location, scope string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if s, ok := p.pins[p.pinKey(l)]; ok {
+	if s, ok := p.pins[p.pinKey(l, scope)]; ok {
 		clear(s.pin)
-		delete(p.pins, p.pinKey(l))
+		delete(p.pins, p.pinKey(l, scope))
 	}
 }
 
@@ -494,7 +508,8 @@ func (s *signer) sign(mech uint, data []byte) ([]byte, error) {
 	if ti.Flags&pkcs11.CKF_USER_PIN_LOCKED != 0 {
 		return nil, &keystore.Error{Code: keystore.CodePINLocked, Err: errors.New("token reports the user PIN locked")}
 	}
-	pin := s.p.savedPIN(l)
+	scope := keystore.PINScope(s.ctx)
+	pin := s.p.savedPIN(l, scope)
 	fromSaved := pin != nil
 	pad := ti.Flags&pkcs11.CKF_PROTECTED_AUTHENTICATION_PATH != 0
 	save := false
@@ -513,12 +528,8 @@ func (s *signer) sign(mech uint, data []byte) ([]byte, error) {
 			}
 			return nil, &keystore.Error{Code: keystore.CodeCancelled, Err: err}
 		}
-		defer func() {
-			if !save {
-				clear(pin)
-			}
-		}()
 	}
+	defer clear(pin) // savePIN keeps its own copy
 	timeout := s.p.opts.CallTimeout
 	if pad {
 		timeout *= 4 // the person types on the reader
@@ -532,7 +543,15 @@ func (s *signer) sign(mech uint, data []byte) ([]byte, error) {
 		defer a.CloseSession(sh)
 		loggedIn := false
 		if ti.Flags&pkcs11.CKF_LOGIN_REQUIRED != 0 || pad {
-			if err := a.Login(sh, pkcs11.CKU_USER, string(pin)); err != nil && !isRV(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
+			err := a.Login(sh, pkcs11.CKU_USER, pinString(pin))
+			if isRV(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) && !fromSaved && !pad {
+				// Logged in since a PIN was saved for another site: the
+				// PIN just typed is checked all the same, or a wrong one
+				// would be "saved" for this site.
+				a.Logout(sh)
+				err = a.Login(sh, pkcs11.CKU_USER, pinString(pin))
+			}
+			if err != nil && !isRV(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
 				return fmt.Errorf("C_Login: %w", err)
 			}
 			loggedIn = true
@@ -565,15 +584,22 @@ func (s *signer) sign(mech uint, data []byte) ([]byte, error) {
 	if err != nil {
 		err = classify(l.module.Path, err)
 		if fromSaved && errors.Is(err, keystore.ErrPINIncorrect) {
-			s.p.forgetPIN(l) // changed on the token since it was saved
+			s.p.forgetPIN(l, scope) // changed on the token since it was saved
 		}
 		return nil, err
 	}
 	if save {
-		s.p.savePIN(l, pin)
-		clear(pin)
+		s.p.savePIN(l, scope, pin)
 	}
 	return sig, nil
 }
 
 var errNoKey = errors.New("pkcs11: private key not found on the token")
+
+// pinString gives miekg/pkcs11's Login(string) the PIN's own bytes, not a
+// Go copy that nobody could clear: the string lives only for the call,
+// and the caller clears pin afterwards. (Login copies it once more into C
+// memory, which it frees without clearing: beyond our reach.)
+func pinString(pin []byte) string {
+	return unsafe.String(unsafe.SliceData(pin), len(pin))
+}
