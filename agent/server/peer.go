@@ -36,12 +36,40 @@ type conns struct {
 	lastFullLog atomic.Int64 // unix nanoseconds of the last "limit" log line
 }
 
-// account holds one account's connections; idle lists those that are not
-// handling a request, least recently idle first: the ones a newcomer of
-// the same account may push out.
+// account holds one account's connections. The ones not handling a
+// request are those a newcomer of the same account may push out: fresh
+// ones (no request yet) and idle ones (keep-alive between requests, or a
+// WebSocket with nothing in flight), each list oldest first.
 type account struct {
-	n    int
-	idle list.List
+	n     int
+	fresh list.List
+	idle  list.List
+}
+
+// silentGrace is longer than any real client takes to send its request
+// after connecting: a connection silent for longer is the first to go.
+const silentGrace = time.Second
+
+// pushOut picks the connection a newcomer replaces, or nil: a fresh one
+// silent for over silentGrace, else the least recently active one. A
+// request that has just connected is thus the last to be pushed out, and
+// an idle WebSocket of the person's outlives a flood's silent sockets.
+func (a *account) pushOut(now time.Time) *peerConn {
+	f, i := a.fresh.Front(), a.idle.Front()
+	e, l := f, &a.fresh
+	switch {
+	case f == nil:
+		e, l = i, &a.idle
+	case i == nil || now.Sub(f.Value.(*peerConn).since) > silentGrace:
+	case i.Value.(*peerConn).since.Before(f.Value.(*peerConn).since):
+		e, l = i, &a.idle
+	}
+	if e == nil {
+		return nil
+	}
+	c := l.Remove(e).(*peerConn)
+	c.elem = nil
+	return c
 }
 
 func newConns(max, perAccount int, log *slog.Logger) *conns {
@@ -112,7 +140,8 @@ type peerConn struct {
 	// Guarded by cs.mu.
 	acct   *account
 	busy   int
-	elem   *list.Element // in acct.idle while idle
+	elem   *list.Element // in acct.fresh or acct.idle while not busy
+	since  time.Time     // when it joined that list
 	closed bool
 }
 
@@ -155,18 +184,16 @@ func (c *peerConn) identify() {
 		a = &account{}
 		cs.accounts[c.owner] = a
 	}
+	now := time.Now()
 	if a.n >= cs.perAccount {
-		if e := a.idle.Front(); e != nil {
-			victim = a.idle.Remove(e).(*peerConn)
-			victim.elem = nil
-		} else {
+		if victim = a.pushOut(now); victim == nil {
 			c.refused = true
 		}
 	}
 	if !c.refused {
 		a.n++
 		c.acct = a
-		c.elem = a.idle.PushBack(c) // idle until its first request
+		c.elem, c.since = a.fresh.PushBack(c), now
 	}
 	cs.mu.Unlock()
 	if victim != nil {
@@ -186,10 +213,7 @@ func (c *peerConn) begin() {
 	}
 	c.cs.mu.Lock()
 	c.busy++
-	if c.elem != nil {
-		c.acct.idle.Remove(c.elem)
-		c.elem = nil
-	}
+	c.unlist()
 	c.cs.mu.Unlock()
 }
 
@@ -200,7 +224,7 @@ func (c *peerConn) end() {
 	c.cs.mu.Lock()
 	c.busy--
 	if c.busy == 0 && c.acct != nil && !c.closed {
-		c.elem = c.acct.idle.PushBack(c)
+		c.elem, c.since = c.acct.idle.PushBack(c), time.Now()
 	}
 	c.cs.mu.Unlock()
 }
@@ -213,10 +237,7 @@ func (c *peerConn) Close() error {
 		c.closed = true
 		cs.total--
 		if a := c.acct; a != nil {
-			if c.elem != nil {
-				a.idle.Remove(c.elem)
-				c.elem = nil
-			}
+			c.unlist()
 			if a.n--; a.n == 0 {
 				delete(cs.accounts, c.owner)
 			}
@@ -225,6 +246,16 @@ func (c *peerConn) Close() error {
 		err = c.Conn.Close()
 	})
 	return err
+}
+
+// unlist takes the connection off its account's lists; cs.mu is held.
+func (c *peerConn) unlist() {
+	if c.elem != nil {
+		// Remove ignores an element of another list.
+		c.acct.fresh.Remove(c.elem)
+		c.acct.idle.Remove(c.elem)
+		c.elem = nil
+	}
 }
 
 // served says whether the connection's owner is the agent's own account.

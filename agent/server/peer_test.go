@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -50,6 +52,9 @@ type attempt struct {
 // prints one JSON attempt a line.
 func peerHelper() int {
 	addr, origin := os.Getenv("PODPIS_PEER_ADDR"), os.Getenv("PODPIS_PEER_ORIGIN")
+	if n, _ := strconv.Atoi(os.Getenv("PODPIS_PEER_FLOOD")); n > 0 {
+		return floodHelper(addr, n)
+	}
 	out := json.NewEncoder(os.Stdout)
 	insecure := &tls.Config{InsecureSkipVerify: true} // the attacker does not care whose certificate
 	for _, scheme := range []string{"ws", "wss"} {
@@ -112,6 +117,27 @@ func peerHelper() int {
 // asOther runs the helper as the other account and returns what it saw.
 func asOther(t *testing.T, env ...string) []attempt {
 	t.Helper()
+	cmd := otherCmd(t, env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("helper as uid %d: %v: %s", cmd.SysProcAttr.Credential.Uid, err, stderr.Bytes())
+	}
+	var as []attempt
+	for s := bufio.NewScanner(bytes.NewReader(out)); s.Scan(); {
+		var a attempt
+		if err := json.Unmarshal(s.Bytes(), &a); err != nil {
+			t.Fatalf("helper said %q", s.Text())
+		}
+		as = append(as, a)
+	}
+	return as
+}
+
+// otherCmd prepares the helper to run as the other account.
+func otherCmd(t *testing.T, env ...string) *exec.Cmd {
+	t.Helper()
 	uid, gid := testdeps.OtherAccount(t)
 	self, err := os.Executable()
 	if err != nil {
@@ -137,21 +163,7 @@ func asOther(t *testing.T, env ...string) []attempt {
 	cmd.Dir = dir
 	cmd.Env = append([]string{peerHelperEnv + "=1", "PATH=/usr/bin:/bin"}, env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("helper as uid %d: %v: %s", uid, err, stderr.Bytes())
-	}
-	var as []attempt
-	for s := bufio.NewScanner(bytes.NewReader(out)); s.Scan(); {
-		var a attempt
-		if err := json.Unmarshal(s.Bytes(), &a); err != nil {
-			t.Fatalf("helper said %q", s.Text())
-		}
-		as = append(as, a)
-	}
-	return as
+	return cmd
 }
 
 // logBuffer collects the server's log lines.
@@ -327,4 +339,51 @@ func x509Pool(certs ...*x509.Certificate) *x509.CertPool {
 		pool.AddCert(c)
 	}
 	return pool
+}
+
+// floodHelper opens n connections, half of them silent and half sending
+// headers that never end, says how many it holds, and holds them until
+// its stdin closes, opening new ones all the while (and closing its
+// oldest, to stay within its descriptors).
+func floodHelper(addr string, n int) int {
+	conns := make(chan net.Conn, n)
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += 16 {
+				c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+				if err != nil {
+					continue
+				}
+				if i%2 == 1 {
+					c.Write([]byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"))
+				}
+				conns <- c
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(conns)
+	var held []net.Conn
+	for c := range conns {
+		held = append(held, c)
+	}
+	json.NewEncoder(os.Stdout).Encode(attempt{What: "flood", Status: len(held)})
+	var done atomic.Bool
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		done.Store(true)
+	}()
+	for i := 0; !done.Load(); i++ {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			continue
+		}
+		c.Write([]byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"))
+		held[i%len(held)].Close()
+		held[i%len(held)] = c
+	}
+	return 0
 }

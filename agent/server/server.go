@@ -54,6 +54,7 @@ type Server struct {
 	MaxConnsPerAccount int
 
 	httpServer *http.Server
+	conns      *conns
 	mu         sync.Mutex
 	port       string
 }
@@ -96,9 +97,10 @@ func (s *Server) Serve(l net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelDebug),
 		ConnContext:       withPeer,
 	}
+	s.conns = newConns(s.MaxConns, s.MaxConnsPerAccount, s.Log)
+	counted := &limitListener{Listener: l, cs: s.conns}
 	hs := s.httpServer
 	s.mu.Unlock()
-	counted := &limitListener{Listener: l, cs: newConns(s.MaxConns, s.MaxConnsPerAccount, s.Log)}
 	err := hs.Serve(&sniffListener{Listener: counted, tls: s.TLS})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
