@@ -1,8 +1,6 @@
 package peercred
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/netip"
 	"unsafe"
@@ -55,9 +53,8 @@ func owner(client, server netip.AddrPort) (Account, error) {
 // and whose peer is server.
 func tcpOwnerPID(client, server netip.AddrPort) (uint32, error) {
 	af := uint32(windows.AF_INET)
-	rowLen := 24 // MIB_TCPROW_OWNER_PID
 	if client.Addr().Is6() {
-		af, rowLen = windows.AF_INET6, 56 // MIB_TCP6ROW_OWNER_PID
+		af = windows.AF_INET6
 	}
 	var buf []byte
 	size := uint32(64 << 10)
@@ -73,35 +70,5 @@ func tcpOwnerPID(client, server netip.AddrPort) (uint32, error) {
 			return 0, fmt.Errorf("peercred: GetExtendedTcpTable: %w", windows.Errno(r))
 		}
 	}
-	le := binary.LittleEndian
-	n := int(le.Uint32(buf))
-	rows := buf[4:]
-	if n*rowLen > len(rows) {
-		return 0, errors.New("peercred: GetExtendedTcpTable: short table")
-	}
-	for i := 0; i < n; i++ {
-		row := rows[i*rowLen : (i+1)*rowLen]
-		var local, remote netip.AddrPort
-		var pid uint32
-		if rowLen == 24 {
-			// dwState, dwLocalAddr, dwLocalPort, dwRemoteAddr, dwRemotePort, dwOwningPid;
-			// addresses in network order, ports in the low two bytes, network order.
-			local = netip.AddrPortFrom(netip.AddrFrom4([4]byte(row[4:8])), binary.BigEndian.Uint16(row[8:]))
-			remote = netip.AddrPortFrom(netip.AddrFrom4([4]byte(row[12:16])), binary.BigEndian.Uint16(row[16:]))
-			pid = le.Uint32(row[20:])
-		} else {
-			// ucLocalAddr[16], dwLocalScopeId, dwLocalPort, ucRemoteAddr[16],
-			// dwRemoteScopeId, dwRemotePort, dwState, dwOwningPid.
-			local = netip.AddrPortFrom(netip.AddrFrom16([16]byte(row[0:16])), binary.BigEndian.Uint16(row[20:]))
-			remote = netip.AddrPortFrom(netip.AddrFrom16([16]byte(row[24:40])), binary.BigEndian.Uint16(row[44:]))
-			pid = le.Uint32(row[52:])
-		}
-		if local == client && remote == server {
-			if pid == 0 {
-				return 0, ErrNotFound // a closed socket no process holds
-			}
-			return pid, nil
-		}
-	}
-	return 0, ErrNotFound
+	return ownerPID(buf, client.Addr().Is6(), client, server)
 }
