@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"container/list"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -29,6 +30,7 @@ import (
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/prompt"
+	"github.com/podpis/podpis/internal/peercred"
 	"github.com/podpis/podpis/internal/testdeps"
 	"github.com/podpis/podpis/internal/testtoken"
 )
@@ -386,4 +388,66 @@ func floodHelper(addr string, n int) int {
 		held[i%len(held)] = c
 	}
 	return 0
+}
+
+// TestPushOut: which connection a newcomer over its account's cap
+// replaces. Ages are how long ago a connection joined its list.
+func TestPushOut(t *testing.T) {
+	now := time.Now()
+	type conn struct {
+		name string
+		age  time.Duration
+	}
+	for _, tc := range []struct {
+		name        string
+		fresh, idle []conn
+		want        string
+	}{
+		{"nothing to push out", nil, nil, ""},
+		{"the oldest silent one", []conn{{"a", 300 * time.Millisecond}, {"b", 100 * time.Millisecond}}, nil, "a"},
+		{"the least recently active WebSocket", nil, []conn{{"ws1", time.Minute}, {"ws2", time.Second}}, "ws1"},
+		{"an idle one older than a just-connected request", []conn{{"new", 5 * time.Millisecond}}, []conn{{"ws", 200 * time.Millisecond}}, "ws"},
+		{"a just-connected one older than an idle one", []conn{{"new", 300 * time.Millisecond}}, []conn{{"ws", 5 * time.Millisecond}}, "new"},
+		{"silent past the grace before any idle one", []conn{{"silent", 2 * silentGrace}}, []conn{{"ws", time.Hour}}, "silent"},
+	} {
+		var a account
+		for _, l := range []struct {
+			cs   []conn
+			list *list.List
+		}{{tc.fresh, &a.fresh}, {tc.idle, &a.idle}} {
+			for _, c := range l.cs {
+				pc := &peerConn{owner: peercred.Account(c.name), since: now.Add(-c.age), acct: &a}
+				pc.elem = l.list.PushBack(pc)
+			}
+		}
+		got := ""
+		if c := a.pushOut(now); c != nil {
+			got = string(c.owner)
+			if c.elem != nil {
+				t.Errorf("%s: pushed-out connection still listed", tc.name)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%s: pushed out %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestBusyStays: a connection handling a request is never pushed out; it
+// may be again once the request is done.
+func TestBusyStays(t *testing.T) {
+	cs := &conns{accounts: map[peercred.Account]*account{}}
+	a := &account{}
+	c := &peerConn{cs: cs, acct: a, since: time.Now().Add(-time.Hour)}
+	c.elem = a.fresh.PushBack(c)
+	c.begin()
+	c.begin() // two requests in flight on one WebSocket
+	c.end()
+	if v := a.pushOut(time.Now()); v != nil {
+		t.Fatal("a connection with a request in flight was pushed out")
+	}
+	c.end()
+	if v := a.pushOut(time.Now()); v != c {
+		t.Fatal("an idle connection could not be pushed out")
+	}
 }
