@@ -18,10 +18,15 @@ import (
 // the Origin header is only a browser's promise: another account's process
 // may send any Origin it likes. So each accepted connection is mapped, once,
 // to the account that owns the client's socket (internal/peercred), and
-// only the agent's own account is served. The same bookkeeping bounds the
-// connections: MaxConns in all, counted from Accept, and MaxConnsPerAccount
-// for each account, counted from the owner lookup (the connection's first
-// read, in its own goroutine), both until Close.
+// only the agent's own account is served.
+//
+// The lookup happens in Accept: it is a question to the kernel, keyed by
+// the 4-tuple, that no peer can slow down (~7 µs on Linux), and it lets
+// the connection table know every connection's account from the start.
+// The table bounds connections from Accept to Close: MaxConnsPerAccount
+// for each account, MaxConns in all. A connection over a limit replaces
+// an idle one of the crowding account, or is closed at once — before the
+// HTTP server spends a goroutine or a buffer on it.
 
 // conns is the connection table of one Serve.
 type conns struct {
@@ -37,9 +42,9 @@ type conns struct {
 }
 
 // account holds one account's connections. The ones not handling a
-// request are those a newcomer of the same account may push out: fresh
-// ones (no request yet) and idle ones (keep-alive between requests, or a
-// WebSocket with nothing in flight), each list oldest first.
+// request are those a newcomer may push out: fresh ones (no request yet)
+// and idle ones (keep-alive between requests, or a WebSocket with nothing
+// in flight), each list oldest first.
 type account struct {
 	n     int
 	fresh list.List
@@ -82,8 +87,9 @@ func newConns(max, perAccount int, log *slog.Logger) *conns {
 	return cs
 }
 
-// limitListener counts connections from Accept on; a connection over
-// MaxConns is closed at once, and Accept goes on to the next.
+// limitListener looks up each accepted connection's owner and admits it
+// to the table; one over a limit is closed at once, and Accept goes on to
+// the next.
 type limitListener struct {
 	net.Listener
 	cs *conns
@@ -95,19 +101,69 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.cs.mu.Lock()
-		full := l.cs.total >= l.cs.max
-		if !full {
-			l.cs.total++
+		pc := &peerConn{Conn: c, cs: l.cs}
+		pc.owner, pc.lookupErr = peercred.Owner(c.LocalAddr(), c.RemoteAddr())
+		if pc.lookupErr != nil {
+			pc.owner = "" // unknown owners share one account, and are refused service
 		}
-		l.cs.mu.Unlock()
-		if full {
+		victim, why := l.cs.admit(pc, time.Now())
+		if victim != nil {
+			victim.Close()
+		}
+		if why != "" {
 			c.Close()
-			l.cs.full("connection limit reached", "max", l.cs.max)
+			l.cs.full(why, "uid", string(pc.owner))
 			continue
 		}
-		return &peerConn{Conn: c, cs: l.cs}, nil
+		return pc, nil
 	}
+}
+
+// admit enters c in the table, returning the connection it replaces, or
+// why it is refused. At the account's limit c replaces one of that
+// account's idle connections. At the global limit it replaces an idle
+// connection of the account holding the most, if that is another account
+// holding more than c's would: an account can crowd out only itself, and
+// several flooding accounts share the table instead of locking the person
+// out.
+func (cs *conns) admit(c *peerConn, now time.Time) (victim *peerConn, refused string) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	a := cs.accounts[c.owner]
+	if a == nil {
+		a = &account{}
+		cs.accounts[c.owner] = a
+	}
+	switch {
+	case a.n >= cs.perAccount:
+		if victim = a.pushOut(now); victim == nil {
+			refused = "connection limit reached for an account"
+		}
+	case cs.total >= cs.max:
+		var big *account
+		for _, b := range cs.accounts {
+			if big == nil || b.n > big.n {
+				big = b
+			}
+		}
+		if big != a && big.n > a.n+1 {
+			victim = big.pushOut(now)
+		}
+		if victim == nil {
+			refused = "connection limit reached"
+		}
+	}
+	if refused != "" {
+		if a.n == 0 {
+			delete(cs.accounts, c.owner)
+		}
+		return nil, refused
+	}
+	cs.total++
+	a.n++
+	c.acct = a
+	c.elem, c.since = a.fresh.PushBack(c), now
+	return victim, ""
 }
 
 // full logs a refusal for a full table, at most once a second: a flood
@@ -120,21 +176,12 @@ func (cs *conns) full(msg string, args ...any) {
 	}
 }
 
-var errOverLimit = errors.New("server: too many connections from this account")
-
-// peerConn is an accepted connection with its owner. The owner is looked
-// up on the first Read (the HTTP server's first act on a connection, in
-// the connection's goroutine), before the TLS sniffing: Accept never waits
-// for it, and another account never gets as far as a TLS handshake's
-// worth of the agent's time before its connection is counted.
+// peerConn is an accepted connection with its owner.
 type peerConn struct {
 	net.Conn
-	cs *conns
-
-	lookup    sync.Once
+	cs        *conns
 	owner     peercred.Account // "" when unknown
 	lookupErr error
-	refused   bool // over the account's limit: closed
 
 	closeOnce sync.Once
 	// Guarded by cs.mu.
@@ -143,66 +190,6 @@ type peerConn struct {
 	elem   *list.Element // in acct.fresh or acct.idle while not busy
 	since  time.Time     // when it joined that list
 	closed bool
-}
-
-func (c *peerConn) Read(p []byte) (int, error) {
-	c.lookup.Do(c.identify)
-	if c.refused {
-		return 0, errOverLimit
-	}
-	return c.Conn.Read(p)
-}
-
-func (c *peerConn) Write(p []byte) (int, error) {
-	c.lookup.Do(c.identify)
-	if c.refused {
-		return 0, errOverLimit
-	}
-	return c.Conn.Write(p)
-}
-
-// identify looks up the owner and joins its account's table; at the
-// account's limit the newcomer pushes out that account's least recently
-// idle connection (a silent one, or one between requests), or is closed
-// itself when all are busy. An account can thus crowd out only itself,
-// and a flood from the person's own account (a hostile page) cannot keep
-// a real request out: the flood's idle connections go first.
-func (c *peerConn) identify() {
-	c.owner, c.lookupErr = peercred.Owner(c.Conn.LocalAddr(), c.Conn.RemoteAddr())
-	if c.lookupErr != nil {
-		c.owner = "" // unknown owners share one table, and are refused service
-	}
-	cs := c.cs
-	var victim *peerConn
-	cs.mu.Lock()
-	if c.closed {
-		cs.mu.Unlock()
-		return
-	}
-	a := cs.accounts[c.owner]
-	if a == nil {
-		a = &account{}
-		cs.accounts[c.owner] = a
-	}
-	now := time.Now()
-	if a.n >= cs.perAccount {
-		if victim = a.pushOut(now); victim == nil {
-			c.refused = true
-		}
-	}
-	if !c.refused {
-		a.n++
-		c.acct = a
-		c.elem, c.since = a.fresh.PushBack(c), now
-	}
-	cs.mu.Unlock()
-	if victim != nil {
-		victim.Close()
-	}
-	if c.refused {
-		cs.full("connection limit reached for an account", "uid", string(c.owner), "max", cs.perAccount)
-		c.Close()
-	}
 }
 
 // begin and end bracket the handling of a request: a connection in a
@@ -235,8 +222,8 @@ func (c *peerConn) Close() error {
 		cs := c.cs
 		cs.mu.Lock()
 		c.closed = true
-		cs.total--
 		if a := c.acct; a != nil {
+			cs.total--
 			c.unlist()
 			if a.n--; a.n == 0 {
 				delete(cs.accounts, c.owner)

@@ -451,3 +451,41 @@ func TestBusyStays(t *testing.T) {
 		t.Fatal("an idle connection could not be pushed out")
 	}
 }
+
+// TestAdmit: the table's decisions, one newcomer at a time, in a table of
+// 4 connections at most and 3 per account, where every connection held
+// is idle.
+func TestAdmit(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		held     map[peercred.Account]int
+		newcomer peercred.Account
+		replaced peercred.Account // "" for none
+		refused  bool
+	}{
+		{"room", map[peercred.Account]int{"1000": 1}, "1000", "", false},
+		{"over its account's limit: its own idle one goes", map[peercred.Account]int{"1000": 3}, "1000", "1000", false},
+		{"full: the biggest other account gives way", map[peercred.Account]int{"999": 3, "1000": 1}, "1000", "999", false},
+		{"full: a new account takes from the biggest", map[peercred.Account]int{"999": 3, "998": 1}, "1000", "999", false},
+		{"full, and no account bigger than ours would be", map[peercred.Account]int{"999": 2, "1000": 2}, "1000", "", true},
+	} {
+		cs := &conns{max: 4, perAccount: 3, accounts: map[peercred.Account]*account{}}
+		now := time.Now()
+		for _, owner := range []peercred.Account{"998", "999", "1000"} {
+			for i := 0; i < tc.held[owner]; i++ {
+				c := &peerConn{cs: cs, owner: owner}
+				if v, why := cs.admit(c, now.Add(-time.Minute)); v != nil || why != "" {
+					t.Fatalf("%s: setting up: %v %q", tc.name, v, why)
+				}
+			}
+		}
+		victim, why := cs.admit(&peerConn{cs: cs, owner: tc.newcomer}, now)
+		got := peercred.Account("")
+		if victim != nil {
+			got = victim.owner
+		}
+		if got != tc.replaced || (why != "") != tc.refused {
+			t.Errorf("%s: replaced %q, refused %q; want %q, %v", tc.name, got, why, tc.replaced, tc.refused)
+		}
+	}
+}

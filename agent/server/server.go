@@ -43,14 +43,17 @@ type Server struct {
 	// Prompts, when set, serves the agent's own prompt pages under
 	// /prompt/ (prompt.Browser).
 	Prompts http.Handler
-	// MaxConns bounds open connections, from Accept to Close; more are
-	// closed at once. Zero means 512: with ~20 KB each (buffers and a
-	// goroutine), a full table stays well inside the agent's 64 MB.
+	// MaxConns bounds open connections, from Accept to Close. Zero means
+	// 256: at 23 KB (silent) to 50 KB (TLS handshake done, headers
+	// pending) each (BenchmarkConnMemory), a full table costs at most
+	// ~13 MB, and the agent stays under 64 MB. When it is full, a newcomer
+	// replaces an idle connection of the account holding the most, if
+	// that is another account holding more; else it is closed at once.
 	MaxConns int
 	// MaxConnsPerAccount bounds one local account's connections; a
-	// newcomer over it pushes out that account's longest-idle connection,
-	// or is closed when all are busy. Zero means 128: a browser holds a
-	// few per page, and four accounts are needed to fill MaxConns.
+	// newcomer over it replaces one of that account's idle connections,
+	// or is closed at once when all are busy. Zero means 128: a browser
+	// needs one WebSocket per page using the agent and a few probes.
 	MaxConnsPerAccount int
 
 	httpServer *http.Server
@@ -76,7 +79,7 @@ func (s *Server) defaults() {
 		s.MaxInFlight = 8
 	}
 	if s.MaxConns == 0 {
-		s.MaxConns = 512
+		s.MaxConns = 256
 	}
 	if s.MaxConnsPerAccount == 0 {
 		s.MaxConnsPerAccount = 128
