@@ -2,7 +2,10 @@
 
 package main
 
-import "syscall"
+import (
+	"os/exec"
+	"syscall"
+)
 
 // raiseFDLimit lets this process hold n descriptors, as far as the hard
 // limit allows.
@@ -13,4 +16,9 @@ func raiseFDLimit(n uint64) {
 	}
 	l.Cur = min(n, l.Max)
 	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+}
+
+// setCredential runs cmd as another account.
+func setCredential(cmd *exec.Cmd, uid, gid uint32) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
 }
