@@ -254,20 +254,23 @@ func raiseFDLimit(t testing.TB, n uint64) {
 // alive counts the connections the server has not closed: a read on a
 // closed one ends at once (EOF or reset), on a live one it times out.
 func alive(conns []net.Conn) int {
-	var n atomic.Int64
+	var n, next atomic.Int64
 	var wg sync.WaitGroup
-	for _, c := range conns {
+	for w := 0; w < 256; w++ {
 		wg.Add(1)
-		go func(c net.Conn) {
+		go func() {
 			defer wg.Done()
-			c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-			var b [1]byte
-			if _, err := c.Read(b[:]); err != nil {
-				if ne, ok := err.(net.Error); ok && ne.Timeout() {
-					n.Add(1)
+			for i := next.Add(1) - 1; i < int64(len(conns)); i = next.Add(1) - 1 {
+				c := conns[i]
+				c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+				var b [1]byte
+				if _, err := c.Read(b[:]); err != nil {
+					if ne, ok := err.(net.Error); ok && ne.Timeout() {
+						n.Add(1)
+					}
 				}
 			}
-		}(c)
+		}()
 	}
 	wg.Wait()
 	return int(n.Load())
