@@ -15,7 +15,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func self() (Account, error) { return Account(strconv.Itoa(os.Getuid())), nil }
+// self is the effective uid: a socket belongs to the (file-system) uid
+// that created it, which follows the effective one.
+func self() (Account, error) { return Account(strconv.Itoa(os.Geteuid())), nil }
 
 func owner(client, server netip.AddrPort) (Account, error) {
 	uid, err := diag(client, server)

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // Need checks that every program is on PATH.
@@ -48,11 +49,17 @@ func OtherAccount(t testing.TB) (uid, gid uint32) {
 		if os.Geteuid() != 0 {
 			need("account %s is missing and only root can create it (make test runs as root in CI)", OtherUser)
 		}
-		if out, err := exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OtherUser).CombinedOutput(); err != nil {
-			// Another test binary may have created it meanwhile.
-			if _, lerr := user.Lookup(OtherUser); lerr != nil {
+		// Test binaries run in parallel: another may be creating it too,
+		// and useradd then finds /etc/passwd locked or the user there.
+		for try := 0; ; try++ {
+			out, err := exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OtherUser).CombinedOutput()
+			if _, lerr := user.Lookup(OtherUser); err == nil || lerr == nil {
+				break
+			}
+			if try == 10 {
 				t.Fatalf("useradd %s: %v: %s", OtherUser, err, out)
 			}
+			time.Sleep(200 * time.Millisecond)
 		}
 		if u, err = user.Lookup(OtherUser); err != nil {
 			t.Fatal(err)
