@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -284,7 +285,11 @@ func (s *Server) checkPeer(next http.Handler) http.Handler {
 			if c != nil {
 				uid, err = string(c.owner), c.lookupErr
 			}
-			args := []any{"uid", uid, "remote", r.RemoteAddr, "path", r.URL.Path, "origin", r.Header.Get("Origin")}
+			path := r.URL.Path
+			if strings.HasPrefix(path, "/prompt/") {
+				path = "/prompt/…" // the rest is a prompt's secret
+			}
+			args := []any{"uid", uid, "remote", r.RemoteAddr, "path", path, "origin", r.Header.Get("Origin")}
 			if err != nil {
 				args = append(args, "err", err.Error())
 			}

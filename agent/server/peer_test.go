@@ -333,6 +333,9 @@ func TestOtherAccountPrompt(t *testing.T) {
 	if n := log.refusedUIDs()[fmt.Sprint(uid)]; n != 6 {
 		t.Errorf("log lines naming uid %d: %d, want 6", uid, n)
 	}
+	if secret := strings.TrimPrefix(u, base+"/prompt/"); strings.Contains(log.String(), secret) {
+		t.Error("the log holds the prompt page's secret")
+	}
 }
 
 func x509Pool(certs ...*x509.Certificate) *x509.CertPool {

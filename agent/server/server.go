@@ -57,7 +57,6 @@ type Server struct {
 	MaxConnsPerAccount int
 
 	httpServer *http.Server
-	conns      *conns
 	mu         sync.Mutex
 	port       string
 }
@@ -100,8 +99,7 @@ func (s *Server) Serve(l net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelDebug),
 		ConnContext:       withPeer,
 	}
-	s.conns = newConns(s.MaxConns, s.MaxConnsPerAccount, s.Log)
-	counted := &limitListener{Listener: l, cs: s.conns}
+	counted := &limitListener{Listener: l, cs: newConns(s.MaxConns, s.MaxConnsPerAccount, s.Log)}
 	hs := s.httpServer
 	s.mu.Unlock()
 	err := hs.Serve(&sniffListener{Listener: counted, tls: s.TLS})
