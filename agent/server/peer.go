@@ -123,10 +123,11 @@ func (l *limitListener) Accept() (net.Conn, error) {
 // admit enters c in the table, returning the connection it replaces, or
 // why it is refused. At the account's limit c replaces one of that
 // account's idle connections. At the global limit it replaces an idle
-// connection of the account holding the most, if that is another account
-// holding more than c's would: an account can crowd out only itself, and
-// several flooding accounts share the table instead of locking the person
-// out.
+// connection of the biggest other account: for the person's own
+// connection, any other account's (they are only ever refused anyway);
+// for another account's, one of a third account holding more than c's
+// would, never the person's. So no account can crowd out the person, and
+// flooding accounts share what is left.
 func (cs *conns) admit(c *peerConn, now time.Time) (victim *peerConn, refused string) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
@@ -141,13 +142,17 @@ func (cs *conns) admit(c *peerConn, now time.Time) (victim *peerConn, refused st
 			refused = "connection limit reached for an account"
 		}
 	case cs.total >= cs.max:
+		mine := cs.self != "" && c.owner == cs.self
 		var big *account
-		for _, b := range cs.accounts {
+		for owner, b := range cs.accounts {
+			if b == a || (!mine && owner == cs.self) {
+				continue
+			}
 			if big == nil || b.n > big.n {
 				big = b
 			}
 		}
-		if big != a && big.n > a.n+1 {
+		if big != nil && (mine || big.n > a.n+1) {
 			victim = big.pushOut(now)
 		}
 		if victim == nil {

@@ -457,7 +457,7 @@ func TestBusyStays(t *testing.T) {
 
 // TestAdmit: the table's decisions, one newcomer at a time, in a table of
 // 4 connections at most and 3 per account, where every connection held
-// is idle.
+// is idle and the agent runs as uid 1000.
 func TestAdmit(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -468,13 +468,16 @@ func TestAdmit(t *testing.T) {
 	}{
 		{"room", map[peercred.Account]int{"1000": 1}, "1000", "", false},
 		{"over its account's limit: its own idle one goes", map[peercred.Account]int{"1000": 3}, "1000", "1000", false},
-		{"full: the biggest other account gives way", map[peercred.Account]int{"999": 3, "1000": 1}, "1000", "999", false},
-		{"full: a new account takes from the biggest", map[peercred.Account]int{"999": 3, "998": 1}, "1000", "999", false},
-		{"full, and no account bigger than ours would be", map[peercred.Account]int{"999": 2, "1000": 2}, "1000", "", true},
+		{"over its account's limit, another account", map[peercred.Account]int{"999": 3}, "999", "999", false},
+		{"full: the person takes from the biggest other account", map[peercred.Account]int{"999": 3, "1000": 1}, "1000", "999", false},
+		{"full: the person takes even from a small one", map[peercred.Account]int{"999": 2, "998": 1, "1000": 1}, "1000", "999", false},
+		{"full: another takes from a bigger third", map[peercred.Account]int{"999": 3, "998": 1}, "997", "999", false},
+		{"full: another never takes the person's", map[peercred.Account]int{"1000": 3, "999": 1}, "998", "", true},
+		{"full: another, no third account bigger than it would be", map[peercred.Account]int{"998": 2, "999": 2}, "999", "", true},
 	} {
-		cs := &conns{max: 4, perAccount: 3, accounts: map[peercred.Account]*account{}}
+		cs := &conns{max: 4, perAccount: 3, self: "1000", accounts: map[peercred.Account]*account{}}
 		now := time.Now()
-		for _, owner := range []peercred.Account{"998", "999", "1000"} {
+		for _, owner := range []peercred.Account{"997", "998", "999", "1000"} {
 			for i := 0; i < tc.held[owner]; i++ {
 				c := &peerConn{cs: cs, owner: owner}
 				if v, why := cs.admit(c, now.Add(-time.Minute)); v != nil || why != "" {

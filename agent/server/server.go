@@ -47,8 +47,9 @@ type Server struct {
 	// 256: at 23 KB (silent) to 50 KB (TLS handshake done, headers
 	// pending) each (BenchmarkConnMemory), a full table costs at most
 	// ~13 MB, and the agent stays under 64 MB. When it is full, a newcomer
-	// replaces an idle connection of the account holding the most, if
-	// that is another account holding more; else it is closed at once.
+	// of the agent's own account replaces another account's idle
+	// connection; another account's newcomer may replace only a bigger
+	// third account's; else it is closed at once.
 	MaxConns int
 	// MaxConnsPerAccount bounds one local account's connections; a
 	// newcomer over it replaces one of that account's idle connections,
