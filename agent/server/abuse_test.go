@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -14,6 +15,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -230,4 +233,195 @@ func TestRacingOrigins(t *testing.T) {
 func mustJSON(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// raiseFDLimit lets the test hold n descriptors (both ends of every
+// loopback connection live in this process).
+func raiseFDLimit(t testing.TB, n uint64) {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		t.Fatal(err)
+	}
+	if l.Cur >= n {
+		return
+	}
+	l.Cur = min(n, l.Max)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil || l.Cur < n {
+		t.Skipf("the test needs %d file descriptors, the limit is %d (%v)", n, l.Cur, err)
+	}
+}
+
+// alive counts the connections the server has not closed: a read on a
+// closed one ends at once (EOF or reset), on a live one it times out.
+func alive(conns []net.Conn) int {
+	var n, next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 256; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(conns)); i = next.Add(1) - 1 {
+				c := conns[i]
+				c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+				var b [1]byte
+				if _, err := c.Read(b[:]); err != nil {
+					if ne, ok := err.(net.Error); ok && ne.Timeout() {
+						n.Add(1)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return int(n.Load())
+}
+
+// TestFlood: 10,000 connections at once — from another account of the
+// machine silent and half-open ones, still arriving while the person's
+// site asks; from the person's own account (a stray program, a hostile
+// page) silent ones, half-open requests and open WebSockets — and the
+// site's request is answered, while the agent keeps no more of them than
+// its caps: the surplus is closed at once, the oldest idle connections of
+// the crowding account first.
+func TestFlood(t *testing.T) {
+	raiseFDLimit(t, 16000)
+	h := start(t, headless(site))
+	const others, silent, halfOpen, sockets = 6000, 2000, 1000, 1000
+
+	other := otherCmd(t, "PODPIS_PEER_ADDR="+h.addr, fmt.Sprintf("PODPIS_PEER_FLOOD=%d", others))
+	hold, _ := other.StdinPipe()
+	out, _ := other.StdoutPipe()
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer other.Wait()
+	defer hold.Close()
+
+	var mu sync.Mutex
+	var own []net.Conn
+	var ownWS []*websocket.Conn
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < silent+halfOpen+sockets; i += 16 {
+				if i >= silent+halfOpen {
+					ws, _, err := h.dial(t, site, false)
+					if err == nil {
+						mu.Lock()
+						ownWS = append(ownWS, ws)
+						mu.Unlock()
+					}
+					continue
+				}
+				c, err := net.Dial("tcp", h.addr)
+				if err != nil {
+					continue
+				}
+				if i >= silent {
+					c.Write([]byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"))
+				}
+				mu.Lock()
+				own = append(own, c)
+				mu.Unlock()
+			}
+		}(w)
+	}
+	var held attempt
+	if err := json.NewDecoder(out).Decode(&held); err != nil {
+		t.Fatalf("the other account's flood: %v", err)
+	}
+	wg.Wait()
+	t.Logf("flood: %d connections of the other account, %d + %d WebSockets of our own", held.Status, len(own), len(ownWS))
+	if total := held.Status + len(own) + len(ownWS); total < 9000 {
+		t.Fatalf("only %d connections of the flood were made", total)
+	}
+
+	// The other account keeps opening more while the site asks.
+	for i := 0; i < 5; i++ {
+		began := time.Now()
+		c := connect(t, h, site, false)
+		if r := c.call("certificates", nil); r.Error != nil {
+			t.Fatalf("the person's site during the flood: %+v", r.Error)
+		}
+		t.Logf("the person's site answered in %v during the flood", time.Since(began))
+	}
+	for _, ws := range ownWS {
+		own = append(own, ws.NetConn())
+	}
+	max := h.srv.MaxConnsPerAccount + 1 // one replaced, being closed
+	if n := alive(own); n > max {
+		t.Errorf("the agent holds %d of our account's %d flood connections, want at most %d", n, len(own), max)
+	}
+	for _, c := range own {
+		c.Close()
+	}
+}
+
+// BenchmarkConnMemory: what one held connection costs the agent (heap and
+// goroutine stacks, measured in this process), by kind — the figure
+// behind MaxConns: run with -benchtime 512x for a full table.
+func BenchmarkConnMemory(b *testing.B) {
+	for _, kind := range []string{"silent", "half-open", "tls-half-open", "websocket"} {
+		b.Run(kind, func(b *testing.B) {
+			raiseFDLimit(b, uint64(2*b.N+256))
+			a := agent.New(headless(site))
+			tlsCfg, _, err := LoadOrCreateTLS(b.TempDir(), time.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			l, err := Listen("127.0.0.1:0", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := &Server{Agent: a, TLS: tlsCfg, MaxConns: b.N + 16, MaxConnsPerAccount: b.N + 16}
+			go srv.Serve(l)
+			defer srv.Shutdown(context.Background())
+			addr := l.Addr().String()
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			var held []net.Conn
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				var c net.Conn
+				switch kind {
+				case "websocket":
+					ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", http.Header{"Origin": {site}})
+					if err != nil {
+						b.Fatal(err)
+					}
+					c = ws.NetConn()
+				case "tls-half-open":
+					tc, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+					if err != nil {
+						b.Fatal(err)
+					}
+					tc.Write([]byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"))
+					c = tc
+				default:
+					if c, err = net.Dial("tcp", addr); err != nil {
+						b.Fatal(err)
+					}
+					if kind == "half-open" {
+						c.Write([]byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"))
+					}
+				}
+				held = append(held, c)
+			}
+			time.Sleep(200 * time.Millisecond) // the server side catches up
+			b.StopTimer()
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			// Both ends live in this process: the client's share is
+			// small (a socket, and for websocket and TLS their buffers)
+			// and counted too, so the figure errs high.
+			used := float64(after.HeapInuse+after.StackInuse) - float64(before.HeapInuse+before.StackInuse)
+			b.ReportMetric(used/float64(b.N), "B/conn")
+			for _, c := range held {
+				c.Close()
+			}
+		})
+	}
 }

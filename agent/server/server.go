@@ -1,8 +1,9 @@
 // Package server is the agent's transport: a loopback listener serving the
 // WebSocket protocol (agent/wsapi) over ws and wss on one port, and
-// GET /v1/info for detection. It checks every connection's Host (against
-// DNS rebinding) and Origin (against unknown sites), limits frame sizes,
-// idle time and operation time, and never signs, prompts or touches keys
+// GET /v1/info for detection. It checks every connection's local account
+// (against other users of the machine), Host (against DNS rebinding) and
+// Origin (against unknown sites), limits connections, frame sizes, idle
+// time and operation time, and never signs, prompts or touches keys
 // itself: it decodes, checks and dispatches.
 package server
 
@@ -42,6 +43,19 @@ type Server struct {
 	// Prompts, when set, serves the agent's own prompt pages under
 	// /prompt/ (prompt.Browser).
 	Prompts http.Handler
+	// MaxConns bounds open connections, from Accept to Close. Zero means
+	// 256: at 23 KB (silent) to 50 KB (TLS handshake done, headers
+	// pending) each (BenchmarkConnMemory), a full table costs at most
+	// ~13 MB, and the agent stays under 64 MB. When it is full, a newcomer
+	// of the agent's own account replaces another account's idle
+	// connection; another account's newcomer may replace only a bigger
+	// third account's; else it is closed at once.
+	MaxConns int
+	// MaxConnsPerAccount bounds one local account's connections; a
+	// newcomer over it replaces one of that account's idle connections,
+	// or is closed at once when all are busy. Zero means 128: a browser
+	// needs one WebSocket per page using the agent and a few probes.
+	MaxConnsPerAccount int
 
 	httpServer *http.Server
 	mu         sync.Mutex
@@ -64,6 +78,12 @@ func (s *Server) defaults() {
 	if s.MaxInFlight == 0 {
 		s.MaxInFlight = 8
 	}
+	if s.MaxConns == 0 {
+		s.MaxConns = 256
+	}
+	if s.MaxConnsPerAccount == 0 {
+		s.MaxConnsPerAccount = 128
+	}
 }
 
 // Serve serves on l until Shutdown.
@@ -78,10 +98,12 @@ func (s *Server) Serve(l net.Listener) error {
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelDebug),
+		ConnContext:       withPeer,
 	}
+	counted := &limitListener{Listener: l, cs: newConns(s.MaxConns, s.MaxConnsPerAccount, s.Log)}
 	hs := s.httpServer
 	s.mu.Unlock()
-	err := hs.Serve(&sniffListener{Listener: l, tls: s.TLS})
+	err := hs.Serve(&sniffListener{Listener: counted, tls: s.TLS})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -100,7 +122,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Handler is the HTTP side: "/" upgrades to WebSocket, "/v1/info" answers
-// detection probes.
+// detection probes. It serves only connections accepted by Serve from the
+// agent's own account.
 func (s *Server) Handler() http.Handler {
 	s.defaults()
 	mux := http.NewServeMux()
@@ -109,7 +132,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/prompt/", s.Prompts)
 	}
 	mux.HandleFunc("/", s.ws)
-	return s.checkHost(mux)
+	return s.checkPeer(s.checkHost(mux))
 }
 
 // checkHost refuses requests whose Host is not the loopback address by
@@ -189,7 +212,12 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	normalized, _ := agent.NormalizeOrigin(origin)
-	c := &connection{s: s, ws: conn, origin: normalized, inflight: map[string]context.CancelFunc{}}
+	// The connection counts as busy only while a request is in flight:
+	// an open WebSocket waiting for its next message may be pushed out.
+	peer := peerOf(r.Context())
+	peer.end()
+	defer peer.begin()
+	c := &connection{s: s, ws: conn, origin: normalized, peer: peer, inflight: map[string]context.CancelFunc{}}
 	c.serve()
 }
 
@@ -197,6 +225,7 @@ type connection struct {
 	s      *Server
 	ws     *websocket.Conn
 	origin string
+	peer   *peerConn
 
 	writeMu  sync.Mutex
 	mu       sync.Mutex
@@ -295,9 +324,11 @@ func (c *connection) dispatch(ctx context.Context, req wsapi.Request) {
 	c.inflight[string(req.ID)] = cancel
 	c.mu.Unlock()
 	c.wg.Add(1)
+	c.peer.begin()
 	// Token calls run here, never in the read loop.
 	go func() {
 		defer c.wg.Done()
+		defer c.peer.end()
 		defer func() {
 			cancel()
 			c.mu.Lock()

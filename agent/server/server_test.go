@@ -47,6 +47,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(peerHelperEnv) != "" {
+		os.Exit(peerHelper())
+	}
 	var err error
 	env, err = testtoken.Setup()
 	if err != nil {

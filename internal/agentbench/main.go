@@ -1,8 +1,14 @@
 // Command agentbench measures a running podpis agent as pages use it
-// (make bench): idle memory, the probe round trip (connect + info), and
-// 500 concurrent clients each logging in ten times (certificates, then a
-// GOST signature through the soft token): 10,000 requests, none lost, with
-// latency percentiles and the agent's open files before and after.
+// (make bench): idle memory, the probe round trip (connect + info, the
+// peer-account lookup included), 100 concurrent clients (within the
+// agent's 128 connections per account) each logging in fifty times
+// (certificates, then a GOST signature through the soft token): 10,000
+// requests, none lost, with latency percentiles and the agent's open files
+// before and after; and a flood of 10,000 connections (silent, half-open
+// requests, WebSockets), during which a site keeps asking. The flood comes
+// from the agent's own account — the hardest case for the connection
+// limits, as it competes with the site's connections — or, with
+// -flood-as and root, from another account.
 //
 //	go run ./internal/agentbench -podpis bin/podpis -softtoken bin/libpodpis-softtoken.so
 package main
@@ -14,13 +20,16 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,11 +43,17 @@ import (
 const site = "https://lk.example.ru"
 
 func main() {
+	if os.Getenv(floodChildEnv) != "" {
+		floodChildMain()
+		return
+	}
 	bin := flag.String("podpis", "bin/podpis", "the podpis binary")
 	soft := flag.String("softtoken", "bin/libpodpis-softtoken.so", "the soft token module")
-	clients := flag.Int("clients", 500, "concurrent clients")
-	rounds := flag.Int("rounds", 10, "logins (certificates + authenticate) per client")
+	clients := flag.Int("clients", 100, "concurrent clients")
+	rounds := flag.Int("rounds", 50, "logins (certificates + authenticate) per client")
 	probes := flag.Int("probes", 1000, "sequential probes")
+	floodN := flag.Int("flood", 10000, "connections in the flood (0: none)")
+	floodAs := flag.String("flood-as", "", "another local account to flood from (needs root); default: this one")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "agentbench")
@@ -157,6 +172,209 @@ func main() {
 	time.Sleep(2 * time.Second)
 	fdsAfter := fdsOf(cmd.Process.Pid)
 	fmt.Printf("%-44s %5d → %4d %10s%s\n", "agent's open files before → after", fdsBefore, fdsAfter, "no leak", mark(fdsAfter <= fdsBefore+2))
+	if *floodN > 0 {
+		flood(cmd.Process.Pid, addr, *floodN, *floodAs)
+	}
+}
+
+// flood opens n connections to the agent as fast as 32 workers can — a
+// fifth silent, two fifths sending headers that never end, two fifths
+// WebSockets left open — and holds them; meanwhile, and then while they
+// are held, a site connects and lists certificates, one request after the
+// other. The agent's RSS is sampled throughout.
+func flood(pid int, addr string, n int, floodAs string) {
+	raiseFDLimit(uint64(n) + 1024)
+	var peak atomic.Int64 // KB
+	sample := func() {
+		if kb := int64(rssOf(pid) * 1024); kb > peak.Load() {
+			peak.Store(kb)
+		}
+	}
+	stopSampling := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-time.After(50 * time.Millisecond):
+				sample()
+			}
+		}
+	}()
+
+	arriving := make(chan struct{})
+	start := time.Now()
+	var held []net.Conn
+	opened := 0
+	if floodAs != "" {
+		_, hold, count := floodChild(floodAs, addr, n)
+		defer hold.Close()
+		go func() {
+			fmt.Fscan(count, &opened)
+			close(arriving)
+		}()
+	} else {
+		go func() {
+			held = openFlood(addr, n)
+			opened = len(held)
+			close(arriving)
+		}()
+	}
+
+	// The site, while the flood arrives, then while it is held.
+	var during, after []time.Duration
+	var lost int
+	ask := func() {
+		t0 := time.Now()
+		d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+		ws, _, err := d.Dial("ws://"+addr+"/", http.Header{"Origin": {site}})
+		if err != nil {
+			lost++
+			return
+		}
+		defer ws.Close()
+		ws.WriteJSON(map[string]any{"id": 1, "method": "certificates"})
+		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var r map[string]any
+		if err := ws.ReadJSON(&r); err != nil || r["result"] == nil {
+			lost++
+			return
+		}
+		select {
+		case <-arriving:
+			after = append(after, time.Since(t0))
+		default:
+			during = append(during, time.Since(t0))
+		}
+	}
+	for {
+		select {
+		case <-arriving:
+		default:
+			ask()
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		break
+	}
+	el := time.Since(start)
+	for len(after) < 200 {
+		ask()
+		if lost > 200 {
+			break
+		}
+	}
+	sample()
+	close(stopSampling)
+	rssHeld := rssOf(pid)
+	for _, c := range held {
+		c.Close()
+	}
+
+	pct := func(l []time.Duration, q float64) time.Duration {
+		if len(l) == 0 {
+			return 0
+		}
+		slices.Sort(l)
+		return l[int(q*float64(len(l)-1))]
+	}
+	who := "own account"
+	if floodAs != "" {
+		who = floodAs
+	}
+	fmt.Printf("%-44s %12s %10s\n", fmt.Sprintf("flood (%s): %d connections in %.1f s", who, opened, el.Seconds()), "", "")
+	fmt.Printf("%-44s %9.2f ms %10s\n", fmt.Sprintf("site's request as the flood arrives p50 (%d)", len(during)), ms(pct(during, 0.5)), "")
+	fmt.Printf("%-44s %9.2f ms %10s%s\n", "site's request as the flood arrives p99", ms(pct(during, 0.99)), "≤50 ms", mark(pct(during, 0.99) <= 50*time.Millisecond))
+	fmt.Printf("%-44s %9.2f ms %10s\n", fmt.Sprintf("site's request, flood held p50 (%d)", len(after)), ms(pct(after, 0.5)), "")
+	fmt.Printf("%-44s %9.2f ms %10s%s\n", "site's request, flood held p99", ms(pct(after, 0.99)), "≤50 ms", mark(pct(after, 0.99) <= 50*time.Millisecond))
+	fmt.Printf("%-44s %12d %10s%s\n", "site's requests lost during the flood", lost, "0", mark(lost == 0))
+	fmt.Printf("%-44s %9.1f MB %10s%s\n", "agent's peak RSS during the flood", float64(peak.Load())/1024, "<64 MB", mark(peak.Load() < 64<<10))
+	fmt.Printf("%-44s %9.1f MB %10s\n", "agent's RSS with the flood held", rssHeld, "")
+}
+
+// openFlood opens n connections to the agent as fast as 32 workers can —
+// a fifth silent, two fifths sending headers that never end, two fifths
+// WebSockets — and returns those still open.
+func openFlood(addr string, n int) []net.Conn {
+	var mu sync.Mutex
+	var held []net.Conn
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 32; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				var c net.Conn
+				switch i % 5 {
+				case 0:
+					c, _ = net.DialTimeout("tcp", addr, 10*time.Second)
+				case 1, 2:
+					if c, _ = net.DialTimeout("tcp", addr, 10*time.Second); c != nil {
+						c.Write([]byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"))
+					}
+				default:
+					if ws, _, err := d.Dial("ws://"+addr+"/", http.Header{"Origin": {site}}); err == nil {
+						c = ws.NetConn()
+					}
+				}
+				if c != nil {
+					mu.Lock()
+					held = append(held, c)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return held
+}
+
+// floodChildEnv makes agentbench the flood's process of another account:
+// it opens the flood, prints how many connections it holds, and holds
+// them until its stdin closes.
+const floodChildEnv = "AGENTBENCH_FLOOD"
+
+func floodChildMain() {
+	var addr string
+	var n int
+	fmt.Sscan(os.Getenv(floodChildEnv), &addr, &n)
+	raiseFDLimit(uint64(n) + 1024)
+	held := openFlood(addr, n)
+	fmt.Println(len(held))
+	io.Copy(io.Discard, os.Stdin)
+}
+
+// floodChild starts this program as account name, flooding addr: it needs
+// root, and a copy of the binary the account may run.
+func floodChild(name, addr string, n int) (cmd *exec.Cmd, hold io.WriteCloser, count io.Reader) {
+	u, err := user.Lookup(name)
+	check(err)
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	self, err := os.Executable()
+	check(err)
+	b, err := os.ReadFile(self)
+	check(err)
+	dir, err := os.MkdirTemp("", "agentbench-flood")
+	check(err)
+	check(os.Chmod(dir, 0o755))
+	bin := filepath.Join(dir, "agentbench")
+	check(os.WriteFile(bin, b, 0o755))
+	cmd = exec.Command(bin)
+	cmd.Dir = dir
+	cmd.Env = []string{floodChildEnv + "=" + addr + " " + strconv.Itoa(n)}
+	setCredential(cmd, uint32(uid), uint32(gid))
+	cmd.Stderr = os.Stderr
+	hold, err = cmd.StdinPipe()
+	check(err)
+	count, err = cmd.StdoutPipe()
+	check(err)
+	check(cmd.Start())
+	started = append(started, cmd)
+	os.RemoveAll(dir) // the running program needs no name
+	return cmd, hold, count
 }
 
 // fdsOf counts a process's open file descriptors.
