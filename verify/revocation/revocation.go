@@ -10,6 +10,7 @@
 package revocation
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -202,8 +203,8 @@ func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at
 			why = append(why, err)
 			return false, nil
 		}
-		if e := l.entry(cert.SerialNumber); e != nil && !e.RevocationTime.After(at) {
-			return true, &RevokedError{Subject: cert.Subject.CommonName, Serial: cert.SerialNumber, At: e.RevocationTime, Reason: e.ReasonCode}
+		if e, ok := l.entry(cert.SerialNumber); ok && !e.at.After(at) {
+			return true, &RevokedError{Subject: cert.Subject.CommonName, Serial: cert.SerialNumber, At: e.at, Reason: e.reason}
 		}
 		return true, nil
 	}
@@ -213,7 +214,7 @@ func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at
 		}
 	}
 	for _, url := range cert.CRLDistributionPoints {
-		l, err := c.get(ctx, url, at)
+		l, err := c.get(ctx, url, issuer, at)
 		if err != nil {
 			why = append(why, err)
 			continue
@@ -251,8 +252,9 @@ func (c *Checker) ocsp(ctx context.Context, url string, cert, issuer *x509.Certi
 }
 
 // get returns the CRL at url from the cache while it is fresh, else
-// downloads it — once, however many callers wait.
-func (c *Checker) get(ctx context.Context, url string, at time.Time) (*crl, error) {
+// downloads it — once, however many callers wait — and checks its
+// signature with issuer's key before they are let go.
+func (c *Checker) get(ctx context.Context, url string, issuer *x509.Certificate, at time.Time) (*crl, error) {
 	c.mu.Lock()
 	if e, ok := c.cache[url]; ok && e.crl.fresh(at) {
 		e.used = time.Now()
@@ -273,6 +275,9 @@ func (c *Checker) get(ctx context.Context, url string, at time.Time) (*crl, erro
 	c.mu.Unlock()
 
 	f.crl, f.err = c.download(ctx, url)
+	if f.err == nil && bytes.Equal(f.crl.list.RawIssuer, issuer.RawSubject) {
+		f.crl.signedBy(issuer) // remembered for every login under it
+	}
 
 	c.mu.Lock()
 	delete(c.inflight, url)
