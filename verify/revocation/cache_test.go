@@ -193,3 +193,37 @@ func TestLargeCRL(t *testing.T) {
 		t.Errorf("listed in the middle: %v", err)
 	}
 }
+
+// TestCRLSerialKeys: serial numbers of every length up to 20 octets and
+// beyond (non-conforming, still listed) are found with their own entry,
+// and their neighbours and the same magnitudes shifted by an octet are
+// found only when they are listed themselves.
+func TestCRLSerialKeys(t *testing.T) {
+	now := time.Now()
+	ca := newStdCA(t, "CA", now)
+	var listed []x509.RevocationListEntry
+	isListed := map[string]bool{}
+	for _, bits := range []uint{0, 7, 8, 63, 64, 152, 159, 160, 200} {
+		s := new(big.Int).Lsh(big.NewInt(1), bits)
+		listed = append(listed, x509.RevocationListEntry{SerialNumber: s, RevocationTime: now.Add(-time.Minute).Truncate(time.Second), ReasonCode: int(bits % 10)})
+		isListed[s.String()] = true
+	}
+	l, err := parse(ca.crl(t, now, 0, listed...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range listed {
+		if r, ok := l.entry(e.SerialNumber); !ok || int(r.reason) != e.ReasonCode || !r.at().Equal(e.RevocationTime) {
+			t.Errorf("serial %x: %v %+v", e.SerialNumber, ok, r)
+		}
+		for _, other := range []*big.Int{
+			new(big.Int).Add(e.SerialNumber, big.NewInt(1)),
+			new(big.Int).Lsh(e.SerialNumber, 8),
+			new(big.Int).Rsh(e.SerialNumber, 8),
+		} {
+			if _, ok := l.entry(other); ok != isListed[other.String()] {
+				t.Errorf("serial %x: found %v, listed %v", other, ok, isListed[other.String()])
+			}
+		}
+	}
+}
