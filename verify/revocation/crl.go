@@ -74,7 +74,7 @@ type crl struct {
 	delta  bool
 	scope  scope
 	// The entries by serial number: byNum holds the serials of at most 20
-	// octets RFC 5280 allows (pointer-free: ~50 bytes an entry, nothing
+	// octets RFC 5280 allows (pointer-free: ~65 bytes an entry, nothing
 	// for the collector to scan), long the rest.
 	byNum map[serialKey]revoked
 	long  map[string]revoked

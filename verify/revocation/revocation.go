@@ -4,7 +4,8 @@
 // points and from configured files, GOST-, RSA- and ECDSA-signed, checked against the
 // issuer, cached until their nextUpdate and fetched once however many
 // logins wait for them. A CRL's signature is checked once per issuer
-// certificate, not per login: a login costs a map lookup. It plugs into verify.Config.Revocation.
+// certificate, not per login: a login costs a map lookup. It plugs into
+// verify.Config.Revocation.
 //
 // The policy says what an unanswerable question means: Require fails the
 // login (REVOCATION_UNKNOWN), Prefer lets it through, Off asks nothing.
