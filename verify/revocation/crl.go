@@ -9,9 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -61,13 +64,41 @@ func parseScope(v []byte) (scope, error) {
 	return sc, nil
 }
 
+// A crl is a parsed CRL. Its signature is checked once per issuer
+// certificate it is offered for (at download, or at the first login that
+// needs a configured file), not at every login; a login then pays the
+// name, scope and freshness comparisons and one map lookup.
 type crl struct {
-	list   *x509.RevocationList
+	list   *x509.RevocationList // without its entries: byNum holds them
 	sigAlg asn1.ObjectIdentifier
 	delta  bool
 	scope  scope
-	byNum  map[string]*x509.RevocationListEntry
+	// The entries by serial number: byNum holds the serials of at most 20
+	// octets RFC 5280 allows (pointer-free: ~65 bytes an entry, nothing
+	// for the collector to scan), long the rest.
+	byNum map[serialKey]revoked
+	long  map[string]revoked
+
+	mu       sync.Mutex                       // serialises signature checks
+	verified atomic.Pointer[map[string]error] // by the issuer's exact DER
 }
+
+// serialKey is a serial number's magnitude, big-endian, right-aligned.
+type serialKey [20]byte
+
+// revoked is what a login needs of a CRL entry.
+type revoked struct {
+	sec    int64 // revocation time, Unix
+	nsec   int32
+	reason int32 // RFC 5280 CRLReason
+}
+
+func (r revoked) at() time.Time { return time.Unix(r.sec, int64(r.nsec)).UTC() }
+
+// maxIssuersPerCRL bounds the remembered signature checks of one CRL. A
+// CRL has one issuer; more than one certificate for it comes from a CA's
+// renewed or cross-certified certificates, a handful at most.
+const maxIssuersPerCRL = 8
 
 func parse(b []byte) (*crl, error) {
 	if blk, _ := pem.Decode(b); blk != nil && blk.Type == "X509 CRL" {
@@ -85,7 +116,7 @@ func parse(b []byte) (*crl, error) {
 		!outer.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
 		return nil, errors.New("malformed CRL")
 	}
-	c := &crl{list: l, sigAlg: oid, byNum: map[string]*x509.RevocationListEntry{}}
+	c := &crl{list: l, sigAlg: oid, byNum: make(map[serialKey]revoked, len(l.RevokedCertificateEntries))}
 	for _, e := range l.Extensions {
 		switch {
 		case e.Id.Equal(oidDeltaCRLIndicator):
@@ -96,15 +127,37 @@ func parse(b []byte) (*crl, error) {
 			}
 		}
 	}
-	for i := range l.RevokedCertificateEntries {
-		e := &l.RevokedCertificateEntries[i]
-		c.byNum[string(e.SerialNumber.Bytes())] = e
+	for _, e := range l.RevokedCertificateEntries {
+		r := revoked{sec: e.RevocationTime.Unix(), nsec: int32(e.RevocationTime.Nanosecond()), reason: int32(e.ReasonCode)}
+		if k, ok := keyOf(e.SerialNumber); ok {
+			c.byNum[k] = r
+			continue
+		}
+		if c.long == nil {
+			c.long = map[string]revoked{}
+		}
+		c.long[string(e.SerialNumber.Bytes())] = r
 	}
+	l.RevokedCertificateEntries, l.RevokedCertificates = nil, nil
 	return c, nil
 }
 
-func (c *crl) entry(serial *big.Int) *x509.RevocationListEntry {
-	return c.byNum[string(serial.Bytes())]
+func keyOf(serial *big.Int) (serialKey, bool) {
+	var k serialKey
+	if (serial.BitLen()+7)/8 > len(k) {
+		return k, false
+	}
+	serial.FillBytes(k[:])
+	return k, true
+}
+
+func (c *crl) entry(serial *big.Int) (revoked, bool) {
+	if k, ok := keyOf(serial); ok {
+		e, ok := c.byNum[k]
+		return e, ok
+	}
+	e, ok := c.long[string(serial.Bytes())]
+	return e, ok
 }
 
 // clockSkew tolerates a CA's clock a little ahead of ours: a CRL or OCSP
@@ -115,11 +168,13 @@ func (c *crl) fresh(at time.Time) bool {
 	return !at.Before(c.list.ThisUpdate.Add(-clockSkew)) && (c.list.NextUpdate.IsZero() || at.Before(c.list.NextUpdate))
 }
 
+var errOtherIssuer = errors.New("CRL of another issuer")
+
 // usableFor: this CRL is a full CRL of cert's issuer, signed by issuer's
 // key, and current at time at.
 func (c *crl) usableFor(cert, issuer *x509.Certificate, at time.Time) error {
 	if !bytes.Equal(c.list.RawIssuer, cert.RawIssuer) || !bytes.Equal(c.list.RawIssuer, issuer.RawSubject) {
-		return errors.New("CRL of another issuer")
+		return errOtherIssuer
 	}
 	if c.delta {
 		return errors.New("a delta CRL (only full CRLs are read)")
@@ -131,7 +186,7 @@ func (c *crl) usableFor(cert, issuer *x509.Certificate, at time.Time) error {
 	if issuer.KeyUsage != 0 && issuer.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		return errors.New("the issuer may not sign CRLs")
 	}
-	if err := c.checkSignature(issuer); err != nil {
+	if err := c.signedBy(issuer); err != nil {
 		return fmt.Errorf("CRL signature: %w", err)
 	}
 	if !c.fresh(at) {
@@ -141,8 +196,31 @@ func (c *crl) usableFor(cert, issuer *x509.Certificate, at time.Time) error {
 	return nil
 }
 
-func (c *crl) checkSignature(issuer *x509.Certificate) error {
-	return checkSignedBy(c.sigAlg, c.list.RawTBSRevocationList, c.list.Signature, issuer)
+// signedBy checks the CRL's signature with issuer's key the first time
+// this issuer certificate (these exact bytes) asks, and remembers the
+// answer, good or bad: both depend only on the two encodings.
+func (c *crl) signedBy(issuer *x509.Certificate) error {
+	if m := c.verified.Load(); m != nil {
+		if err, ok := (*m)[string(issuer.Raw)]; ok {
+			return err
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.verified.Load()
+	if old != nil {
+		if err, ok := (*old)[string(issuer.Raw)]; ok {
+			return err // checked while we waited
+		}
+	}
+	err := checkSignedBy(c.sigAlg, c.list.RawTBSRevocationList, c.list.Signature, issuer)
+	m := make(map[string]error, maxIssuersPerCRL)
+	if old != nil && len(*old) < maxIssuersPerCRL {
+		maps.Copy(m, *old)
+	}
+	m[string(issuer.Raw)] = err
+	c.verified.Store(&m)
+	return err
 }
 
 func (ch *Checker) download(ctx context.Context, url string) (*crl, error) {

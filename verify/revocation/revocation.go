@@ -3,13 +3,16 @@
 // configured one, then CRLs (RFC 5280) from the certificate's distribution
 // points and from configured files, GOST-, RSA- and ECDSA-signed, checked against the
 // issuer, cached until their nextUpdate and fetched once however many
-// logins wait for them. It plugs into verify.Config.Revocation.
+// logins wait for them. A CRL's signature is checked once per issuer
+// certificate, not per login: a login costs a map lookup. It plugs into
+// verify.Config.Revocation.
 //
 // The policy says what an unanswerable question means: Require fails the
 // login (REVOCATION_UNKNOWN), Prefer lets it through, Off asks nothing.
 package revocation
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -76,7 +79,8 @@ type Config struct {
 	// HTTP fetches distribution points; nil means a client with a 10 s
 	// timeout.
 	HTTP *http.Client
-	// MaxCached bounds the cached CRLs; zero means 256.
+	// MaxCached bounds the cached downloaded CRLs; zero means 256. A CRL
+	// is held as its DER and ~65 bytes an entry (100,000 entries: ~10 MB).
 	MaxCached int
 	// MaxCRLSize bounds one download; zero means 20 MiB.
 	MaxCRLSize int64
@@ -202,8 +206,8 @@ func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at
 			why = append(why, err)
 			return false, nil
 		}
-		if e := l.entry(cert.SerialNumber); e != nil && !e.RevocationTime.After(at) {
-			return true, &RevokedError{Subject: cert.Subject.CommonName, Serial: cert.SerialNumber, At: e.RevocationTime, Reason: e.ReasonCode}
+		if e, ok := l.entry(cert.SerialNumber); ok && !e.at().After(at) {
+			return true, &RevokedError{Subject: cert.Subject.CommonName, Serial: cert.SerialNumber, At: e.at(), Reason: int(e.reason)}
 		}
 		return true, nil
 	}
@@ -213,7 +217,7 @@ func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at
 		}
 	}
 	for _, url := range cert.CRLDistributionPoints {
-		l, err := c.get(ctx, url, at)
+		l, err := c.get(ctx, url, issuer, at)
 		if err != nil {
 			why = append(why, err)
 			continue
@@ -251,8 +255,9 @@ func (c *Checker) ocsp(ctx context.Context, url string, cert, issuer *x509.Certi
 }
 
 // get returns the CRL at url from the cache while it is fresh, else
-// downloads it — once, however many callers wait.
-func (c *Checker) get(ctx context.Context, url string, at time.Time) (*crl, error) {
+// downloads it — once, however many callers wait — and checks its
+// signature with issuer's key before they are let go.
+func (c *Checker) get(ctx context.Context, url string, issuer *x509.Certificate, at time.Time) (*crl, error) {
 	c.mu.Lock()
 	if e, ok := c.cache[url]; ok && e.crl.fresh(at) {
 		e.used = time.Now()
@@ -273,6 +278,9 @@ func (c *Checker) get(ctx context.Context, url string, at time.Time) (*crl, erro
 	c.mu.Unlock()
 
 	f.crl, f.err = c.download(ctx, url)
+	if f.err == nil && bytes.Equal(f.crl.list.RawIssuer, issuer.RawSubject) {
+		f.crl.signedBy(issuer) // remembered for every login under it
+	}
 
 	c.mu.Lock()
 	delete(c.inflight, url)
