@@ -9,14 +9,17 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -279,7 +282,14 @@ func TestOtherAccountPrompt(t *testing.T) {
 	}
 	base := "https://" + l.Addr().String()
 	urls := make(chan string, 1)
-	bp := &prompt.Browser{BaseURL: base, Open: func(u string) error { urls <- u; return nil }}
+	forward := regexp.MustCompile(`url=([^"]+)"`)
+	bp := &prompt.Browser{BaseURL: base, Dir: t.TempDir(), Open: func(path string) error {
+		content, err := os.ReadFile(path)
+		if m := forward.FindSubmatch(content); err == nil && m != nil {
+			urls <- html.UnescapeString(string(m[1]))
+		}
+		return err
+	}}
 	a := agent.New(agent.Config{Providers: []keystore.Provider{p}, Prompter: bp})
 	srv := &Server{Agent: a, TLS: tlsCfg, Prompts: bp, Log: slog.New(slog.NewJSONHandler(&log, nil))}
 	go srv.Serve(l)
@@ -312,8 +322,19 @@ func TestOtherAccountPrompt(t *testing.T) {
 
 	// The person answers «Запретить» on the same page.
 	pool := x509Pool(caCert)
-	web := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	req, _ := http.NewRequest("POST", u, strings.NewReader(url.Values{"choice": {"deny"}}.Encode()))
+	jar, _ := cookiejar.New(nil)
+	web := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Jar: jar}
+	page, err := web.Get(u)
+	if err != nil || page.StatusCode != http.StatusOK {
+		t.Fatalf("the person loads the page: %v %v", err, page)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindSubmatch(body)
+	if csrf == nil {
+		t.Fatalf("no token on the page: %s", body)
+	}
+	req, _ := http.NewRequest("POST", u, strings.NewReader(url.Values{"choice": {"deny"}, "csrf": {string(csrf[1])}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", base)
 	resp, err := web.Do(req)
