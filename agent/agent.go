@@ -219,7 +219,7 @@ type Info struct {
 
 // Info describes the agent; it needs no consent.
 func (a *Agent) Info() Info {
-	info := Info{Product: "podpis", Version: a.cfg.Version, Protocol: 1, Providers: []keystore.ProviderInfo{}}
+	info := Info{Product: "podpis", Version: a.cfg.Version, Protocol: 2, Providers: []keystore.ProviderInfo{}}
 	for _, p := range a.cfg.Providers {
 		if r, ok := p.(keystore.StatusReporter); ok {
 			info.Providers = append(info.Providers, r.ProviderStatus()...)

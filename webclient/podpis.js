@@ -7,7 +7,7 @@
 //   const { cms } = await podpis.authenticate(certs[0].id, challenge);
 
 export const PORTS = [24730, 24731, 24732, 24733];
-export const PROTOCOL = 1;
+export const PROTOCOL = 2;
 
 /** An agent or connection failure with a stable code and a Russian message. */
 export class PodpisError extends Error {

@@ -179,7 +179,7 @@ func TestLoginFlow(t *testing.T) {
 	h := start(t, headless(site))
 	for _, tlsOn := range []bool{false, true} {
 		c := connect(t, h, site, tlsOn)
-		if r := c.call("info", nil); r.Error != nil || !strings.Contains(string(r.Result.(json.RawMessage)), `"protocol":1`) {
+		if r := c.call("info", nil); r.Error != nil || !strings.Contains(string(r.Result.(json.RawMessage)), `"protocol":2`) {
 			t.Fatalf("info: %+v %s", r.Error, r.Result)
 		}
 		r := c.call("certificates", map[string]any{"onlyValid": true})

@@ -275,7 +275,7 @@ test("podpis.js: certificates, sign and cancel, connection lost and regained", a
   await startAgent();
   await page.waitForFunction(() => window.events.includes("connected"), null, { timeout: 15000 });
   const info = await page.evaluate(() => window.client.info());
-  assert.equal(info.protocol, 1);
+  assert.equal(info.protocol, 2);
   await context.close();
 });
 
