@@ -16,6 +16,7 @@ type hmacDRBG struct {
 	newHash func() hash.Hash
 	mac     hash.Hash // HMAC keyed with K
 	k, v    []byte
+	drawn   bool // whether generate ran and the update after it is due
 }
 
 // newHMACDRBG runs HMAC_DRBG_Instantiate_algorithm (section 10.1.2.3) with
@@ -75,15 +76,22 @@ func (d *hmacDRBG) update(provided func(hash.Hash)) {
 }
 
 // generate fills out (HMAC_DRBG_Generate_algorithm, section 10.1.2.5,
-// without additional input).
+// without additional input). The state update that closes a Generate runs
+// at the start of the next one instead, as in RFC 6979, section 3.2, step
+// h: a signature nearly always draws a single candidate, and the update
+// would cost three of its five HMACs for nothing. The outputs are the
+// standard's.
 func (d *hmacDRBG) generate(out []byte) {
+	if d.drawn {
+		d.update(nil)
+	}
 	for n := 0; n < len(out); {
 		d.mac.Reset()
 		d.mac.Write(d.v)
 		d.v = d.mac.Sum(d.v[:0])
 		n += copy(out[n:], d.v)
 	}
-	d.update(nil)
+	d.drawn = true
 }
 
 // clear overwrites the state. The HMAC objects keep their own copies of K
