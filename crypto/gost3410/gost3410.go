@@ -165,10 +165,10 @@ func (k *PrivateKey) Equal(x crypto.PrivateKey) bool {
 // an HMAC_DRBG (NIST SP 800-90A) seeded with as many fresh bytes of random
 // (crypto/rand when nil) as the key has, the private key and the digest. A
 // good random makes the nonce uniform; a broken one (all zeros, repeating
-// output, a cloned virtual machine) degrades it to RFC 6979's deterministic
-// nonce, which differs for every key and digest, instead of repeating a
-// nonce across two digests and giving the key away. A random that fails
-// makes Sign fail.
+// output, a cloned virtual machine) degrades it to a deterministic nonce in
+// the manner of RFC 6979, a function of key and digest, instead of
+// repeating a nonce across two digests and giving the key away. A random
+// that fails makes Sign fail.
 func (k *PrivateKey) Sign(random io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	c := k.pub.curve
 	n := c.size
