@@ -79,7 +79,7 @@ func (d *hmacDRBG) update(provided func(hash.Hash)) {
 // without additional input). The state update that closes a Generate runs
 // at the start of the next one instead, as in RFC 6979, section 3.2, step
 // h: a signature nearly always draws a single candidate, and the update
-// would cost three of its five HMACs for nothing. The outputs are the
+// would add two HMACs to the five it needs, for nothing. The outputs are the
 // standard's.
 func (d *hmacDRBG) generate(out []byte) {
 	if d.drawn {
