@@ -26,10 +26,11 @@ const (
 )
 
 // LoadOrCreateTLS returns the wss configuration from dir, creating it when
-// missing, unreadable or due to expire within 30 days: a per-user CA issues
-// the certificate for 127.0.0.1 and ::1 and its private key is discarded at
-// once, so nothing can ever issue another certificate under it. The
-// installer puts the CA certificate into the user's trust stores.
+// missing, unreadable, due to expire within 30 days or made by a version
+// whose CA lacks today's name constraints: a per-user CA issues the
+// certificate for 127.0.0.1 and ::1 and its private key is zeroed at once,
+// so nothing can ever issue another certificate under it. The installer puts
+// the CA certificate into the user's trust stores.
 func LoadOrCreateTLS(dir string, now time.Time) (*tls.Config, *x509.Certificate, error) {
 	cfg, ca, err := loadTLS(dir, now)
 	if err == nil {
@@ -56,6 +57,9 @@ func loadTLS(dir string, now time.Time) (*tls.Config, *x509.Certificate, error) 
 	}
 	if now.Add(30*24*time.Hour).After(leaf.NotAfter) || leaf.CheckSignatureFrom(ca) != nil {
 		return nil, nil, errors.New("server: local certificate expiring or not from the local CA")
+	}
+	if !nameLocked(ca) {
+		return nil, nil, errors.New("server: local CA without the name constraints of this version")
 	}
 	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, ca, nil
 }
@@ -95,11 +99,12 @@ func CreateTLS(dir string, now time.Time) error {
 		NotBefore:    now.Add(-time.Hour), NotAfter: now.AddDate(10, 0, 0),
 		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true,
 		KeyUsage: x509.KeyUsageCertSign,
-		// The CA can only ever vouch for the loopback addresses.
-		PermittedIPRanges: []*net.IPNet{
-			{IP: net.IPv4(127, 0, 0, 1).To4(), Mask: net.CIDRMask(32, 32)},
-			{IP: net.IPv6loopback, Mask: net.CIDRMask(128, 128)},
-		},
+		// The CA can only ever vouch for the loopback addresses; see
+		// loopbackOnly for the other name forms.
+		PermittedIPRanges:           loopbackRanges(),
+		PermittedDNSDomains:         []string{unmatchable},
+		PermittedEmailAddresses:     []string{unmatchable},
+		PermittedURIDomains:         []string{unmatchable},
 		PermittedDNSDomainsCritical: true,
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caT, caT, &caKey.PublicKey, caKey)
@@ -113,30 +118,93 @@ func CreateTLS(dir string, now time.Time) error {
 	}
 	leafT := &x509.Certificate{
 		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore:    now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0),
+		// Not a host name: OpenSSL checks a common name that looks like one
+		// against the CA's DNS constraints, which permit nothing real.
+		Subject:   pkix.Name{CommonName: "podpis local server", Organization: []string{"podpis"}},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leafT, ca, &key.PublicKey, caKey)
+	if testHookCAKey != nil {
+		testHookCAKey(caKey)
+	}
+	// Never written anywhere: no further certificate can be issued. The
+	// words of D are overwritten rather than left to the collector; the
+	// copy crypto/ecdsa derived for signing goes with caKey (see zeroECDSA).
+	zeroECDSA(caKey)
+	caKey = nil
 	if err != nil {
 		return err
 	}
-	caKey = nil // never written anywhere: no further certificate can be issued
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	zeroECDSA(key)
 	if err != nil {
 		return err
 	}
+	defer clear(keyDER)
 	for _, f := range []struct {
 		name, typ string
 		der       []byte
 	}{{CAFile, "CERTIFICATE", caDER}, {ServerCertFile, "CERTIFICATE", leafDER}, {ServerKeyFile, "PRIVATE KEY", keyDER}} {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der})); err != nil {
+		data := pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der})
+		err := writeFileAtomic(filepath.Join(dir, f.name), data)
+		clear(data)
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// unmatchable is the one name the CA permits for DNS names, e-mail domains
+// and URI hosts: the TLD that RFC 6761, section 6.4, reserves as never
+// existing. A permitted subtree (rather than an excluded ""), because
+// OpenSSL 3.0 honours an empty excluded e-mail or URI subtree as matching
+// nothing (TestLocalCAConstraints checks Go and OpenSSL alike). With any
+// permitted subtree of a form present, a certificate naming something else
+// of that form does not chain to the CA.
+const unmatchable = "invalid"
+
+func loopbackRanges() []*net.IPNet {
+	return []*net.IPNet{
+		{IP: net.IPv4(127, 0, 0, 1).To4(), Mask: net.CIDRMask(32, 32)},
+		{IP: net.IPv6loopback, Mask: net.CIDRMask(128, 128)},
+	}
+}
+
+// nameLocked reports whether ca carries the constraints CreateTLS writes
+// today; a CA from an older version is replaced on the next start.
+func nameLocked(ca *x509.Certificate) bool {
+	one := func(s []string) bool { return len(s) == 1 && s[0] == unmatchable }
+	want := loopbackRanges()
+	if !ca.PermittedDNSDomainsCritical || !one(ca.PermittedDNSDomains) || !one(ca.PermittedEmailAddresses) ||
+		!one(ca.PermittedURIDomains) || len(ca.PermittedIPRanges) != len(want) ||
+		len(ca.ExcludedIPRanges)+len(ca.ExcludedDNSDomains)+len(ca.ExcludedEmailAddresses)+len(ca.ExcludedURIDomains) != 0 {
+		return false
+	}
+	for i, r := range ca.PermittedIPRanges {
+		if !r.IP.Equal(want[i].IP) || r.Mask.String() != want[i].Mask.String() {
+			return false
+		}
+	}
+	return true
+}
+
+// testHookCAKey, when set by a test, sees the CA key before it is zeroed:
+// the tests play the attacker who copied it.
+var testHookCAKey func(*ecdsa.PrivateKey)
+
+// zeroECDSA overwrites the private scalar in place. crypto/ecdsa keeps a
+// derived copy for signing in a cache keyed weakly by k, which it drops when
+// k is collected; nothing outside crypto/ecdsa can reach or clear it.
+func zeroECDSA(k *ecdsa.PrivateKey) {
+	if k == nil || k.D == nil {
+		return
+	}
+	clear(k.D.Bits())
+	k.D.SetInt64(0)
 }
 
 // writeFileAtomic writes through a temporary file, so a full disk or a

@@ -28,6 +28,7 @@ import (
 	"github.com/podpis/podpis/agent/prompt"
 	"github.com/podpis/podpis/agent/server"
 	"github.com/podpis/podpis/agent/tray"
+	"github.com/podpis/podpis/internal/harden"
 	"github.com/podpis/podpis/internal/instance"
 	"github.com/podpis/podpis/internal/logfile"
 )
@@ -127,6 +128,15 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	autostart := fs.Bool("autostart", false, "started with the desktop session: on the person's first start, set up the local CA trust")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return 2
+	}
+	// Before anything is read or written: no core dumps of PINs and keys,
+	// and folders that are this account's alone.
+	for _, harden := range []func() error{harden.Process, func() error { return harden.Dir(dataDir()) },
+		func() error { return harden.Dir(filepath.Dir(logPath())) }} {
+		if err := harden(); err != nil {
+			fmt.Fprintf(stderr, "podpis: %v\n", err)
+			return 1
+		}
 	}
 	held, err := instance.Acquire(dataDir())
 	if err != nil {

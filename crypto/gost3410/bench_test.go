@@ -39,3 +39,22 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNonceDRBG is the part of Sign that derives the nonce: seeding
+// the HMAC_DRBG with randomness, key and digest, and drawing one candidate.
+func BenchmarkNonceDRBG(b *testing.B) {
+	for _, c := range []*Curve{CurveTC26256A, CurveTC26512A} {
+		b.Run(c.Name(), func(b *testing.B) {
+			key, _ := GenerateKey(c, nil)
+			digest := make([]byte, c.Size())
+			z := make([]byte, c.Size())
+			k := make([]byte, c.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				d := newHMACDRBG(c.drbgHash, z, nil, true, key.d, digest)
+				d.generate(k)
+				d.clear()
+			}
+		})
+	}
+}

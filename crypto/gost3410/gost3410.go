@@ -9,10 +9,15 @@
 // equation read little-endian, and a signature is BE(s) ‖ BE(r), as X.509,
 // CMS and PKCS#11 carry it.
 //
-// Signing takes a fresh random nonce from the given reader (crypto/rand when
-// nil) for every signature and runs in time independent of the private key
-// and the nonce: fixed-size limbs, complete point formulas and table
-// look-ups that touch every entry. Verification handles only public data
+// Signing hedges its nonce: an HMAC_DRBG over HMAC-Streebog (RFC 7836)
+// derives it from fresh randomness, the private key and the digest, so a
+// broken random source cannot make two signatures share a nonce and leak the
+// key (PrivateKey.Sign). The point arithmetic and the scalar arithmetic run
+// in time independent of the private key and the nonce: fixed-size limbs,
+// complete point formulas and table look-ups that touch every entry. The
+// nonce derivation hashes the key with Streebog, whose portable code uses
+// data-dependent table look-ups (see package streebog); on CPUs with
+// AVX-512 VBMI and GFNI it does not. Verification handles only public data
 // and runs in variable time.
 package gost3410
 
@@ -21,6 +26,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 )
@@ -151,31 +157,64 @@ func (k *PrivateKey) Equal(x crypto.PrivateKey) bool {
 }
 
 // Sign signs digest, the Streebog hash of the message (32 bytes for 256-bit
-// keys, 64 for 512-bit ones), with a fresh random nonce (GOST R 34.10-2012,
-// section 6.1) and returns BE(s) ‖ BE(r). opts is not used: the digest
-// algorithm is fixed by the key size.
+// keys, 64 for 512-bit ones), and returns BE(s) ‖ BE(r) (GOST R 34.10-2012,
+// section 6.1). opts is not used: the digest algorithm is fixed by the key
+// size.
+//
+// The nonce is hedged, as Go's crypto/ecdsa makes its own: it is drawn from
+// an HMAC_DRBG (NIST SP 800-90A) seeded with as many fresh bytes of random
+// (crypto/rand when nil) as the key has, the private key and the digest. A
+// good random makes the nonce uniform; a broken one (all zeros, repeating
+// output, a cloned virtual machine) degrades it to a deterministic nonce in
+// the manner of RFC 6979, a function of key and digest, instead of
+// repeating a nonce across two digests and giving the key away. A random
+// that fails makes Sign fail.
 func (k *PrivateKey) Sign(random io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	c := k.pub.curve
 	n := c.size
 	if len(digest) != n {
 		return nil, ErrDigestSize
 	}
+	if random == nil {
+		random = rand.Reader
+	}
+	// Z of draft-irtf-cfrg-det-sigs-with-noise-04: as long as the key, so
+	// 256 or 512 bits, at least 3/2 of the security strength.
+	z := make([]byte, n)
+	if _, err := io.ReadFull(random, z); err != nil {
+		return nil, fmt.Errorf("gost3410: reading randomness for the nonce: %w", err)
+	}
+	drbg := newHMACDRBG(c.drbgHash, z, nil, true, k.d, digest)
+	clear(z)
+	defer drbg.clear()
+
 	g := c.arith()
 	md := g.mod()
 	e := digestScalar(md, digest)
 	d := natFromBE(k.d)
 	var dR nat
 	md.mul(&dR, &d, &md.rr) // d·2^(64n) mod q, so that mul(r, dR) = r·d mod q
+	clear(d[:])
+	defer clear(dR[:])
 	var eR nat
 	md.mul(&eR, &e, &md.rr)
 	kb := make([]byte, n)
+	defer clear(kb)
 	x := make([]byte, n)
 	y := make([]byte, n)
+	excess := 8*n - g.qBig.BitLen()
 	for {
-		if err := randomScalar(g, kb, random); err != nil {
-			return nil, err
+		// Rejection sampling of k in [1, q-1] (FIPS 186-5, A.3.2/A.3.3):
+		// the only branch on the nonce, and it reveals only that a
+		// candidate was dropped.
+		drbg.generate(kb)
+		kb[0] &= byte(0xff >> excess)
+		kn := natFromBE(kb)
+		if md.isZero(&kn) == 1 || !md.less(&kn) {
+			continue
 		}
 		if err := g.impl.ScalarBaseMult(x, y, kb); err != nil {
+			clear(kn[:])
 			continue
 		}
 		// r = x mod q
@@ -183,18 +222,19 @@ func (k *PrivateKey) Sign(random io.Reader, digest []byte, opts crypto.SignerOpt
 		var r nat
 		md.reduce(&r, &xn)
 		if md.isZero(&r) == 1 {
+			clear(kn[:])
 			continue
 		}
-		kn := natFromBE(kb)
 		var rd, ke, s nat
 		md.mul(&rd, &r, &dR)
 		md.mul(&ke, &kn, &eR)
 		md.add(&s, &rd, &ke)
 		clear(kn[:])
+		clear(rd[:])
+		clear(ke[:])
 		if md.isZero(&s) == 1 {
 			continue
 		}
-		clear(kb)
 		sig := make([]byte, 2*n)
 		s.fillBE(sig[:n])
 		r.fillBE(sig[n:])
