@@ -68,6 +68,10 @@ func (z *Zenity) run(ctx context.Context, args ...string) ([]byte, int, time.Dur
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("%w: %v", ErrNoDialog, err)
 	}
+	// A cancelled request kills zenity, but a wrapper's child may still
+	// hold the pipe open: closing our end ends the read all the same.
+	stop := context.AfterFunc(ctx, func() { r.Close() })
+	defer stop()
 	out := make([]byte, 0, maxOutput)
 	for len(out) < cap(out) {
 		n, err := r.Read(out[len(out):cap(out)])
