@@ -40,8 +40,8 @@ func (api *API) Detection() Detection {
 
 // Limits are the transport's bounds on one connection's requests.
 type Limits struct {
-	MaxInFlight int           // requests in flight at once; more get BUSY
-	OpTimeout   time.Duration // one request, PIN entry included
+	MaxInFlight int           // requests in flight at once, more get BUSY; zero means 8
+	OpTimeout   time.Duration // one request, PIN entry included; zero means 3 minutes
 }
 
 // Conn is the protocol state of one connection: its origin, its consent
@@ -63,6 +63,12 @@ type Conn struct {
 // origin: the browser's, never the page's word. The transport has
 // checked Serves(origin). Close ends it.
 func (api *API) NewConn(origin string, l Limits) *Conn {
+	if l.MaxInFlight == 0 {
+		l.MaxInFlight = 8
+	}
+	if l.OpTimeout == 0 {
+		l.OpTimeout = 3 * time.Minute
+	}
 	n, _ := agent.NormalizeOrigin(origin)
 	ctx, stop := context.WithCancel(agent.WithSession(context.Background(), agent.NewSession()))
 	return &Conn{api: api, origin: n, limits: l, ctx: ctx, stop: stop, inflight: map[string]context.CancelFunc{}}

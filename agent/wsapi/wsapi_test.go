@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -47,13 +48,18 @@ func TestErrorOf(t *testing.T) {
 	for err, want := range map[error]Code{
 		agent.ErrOriginDenied: OriginDenied,
 		agent.ErrBusy:         Busy,
-		errors.Join(agent.ErrBadRequest, errors.New("x")):                           BadRequest,
-		keystore.ErrPINLocked:                                                       PINLocked,
-		&keystore.Error{Code: keystore.CodeTokenRemoved, Err: errors.New("C_Sign")}: TokenRemoved,
-		context.DeadlineExceeded:                                                    Timeout,
-		errors.New("anything else"):                                                 Internal,
+		errors.Join(agent.ErrBadRequest, errors.New("x")):                               BadRequest,
+		keystore.ErrPINLocked:                                                           PINLocked,
+		&keystore.Error{Code: keystore.CodeTokenRemoved, Err: errors.New("C_Sign")}:     TokenRemoved,
+		context.DeadlineExceeded:                                                        Timeout,
+		errors.New("anything else"):                                                     Internal,
+		fmt.Errorf("%w: /usr/lib/librtpkcs11ecp.so: Иванов", keystore.ErrProviderError): ProviderError,
+		&keystore.Error{Code: "SOMETHING_NEW"}:                                          ProviderError,
+		errors.Join(agent.ErrBusy, context.Canceled):                                    Busy,
 	} {
-		if got := ErrorOf(err); got.Code != want || got.Message == "" {
+		// The page gets the table's words, never the Go error's (which
+		// names modules, files, people).
+		if got := ErrorOf(err); got.Code != want || got.Message != want.Message() {
 			t.Errorf("%v → %v, want %v", err, got.Code, want)
 		}
 	}
@@ -132,6 +138,9 @@ func TestConn(t *testing.T) {
 	first, r := receive(c, `{"id":1,"method":"info"}`)
 	if first == nil || r != nil {
 		t.Fatalf("info: %v %+v", first, r)
+	}
+	if dl, ok := first.ctx.Deadline(); !ok || time.Until(dl) > time.Minute {
+		t.Errorf("a request's deadline %v, want the connection's OpTimeout", dl)
 	}
 	if _, r := receive(c, `{"id":1,"method":"info"}`); r == nil || r.Error == nil || r.Error.Code != BadRequest {
 		t.Errorf("reused id: %+v", r)
