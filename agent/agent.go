@@ -17,7 +17,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/podpis/podpis/agent/doctor"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/crypto/streebog"
@@ -51,7 +50,29 @@ type Config struct {
 	Now              func() time.Time
 	// Diagnose explains why certificate login may not work here (the
 	// info method passes its findings on to the page); nil: no findings.
-	Diagnose func(context.Context) *doctor.Report
+	// podpis doctor's examination plugs in here (from cmd/), so that the
+	// agent does not depend on the concrete key stores it examines.
+	Diagnose func(context.Context) Diagnosis
+}
+
+// Diagnosis is what an examination of the machine found: whether
+// certificate login can work here, and why not.
+type Diagnosis struct {
+	Findings []Finding
+	// Ready: a provider loads and offers a usable certificate with its key.
+	Ready bool
+}
+
+// Finding is one thing an examination found, with its cause and fix.
+type Finding struct {
+	Code     string // stable, English
+	Severity string // "ok", "warning" or "problem"
+	Title    string // Russian
+	Cause    string // Russian, shown only to sites the person trusts or allowed
+	Fix      string // Russian
+	// Personal findings name a person or a token: the agent shows them
+	// only to sites the person trusts or allowed.
+	Personal bool
 }
 
 // DecisionStore remembers the person's answers per origin.
@@ -98,9 +119,10 @@ type Agent struct {
 	// offered to a token again.
 	pinRefused atomic.Bool
 
-	diagMu sync.Mutex
-	diag   *doctor.Report
-	diagAt time.Time
+	diagMu   sync.Mutex
+	diag     Diagnosis
+	diagAt   time.Time
+	diagDone bool
 }
 
 // New returns an Agent.
@@ -211,10 +233,10 @@ func (a *Agent) access(ctx context.Context, origin string) (string, error) {
 
 // Info is the agent's self-description.
 type Info struct {
-	Product   string                  `json:"product"`
-	Version   string                  `json:"version"`
-	Protocol  int                     `json:"protocol"`
-	Providers []keystore.ProviderInfo `json:"providers"`
+	Product   string
+	Version   string
+	Protocol  int
+	Providers []keystore.ProviderInfo
 }
 
 // Info describes the agent; it needs no consent.
@@ -234,8 +256,8 @@ func (a *Agent) Info() Info {
 // certificates, for the page to show the exact reason login cannot work.
 // A site the person has not trusted or allowed learns only what is wrong
 // in general: no names of people or tokens, no paths.
-func (a *Agent) Diagnosis(ctx context.Context, origin string) (findings []doctor.Finding, ready bool) {
-	findings = []doctor.Finding{}
+func (a *Agent) Diagnosis(ctx context.Context, origin string) (findings []Finding, ready bool) {
+	findings = []Finding{}
 	if a.cfg.Diagnose == nil {
 		return findings, true
 	}
@@ -258,20 +280,20 @@ func (a *Agent) Diagnosis(ctx context.Context, origin string) (findings []doctor
 // module's slots and certificates, so one result serves a few seconds.
 const diagnosisTTL = 5 * time.Second
 
-func (a *Agent) diagnosis(ctx context.Context) *doctor.Report {
+func (a *Agent) diagnosis(ctx context.Context) Diagnosis {
 	a.diagMu.Lock()
 	defer a.diagMu.Unlock()
-	if a.diag == nil || a.cfg.Now().Sub(a.diagAt) > diagnosisTTL {
-		a.diag, a.diagAt = a.cfg.Diagnose(ctx), a.cfg.Now()
+	if !a.diagDone || a.cfg.Now().Sub(a.diagAt) > diagnosisTTL {
+		a.diag, a.diagAt, a.diagDone = a.cfg.Diagnose(ctx), a.cfg.Now(), true
 	}
 	return a.diag
 }
 
 // Filter narrows a certificate list.
 type Filter struct {
-	Issuer    string   `json:"issuer,omitempty"`    // substring of the issuer's name
-	Policies  []string `json:"policies,omitempty"`  // certificate policy or EKU OIDs; any may match
-	OnlyValid bool     `json:"onlyValid,omitempty"` // hide certificates with problems
+	Issuer    string   // substring of the issuer's name
+	Policies  []string // certificate policy or EKU OIDs; any may match
+	OnlyValid bool     // hide certificates with problems
 }
 
 func (f Filter) match(c *keystore.Certificate) bool {

@@ -1,8 +1,8 @@
-// Type declarations for podpis.js (protocol v1).
+// Type declarations for podpis.js (protocol 2).
 
 export declare const PORTS: number[];
-export declare const PROTOCOL: 1;
-export declare const MESSAGES: Record<string, string>;
+export declare const PROTOCOL: 2;
+export declare const MESSAGES: Record<ErrorCode, string>;
 
 export type ErrorCode =
   | "BAD_REQUEST" | "UNKNOWN_METHOD" | "ORIGIN_DENIED" | "USER_CANCELLED" | "NO_PROVIDER"

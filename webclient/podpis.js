@@ -1,4 +1,4 @@
-// podpis.js — the page side of the podpis agent (protocol v1, see
+// podpis.js — the page side of the podpis agent (protocol 2, see
 // docs/protocol.md). Dependency-free ES module:
 //
 //   import { connect } from "./podpis.js";
@@ -19,16 +19,35 @@ export class PodpisError extends Error {
   }
 }
 
-// Messages for the codes the client itself produces; the agent sends its
-// own message with every protocol error.
+// MESSAGES: every code a PodpisError may carry, with its Russian message.
+// The agent sends its own message with every protocol error; these are the
+// same texts (agent/wsapi's table: TestClientMessages keeps them equal), for
+// an error without one and for the codes the client itself produces
+// (NOT_RUNNING, BLOCKED, DISCONNECTED, PROTOCOL, and TIMEOUT as well).
 export const MESSAGES = {
+  BAD_REQUEST: "Неверный запрос",
+  UNKNOWN_METHOD: "Неизвестный метод",
+  ORIGIN_DENIED: "Доступ сайта к сертификатам запрещён",
+  USER_CANCELLED: "Операция отменена",
+  NO_PROVIDER: "Не установлен криптопровайдер",
+  PROVIDER_ERROR: "Ошибка криптопровайдера",
+  NO_CERTIFICATES: "Сертификаты не найдены",
+  CERT_NOT_FOUND: "Сертификат не найден",
+  CERT_EXPIRED: "Срок действия сертификата истёк или ещё не наступил",
+  PIN_REQUIRED: "Требуется PIN-код",
+  PIN_INCORRECT: "Неверный PIN-код",
+  PIN_LOCKED: "PIN-код заблокирован",
+  TOKEN_REMOVED: "Токен извлечён",
+  BUSY: "Подождите: предыдущий запрос ещё не завершён",
+  TIMEOUT: "Время ожидания истекло",
+  INTERNAL: "Внутренняя ошибка podpis",
+  // produced by the client
   NOT_RUNNING: "Отсутствует соединение с podpis",
   BLOCKED:
     "Браузер не разрешил странице обращаться к podpis на этом компьютере. " +
     "Разрешите доступ к локальной сети для этого сайта (значок в адресной строке) и нажмите «Обновить».",
   DISCONNECTED: "Соединение с podpis прервано",
   PROTOCOL: "Установлена несовместимая версия podpis",
-  TIMEOUT: "Время ожидания истекло",
 };
 
 function withTimeout(promise, ms, onTimeout) {

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/capi"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
@@ -179,6 +180,18 @@ func Examine(ctx context.Context, opts Options) *Report {
 }
 
 func (r *Report) add(f Finding) { r.Findings = append(r.Findings, f) }
+
+// Diagnosis is the report as the agent takes it (agent.Config.Diagnose):
+// the agent names what it needs and doctor, a client of the agent like
+// any other, supplies it.
+func (r *Report) Diagnosis() agent.Diagnosis {
+	d := agent.Diagnosis{Ready: r.Ready, Findings: make([]agent.Finding, 0, len(r.Findings))}
+	for _, f := range r.Findings {
+		d.Findings = append(d.Findings, agent.Finding{Code: f.Code, Severity: string(f.Severity), Title: f.Title,
+			Cause: f.Cause, Fix: f.Fix, Personal: f.Personal})
+	}
+	return d
+}
 
 func (r *Report) anyToken() bool {
 	for _, m := range r.Modules {

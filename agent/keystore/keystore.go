@@ -147,7 +147,8 @@ type StatusReporter interface {
 }
 
 // Code is a stable reason code for a key store failure; the agent's
-// protocol passes it on.
+// protocol maps it to its own code of the same name, and its message
+// (agent/wsapi: the one table of codes and messages).
 type Code string
 
 const (
@@ -161,21 +162,6 @@ const (
 	CodeTimeout       Code = "TIMEOUT"
 	CodeCancelled     Code = "USER_CANCELLED"
 )
-
-var messagesRU = map[Code]string{
-	CodePINRequired:   "Требуется PIN-код",
-	CodePINIncorrect:  "Неверный PIN-код",
-	CodePINLocked:     "PIN-код заблокирован: обратитесь к администратору токена",
-	CodeTokenRemoved:  "Токен извлечён",
-	CodeCertNotFound:  "Сертификат не найден",
-	CodeNoProvider:    "Не установлен криптопровайдер",
-	CodeProviderError: "Ошибка криптопровайдера",
-	CodeTimeout:       "Криптопровайдер не отвечает",
-	CodeCancelled:     "Операция отменена",
-}
-
-// MessageRU is the Russian message for a code.
-func (c Code) MessageRU() string { return messagesRU[c] }
 
 // Error is a key store failure.
 type Error struct {

@@ -375,7 +375,7 @@ func BenchmarkConnMemory(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			srv := &Server{Agent: a, TLS: tlsCfg, MaxConns: b.N + 16, MaxConnsPerAccount: b.N + 16}
+			srv := &Server{API: wsapi.New(a), TLS: tlsCfg, MaxConns: b.N + 16, MaxConnsPerAccount: b.N + 16}
 			go srv.Serve(l)
 			defer srv.Shutdown(context.Background())
 			addr := l.Addr().String()

@@ -117,7 +117,7 @@ func TestBrowserPrompts(t *testing.T) {
 	}
 	bp = &prompt.Browser{BaseURL: base, Dir: t.TempDir(), Settle: 300 * time.Millisecond}
 	a := agent.New(agent.Config{Providers: []keystore.Provider{p}, Prompter: bp})
-	srv := &Server{Agent: a, TLS: tlsCfg, Prompts: bp}
+	srv := &Server{API: wsapi.New(a), TLS: tlsCfg, Prompts: bp}
 	go srv.Serve(l)
 	defer srv.Shutdown(context.Background())
 	h := &harness{addr: l.Addr().String(), ca: caCert}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/wsapi"
 )
 
 // FuzzProtocol sends arbitrary text frames to a running agent over a real
@@ -32,7 +33,7 @@ func FuzzProtocol(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	srv := &Server{Agent: a}
+	srv := &Server{API: wsapi.New(a)}
 	go srv.Serve(l)
 	defer srv.Shutdown(context.Background())
 	codes := map[string]bool{}

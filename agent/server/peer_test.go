@@ -33,6 +33,7 @@ import (
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/prompt"
+	"github.com/podpis/podpis/agent/wsapi"
 	"github.com/podpis/podpis/internal/peercred"
 	"github.com/podpis/podpis/internal/testdeps"
 	"github.com/podpis/podpis/internal/testtoken"
@@ -237,7 +238,7 @@ func TestOtherAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &Server{Agent: a, TLS: tlsCfg, Log: slog.New(slog.NewJSONHandler(&log, nil))}
+	srv := &Server{API: wsapi.New(a), TLS: tlsCfg, Log: slog.New(slog.NewJSONHandler(&log, nil))}
 	go srv.Serve(l)
 	defer srv.Shutdown(context.Background())
 	h := &harness{addr: l.Addr().String(), ca: caCert, agent: a, srv: srv}
@@ -291,7 +292,7 @@ func TestOtherAccountPrompt(t *testing.T) {
 		return err
 	}}
 	a := agent.New(agent.Config{Providers: []keystore.Provider{p}, Prompter: bp})
-	srv := &Server{Agent: a, TLS: tlsCfg, Prompts: bp, Log: slog.New(slog.NewJSONHandler(&log, nil))}
+	srv := &Server{API: wsapi.New(a), TLS: tlsCfg, Prompts: bp, Log: slog.New(slog.NewJSONHandler(&log, nil))}
 	go srv.Serve(l)
 	defer srv.Shutdown(context.Background())
 	h := &harness{addr: l.Addr().String(), ca: caCert}

@@ -16,19 +16,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/wsapi"
 )
 
-// Server serves one Agent.
+// Server carries one agent's protocol.
 type Server struct {
-	Agent *agent.Agent
+	// API is the protocol (wsapi.New over the agent).
+	API *wsapi.API
 	// TLS, when set, serves wss on the same port (see LoadOrCreateTLS).
 	TLS *tls.Config
 	Log *slog.Logger
@@ -168,7 +167,7 @@ func loopbackHost(host string) bool {
 func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
 	if origin != "" {
-		if !s.Agent.Serves(origin) {
+		if !s.API.Serves(origin) {
 			http.Error(w, "origin denied", http.StatusForbidden)
 			return
 		}
@@ -189,9 +188,8 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	i := s.Agent.Info()
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"product": i.Product, "version": i.Version, "protocol": i.Protocol})
+	json.NewEncoder(w).Encode(s.API.Detection())
 }
 
 func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
@@ -204,43 +202,37 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 		HandshakeTimeout: 10 * time.Second,
 		// The origin is the browser's, so a page cannot lie about it;
 		// a missing Origin (not a browser) is refused too.
-		CheckOrigin: func(r *http.Request) bool { return origin != "" && s.Agent.Serves(origin) },
+		CheckOrigin: func(r *http.Request) bool { return origin != "" && s.API.Serves(origin) },
 	}
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		s.Log.Info("refused connection", "origin", origin, "err", err)
 		return
 	}
-	normalized, _ := agent.NormalizeOrigin(origin)
 	// The connection counts as busy only while a request is in flight:
 	// an open WebSocket waiting for its next message may be pushed out.
 	peer := peerOf(r.Context())
 	peer.end()
 	defer peer.begin()
-	c := &connection{s: s, ws: conn, origin: normalized, peer: peer, inflight: map[string]context.CancelFunc{}}
+	c := &connection{s: s, ws: conn, proto: s.API.NewConn(origin, wsapi.Limits{MaxInFlight: s.MaxInFlight, OpTimeout: s.OpTimeout}), peer: peer}
 	c.serve()
 }
 
+// connection carries one WebSocket's frames to and from its wsapi.Conn.
 type connection struct {
-	s      *Server
-	ws     *websocket.Conn
-	origin string
-	peer   *peerConn
+	s     *Server
+	ws    *websocket.Conn
+	proto *wsapi.Conn
+	peer  *peerConn
 
-	writeMu  sync.Mutex
-	mu       sync.Mutex
-	inflight map[string]context.CancelFunc
-	wg       sync.WaitGroup
+	writeMu sync.Mutex
+	wg      sync.WaitGroup
 }
 
 func (c *connection) serve() {
 	defer c.ws.Close()
-	// One consent scope per connection: «Только сейчас» covers this
-	// connection's next requests (a login's certificates and
-	// authenticate), never another connection's.
-	ctx, cancelAll := context.WithCancel(agent.WithSession(context.Background(), agent.NewSession()))
 	defer func() {
-		cancelAll()
+		c.proto.Close()
 		c.wg.Wait()
 	}()
 	c.ws.SetReadLimit(c.s.MaxFrame)
@@ -249,121 +241,45 @@ func (c *connection) serve() {
 		kind, msg, err := c.ws.ReadMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
-				c.s.Log.Warn("frame too large", "origin", c.origin)
+				c.s.Log.Warn("frame too large", "origin", c.proto.Origin())
 			}
 			return
 		}
 		if kind != websocket.TextMessage {
-			c.reply(wsapi.Response{ID: json.RawMessage("null"), Error: &wsapi.Error{Code: wsapi.BadRequest, Message: wsapi.BadRequest.Message()}})
+			c.reply(wsapi.BadMessage())
 			continue
 		}
-		var req wsapi.Request
-		if err := json.Unmarshal(msg, &req); err != nil || req.Method == "" || !validID(req.ID) {
-			id := req.ID
-			if !validID(id) {
-				id = json.RawMessage("null")
-			}
-			c.reply(wsapi.Response{ID: id, Error: &wsapi.Error{Code: wsapi.BadRequest, Message: wsapi.BadRequest.Message()}})
+		call, reply := c.proto.Receive(msg)
+		if reply != nil {
+			c.reply(*reply)
 			continue
 		}
-		c.dispatch(ctx, req)
+		c.run(call)
 	}
 }
 
-// validID accepts the JSON number or string ids of protocol v1.
-func validID(id json.RawMessage) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	var v any
-	if json.Unmarshal(id, &v) != nil {
-		return false
-	}
-	switch v.(type) {
-	case float64, string:
-		return true
-	}
-	return false
-}
-
-func (c *connection) dispatch(ctx context.Context, req wsapi.Request) {
-	if req.Method == "cancel" {
-		var p struct {
-			ID json.RawMessage `json:"id"`
-		}
-		if json.Unmarshal(req.Params, &p) != nil || !validID(p.ID) {
-			c.fail(req.ID, wsapi.BadRequest)
-			return
-		}
-		c.mu.Lock()
-		cancel, ok := c.inflight[string(p.ID)]
-		c.mu.Unlock()
-		if ok {
-			cancel()
-		}
-		c.reply(wsapi.Response{ID: req.ID, Result: map[string]bool{"cancelled": ok}})
-		return
-	}
-	h, ok := wsapi.Methods[req.Method]
-	if !ok {
-		c.fail(req.ID, wsapi.UnknownMethod)
-		return
-	}
-	c.mu.Lock()
-	if len(c.inflight) >= c.s.MaxInFlight {
-		c.mu.Unlock()
-		c.fail(req.ID, wsapi.Busy)
-		return
-	}
-	if _, dup := c.inflight[string(req.ID)]; dup {
-		c.mu.Unlock()
-		c.fail(req.ID, wsapi.BadRequest)
-		return
-	}
-	opCtx, cancel := context.WithTimeout(ctx, c.s.OpTimeout)
-	c.inflight[string(req.ID)] = cancel
-	c.mu.Unlock()
+// run runs a request in its own goroutine: token calls and prompts never
+// hold up the read loop (nor cancel).
+func (c *connection) run(call *wsapi.Call) {
 	c.wg.Add(1)
 	c.peer.begin()
-	// Token calls run here, never in the read loop.
 	go func() {
 		defer c.wg.Done()
 		defer c.peer.end()
-		defer func() {
-			cancel()
-			c.mu.Lock()
-			delete(c.inflight, string(req.ID))
-			c.mu.Unlock()
-		}()
 		start := time.Now()
-		res, err := c.call(opCtx, h, req)
-		if err != nil {
-			e := wsapi.ErrorOf(err)
-			c.s.Log.Info("request", "origin", c.origin, "method", req.Method, "code", e.Code, "ms", time.Since(start).Milliseconds(), "err", err.Error())
-			c.reply(wsapi.Response{ID: req.ID, Error: e})
-			return
+		r, err := call.Run()
+		ms := time.Since(start).Milliseconds()
+		if p := (*wsapi.PanicError)(nil); errors.As(err, &p) {
+			c.s.Log.Error("handler panic", "method", p.Method, "panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
 		}
-		c.s.Log.Info("request", "origin", c.origin, "method", req.Method, "code", "OK", "ms", time.Since(start).Milliseconds())
-		c.reply(wsapi.Response{ID: req.ID, Result: res})
-	}()
-}
-
-// call runs a handler, turning a panic into INTERNAL so the agent keeps
-// serving.
-func (c *connection) call(ctx context.Context, h wsapi.Handler, req wsapi.Request) (res any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			c.s.Log.Error("handler panic", "method", req.Method, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			res, err = nil, errInternal
+		switch {
+		case err != nil:
+			c.s.Log.Info("request", "origin", c.proto.Origin(), "method", call.Method, "code", r.Error.Code, "ms", ms, "err", err.Error())
+		default:
+			c.s.Log.Info("request", "origin", c.proto.Origin(), "method", call.Method, "code", "OK", "ms", ms)
 		}
+		c.reply(r)
 	}()
-	return h(ctx, c.s.Agent, c.origin, req.Params)
-}
-
-var errInternal = errors.New("server: internal error")
-
-func (c *connection) fail(id json.RawMessage, code wsapi.Code) {
-	c.reply(wsapi.Response{ID: id, Error: &wsapi.Error{Code: code, Message: code.Message()}})
 }
 
 func (c *connection) reply(r wsapi.Response) {

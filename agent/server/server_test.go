@@ -108,7 +108,7 @@ func start(t *testing.T, cfg agent.Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &Server{Agent: a, TLS: tlsCfg}
+	srv := &Server{API: wsapi.New(a), TLS: tlsCfg}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
 	return &harness{addr: l.Addr().String(), ca: caCert, agent: a, srv: srv}
@@ -465,7 +465,7 @@ func TestSoftHSMThroughAgent(t *testing.T) {
 	a := agent.New(agent.Config{Providers: []keystore.Provider{p}, Prompter: &prompt.NonInteractive{Secret: []byte(testtoken.PIN)},
 		Trusted: []agent.Rule{site}, OnlyTrusted: true})
 	l, _ := Listen("127.0.0.1:0", nil)
-	srv := &Server{Agent: a}
+	srv := &Server{API: wsapi.New(a)}
 	go srv.Serve(l)
 	defer srv.Shutdown(context.Background())
 	c := connect(t, &harness{addr: l.Addr().String()}, site, false)
@@ -502,7 +502,7 @@ func (panicky) Certificates(context.Context) ([]*keystore.Certificate, error) {
 func TestHandlerPanic(t *testing.T) {
 	a := agent.New(agent.Config{Providers: []keystore.Provider{panicky{}}, Trusted: []agent.Rule{site}, OnlyTrusted: true})
 	l, _ := Listen("127.0.0.1:0", nil)
-	srv := &Server{Agent: a}
+	srv := &Server{API: wsapi.New(a)}
 	go srv.Serve(l)
 	defer srv.Shutdown(context.Background())
 	c := connect(t, &harness{addr: l.Addr().String()}, site, false)
@@ -518,8 +518,8 @@ func TestHandlerPanic(t *testing.T) {
 // login cannot work, and a site the person has not trusted learns nothing
 // personal from them.
 func TestInfoFindings(t *testing.T) {
-	h := start(t, agent.Config{Diagnose: func(ctx context.Context) *doctor.Report {
-		return doctor.Examine(ctx, doctor.Options{Candidates: pkcs11.CandidatePaths([]string{env.SoftToken})})
+	h := start(t, agent.Config{Diagnose: func(ctx context.Context) agent.Diagnosis {
+		return doctor.Examine(ctx, doctor.Options{Candidates: pkcs11.CandidatePaths([]string{env.SoftToken})}).Diagnosis()
 	}})
 	var info wsapi.InfoResult
 	r := connect(t, h, "https://any.example", false).call("info", nil)
@@ -527,15 +527,18 @@ func TestInfoFindings(t *testing.T) {
 		t.Fatalf("healthy soft token: %+v %s", r.Error, r.Result)
 	}
 
-	expired := doctor.Finding{Code: "CERT_EXPIRED", Severity: doctor.Warning, Title: "Сертификат «Агентов Агент» истёк", Personal: true}
-	broken := doctor.Finding{Code: "MODULE_NOT_LOADABLE", Severity: doctor.Problem, Title: "Модуль Rutoken не загружается",
+	expired := agent.Finding{Code: "CERT_EXPIRED", Severity: "warning", Title: "Сертификат «Агентов Агент» истёк", Personal: true}
+	broken := agent.Finding{Code: "MODULE_NOT_LOADABLE", Severity: "problem", Title: "Модуль Rutoken не загружается",
 		Cause: "/usr/lib/librtpkcs11ecp.so: built for EM_386"}
 	h = start(t, agent.Config{Trusted: []agent.Rule{site},
-		Diagnose: func(context.Context) *doctor.Report {
-			return &doctor.Report{Findings: []doctor.Finding{expired, broken}}
+		Diagnose: func(context.Context) agent.Diagnosis {
+			return agent.Diagnosis{Findings: []agent.Finding{expired, broken}}
 		}})
-	for origin, want := range map[string][]doctor.Finding{
-		site:                  {expired, broken},
+	sent := func(f agent.Finding) wsapi.Finding { // Personal is not sent
+		return wsapi.Finding{Code: f.Code, Severity: f.Severity, Title: f.Title, Cause: f.Cause, Fix: f.Fix}
+	}
+	for origin, want := range map[string][]wsapi.Finding{
+		site:                  {sent(expired), sent(broken)},
 		"https://any.example": {{Code: broken.Code, Severity: broken.Severity, Title: broken.Title}},
 	} {
 		r := connect(t, h, origin, false).call("info", nil)
@@ -543,15 +546,12 @@ func TestInfoFindings(t *testing.T) {
 		if r.Error != nil || json.Unmarshal(r.Result.(json.RawMessage), &info) != nil || info.Ready {
 			t.Fatalf("%s: %+v %s", origin, r.Error, r.Result)
 		}
-		for i := range want {
-			want[i].Personal = false // not sent
-		}
 		if !reflect.DeepEqual(info.Findings, want) {
 			t.Errorf("%s: findings %+v, want %+v", origin, info.Findings, want)
 		}
 	}
 }
 
-func hasCode(fs []doctor.Finding, code string) bool {
-	return slices.ContainsFunc(fs, func(f doctor.Finding) bool { return f.Code == code })
+func hasCode(fs []wsapi.Finding, code string) bool {
+	return slices.ContainsFunc(fs, func(f wsapi.Finding) bool { return f.Code == code })
 }

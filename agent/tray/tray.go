@@ -14,25 +14,46 @@ import (
 
 	"fyne.io/systray"
 
-	"github.com/podpis/podpis/agent/doctor"
-	"github.com/podpis/podpis/installer/autostart"
+	"github.com/podpis/podpis/agent/keystore"
 )
 
 // Options are what the menu acts on; every field is required but
-// Autostart and Renew.
+// Autostart and Renew. What the tray needs it names here; podpis doctor's
+// examination, the installer's autostart and the icon's drawing plug in
+// from cmd/.
 type Options struct {
 	Version     string
-	Report      func(context.Context) *doctor.Report // state and certificates
-	Allowed     func() []string                      // sites allowed «всегда»
+	Report      func(context.Context) Status // state and certificates
+	Allowed     func() []string              // sites allowed «всегда»
 	Revoke      func(origin string) error
 	Diagnostics func() (path string, err error) // saves podpis doctor's report
 	LogPath     string
-	Autostart   autostart.Starter
+	Autostart   Autostart
 	Renew       func() error // «Перевыпустить сертификат»
 	Open        func(path string) error
 	Quit        func() // stops the agent
+	// Icon draws the icon in the form the platform's tray takes (PNG for
+	// StatusNotifierItem, ICO for Windows); off is the grey «not working»
+	// variant.
+	Icon func(off bool) []byte
 	// Refresh is how often the menu is brought up to date; zero means 30 s.
 	Refresh time.Duration
+}
+
+// Status is what the menu shows at a glance.
+type Status struct {
+	// Ready: certificate login can work here.
+	Ready bool
+	// Codes are the codes of podpis doctor's findings.
+	Codes        []string
+	Certificates []*keystore.Certificate
+}
+
+// Autostart switches starting podpis when the person logs in.
+type Autostart interface {
+	Enabled() bool
+	Enable() error
+	Disable() error
 }
 
 // slots is how many certificates or sites a submenu shows; more are
@@ -64,7 +85,7 @@ func Run(opts Options) {
 func Stop() { systray.Quit() }
 
 func (m *menu) build() {
-	systray.SetIcon(iconBytes(false))
+	systray.SetIcon(m.opts.Icon(false))
 	systray.SetTitle("podpis")
 	systray.SetTooltip("podpis " + m.opts.Version)
 	m.state = systray.AddMenuItem("podpis: проверка…", "")
@@ -89,7 +110,7 @@ func (m *menu) build() {
 		renewCh = systray.AddMenuItem("Перевыпустить сертификат", "Новый сертификат для защищённого соединения с браузером").ClickedCh
 	}
 	if m.opts.Autostart != nil {
-		m.autostart = systray.AddMenuItemCheckbox("Автозапуск", "Запускать podpis при входе в систему", m.opts.Autostart.Method() != autostart.None)
+		m.autostart = systray.AddMenuItemCheckbox("Автозапуск", "Запускать podpis при входе в систему", m.opts.Autostart.Enabled())
 		autoCh = m.autostart.ClickedCh
 	}
 	systray.AddSeparator()
@@ -130,12 +151,14 @@ func (m *menu) refresh() {
 	switch {
 	case r.Ready:
 		m.state.SetTitle("podpis работает")
-	case hasCode(r, "NO_PROVIDER", "CSP_WITHOUT_PKCS11", "MODULE_NOT_LOADABLE"):
+	case slices.ContainsFunc(r.Codes, func(c string) bool {
+		return slices.Contains([]string{"NO_PROVIDER", "CSP_WITHOUT_PKCS11", "MODULE_NOT_LOADABLE"}, c)
+	}):
 		m.state.SetTitle("podpis: нет криптопровайдера")
 	default:
 		m.state.SetTitle("podpis: ошибка — откройте «Диагностика»")
 	}
-	systray.SetIcon(iconBytes(!r.Ready))
+	systray.SetIcon(m.opts.Icon(!r.Ready))
 	var lines []string
 	for _, c := range r.Certificates {
 		line := fmt.Sprintf("%s — до %s", c.Identity.CommonName, c.Identity.NotAfter.Format("02.01.2006"))
@@ -165,7 +188,7 @@ func (m *menu) refresh() {
 	}
 	fill(m.sites.items[:], titles)
 	if m.autostart != nil {
-		if m.opts.Autostart.Method() != autostart.None {
+		if m.opts.Autostart.Enabled() {
 			m.autostart.Check()
 		} else {
 			m.autostart.Uncheck()
@@ -202,14 +225,10 @@ func (m *menu) onRevoke(i int) {
 }
 
 func (m *menu) toggleAutostart() {
-	if m.opts.Autostart.Method() != autostart.None {
+	if m.opts.Autostart.Enabled() {
 		m.opts.Autostart.Disable()
 	} else {
 		m.opts.Autostart.Enable()
 	}
 	m.refresh()
-}
-
-func hasCode(r *doctor.Report, codes ...string) bool {
-	return slices.ContainsFunc(r.Findings, func(f doctor.Finding) bool { return slices.Contains(codes, f.Code) })
 }

@@ -1,7 +1,9 @@
-// Package wsapi is protocol v1 of the agent (docs/protocol.md): JSON
-// requests {"id","method","params"} and responses {"id","result"} or
-// {"id","error":{"code","message"}}, the method table, and the fixed set of
-// error codes, mapped from Go errors here and nowhere else.
+// Package wsapi is the agent's protocol (docs/protocol.md): JSON requests
+// {"id","method","params"} and responses {"id","result"} or
+// {"id","error":{"code","message"}}, its own wire types, the method table,
+// cancel, the body of GET /v1/info, and the one table of error codes and
+// their messages, mapped from Go errors here and nowhere else. Transports
+// (agent/server) carry its messages and never look inside them.
 package wsapi
 
 import (
@@ -10,121 +12,204 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
 
 	"github.com/podpis/podpis/agent"
-	"github.com/podpis/podpis/agent/doctor"
-	"github.com/podpis/podpis/agent/keystore"
 )
 
-// Request is one call from the page.
-type Request struct {
-	ID     json.RawMessage `json:"id"`
-	Method string          `json:"method"`
-	Params json.RawMessage `json:"params,omitempty"`
+// API is the protocol over one Agent.
+type API struct {
+	agent *agent.Agent
 }
 
-// Response answers a Request with the same ID.
-type Response struct {
-	ID     json.RawMessage `json:"id"`
-	Result any             `json:"result,omitempty"`
-	Error  *Error          `json:"error,omitempty"`
+// New returns the protocol over a.
+func New(a *agent.Agent) *API { return &API{agent: a} }
+
+// Serves reports whether origin (the browser's Origin header) may talk to
+// the agent at all; the transport refuses the others before anything else.
+func (api *API) Serves(origin string) bool { return api.agent.Serves(origin) }
+
+// Detection is what GET /v1/info answers.
+func (api *API) Detection() Detection {
+	i := api.agent.Info()
+	return Detection{Product: i.Product, Version: i.Version, Protocol: i.Protocol}
 }
 
-// Error is a failure as the page sees it: a stable code and a Russian
-// message to show.
-type Error struct {
-	Code    Code   `json:"code"`
-	Message string `json:"message"`
+// Limits are the transport's bounds on one connection's requests.
+type Limits struct {
+	MaxInFlight int           // requests in flight at once, more get BUSY; zero means 8
+	OpTimeout   time.Duration // one request, PIN entry included; zero means 3 minutes
 }
 
-// Code is one of the fixed protocol error codes.
-type Code string
+// Conn is the protocol state of one connection: its origin, its consent
+// scope («Только сейчас» covers this connection's next requests — a
+// login's certificates and authenticate — never another connection's)
+// and its requests in flight, which cancel finds by id.
+type Conn struct {
+	api    *API
+	origin string
+	limits Limits
+	ctx    context.Context
+	stop   context.CancelFunc
 
-const (
-	BadRequest     Code = "BAD_REQUEST"
-	UnknownMethod  Code = "UNKNOWN_METHOD"
-	OriginDenied   Code = "ORIGIN_DENIED"
-	UserCancelled  Code = "USER_CANCELLED"
-	NoProvider     Code = "NO_PROVIDER"
-	ProviderError  Code = "PROVIDER_ERROR"
-	NoCertificates Code = "NO_CERTIFICATES"
-	CertNotFound   Code = "CERT_NOT_FOUND"
-	CertExpired    Code = "CERT_EXPIRED"
-	PINRequired    Code = "PIN_REQUIRED"
-	PINIncorrect   Code = "PIN_INCORRECT"
-	PINLocked      Code = "PIN_LOCKED"
-	TokenRemoved   Code = "TOKEN_REMOVED"
-	Busy           Code = "BUSY"
-	Timeout        Code = "TIMEOUT"
-	Internal       Code = "INTERNAL"
-)
-
-// Codes lists every code, in the order of docs/protocol.md.
-var Codes = []Code{BadRequest, UnknownMethod, OriginDenied, UserCancelled, NoProvider, ProviderError,
-	NoCertificates, CertNotFound, CertExpired, PINRequired, PINIncorrect, PINLocked, TokenRemoved, Busy, Timeout, Internal}
-
-var messages = map[Code]string{
-	BadRequest:     "Неверный запрос",
-	UnknownMethod:  "Неизвестный метод",
-	OriginDenied:   "Доступ сайта к сертификатам запрещён",
-	UserCancelled:  "Операция отменена",
-	NoProvider:     "Не установлен криптопровайдер",
-	ProviderError:  "Ошибка криптопровайдера",
-	NoCertificates: "Сертификаты не найдены",
-	CertNotFound:   "Сертификат не найден",
-	CertExpired:    "Срок действия сертификата истёк или ещё не наступил",
-	PINRequired:    "Требуется PIN-код",
-	PINIncorrect:   "Неверный PIN-код",
-	PINLocked:      "PIN-код заблокирован",
-	TokenRemoved:   "Токен извлечён",
-	Busy:           "Подождите: предыдущий запрос ещё не завершён",
-	Timeout:        "Время ожидания истекло",
-	Internal:       "Внутренняя ошибка podpis",
+	mu       sync.Mutex
+	inflight map[string]context.CancelFunc
 }
 
-// Message is the Russian message of a code.
-func (c Code) Message() string { return messages[c] }
-
-// ErrorOf maps an error to its protocol error.
-func ErrorOf(err error) *Error {
-	code := Internal
-	var ks *keystore.Error
-	switch {
-	case errors.Is(err, agent.ErrBadRequest):
-		code = BadRequest
-	case errors.Is(err, agent.ErrOriginDenied):
-		code = OriginDenied
-	case errors.Is(err, agent.ErrBusy):
-		code = Busy
-	case errors.Is(err, agent.ErrNoCertificates):
-		code = NoCertificates
-	case errors.Is(err, agent.ErrCertExpired):
-		code = CertExpired
-	case errors.Is(err, agent.ErrCancelled), errors.Is(err, context.Canceled):
-		code = UserCancelled
-	case errors.Is(err, context.DeadlineExceeded):
-		code = Timeout
-	case errors.As(err, &ks):
-		code = map[keystore.Code]Code{
-			keystore.CodePINRequired: PINRequired, keystore.CodePINIncorrect: PINIncorrect,
-			keystore.CodePINLocked: PINLocked, keystore.CodeTokenRemoved: TokenRemoved,
-			keystore.CodeCertNotFound: CertNotFound, keystore.CodeNoProvider: NoProvider,
-			keystore.CodeProviderError: ProviderError, keystore.CodeTimeout: Timeout,
-			keystore.CodeCancelled: UserCancelled,
-		}[ks.Code]
-		if code == "" {
-			code = ProviderError
-		}
+// NewConn starts the protocol for a connection whose handshake came from
+// origin: the browser's, never the page's word. The transport has
+// checked Serves(origin). Close ends it.
+func (api *API) NewConn(origin string, l Limits) *Conn {
+	if l.MaxInFlight == 0 {
+		l.MaxInFlight = 8
 	}
-	return &Error{Code: code, Message: code.Message()}
+	if l.OpTimeout == 0 {
+		l.OpTimeout = 3 * time.Minute
+	}
+	n, _ := agent.NormalizeOrigin(origin)
+	ctx, stop := context.WithCancel(agent.WithSession(context.Background(), agent.NewSession()))
+	return &Conn{api: api, origin: n, limits: l, ctx: ctx, stop: stop, inflight: map[string]context.CancelFunc{}}
 }
 
-// Handler runs one method for an origin. Params are already size-limited
-// by the transport.
-type Handler func(ctx context.Context, a *agent.Agent, origin string, params json.RawMessage) (any, error)
+// Origin is the connection's origin, normalised (for logs).
+func (c *Conn) Origin() string { return c.origin }
 
-// Methods is the method table; "cancel" is handled by the connection.
-var Methods = map[string]Handler{
+// Close cancels every request in flight.
+func (c *Conn) Close() { c.stop() }
+
+// BadMessage answers a message that is not a request at all (a binary
+// frame): BAD_REQUEST with a null id.
+func BadMessage() Response { return failure(json.RawMessage("null"), BadRequest) }
+
+func failure(id json.RawMessage, code Code) Response {
+	return Response{ID: id, Error: &Error{Code: code, Message: code.Message()}}
+}
+
+// Receive takes one text message. A message that needs no agent — a
+// malformed one, an unknown method, cancel, one over the in-flight limit
+// or reusing an id in flight — is answered at once (reply). Otherwise the
+// request is registered as in flight, so that cancel finds it, and
+// returned as call for the transport to Run where it likes: never in its
+// read loop, since token calls and prompts take long.
+func (c *Conn) Receive(msg []byte) (call *Call, reply *Response) {
+	var req Request
+	if err := json.Unmarshal(msg, &req); err != nil || req.Method == "" || !validID(req.ID) {
+		id := req.ID
+		if !validID(id) {
+			id = json.RawMessage("null")
+		}
+		r := failure(id, BadRequest)
+		return nil, &r
+	}
+	if req.Method == "cancel" {
+		r := c.cancel(req)
+		return nil, &r
+	}
+	h, ok := methods[req.Method]
+	if !ok {
+		r := failure(req.ID, UnknownMethod)
+		return nil, &r
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.inflight) >= c.limits.MaxInFlight {
+		r := failure(req.ID, Busy)
+		return nil, &r
+	}
+	if _, dup := c.inflight[string(req.ID)]; dup {
+		r := failure(req.ID, BadRequest)
+		return nil, &r
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.limits.OpTimeout)
+	c.inflight[string(req.ID)] = cancel
+	return &Call{Method: req.Method, c: c, h: h, id: req.ID, params: req.Params, ctx: ctx, cancel: cancel}, nil
+}
+
+// cancel ends a request of this connection still in flight.
+func (c *Conn) cancel(req Request) Response {
+	var p CancelParams
+	if json.Unmarshal(req.Params, &p) != nil || !validID(p.ID) {
+		return failure(req.ID, BadRequest)
+	}
+	c.mu.Lock()
+	cancel, ok := c.inflight[string(p.ID)]
+	c.mu.Unlock()
+	if ok {
+		cancel()
+	}
+	return Response{ID: req.ID, Result: CancelResult{Cancelled: ok}}
+}
+
+// validID accepts the JSON number or string ids of the protocol.
+func validID(id json.RawMessage) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	var v any
+	if json.Unmarshal(id, &v) != nil {
+		return false
+	}
+	switch v.(type) {
+	case float64, string:
+		return true
+	}
+	return false
+}
+
+// Call is one request in flight.
+type Call struct {
+	Method string
+
+	c      *Conn
+	h      handler
+	id     json.RawMessage
+	params json.RawMessage
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// PanicError is a handler's panic, turned into INTERNAL so that the agent
+// keeps serving; the transport logs it.
+type PanicError struct {
+	Method string
+	Value  any
+	Stack  []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("wsapi: %s panicked: %v", e.Method, e.Value)
+}
+
+// Run runs the request and returns its response, with the Go error behind
+// a failure for the log (nil on success). It ends the request's time in
+// flight.
+func (call *Call) Run() (r Response, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &PanicError{Method: call.Method, Value: p, Stack: debug.Stack()}
+			r = failure(call.id, Internal)
+		}
+		call.cancel()
+		call.c.mu.Lock()
+		delete(call.c.inflight, string(call.id))
+		call.c.mu.Unlock()
+	}()
+	res, err := call.h(call.ctx, call.c.api.agent, call.c.origin, call.params)
+	if err != nil {
+		return Response{ID: call.id, Error: ErrorOf(err)}, err
+	}
+	return Response{ID: call.id, Result: res}, nil
+}
+
+// handler runs one method for an origin. Params are already size-limited
+// by the transport.
+type handler func(ctx context.Context, a *agent.Agent, origin string, params json.RawMessage) (any, error)
+
+// methods is the method table; cancel acts on the connection (Receive).
+var methods = map[string]handler{
 	"info":         info,
 	"certificates": certificates,
 	"authenticate": authenticate,
@@ -143,46 +228,34 @@ func decode(params json.RawMessage, v any) error {
 	return nil
 }
 
-// InfoResult is the info method's result: the agent and, so that a page
-// can say exactly why login cannot work, podpis doctor's findings.
-type InfoResult struct {
-	agent.Info
-	Ready    bool             `json:"ready"`
-	Findings []doctor.Finding `json:"findings"`
-}
-
 func info(ctx context.Context, a *agent.Agent, origin string, params json.RawMessage) (any, error) {
-	r := InfoResult{Info: a.Info()}
-	r.Findings, r.Ready = a.Diagnosis(ctx, origin)
+	i := a.Info()
+	r := InfoResult{Product: i.Product, Version: i.Version, Protocol: i.Protocol, Providers: []ProviderInfo{}, Findings: []Finding{}}
+	for _, p := range i.Providers {
+		r.Providers = append(r.Providers, providerInfoOf(p))
+	}
+	findings, ready := a.Diagnosis(ctx, origin)
+	for _, f := range findings {
+		r.Findings = append(r.Findings, findingOf(f))
+	}
+	r.Ready = ready
 	return r, nil
 }
 
-// CertificatesResult is the certificates method's result.
-type CertificatesResult struct {
-	Certificates []*keystore.Certificate `json:"certificates"`
-}
-
 func certificates(ctx context.Context, a *agent.Agent, origin string, params json.RawMessage) (any, error) {
-	var f agent.Filter
-	if err := decode(params, &f); err != nil {
+	var p CertificatesParams
+	if err := decode(params, &p); err != nil {
 		return nil, err
 	}
-	certs, err := a.Certificates(ctx, origin, f)
+	certs, err := a.Certificates(ctx, origin, agent.Filter{Issuer: p.Issuer, Policies: p.Policies, OnlyValid: p.OnlyValid})
 	if err != nil {
 		return nil, err
 	}
-	return CertificatesResult{Certificates: certs}, nil
-}
-
-// AuthenticateParams and AuthenticateResult are the authenticate method's.
-type AuthenticateParams struct {
-	Certificate string `json:"certificate"`
-	Challenge   string `json:"challenge"`
-}
-
-type AuthenticateResult struct {
-	CMS         string `json:"cms"`         // base64 DER, attached
-	Certificate string `json:"certificate"` // base64 DER
+	r := CertificatesResult{Certificates: make([]Certificate, 0, len(certs))}
+	for _, c := range certs {
+		r.Certificates = append(r.Certificates, CertificateOf(c))
+	}
+	return r, nil
 }
 
 func authenticate(ctx context.Context, a *agent.Agent, origin string, params json.RawMessage) (any, error) {
@@ -195,18 +268,6 @@ func authenticate(ctx context.Context, a *agent.Agent, origin string, params jso
 		return nil, err
 	}
 	return AuthenticateResult{CMS: base64.StdEncoding.EncodeToString(der), Certificate: base64.StdEncoding.EncodeToString(cert.Raw)}, nil
-}
-
-// SignParams and SignResult are the sign method's.
-type SignParams struct {
-	Certificate string `json:"certificate"`
-	Data        string `json:"data"` // base64
-	Detached    bool   `json:"detached,omitempty"`
-	Description string `json:"description,omitempty"`
-}
-
-type SignResult struct {
-	CMS string `json:"cms"`
 }
 
 // MaxDescription bounds the text a page may put into the consent prompt.

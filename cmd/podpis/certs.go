@@ -14,6 +14,7 @@ import (
 
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
+	"github.com/podpis/podpis/agent/wsapi"
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/verify"
 	"golang.org/x/term"
@@ -57,12 +58,14 @@ func runCerts(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 	}
 	if *asJSON {
-		if certs == nil {
-			certs = []*keystore.Certificate{}
+		// The same JSON a page gets from the agent's certificates method.
+		out := []wsapi.Certificate{}
+		for _, c := range certs {
+			out = append(out, wsapi.CertificateOf(c))
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(certs)
+		enc.Encode(out)
 		return 0
 	}
 	if len(certs) == 0 {
@@ -166,10 +169,15 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 }
 
 // reportKeystore prints a key store failure: the stable code, then the
-// Russian message a person reads.
+// Russian message a person reads — the agent's code and message (one
+// table, agent/wsapi). What is not the key store's own code is, on the
+// command line, the provider's failure.
 func reportKeystore(stderr io.Writer, err error) int {
-	code := keystore.CodeOf(err)
-	fmt.Fprintf(stderr, "podpis: %s: %s\n", code, code.MessageRU())
+	code := wsapi.ProviderError
+	if errors.As(err, new(*keystore.Error)) {
+		code = wsapi.CodeOf(err)
+	}
+	fmt.Fprintf(stderr, "podpis: %s: %s\n", code, code.Message())
 	var e *keystore.Error
 	if errors.As(err, &e) && e.Err != nil {
 		fmt.Fprintf(stderr, "podpis: %v\n", e.Err)

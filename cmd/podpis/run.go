@@ -9,14 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -28,6 +25,7 @@ import (
 	"github.com/podpis/podpis/agent/prompt"
 	"github.com/podpis/podpis/agent/server"
 	"github.com/podpis/podpis/agent/tray"
+	"github.com/podpis/podpis/agent/wsapi"
 	"github.com/podpis/podpis/internal/harden"
 	"github.com/podpis/podpis/internal/instance"
 	"github.com/podpis/podpis/internal/logfile"
@@ -43,38 +41,6 @@ func (o *originsFlag) Set(v string) error {
 	}
 	*o = append(*o, agent.Rule(v))
 	return nil
-}
-
-// dialogsAvailable reports whether native dialogs can be shown here:
-// always on Windows; on Linux when zenity and a display exist.
-func dialogsAvailable() bool {
-	if runtime.GOOS == "windows" {
-		return true
-	}
-	if _, err := exec.LookPath("zenity"); err != nil {
-		return false
-	}
-	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
-}
-
-// trayAvailable: a desktop session with a session bus, where a
-// StatusNotifierItem host may show the icon (Windows always has its
-// notification area). Without one the agent runs without an icon.
-func trayAvailable() bool {
-	if os.Getenv("PODPIS_NO_TRAY") != "" {
-		return false
-	}
-	if runtime.GOOS == "windows" {
-		return true
-	}
-	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-		return false
-	}
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
-		return true
-	}
-	_, err := os.Stat(filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "bus"))
-	return os.Getenv("XDG_RUNTIME_DIR") != "" && err == nil
 }
 
 // configPath and logPath may be moved for tests and portable use.
@@ -174,9 +140,10 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	if *onlyNamed {
 		candidates = slices.DeleteFunc(candidates, func(c pkcs11.Candidate) bool { return !c.Explicit })
 	}
-	cfg.Diagnose = func(ctx context.Context) *doctor.Report {
+	examine := func(ctx context.Context) *doctor.Report {
 		return doctor.Examine(ctx, doctor.Options{Candidates: candidates, Provider: p, Stores: cfg.Providers[1:], CSPs: platformCSPs()})
 	}
+	cfg.Diagnose = func(ctx context.Context) agent.Diagnosis { return examine(ctx).Diagnosis() }
 	if *headless {
 		// Only the command line reaches this: a page can never turn
 		// prompts off.
@@ -185,7 +152,7 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	}
 	var pages *prompt.Browser
 	if !*headless {
-		if dialogsAvailable() {
+		if prompt.NativeAvailable() {
 			cfg.Prompter = prompt.Native()
 		} else {
 			// No dialog program or no display: the agent's own page in
@@ -200,24 +167,14 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	a := agent.New(cfg)
-	tlsCfg, ca, err := server.LoadOrCreateTLS(dataDir(), time.Now())
 	// The certificate is looked up per handshake so that «Перевыпустить
 	// сертификат» takes effect without a restart.
-	var current atomic.Pointer[tls.Certificate]
-	reloadTLS := func() error {
-		c, _, err := server.LoadOrCreateTLS(dataDir(), time.Now())
-		if err == nil {
-			current.Store(&c.Certificates[0])
-		}
-		return err
-	}
-	if err != nil {
+	var tlsCfg *tls.Config
+	reloadTLS := func() error { return errors.New("local TLS is off") }
+	if local, ca, err := server.OpenLocalTLS(dataDir()); err != nil {
 		fmt.Fprintf(stderr, "podpis: local TLS: %v (serving ws only)\n", err)
 	} else {
-		current.Store(&tlsCfg.Certificates[0])
-		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-			return current.Load(), nil
-		}}
+		tlsCfg, reloadTLS = local.Config(), local.Reload
 		if *autostart {
 			firstRunSetup(ca, log)
 		}
@@ -228,7 +185,7 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 		return 1
 	}
-	srv := &server.Server{Agent: a, TLS: tlsCfg, Log: log}
+	srv := &server.Server{API: wsapi.New(a), TLS: tlsCfg, Log: log}
 	if pages != nil {
 		scheme := "http"
 		if tlsCfg != nil {
@@ -243,7 +200,7 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "podpis: listening on %s (ws and wss)\n", l.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
-	if !*headless && trayAvailable() {
+	if !*headless && tray.Available() {
 		go func() {
 			<-ctx.Done() // a signal or the server's end take the icon away
 			tray.Stop()
@@ -254,7 +211,7 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 			}
 			stop()
 		}()
-		tray.Run(trayOptions(cfg.Diagnose, conf, modules, l.Addr().String(), reloadTLS, stop, log))
+		tray.Run(trayOptions(examine, conf, modules, l.Addr().String(), reloadTLS, stop, log))
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(shutdown)

@@ -18,11 +18,18 @@ import (
 
 // trayOptions: the agent's extra modules and address go to the
 // diagnostics so that the report describes this very agent.
-func trayOptions(diagnose func(context.Context) *doctor.Report, conf *config.Config, modules []string, addr string,
+func trayOptions(examine func(context.Context) *doctor.Report, conf *config.Config, modules []string, addr string,
 	reloadTLS func() error, quit func(), log *slog.Logger) tray.Options {
 	opts := tray.Options{
 		Version: version,
-		Report:  diagnose,
+		Report: func(ctx context.Context) tray.Status {
+			r := examine(ctx)
+			st := tray.Status{Ready: r.Ready, Certificates: r.Certificates}
+			for _, f := range r.Findings {
+				st.Codes = append(st.Codes, f.Code)
+			}
+			return st
+		},
 		Allowed: conf.Allowances,
 		Revoke: func(origin string) error {
 			log.Info("permission revoked", "origin", origin)
@@ -51,9 +58,16 @@ func trayOptions(diagnose func(context.Context) *doctor.Report, conf *config.Con
 		},
 		Open: prompt.Open,
 		Quit: quit,
+		Icon: trayIcon,
 	}
 	if s, err := autostart.ForCurrentUser(); err == nil {
-		opts.Autostart = s
+		opts.Autostart = autostartSwitch{s}
 	}
 	return opts
 }
+
+// autostartSwitch is the installer's autostart as the tray's checkbox
+// sees it.
+type autostartSwitch struct{ autostart.Starter }
+
+func (s autostartSwitch) Enabled() bool { return s.Method() != autostart.None }

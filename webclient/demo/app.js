@@ -28,26 +28,12 @@ function status(text, isError) {
   $("status").className = "status" + (isError ? " error" : "");
 }
 
-// Messages for the codes a person may meet, in their words.
-const ADVICE = {
-  PIN_INCORRECT: "Неверный PIN-код. Попробуйте ещё раз: после нескольких неверных попыток токен блокируется.",
-  PIN_LOCKED: "PIN-код заблокирован. Обратитесь к администратору токена или в удостоверяющий центр.",
-  TOKEN_REMOVED: "Токен извлечён. Вставьте его и попробуйте снова.",
-  USER_CANCELLED: "Операция отменена.",
-  ORIGIN_DENIED: "podpis не разрешил этому сайту доступ к сертификатам.",
-  NO_CERTIFICATES: "На компьютере не найдено сертификатов.",
-  NO_PROVIDER: "Не установлен криптопровайдер: установите КриптоПро CSP или драйвер вашего токена.",
-  CERT_EXPIRED: "Срок действия сертификата истёк.",
-  BUSY: "podpis ожидает ответа в другом окне.",
-  // verify's codes from the server
-  UNTRUSTED: "Сертификат выдан удостоверяющим центром, которому этот сайт не доверяет.",
-  EXPIRED: "Срок действия сертификата истёк.",
-  CHALLENGE_EXPIRED: "Время ожидания входа истекло: попробуйте снова.",
-  CHALLENGE_REPLAYED: "Этот запрос на вход уже использован: попробуйте снова.",
-};
-
+// explain: the words come with the error — from the agent (its one table
+// of codes and messages, agent/wsapi), from podpis.js for what it finds
+// itself, and from this site's server (verify's messages). The page keeps
+// no table of its own that could say something else.
 function explain(err) {
-  if (err instanceof PodpisError || err.code) return ADVICE[err.code] || err.message;
+  if (err instanceof PodpisError || err.code) return err.message;
   return "Ошибка: " + err.message;
 }
 

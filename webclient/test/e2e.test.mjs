@@ -207,7 +207,7 @@ test("a site the agent does not trust is refused", async () => {
   await prompt.screenshot({ path: path.join(shots, "08-agent-consent-page.png") });
   await prompt.click('button[value="deny"]');
   await page.waitForSelector(".status.error");
-  assert.match(await page.textContent("#status"), /не разрешил этому сайту доступ/);
+  assert.match(await page.textContent("#status"), /Доступ сайта к сертификатам запрещён/);
   await page.screenshot({ path: path.join(shots, "09-origin-denied.png") });
   await context.close();
 });

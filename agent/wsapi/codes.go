@@ -1,0 +1,130 @@
+package wsapi
+
+import (
+	"context"
+	"errors"
+
+	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/keystore"
+)
+
+// Code is one of the fixed protocol error codes.
+type Code string
+
+const (
+	BadRequest     Code = "BAD_REQUEST"
+	UnknownMethod  Code = "UNKNOWN_METHOD"
+	OriginDenied   Code = "ORIGIN_DENIED"
+	UserCancelled  Code = "USER_CANCELLED"
+	NoProvider     Code = "NO_PROVIDER"
+	ProviderError  Code = "PROVIDER_ERROR"
+	NoCertificates Code = "NO_CERTIFICATES"
+	CertNotFound   Code = "CERT_NOT_FOUND"
+	CertExpired    Code = "CERT_EXPIRED"
+	PINRequired    Code = "PIN_REQUIRED"
+	PINIncorrect   Code = "PIN_INCORRECT"
+	PINLocked      Code = "PIN_LOCKED"
+	TokenRemoved   Code = "TOKEN_REMOVED"
+	Busy           Code = "BUSY"
+	Timeout        Code = "TIMEOUT"
+	Internal       Code = "INTERNAL"
+)
+
+// table is the one code → message table of podpis, in the order of
+// docs/protocol.md. The agent sends the Russian text with every error, the
+// command line prints it, podpis.js falls back on the same text
+// (TestClientMessages) and the demo page shows what it is given.
+var table = []struct {
+	code   Code
+	ru, en string
+	keys   []keystore.Code // the key store's codes that map here
+}{
+	{BadRequest, "Неверный запрос", "bad request", nil},
+	{UnknownMethod, "Неизвестный метод", "unknown method", nil},
+	{OriginDenied, "Доступ сайта к сертификатам запрещён", "the site may not use certificates", nil},
+	{UserCancelled, "Операция отменена", "cancelled", []keystore.Code{keystore.CodeCancelled}},
+	{NoProvider, "Не установлен криптопровайдер", "no crypto provider", []keystore.Code{keystore.CodeNoProvider}},
+	{ProviderError, "Ошибка криптопровайдера", "crypto provider failed", []keystore.Code{keystore.CodeProviderError}},
+	{NoCertificates, "Сертификаты не найдены", "no certificates", nil},
+	{CertNotFound, "Сертификат не найден", "certificate not found", []keystore.Code{keystore.CodeCertNotFound}},
+	{CertExpired, "Срок действия сертификата истёк или ещё не наступил", "certificate expired or not yet valid", nil},
+	{PINRequired, "Требуется PIN-код", "PIN required", []keystore.Code{keystore.CodePINRequired}},
+	{PINIncorrect, "Неверный PIN-код", "wrong PIN", []keystore.Code{keystore.CodePINIncorrect}},
+	{PINLocked, "PIN-код заблокирован", "PIN locked", []keystore.Code{keystore.CodePINLocked}},
+	{TokenRemoved, "Токен извлечён", "token removed", []keystore.Code{keystore.CodeTokenRemoved}},
+	{Busy, "Подождите: предыдущий запрос ещё не завершён", "busy: another prompt is open or the site asked too often", nil},
+	{Timeout, "Время ожидания истекло", "timed out", []keystore.Code{keystore.CodeTimeout}},
+	{Internal, "Внутренняя ошибка podpis", "internal error", nil},
+}
+
+// agentErrors map the agent's sentinels (and the context's), in the
+// order they are tried: the first that matches wins.
+var agentErrors = []struct {
+	err  error
+	code Code
+}{
+	{agent.ErrBadRequest, BadRequest},
+	{agent.ErrOriginDenied, OriginDenied},
+	{agent.ErrBusy, Busy},
+	{agent.ErrNoCertificates, NoCertificates},
+	{agent.ErrCertExpired, CertExpired},
+	{agent.ErrCancelled, UserCancelled},
+	{context.Canceled, UserCancelled},
+	{context.DeadlineExceeded, Timeout},
+}
+
+// Codes lists every code, in the order of docs/protocol.md.
+var Codes = func() []Code {
+	out := make([]Code, len(table))
+	for i, e := range table {
+		out[i] = e.code
+	}
+	return out
+}()
+
+func entry(c Code) (ru, en string) {
+	for _, e := range table {
+		if e.code == c {
+			return e.ru, e.en
+		}
+	}
+	return "", ""
+}
+
+// Message is the Russian message of a code, what a person is shown.
+func (c Code) Message() string { ru, _ := entry(c); return ru }
+
+// English is the English message of a code, for logs and English-speaking
+// programs.
+func (c Code) English() string { _, en := entry(c); return en }
+
+// CodeOf maps an error to its protocol code: the agent's sentinels and
+// the key store's codes (a key store code with no row is PROVIDER_ERROR),
+// else INTERNAL. The agent's errors are looked at first: a request the
+// agent refused is refused whatever the key store said under it.
+func CodeOf(err error) Code {
+	for _, e := range agentErrors {
+		if errors.Is(err, e.err) {
+			return e.code
+		}
+	}
+	var ks *keystore.Error
+	if errors.As(err, &ks) {
+		for _, e := range table {
+			for _, k := range e.keys {
+				if k == ks.Code {
+					return e.code
+				}
+			}
+		}
+		return ProviderError
+	}
+	return Internal
+}
+
+// ErrorOf maps an error to its protocol error. The Go error itself (which
+// may name files, modules, people) never reaches the page.
+func ErrorOf(err error) *Error {
+	c := CodeOf(err)
+	return &Error{Code: c, Message: c.Message()}
+}

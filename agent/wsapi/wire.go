@@ -1,0 +1,171 @@
+package wsapi
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/keystore"
+)
+
+// The wire: what goes over the connection, as docs/protocol.md shows it.
+// These types are the protocol's own; the agent's and the key store's
+// types are converted into them here, so that renaming a Go field never
+// changes what a page receives (TestWireJSON).
+
+// Request is one call from the page.
+type Request struct {
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params,omitempty"`
+}
+
+// Response answers a Request with the same ID.
+type Response struct {
+	ID     json.RawMessage `json:"id"`
+	Result any             `json:"result,omitempty"`
+	Error  *Error          `json:"error,omitempty"`
+}
+
+// Error is a failure as the page sees it: a stable code and a Russian
+// message to show.
+type Error struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+}
+
+// Detection is the body of GET /v1/info: enough for a page to know an
+// agent is there and which protocol it speaks, nothing about the person.
+type Detection struct {
+	Product  string `json:"product"`
+	Version  string `json:"version"`
+	Protocol int    `json:"protocol"`
+}
+
+// InfoResult is the info method's result: the agent and, so that a page
+// can say exactly why login cannot work, podpis doctor's findings.
+type InfoResult struct {
+	Product   string         `json:"product"`
+	Version   string         `json:"version"`
+	Protocol  int            `json:"protocol"`
+	Providers []ProviderInfo `json:"providers"`
+	Ready     bool           `json:"ready"`
+	Findings  []Finding      `json:"findings"`
+}
+
+// ProviderInfo is one crypto provider module and whether it loaded.
+type ProviderInfo struct {
+	Name    string `json:"name"`
+	Library string `json:"library,omitempty"`
+	Loaded  bool   `json:"loaded"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Finding is one thing podpis doctor found.
+type Finding struct {
+	Code     string `json:"code"`
+	Severity string `json:"severity"`
+	Title    string `json:"title"`
+	Cause    string `json:"cause,omitempty"`
+	Fix      string `json:"fix,omitempty"`
+}
+
+// CertificatesParams are the certificates method's (all optional).
+type CertificatesParams struct {
+	Issuer    string   `json:"issuer,omitempty"`
+	Policies  []string `json:"policies,omitempty"`
+	OnlyValid bool     `json:"onlyValid,omitempty"`
+}
+
+// CertificatesResult is the certificates method's result.
+type CertificatesResult struct {
+	Certificates []Certificate `json:"certificates"`
+}
+
+// Certificate is a certificate as the page sees it.
+type Certificate struct {
+	ID          string   `json:"id"`
+	Identity    Identity `json:"identity"`
+	Algorithm   string   `json:"algorithm"`
+	Provider    string   `json:"provider"`
+	Token       string   `json:"token"`
+	TokenSerial string   `json:"tokenSerial,omitempty"`
+	HasKey      bool     `json:"hasKey"`
+	Problems    []string `json:"problems,omitempty"`
+}
+
+// Identity is the certificate's owner and facts, as the page sees them.
+type Identity struct {
+	CommonName   string    `json:"commonName,omitempty"`
+	Surname      string    `json:"surname,omitempty"`
+	GivenName    string    `json:"givenName,omitempty"`
+	Title        string    `json:"title,omitempty"`
+	Organization string    `json:"organization,omitempty"`
+	Unit         string    `json:"organizationalUnit,omitempty"`
+	SNILS        string    `json:"snils,omitempty"`
+	INN          string    `json:"inn,omitempty"`
+	INNLE        string    `json:"innle,omitempty"`
+	OGRN         string    `json:"ogrn,omitempty"`
+	OGRNIP       string    `json:"ogrnip,omitempty"`
+	Email        string    `json:"email,omitempty"`
+	Thumbprint   string    `json:"thumbprint"`
+	Serial       string    `json:"serial"`
+	Issuer       string    `json:"issuer"`
+	NotBefore    time.Time `json:"notBefore"`
+	NotAfter     time.Time `json:"notAfter"`
+}
+
+// AuthenticateParams and AuthenticateResult are the authenticate method's.
+type AuthenticateParams struct {
+	Certificate string `json:"certificate"`
+	Challenge   string `json:"challenge"`
+}
+
+type AuthenticateResult struct {
+	CMS         string `json:"cms"`         // base64 DER, attached
+	Certificate string `json:"certificate"` // base64 DER
+}
+
+// SignParams and SignResult are the sign method's.
+type SignParams struct {
+	Certificate string `json:"certificate"`
+	Data        string `json:"data"` // base64
+	Detached    bool   `json:"detached,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+type SignResult struct {
+	CMS string `json:"cms"`
+}
+
+// CancelParams and CancelResult are the cancel method's.
+type CancelParams struct {
+	ID json.RawMessage `json:"id"`
+}
+
+type CancelResult struct {
+	Cancelled bool `json:"cancelled"`
+}
+
+func providerInfoOf(p keystore.ProviderInfo) ProviderInfo {
+	return ProviderInfo{Name: p.Name, Library: p.Library, Loaded: p.Loaded, Error: p.Error}
+}
+
+func findingOf(f agent.Finding) Finding {
+	return Finding{Code: f.Code, Severity: f.Severity, Title: f.Title, Cause: f.Cause, Fix: f.Fix}
+}
+
+// CertificateOf is c as the page sees it; the command line prints the same
+// JSON (podpis certs --json).
+func CertificateOf(c *keystore.Certificate) Certificate {
+	id := c.Identity
+	out := Certificate{ID: c.ID, Algorithm: c.Algorithm, Provider: c.Provider, Token: c.Token, TokenSerial: c.TokenSerial, HasKey: c.HasKey,
+		Identity: Identity{CommonName: id.CommonName, Surname: id.Surname, GivenName: id.GivenName, Title: id.Title,
+			Organization: id.Organization, Unit: id.Unit, SNILS: id.SNILS, INN: id.INN, INNLE: id.INNLE, OGRN: id.OGRN,
+			OGRNIP: id.OGRNIP, Email: id.Email, Thumbprint: id.Thumbprint, Serial: id.Serial, Issuer: id.Issuer,
+			NotBefore: id.NotBefore, NotAfter: id.NotAfter}}
+	for _, p := range c.Problems {
+		out.Problems = append(out.Problems, string(p))
+	}
+	return out
+}
