@@ -38,6 +38,12 @@ func TestCleanText(t *testing.T) {
 		{"bad\xffutf8", "badutf8"},
 		{"\u3164\u115F\u2800", ""},
 		{strings.Repeat("я", 300), strings.Repeat("я", 199) + "…"},
+		// A tower of combining marks is drawn over the lines above and
+		// below (the hash, the certificate, the site): four stay, as in
+		// real text, with a character dropped in between or not.
+		{"Хэш" + strings.Repeat("\u0336\u0489", 90) + "!", "Хэш\u0336\u0489\u0336\u0489!"},
+		{"x" + strings.Repeat("\u0301\u200B", 50) + " \u0301y", "x\u0301\u0301\u0301\u0301 \u0301y"},
+		{"Tiếng Việt, שָׁלוֹם, हिंदी", "Tiếng Việt, שָׁלוֹם, हिंदी"},
 		{strings.Repeat("я", 200), strings.Repeat("я", 200)},
 	} {
 		if got := CleanText(tc.in, MaxShownDescription); got != tc.want {
