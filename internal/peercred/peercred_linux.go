@@ -2,6 +2,7 @@ package peercred
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -42,7 +43,8 @@ const (
 	reqLen           = 56
 	sockIDLen        = 48
 	diagMsgLen       = 72
-	diagMsgState     = 1
+	diagMsgID        = 4
+	sockIDAddrs      = 36 // sport, dport, src, dst of inet_diag_sockid
 	diagMsgUID       = 4 + sockIDLen + 12
 	diagMsgInode     = diagMsgUID + 4
 	nlmsgError       = 2 // NLMSG_ERROR
@@ -129,6 +131,14 @@ func diag(client, server netip.AddrPort) (uint32, error) {
 			// belongs to nobody.
 			netlinkWorks.Store(true)
 			if ne.Uint32(body[diagMsgInode:]) == 0 {
+				return 0, ErrNotFound
+			}
+			// With no connection of that 4-tuple, the kernel's lookup
+			// falls back to a socket listening on the client's address
+			// and port (after the client reset its connection, another
+			// program may listen there): only the connection itself
+			// answers, with our 4-tuple as its own.
+			if !bytes.Equal(body[diagMsgID:diagMsgID+sockIDAddrs], id[:sockIDAddrs]) {
 				return 0, ErrNotFound
 			}
 			return ne.Uint32(body[diagMsgUID:]), nil

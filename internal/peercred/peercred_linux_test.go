@@ -145,3 +145,33 @@ func BenchmarkOwner(b *testing.B) {
 		}
 	}
 }
+
+// TestOwnerNotAListener: the kernel's exact lookup falls back to listening
+// sockets when no connection has the 4-tuple, so once the client has reset
+// its connection (no TIME_WAIT left), a listener bound to the client's old
+// address and port — another program's, another account's — would answer
+// for the request the client left behind. The connection belongs to nobody.
+func TestOwnerNotAListener(t *testing.T) {
+	for _, lb := range loopbacks {
+		t.Run(lb.network, func(t *testing.T) {
+			s, c := accepted(t, lb.network, lb.addr)
+			c.(*net.TCPConn).SetLinger(0)
+			client := c.LocalAddr().String()
+			c.Close() // RST: the client's socket is gone at once
+			time.Sleep(20 * time.Millisecond)
+			l, err := net.Listen(lb.network, client)
+			if err != nil {
+				t.Fatalf("listening where the client was: %v", err)
+			}
+			defer l.Close()
+			if got, err := Owner(s.LocalAddr(), s.RemoteAddr()); !errors.Is(err, ErrNotFound) {
+				t.Errorf("client reset, a listener on %s: Owner = %q, %v; want ErrNotFound", client, got, err)
+			}
+			l4, _ := addrPort(s.LocalAddr())
+			r4, _ := addrPort(s.RemoteAddr())
+			if got, err := procNet(r4, l4); !errors.Is(err, ErrNotFound) {
+				t.Errorf("/proc: %d, %v; want ErrNotFound", got, err)
+			}
+		})
+	}
+}
