@@ -294,7 +294,7 @@ func TestInfoEndpoint(t *testing.T) {
 	}
 	resp, err = http.Get("http://" + h.addr + "/v1/info")
 	var info map[string]any
-	if err != nil || json.NewDecoder(resp.Body).Decode(&info) != nil || info["product"] != "podpis" || info["protocol"] != float64(1) {
+	if err != nil || json.NewDecoder(resp.Body).Decode(&info) != nil || info["product"] != "podpis" || info["protocol"] != float64(2) {
 		t.Fatalf("info: %v %v", err, info)
 	}
 }
