@@ -21,14 +21,30 @@ import (
 func self() (Account, error) { return Account(strconv.Itoa(os.Geteuid())), nil }
 
 func owner(client, server netip.AddrPort) (Account, error) {
-	uid, err := diag(client, server)
-	if errors.Is(err, errNoNetlink) {
-		uid, err = procNet(client, server)
+	uid, err := lookup(client, server)
+	if errors.Is(err, ErrNotFound) && client.Addr().Is4() {
+		// A dual-stack IPv6 socket reaches 127.0.0.1 as ::ffff:127.0.0.1:
+		// the kernel files it with the IPv6 sockets, under the mapped
+		// addresses. No IPv4 socket has this 4-tuple, so it is the one.
+		uid, err = lookup(mapped(client), mapped(server))
 	}
 	if err != nil {
 		return "", err
 	}
 	return Account(strconv.FormatUint(uint64(uid), 10)), nil
+}
+
+func lookup(client, server netip.AddrPort) (uint32, error) {
+	uid, err := diag(client, server)
+	if errors.Is(err, errNoNetlink) {
+		uid, err = procNet(client, server)
+	}
+	return uid, err
+}
+
+// mapped is an IPv4 address and port as IPv4-mapped IPv6.
+func mapped(a netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom16(a.Addr().As16()), a.Port())
 }
 
 // netlinkWorks is set by the first answer that found a socket.
