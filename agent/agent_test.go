@@ -38,6 +38,12 @@ func TestCleanText(t *testing.T) {
 		{"bad\xffutf8", "badutf8"},
 		{"\u3164\u115F\u2800", ""},
 		{strings.Repeat("я", 300), strings.Repeat("я", 199) + "…"},
+		// A tower of combining marks is drawn over the lines above and
+		// below (the hash, the certificate, the site): four stay, as in
+		// real text, with a character dropped in between or not.
+		{"Хэш" + strings.Repeat("\u0336\u0489", 90) + "!", "Хэш\u0336\u0489\u0336\u0489!"},
+		{"x" + strings.Repeat("\u0301\u200B", 50) + " \u0301y", "x\u0301\u0301\u0301\u0301 \u0301y"},
+		{"Tiếng Việt, שָׁלוֹם, हिंदी", "Tiếng Việt, שָׁלוֹם, हिंदी"},
 		{strings.Repeat("я", 200), strings.Repeat("я", 200)},
 	} {
 		if got := CleanText(tc.in, MaxShownDescription); got != tc.want {
@@ -57,6 +63,10 @@ func TestPromptDomain(t *testing.T) {
 		"http://127.0.0.1:8080":        "127.0.0.1",
 		"http://[::1]:8080":            "::1",
 		"https://a.localhost":          "localhost",
+		"https://a.evil.example.":      "evil.example",
+		"https://evil.example.:8443":   "evil.example",
+		"https://a.localhost.":         "localhost",
+		"https://[::ffff:102:304]":     "1.2.3.4",
 	} {
 		if got := promptDomain(origin); got != want {
 			t.Errorf("promptDomain(%q) = %q, want %q", origin, got, want)
@@ -147,24 +157,43 @@ func (r *recorder) PIN(ctx context.Context, origin string, req keystore.PINReque
 // TestPromptLimitPerDomain: twenty subdomains of one party share one
 // budget of prompts; another party's budget is its own.
 func TestPromptLimitPerDomain(t *testing.T) {
-	person := &recorder{decision: Deny}
-	a := New(Config{Providers: []keystore.Provider{newFakeProvider(t)}, Prompter: person})
-	ctx := context.Background()
-	busy := 0
-	for i := 0; i < 20; i++ {
-		_, err := a.Certificates(ctx, fmt.Sprintf("https://s%d.evil.example", i), Filter{})
-		switch {
-		case errors.Is(err, ErrBusy):
-			busy++
-		case !errors.Is(err, ErrOriginDenied):
-			t.Fatalf("subdomain %d: %v", i, err)
-		}
-	}
-	if n := person.opened.Load(); n != 6 || busy != 14 {
-		t.Fatalf("20 subdomains of evil.example opened %d prompts (%d BUSY), want 6 (the per-minute limit)", n, busy)
-	}
-	if _, err := a.Certificates(ctx, "https://lk.other.example", Filter{}); !errors.Is(err, ErrOriginDenied) || person.opened.Load() != 7 {
-		t.Fatalf("another domain was refused by evil.example's limit: %v", err)
+	// Each case is twenty origins of one party, as a browser sends them.
+	for name, origin := range map[string]func(i int) string{
+		"subdomains": func(i int) string { return fmt.Sprintf("https://s%d.evil.example", i) },
+		// Browsers keep a host's trailing dot in the origin, and it is
+		// the same site (and certificate) as without.
+		"trailing dot":     func(i int) string { return fmt.Sprintf("https://s%d.evil.example.", i) },
+		"with and without": func(i int) string { return fmt.Sprintf("https://s%d.evil.example%s", i/2, strings.Repeat(".", i%2)) },
+		// One IPv4 address, spelt as itself and as IPv4-mapped IPv6 (the
+		// browser writes [::ffff:102:304]), on any port.
+		"ip spellings": func(i int) string {
+			if i%2 == 0 {
+				return fmt.Sprintf("https://1.2.3.4:%d", 1000+i)
+			}
+			return fmt.Sprintf("https://[::ffff:102:304]:%d", 1000+i)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			person := &recorder{decision: Deny}
+			a := New(Config{Providers: []keystore.Provider{newFakeProvider(t)}, Prompter: person})
+			ctx := context.Background()
+			busy := 0
+			for i := 0; i < 20; i++ {
+				_, err := a.Certificates(ctx, origin(i), Filter{})
+				switch {
+				case errors.Is(err, ErrBusy):
+					busy++
+				case !errors.Is(err, ErrOriginDenied):
+					t.Fatalf("%s: %v", origin(i), err)
+				}
+			}
+			if n := person.opened.Load(); n != 6 || busy != 14 {
+				t.Fatalf("20 origins of one party opened %d prompts (%d BUSY), want 6 (the per-minute limit)", n, busy)
+			}
+			if _, err := a.Certificates(ctx, "https://lk.other.example", Filter{}); !errors.Is(err, ErrOriginDenied) || person.opened.Load() != 7 {
+				t.Fatalf("another domain was refused by the first one's limit: %v", err)
+			}
+		})
 	}
 }
 

@@ -9,19 +9,27 @@ import (
 // MaxShownDescription is how much of a page's description a prompt shows.
 const MaxShownDescription = 200
 
+// maxMarks is how many combining marks (Mn, Me) one character keeps:
+// enough for any script's real text (Vietnamese, pointed Hebrew,
+// Devanagari stack two to four), not for a tower.
+const maxMarks = 4
+
 // CleanText makes text that a page (or anything outside podpis) controls
 // safe to put into a prompt, whatever the prompt is drawn with: control
 // characters and line breaks become spaces, so the text cannot start lines
 // of its own (a forged «Размер: …»); format characters go — bidi controls
 // (U+202E shows "fdp.exe" as "exe.pdf"), zero-width characters, BOM, tags
-// — so what is shown is what is read; runs of white space collapse to one;
+// — so what is shown is what is read; a character keeps at most
+// maxMarks combining marks (a stack of hundreds is drawn far above and
+// below its line, over podpis's own lines about the site and the
+// document); runs of white space collapse to one;
 // broken UTF-8 is dropped; and the result is at most max runes, the last
 // being "…" when text was cut. Markup escaping stays with each prompter
 // (HTML, Pango): this only decides which characters are shown.
 func CleanText(s string, max int) string {
 	var b strings.Builder
 	space := false
-	n := 0
+	n, marks := 0, 0
 	for i, w := 0, 0; i < len(s); i += w {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		w = size
@@ -38,6 +46,16 @@ func CleanText(s string, max int) string {
 			b.WriteByte(' ')
 			n++
 			space = false
+			marks = 0
+		}
+		if unicode.In(r, unicode.Mn, unicode.Me) {
+			// Counted only as written: a character dropped between two
+			// runs of marks does not split the stack.
+			if marks++; marks > maxMarks {
+				continue
+			}
+		} else {
+			marks = 0
 		}
 		b.WriteRune(r)
 		n++

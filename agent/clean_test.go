@@ -11,7 +11,7 @@ import (
 // no control, format or line-separating character, no double or edge
 // spaces, at most the cap, and cleaning it again changes nothing.
 func FuzzCleanText(f *testing.F) {
-	for _, s := range []string{`\074b\076`, "a\nb", "fdp\u202Eexe", "zw\u200Bj", strings.Repeat("я ", 300), "\xff\xfe"} {
+	for _, s := range []string{`\074b\076`, "a\nb", "fdp\u202Eexe", "zw\u200Bj", "a" + strings.Repeat("\u0301", 40), strings.Repeat("я ", 300), "\xff\xfe"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -22,7 +22,14 @@ func FuzzCleanText(f *testing.F) {
 		if strings.Contains(out, "  ") || strings.TrimSpace(out) != out {
 			t.Fatalf("CleanText(%q) = %q: loose spaces", s, out)
 		}
+		marks := 0
 		for _, r := range out {
+			if marks = marks + 1; !unicode.In(r, unicode.Mn, unicode.Me) {
+				marks = 0
+			}
+			if marks > maxMarks {
+				t.Fatalf("CleanText(%q) = %q stacks %d marks", s, out, marks)
+			}
 			if r != ' ' && (unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || isBidiOrInvisible(r)) {
 				t.Fatalf("CleanText(%q) = %q keeps %U", s, out, r)
 			}

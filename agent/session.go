@@ -2,7 +2,7 @@ package agent
 
 import (
 	"context"
-	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -51,16 +51,20 @@ func sessionOf(ctx context.Context) *Session {
 
 // promptDomain is what the prompt limit counts by: the registrable domain
 // (eTLD+1 from the public suffix list) of the origin's host, so that one
-// party's twenty subdomains share one budget. IP literals and localhost
-// (with its subdomains) are their own domain.
+// party's twenty subdomains share one budget. A trailing dot is dropped
+// (browsers keep it in the origin, but a.example. is a.example, and the
+// public suffix list refuses the empty label: every such host would be a
+// domain of its own). IP literals are their own domain, an IPv4-mapped
+// IPv6 one counting as its IPv4 address; localhost (with its subdomains)
+// is one domain.
 func promptDomain(origin string) string {
 	u, err := url.Parse(origin)
 	if err != nil {
 		return origin
 	}
-	host := strings.ToLower(u.Hostname())
-	if net.ParseIP(host) != nil {
-		return host
+	host := strings.TrimRight(strings.ToLower(u.Hostname()), ".")
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.Unmap().WithZone("").String()
 	}
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return "localhost"

@@ -99,16 +99,21 @@ func (b *Browser) dir() (string, error) {
 	if err := os.MkdirAll(d, 0o700); err != nil {
 		return "", fmt.Errorf("prompt: %w", err)
 	}
-	// MkdirAll leaves an existing folder as it is: it must be ours alone.
-	if err := os.Chmod(d, 0o700); err != nil {
-		return "", fmt.Errorf("prompt: %w", err)
-	}
+	// MkdirAll leaves an existing folder as it is, and follows a symlink:
+	// what is there must be a folder of ours, checked without following
+	// anything before its mode is narrowed (Chmod follows a symlink, and
+	// would narrow whatever folder of the person's it points at).
 	fi, err := os.Lstat(d)
 	if err != nil {
 		return "", fmt.Errorf("prompt: %w", err)
 	}
-	if !fi.IsDir() || fi.Mode().Perm() != 0o700 || !ownedByMe(fi) {
-		return "", fmt.Errorf("prompt: %s is not a folder only this account can enter", d)
+	if !fi.IsDir() || !ownedByMe(fi) {
+		return "", fmt.Errorf("prompt: %s is not a folder of this account's", d)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(d, 0o700); err != nil {
+			return "", fmt.Errorf("prompt: %w", err)
+		}
 	}
 	return d, nil
 }

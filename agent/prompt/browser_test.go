@@ -18,6 +18,7 @@ import (
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/internal/testdeps"
 )
 
 var (
@@ -257,5 +258,72 @@ func TestUnescapeInPlace(t *testing.T) {
 		if ok != tc.ok || ok && string(got) != tc.want {
 			t.Errorf("unescapeInPlace(%q) = %q %v", tc.in, got, ok)
 		}
+	}
+}
+
+// TestBrowserPromptDirPlanted: the folder of the forwarding pages is
+// somewhere another account may have been first (XDG_RUNTIME_DIR can be a
+// shared folder): a symlink there, or a folder of theirs, is refused before
+// anything is written or opened — and before the agent changes the mode of
+// whatever the symlink points at (one of the person's folders, narrowed to
+// 0700 on a page's request), or of the other account's folder.
+func TestBrowserPromptDirPlanted(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		plant func(t *testing.T, d string) (target string)
+	}{
+		{"symlink to the person's folder", func(t *testing.T, d string) string {
+			target := filepath.Join(t.TempDir(), "public")
+			if err := os.Mkdir(target, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(target, 0o755)
+			if err := os.Symlink(target, d); err != nil {
+				t.Fatal(err)
+			}
+			return target
+		}},
+		{"another account's folder", func(t *testing.T, d string) string {
+			uid, gid := testdeps.OtherAccount(t)
+			if err := os.Mkdir(d, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(d, 0o777)
+			if err := os.Chown(d, int(uid), int(gid)); err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			shared := t.TempDir()
+			os.Chmod(shared, 0o777|os.ModeSticky)
+			d := filepath.Join(shared, "podpis")
+			target := tc.plant(t, d)
+			before, err := os.Stat(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opens := 0
+			b := &Browser{BaseURL: "https://127.0.0.1:24730", Dir: d, Open: func(string) error { opens++; return nil }}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if _, err := b.ConfirmOrigin(ctx, "https://new.example"); !errors.Is(err, ErrNoDialog) {
+				t.Errorf("ConfirmOrigin through a planted folder: %v, want ErrNoDialog", err)
+			}
+			if opens != 0 {
+				t.Errorf("a forwarding page was opened from a planted folder")
+			}
+			after, err := os.Stat(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after.Mode() != before.Mode() {
+				t.Errorf("%s went from %v to %v", target, before.Mode(), after.Mode())
+			}
+			if entries, _ := os.ReadDir(target); len(entries) != 0 {
+				t.Errorf("files written there: %v", entries)
+			}
+		})
 	}
 }

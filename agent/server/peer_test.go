@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -63,8 +64,12 @@ func peerHelper() int {
 	}
 	out := json.NewEncoder(os.Stdout)
 	insecure := &tls.Config{InsecureSkipVerify: true} // the attacker does not care whose certificate
+	dial := (&net.Dialer{}).DialContext
+	if os.Getenv("PODPIS_PEER_V4MAPPED") != "" {
+		dial = dialV4Mapped
+	}
 	for _, scheme := range []string{"ws", "wss"} {
-		d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: insecure}
+		d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: insecure, NetDialContext: dial}
 		ws, resp, err := d.Dial(scheme+"://"+addr+"/", http.Header{"Origin": {origin}})
 		a := attempt{What: scheme + " upgrade"}
 		if resp != nil {
@@ -90,7 +95,7 @@ func peerHelper() int {
 		}
 		ws.Close()
 	}
-	web := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: insecure}}
+	web := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: insecure, DialContext: dial}}
 	do := func(what string, req *http.Request) {
 		a := attempt{What: what}
 		resp, err := web.Do(req)
@@ -118,6 +123,30 @@ func peerHelper() int {
 		}
 	}
 	return 0
+}
+
+// dialV4Mapped reaches an IPv4 address from a dual-stack IPv6 socket, as
+// ::ffff:a.b.c.d: the kernel files that socket with the IPv6 ones. (Go's
+// dialer makes an IPv4 socket for such an address: the socket is made by
+// hand.)
+func dialV4Mapped(_ context.Context, _, addr string) (net.Conn, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := syscall.Socket(syscall.AF_INET6, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "v4-mapped")
+	defer f.Close() // FileConn holds its own copy
+	if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, 0); err != nil {
+		return nil, err
+	}
+	if err := syscall.Connect(fd, &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}); err != nil {
+		return nil, err
+	}
+	return net.FileConn(f)
 }
 
 // asOther runs the helper as the other account and returns what it saw.
@@ -263,6 +292,48 @@ func TestOtherAccount(t *testing.T) {
 	resp.Body.Close()
 	if n := len(log.refusedUIDs()); n != 1 {
 		t.Errorf("refusals for %d accounts, want only the other one: %v", n, log.refusedUIDs())
+	}
+}
+
+// TestOtherAccountAddresses: the other account comes over IPv6 loopback,
+// and from a dual-stack IPv6 socket to 127.0.0.1 (::ffff:127.0.0.1, which
+// the kernel files with the IPv6 sockets). Each time it is refused, and
+// the log names its uid: it was recognised, not merely unknown.
+func TestOtherAccountAddresses(t *testing.T) {
+	defer env.ResetPIN()
+	uid, _ := testdeps.OtherAccount(t)
+	for _, tc := range []struct{ name, listen, dial string }{
+		{"IPv6 loopback", "[::1]:0", ""},
+		{"v4-mapped", "127.0.0.1:0", "PODPIS_PEER_V4MAPPED=1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var log logBuffer
+			p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: []string{env.SoftToken}, OnlyModules: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := agent.New(agent.Config{Trusted: []agent.Rule{site}, OnlyTrusted: true, Providers: []keystore.Provider{p},
+				Prompter: &prompt.NonInteractive{Secret: []byte(testtoken.PIN)}, Version: "test"})
+			tlsCfg, _, err := LoadOrCreateTLS(t.TempDir(), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := Listen(tc.listen, nil)
+			if err != nil {
+				t.Skipf("no loopback at %s: %v", tc.listen, err)
+			}
+			srv := &Server{Agent: a, TLS: tlsCfg, Log: slog.New(slog.NewJSONHandler(&log, nil))}
+			go srv.Serve(l)
+			defer srv.Shutdown(context.Background())
+			env := []string{"PODPIS_PEER_ADDR=" + l.Addr().String(), "PODPIS_PEER_ORIGIN=" + site, "PODPIS_PEER_CERT=" + certID}
+			if tc.dial != "" {
+				env = append(env, tc.dial)
+			}
+			checkRefused(t, asOther(t, env...), 3)
+			if n := log.refusedUIDs()[strconv.Itoa(int(uid))]; n != 3 {
+				t.Errorf("log lines naming uid %d: %d, want 3:\n%s", uid, n, log.String())
+			}
+		})
 	}
 }
 

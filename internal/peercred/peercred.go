@@ -5,8 +5,9 @@
 // table, keyed by the connection's exact 4-tuple, never from anything the
 // peer sends.
 //
-// Linux asks the kernel over NETLINK_SOCK_DIAG (one exact lookup, no table
-// dump) and reads /proc/net/tcp{,6} only where netlink is unavailable;
+// Linux asks the kernel over NETLINK_SOCK_DIAG (an exact lookup, no table
+// dump; a second one under IPv4-mapped addresses when an IPv4 peer is not
+// found) and reads /proc/net/tcp{,6} only where netlink is unavailable;
 // Windows walks GetExtendedTcpTable to the owning process and reads its
 // token's user SID. Other systems have no implementation: Owner fails, and
 // the caller refuses (fail closed).

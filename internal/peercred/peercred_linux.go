@@ -2,6 +2,7 @@ package peercred
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -20,14 +21,30 @@ import (
 func self() (Account, error) { return Account(strconv.Itoa(os.Geteuid())), nil }
 
 func owner(client, server netip.AddrPort) (Account, error) {
-	uid, err := diag(client, server)
-	if errors.Is(err, errNoNetlink) {
-		uid, err = procNet(client, server)
+	uid, err := lookup(client, server)
+	if errors.Is(err, ErrNotFound) && client.Addr().Is4() {
+		// A dual-stack IPv6 socket reaches 127.0.0.1 as ::ffff:127.0.0.1:
+		// the kernel files it with the IPv6 sockets, under the mapped
+		// addresses. No IPv4 socket has this 4-tuple, so it is the one.
+		uid, err = lookup(mapped(client), mapped(server))
 	}
 	if err != nil {
 		return "", err
 	}
 	return Account(strconv.FormatUint(uint64(uid), 10)), nil
+}
+
+func lookup(client, server netip.AddrPort) (uint32, error) {
+	uid, err := diag(client, server)
+	if errors.Is(err, errNoNetlink) {
+		uid, err = procNet(client, server)
+	}
+	return uid, err
+}
+
+// mapped is an IPv4 address and port as IPv4-mapped IPv6.
+func mapped(a netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom16(a.Addr().As16()), a.Port())
 }
 
 // netlinkWorks is set by the first answer that found a socket.
@@ -42,7 +59,8 @@ const (
 	reqLen           = 56
 	sockIDLen        = 48
 	diagMsgLen       = 72
-	diagMsgState     = 1
+	diagMsgID        = 4
+	sockIDAddrs      = 36 // sport, dport, src, dst of inet_diag_sockid
 	diagMsgUID       = 4 + sockIDLen + 12
 	diagMsgInode     = diagMsgUID + 4
 	nlmsgError       = 2 // NLMSG_ERROR
@@ -129,6 +147,14 @@ func diag(client, server netip.AddrPort) (uint32, error) {
 			// belongs to nobody.
 			netlinkWorks.Store(true)
 			if ne.Uint32(body[diagMsgInode:]) == 0 {
+				return 0, ErrNotFound
+			}
+			// With no connection of that 4-tuple, the kernel's lookup
+			// falls back to a socket listening on the client's address
+			// and port (after the client reset its connection, another
+			// program may listen there): only the connection itself
+			// answers, with our 4-tuple as its own.
+			if !bytes.Equal(body[diagMsgID:diagMsgID+sockIDAddrs], id[:sockIDAddrs]) {
 				return 0, ErrNotFound
 			}
 			return ne.Uint32(body[diagMsgUID:]), nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/internal/testdeps"
+	"golang.org/x/sys/unix"
 )
 
 // accepted returns both ends of a fresh loopback connection on network
@@ -143,5 +144,85 @@ func BenchmarkOwner(b *testing.B) {
 		if _, err := Owner(s.LocalAddr(), s.RemoteAddr()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestOwnerNotAListener: the kernel's exact lookup falls back to listening
+// sockets when no connection has the 4-tuple, so once the client has reset
+// its connection (no TIME_WAIT left), a listener bound to the client's old
+// address and port — another program's, another account's — would answer
+// for the request the client left behind: on that very address, or on the
+// IPv6 wildcard, which also takes IPv4 (and the v4-mapped second lookup).
+// The connection belongs to nobody.
+func TestOwnerNotAListener(t *testing.T) {
+	for _, tc := range []struct{ name, network, addr, listen string }{
+		{"tcp4 same address", "tcp4", "127.0.0.1:0", "%s"},
+		{"tcp4 IPv6 wildcard", "tcp4", "127.0.0.1:0", "[::]:%d"},
+		{"tcp6 same address", "tcp6", "[::1]:0", "%s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, c := accepted(t, tc.network, tc.addr)
+			c.(*net.TCPConn).SetLinger(0)
+			client := c.LocalAddr().String()
+			at := fmt.Sprintf(tc.listen, client)
+			if tc.listen != "%s" {
+				at = fmt.Sprintf(tc.listen, c.LocalAddr().(*net.TCPAddr).Port)
+			}
+			c.Close() // RST: the client's socket is gone at once
+			time.Sleep(20 * time.Millisecond)
+			l, err := net.Listen("tcp", at)
+			if err != nil {
+				t.Skipf("listening on %s, where the client was: %v", at, err)
+			}
+			defer l.Close()
+			if got, err := Owner(s.LocalAddr(), s.RemoteAddr()); !errors.Is(err, ErrNotFound) {
+				t.Errorf("client reset, a listener on %s: Owner = %q, %v; want ErrNotFound", at, got, err)
+			}
+			lo, _ := addrPort(s.LocalAddr())
+			r, _ := addrPort(s.RemoteAddr())
+			if got, err := procNet(r, lo); !errors.Is(err, ErrNotFound) {
+				t.Errorf("/proc: %d, %v; want ErrNotFound", got, err)
+			}
+		})
+	}
+}
+
+// TestOwnerV4Mapped: a dual-stack IPv6 socket (what a client that opens
+// AF_INET6 sockets for everything makes) reaches the IPv4 listener as
+// ::ffff:127.0.0.1. The agent sees an IPv4 peer; the kernel files the
+// client's socket with the IPv6 ones. It is still found — by netlink and
+// by /proc — and is still its owner's, not nobody's.
+func TestOwnerV4Mapped(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no IPv6: %v", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0); err != nil {
+		t.Fatal(err)
+	}
+	to := &unix.SockaddrInet6{Port: l.Addr().(*net.TCPAddr).Port}
+	copy(to.Addr[:], net.ParseIP("::ffff:127.0.0.1").To16())
+	if err := unix.Connect(fd, to); err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	me, _ := Self()
+	if got, err := Owner(s.LocalAddr(), s.RemoteAddr()); err != nil || got != me {
+		t.Fatalf("Owner of a v4-mapped client = %q, %v; want %q", got, err, me)
+	}
+	l4, _ := addrPort(s.LocalAddr())
+	r4, _ := addrPort(s.RemoteAddr())
+	if pn, err := procNet(mapped(r4), mapped(l4)); err != nil || Account(strconv.Itoa(int(pn))) != me {
+		t.Fatalf("/proc: %d, %v", pn, err)
 	}
 }
