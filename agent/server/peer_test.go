@@ -322,7 +322,7 @@ func TestOtherAccountAddresses(t *testing.T) {
 			if err != nil {
 				t.Skipf("no loopback at %s: %v", tc.listen, err)
 			}
-			srv := &Server{Agent: a, TLS: tlsCfg, Log: slog.New(slog.NewJSONHandler(&log, nil))}
+			srv := &Server{API: wsapi.New(a), TLS: tlsCfg, Log: slog.New(slog.NewJSONHandler(&log, nil))}
 			go srv.Serve(l)
 			defer srv.Shutdown(context.Background())
 			env := []string{"PODPIS_PEER_ADDR=" + l.Addr().String(), "PODPIS_PEER_ORIGIN=" + site, "PODPIS_PEER_CERT=" + certID}
