@@ -64,7 +64,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	certID = keystore.Thumbprint(cert)
+	certID = keystore.Examine(cert, true, time.Now()).ID
 	if env.SoftHSM != "" {
 		ek, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		hsmCert = testpki.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "HSM ECDSA"},
@@ -473,7 +473,7 @@ func TestSoftHSMThroughAgent(t *testing.T) {
 	caPath := filepath.Join(dir, "ca.pem")
 	os.WriteFile(caPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}), 0o600)
 	data := []byte("подписано через агент")
-	for _, id := range []string{certID, keystore.Thumbprint(hsmCert)} {
+	for _, id := range []string{certID, keystore.Examine(hsmCert, true, time.Now()).ID} {
 		r := c.call("sign", wsapi.SignParams{Certificate: id, Data: base64.StdEncoding.EncodeToString(data)})
 		var res wsapi.SignResult
 		if r.Error != nil || json.Unmarshal(r.Result.(json.RawMessage), &res) != nil {
