@@ -32,6 +32,7 @@ import (
 	"github.com/podpis/podpis/agent/wsapi"
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/enginetest"
+	"github.com/podpis/podpis/internal/testdeps"
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
 	"github.com/podpis/podpis/verify"
@@ -452,10 +453,7 @@ func TestLoopbackHost(t *testing.T) {
 // next to the soft token; OpenSSL verifies what both produce.
 func TestSoftHSMThroughAgent(t *testing.T) {
 	if env.SoftHSM == "" {
-		if os.Getenv("PODPIS_REQUIRE_DEPS") != "" {
-			t.Fatal("SoftHSM2 required")
-		}
-		t.Skip("SoftHSM2 not installed")
+		testdeps.Deps.Missing(t, "SoftHSM2 is not installed (Debian softhsm2)")
 	}
 	enginetest.Require(t)
 	p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: []string{env.SoftToken, env.SoftHSM}, OnlyModules: true})
