@@ -56,13 +56,19 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 }
 
 func parsePEM(data []byte) ([]*x509.Certificate, error) {
+	// pem.Decode passes over a block whose armour is broken (a line cut
+	// off, a character lost) and goes on with the next: counting the
+	// BEGIN lines catches the certificate it would drop.
+	begins := bytes.Count(data, []byte("-----BEGIN"))
 	var certs []*x509.Certificate
 	var others []string
-	for n := 1; ; n++ {
+	n := 0
+	for rest := data; ; {
 		var block *pem.Block
-		if block, data = pem.Decode(data); block == nil {
+		if block, rest = pem.Decode(rest); block == nil {
 			break
 		}
+		n++
 		if block.Type != "CERTIFICATE" {
 			if !slices.Contains(others, block.Type) {
 				others = append(others, block.Type)
@@ -74,6 +80,9 @@ func parsePEM(data []byte) ([]*x509.Certificate, error) {
 			return nil, fmt.Errorf("verify: PEM block %d: %w", n, err)
 		}
 		certs = append(certs, c)
+	}
+	if n != begins {
+		return nil, fmt.Errorf("verify: %d of %d PEM blocks are malformed", begins-n, begins)
 	}
 	if len(certs) == 0 {
 		return nil, fmt.Errorf("%w: the PEM blocks are %q", ErrNoCertificate, others)
