@@ -8,9 +8,7 @@ package keystore
 import (
 	"context"
 	"crypto"
-	"crypto/sha1"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"time"
 
@@ -48,15 +46,11 @@ const (
 // Usable reports whether the certificate has no problem.
 func (c *Certificate) Usable() bool { return len(c.Problems) == 0 }
 
-// Thumbprint returns the ID of a certificate.
-func Thumbprint(cert *x509.Certificate) string {
-	sum := sha1.Sum(cert.Raw)
-	return hex.EncodeToString(sum[:])
-}
-
 // Examine fills in the fields of a certificate that depend on it alone.
 func Examine(cert *x509.Certificate, hasKey bool, at time.Time) *Certificate {
-	c := &Certificate{ID: Thumbprint(cert), Cert: cert, Identity: verify.IdentityOf(cert), HasKey: hasKey}
+	// The ID is the identity's thumbprint: one SHA-1 for the agent and verify.
+	id := verify.IdentityOf(cert)
+	c := &Certificate{ID: id.Thumbprint, Cert: cert, Identity: id, HasKey: hasKey}
 	if at.After(cert.NotAfter) {
 		c.Problems = append(c.Problems, ProblemExpired)
 	}

@@ -14,20 +14,14 @@ import (
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/internal/testdeps"
 	"github.com/podpis/podpis/verify"
 )
 
 // xvfb starts a virtual display for the test and returns its DISPLAY.
 func xvfb(t *testing.T) string {
 	t.Helper()
-	for _, tool := range []string{"Xvfb", "xdotool", "zenity"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("PODPIS_REQUIRE_DEPS") != "" {
-				t.Fatalf("%s required (Debian xvfb, xdotool, zenity)", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	testdeps.Need(t, "Xvfb", "xdotool", "zenity")
 	// -displayfd lets Xvfb pick a free display itself and tell us which:
 	// probing /tmp/.X11-unix ourselves runs out of numbers on a machine
 	// where earlier servers died without removing their sockets.

@@ -32,6 +32,7 @@ import (
 	"github.com/podpis/podpis/agent/wsapi"
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/enginetest"
+	"github.com/podpis/podpis/internal/testdeps"
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
 	"github.com/podpis/podpis/verify"
@@ -64,7 +65,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	certID = keystore.Thumbprint(cert)
+	certID = keystore.Examine(cert, true, time.Now()).ID
 	if env.SoftHSM != "" {
 		ek, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		hsmCert = testpki.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "HSM ECDSA"},
@@ -452,10 +453,7 @@ func TestLoopbackHost(t *testing.T) {
 // next to the soft token; OpenSSL verifies what both produce.
 func TestSoftHSMThroughAgent(t *testing.T) {
 	if env.SoftHSM == "" {
-		if os.Getenv("PODPIS_REQUIRE_DEPS") != "" {
-			t.Fatal("SoftHSM2 required")
-		}
-		t.Skip("SoftHSM2 not installed")
+		testdeps.Deps.Missing(t, "SoftHSM2 is not installed (Debian softhsm2)")
 	}
 	enginetest.Require(t)
 	p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: []string{env.SoftToken, env.SoftHSM}, OnlyModules: true})
@@ -473,7 +471,7 @@ func TestSoftHSMThroughAgent(t *testing.T) {
 	caPath := filepath.Join(dir, "ca.pem")
 	os.WriteFile(caPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}), 0o600)
 	data := []byte("подписано через агент")
-	for _, id := range []string{certID, keystore.Thumbprint(hsmCert)} {
+	for _, id := range []string{certID, keystore.Examine(hsmCert, true, time.Now()).ID} {
 		r := c.call("sign", wsapi.SignParams{Certificate: id, Data: base64.StdEncoding.EncodeToString(data)})
 		var res wsapi.SignResult
 		if r.Error != nil || json.Unmarshal(r.Result.(json.RawMessage), &res) != nil {

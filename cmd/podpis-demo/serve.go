@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -54,8 +53,8 @@ type demo struct {
 func runServe(args []string) error {
 	fset := flag.NewFlagSet("serve", flag.ExitOnError)
 	listen := fset.String("listen", "127.0.0.1:8080", "address of the demo site")
-	rootsPath := fset.String("roots", ".data/roots.pem", "trusted roots (PEM)")
-	intersPath := fset.String("intermediates", "", "intermediate CAs (PEM)")
+	rootsPath := fset.String("roots", ".data/roots.pem", "trusted roots (PEM or DER)")
+	intersPath := fset.String("intermediates", "", "intermediate CAs (PEM or DER)")
 	origin := fset.String("origin", "", "the site's origin as browsers see it (default http://LISTEN)")
 	redisAddr := fset.String("redis", "", "share used challenges through this Redis server")
 	keyPath := fset.String("challenge-key-file", "", "the challenge MAC key (32 bytes or more), the same for every server sharing --redis; default random")
@@ -63,13 +62,13 @@ func runServe(args []string) error {
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
 	fset.Parse(args)
 
-	roots, err := readPEMCerts(*rootsPath)
+	roots, err := readCertificates(*rootsPath)
 	if err != nil {
 		return err
 	}
 	cfg := verify.Config{Roots: roots}
 	if *intersPath != "" {
-		if cfg.Intermediates, err = readPEMCerts(*intersPath); err != nil {
+		if cfg.Intermediates, err = readCertificates(*intersPath); err != nil {
 			return err
 		}
 	}
@@ -110,28 +109,17 @@ func runServe(args []string) error {
 	return nil
 }
 
-func readPEMCerts(path string) ([]*x509.Certificate, error) {
+// readCertificates reads a PEM or DER bundle (verify.ParseCertificates).
+func readCertificates(path string) ([]*x509.Certificate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w (run: podpis-demo init)", err)
 	}
-	var out []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, data = pem.Decode(data)
-		if blk == nil {
-			break
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+	certs, err := verify.ParseCertificates(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no certificates", path)
-	}
-	return out, nil
+	return certs, nil
 }
 
 func (d *demo) routes() http.Handler {

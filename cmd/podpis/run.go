@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -129,17 +128,15 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	trusted = append(trusted, conf.Trusted()...)
 	modules = append(modules, conf.Modules()...)
 
-	p, err := pkcs11.New(ctx, pkcs11.Options{Modules: modules, OnlyModules: *onlyNamed})
+	pkcs11Opts := pkcs11.Options{Modules: modules, OnlyModules: *onlyNamed}
+	p, err := pkcs11.New(ctx, pkcs11Opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 		return 1
 	}
 	defer p.Close()
 	cfg := agent.Config{Providers: append([]keystore.Provider{p}, platformStores()...), Trusted: trusted, Decisions: conf, Version: version}
-	candidates := pkcs11.CandidatePaths(modules)
-	if *onlyNamed {
-		candidates = slices.DeleteFunc(candidates, func(c pkcs11.Candidate) bool { return !c.Explicit })
-	}
+	candidates := pkcs11Opts.Candidates()
 	examine := func(ctx context.Context) *doctor.Report {
 		return doctor.Examine(ctx, doctor.Options{Candidates: candidates, Provider: p, Stores: cfg.Providers[1:], CSPs: platformCSPs()})
 	}

@@ -186,36 +186,15 @@ func writeJSON(w io.Writer, v any) {
 	enc.Encode(v)
 }
 
-// readCertificates reads every certificate of a PEM file, or one DER
-// certificate.
+// readCertificates reads a PEM or DER bundle (verify.ParseCertificates).
 func readCertificates(path string) ([]*x509.Certificate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var certs []*x509.Certificate
-	rest := data
-	for {
-		var blk *pem.Block
-		blk, rest = pem.Decode(rest)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", path, err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		c, err := x509.ParseCertificate(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: no certificate (PEM or DER)", path)
-		}
-		certs = append(certs, c)
+	certs, err := verify.ParseCertificates(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return certs, nil
 }

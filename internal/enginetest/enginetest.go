@@ -3,8 +3,8 @@
 // so tests generate their material with them at test time instead of
 // trusting ours to test itself.
 //
-// When the engine is missing a test is skipped, unless PODPIS_REQUIRE_ENGINE
-// is set (make test sets it after installing the engine): then it fails.
+// When the engine is missing a test stops under internal/testdeps's Engine
+// rule: a skip, or a failure under make test.
 package enginetest
 
 import (
@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/podpis/podpis/internal/testdeps"
 )
 
 var (
@@ -41,10 +43,7 @@ func Require(t testing.TB) {
 	if availErr == nil {
 		return
 	}
-	if os.Getenv("PODPIS_REQUIRE_ENGINE") != "" {
-		t.Fatalf("GOST engine required: %v (install libengine-gost-openssl)", availErr)
-	}
-	t.Skipf("GOST engine not available: %v", availErr)
+	testdeps.Engine.Missing(t, "GOST engine not usable: %v (Debian libengine-gost-openssl)", availErr)
 }
 
 func command(stdin []byte, args ...string) ([]byte, error) {

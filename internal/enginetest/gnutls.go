@@ -1,22 +1,17 @@
 package enginetest
 
 import (
-	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/podpis/podpis/internal/testdeps"
 )
 
 // RequireCerttool skips or fails t when GnuTLS's certtool is missing, under
 // the same rule as Require.
 func RequireCerttool(t testing.TB) {
 	t.Helper()
-	if _, err := exec.LookPath("certtool"); err == nil {
-		return
-	}
-	if os.Getenv("PODPIS_REQUIRE_ENGINE") != "" {
-		t.Fatal("certtool required (install gnutls-bin)")
-	}
-	t.Skip("certtool not available")
+	testdeps.Engine.Need(t, "certtool") // Debian gnutls-bin
 }
 
 // Certtool runs GnuTLS's certtool and returns its output, failing t on error.

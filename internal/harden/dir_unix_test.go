@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/podpis/podpis/internal/testdeps"
 )
 
 // TestDirNarrowsMode: a data folder an older version left at 0755 (or one
@@ -72,11 +74,11 @@ func otherUID(t *testing.T) int {
 	t.Helper()
 	u, err := user.Lookup("nobody")
 	if err != nil {
-		t.Skipf("no second account: %v", err)
+		testdeps.Deps.Missing(t, "no second account: %v", err)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	if uid == os.Geteuid() {
-		t.Skip("running as nobody")
+		testdeps.Deps.Missing(t, "running as nobody, the account the test gives a folder to")
 	}
 	return uid
 }

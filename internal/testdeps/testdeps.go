@@ -1,9 +1,12 @@
-// Package testdeps lets a test skip when a program it drives is missing
-// on a developer's machine, and fail instead under make test, which
-// installs everything (PODPIS_REQUIRE_DEPS=1): CI never skips silently.
+// Package testdeps is the one way a test stops for want of something the
+// machine lacks (a program, a module, an account): it skips on a
+// developer's machine and fails instead under make test, which installs
+// everything first and sets PODPIS_REQUIRE_DEPS and PODPIS_REQUIRE_ENGINE:
+// CI never skips silently.
 package testdeps
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
@@ -13,17 +16,43 @@ import (
 	"time"
 )
 
-// Need checks that every program is on PATH.
-func Need(t testing.TB, programs ...string) {
+// Rule is the environment variable under which a missing dependency
+// fails a test instead of skipping it.
+type Rule string
+
+const (
+	// Deps covers what scripts/test-deps.sh installs.
+	Deps Rule = "PODPIS_REQUIRE_DEPS"
+	// Engine covers the interoperability oracles: OpenSSL's GOST engine
+	// and GnuTLS's certtool (internal/enginetest).
+	Engine Rule = "PODPIS_REQUIRE_ENGINE"
+)
+
+// Missing ends t for want of what the message names: a failure when r's
+// variable is set, a skip otherwise.
+func (r Rule) Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv(string(r)) != "" {
+		t.Fatalf("%s, and %s is set: make test provides this (scripts/test-deps.sh)", msg, r)
+	}
+	t.Skip(msg)
+}
+
+// Need ends t under r's rule unless every program is on PATH.
+func (r Rule) Need(t testing.TB, programs ...string) {
 	t.Helper()
 	for _, p := range programs {
 		if _, err := exec.LookPath(p); err != nil {
-			if os.Getenv("PODPIS_REQUIRE_DEPS") != "" {
-				t.Fatalf("%s is missing (scripts/test-deps.sh installs it)", p)
-			}
-			t.Skipf("%s is not installed; make test installs it", p)
+			r.Missing(t, "%s is not installed (make test installs it)", p)
 		}
 	}
+}
+
+// Need checks that every program is on PATH, under the Deps rule.
+func Need(t testing.TB, programs ...string) {
+	t.Helper()
+	Deps.Need(t, programs...)
 }
 
 // OtherUser is the second local account tests attack the agent with.
@@ -34,20 +63,13 @@ const OtherUser = "podpis-test-other"
 // elsewhere the test skips, or fails under make test.
 func OtherAccount(t testing.TB) (uid, gid uint32) {
 	t.Helper()
-	need := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("PODPIS_REQUIRE_DEPS") != "" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format, args...)
-	}
 	if runtime.GOOS != "linux" {
-		need("a second account is made with useradd, on Linux only")
+		Deps.Missing(t, "a second account is made with useradd, on Linux only")
 	}
 	u, err := user.Lookup(OtherUser)
 	if err != nil {
 		if os.Geteuid() != 0 {
-			need("account %s is missing and only root can create it (make test runs as root in CI)", OtherUser)
+			Deps.Missing(t, "account %s is missing and only root can create it (make test runs as root in CI)", OtherUser)
 		}
 		// Test binaries run in parallel: another may be creating it too,
 		// and useradd then finds /etc/passwd locked or the user there.
@@ -66,7 +88,7 @@ func OtherAccount(t testing.TB) (uid, gid uint32) {
 		}
 	}
 	if os.Geteuid() != 0 {
-		need("running a process as %s needs root", OtherUser)
+		Deps.Missing(t, "running a process as %s needs root", OtherUser)
 	}
 	uid64, err := strconv.ParseUint(u.Uid, 10, 32)
 	if err != nil {

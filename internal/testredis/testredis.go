@@ -1,27 +1,22 @@
 // Package testredis starts a throwaway redis-server on a loopback port for
-// tests. When redis-server is missing the test is skipped, unless
-// PODPIS_REQUIRE_DEPS is set (make test sets it after installing it).
+// tests. When redis-server is missing the test stops as internal/testdeps
+// says: a skip, or a failure under make test.
 package testredis
 
 import (
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/podpis/podpis/internal/testdeps"
 )
 
 // Start runs redis-server for the duration of t and returns its address.
 func Start(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("PODPIS_REQUIRE_DEPS") != "" {
-			t.Fatal("redis-server required (install the Debian package redis-server)")
-		}
-		t.Skip("redis-server not installed")
-	}
+	testdeps.Need(t, "redis-server")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +24,7 @@ func Start(t testing.TB) string {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--save", "", "--appendonly", "no",
+	cmd := exec.Command("redis-server", "--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--save", "", "--appendonly", "no",
 		"--dir", dir, "--protected-mode", "yes")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

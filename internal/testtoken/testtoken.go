@@ -12,8 +12,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 
+	"github.com/podpis/podpis/agent/keystore/pkcs11/known"
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/crypto/gostx509"
 )
@@ -29,9 +31,6 @@ type Env struct {
 	SoftHSM      string // path of libsofthsm2.so, "" when not installed
 	softhsmConf  string
 }
-
-// SoftHSMPaths are where Debian and others put SoftHSM2.
-var SoftHSMPaths = []string{"/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so", "/usr/lib64/softhsm/libsofthsm.so"}
 
 // Setup builds the soft token, points PODPIS_SOFTTOKEN_DIR at an empty
 // folder and, when SoftHSM2 is installed, initialises a token labelled
@@ -50,7 +49,8 @@ func Setup() (*Env, error) {
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the soft token: %v\n%s", err, out)
 	}
-	for _, p := range SoftHSMPaths {
+	// Where the agent looks for SoftHSM2 is where the tests find it.
+	for _, p := range known.Paths(known.SoftHSM2, runtime.GOOS) {
 		if _, err := os.Stat(p); err == nil {
 			env.SoftHSM = p
 			break

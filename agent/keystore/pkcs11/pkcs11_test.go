@@ -23,6 +23,7 @@ import (
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/crypto/gostx509"
 	"github.com/podpis/podpis/internal/enginetest"
+	"github.com/podpis/podpis/internal/testdeps"
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
 	"github.com/podpis/podpis/verify"
@@ -134,10 +135,7 @@ func requireSetup(t *testing.T) {
 		enginetest.Require(t)
 	}
 	if env.SoftHSM == "" {
-		if os.Getenv("PODPIS_REQUIRE_DEPS") != "" {
-			t.Fatal("SoftHSM2 required (Debian softhsm2)")
-		}
-		t.Skip("SoftHSM2 not installed")
+		testdeps.Deps.Missing(t, "SoftHSM2 is not installed (Debian softhsm2)")
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/podpis/podpis/internal/enginetest"
+	"github.com/podpis/podpis/internal/testdeps"
 	"github.com/podpis/podpis/internal/testtoken"
 )
 
@@ -25,12 +26,7 @@ func pkcs11Tool(t *testing.T, args ...string) (string, error) {
 // wrong PIN once.
 func TestSoftTokenWithPkcs11Tool(t *testing.T) {
 	requireSetup(t)
-	if _, err := exec.LookPath("pkcs11-tool"); err != nil {
-		if os.Getenv("PODPIS_REQUIRE_DEPS") != "" {
-			t.Fatal("pkcs11-tool required (Debian opensc)")
-		}
-		t.Skip("pkcs11-tool not installed")
-	}
+	testdeps.Need(t, "pkcs11-tool") // Debian opensc
 	defer env.ResetPIN()
 	out, err := pkcs11Tool(t, "--list-token-slots")
 	if err != nil || !strings.Contains(out, "podpis soft token") || !strings.Contains(out, "login required") {

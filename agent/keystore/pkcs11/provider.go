@@ -82,13 +82,7 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		opts.Now = time.Now
 	}
 	p := &Provider{opts: opts, pins: map[string]*savedPIN{}}
-	candidates := CandidatePaths(opts.Modules)
-	if opts.OnlyModules {
-		candidates = CandidatePaths(nil)[:0]
-		for _, m := range opts.Modules {
-			candidates = append(candidates, Candidate{Provider: m, Path: m, Explicit: true})
-		}
-	}
+	candidates := opts.Candidates()
 	p.status = Diagnose(ctx, candidates)
 	var errs []error
 	for _, st := range p.status {

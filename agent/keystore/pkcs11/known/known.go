@@ -1,0 +1,66 @@
+// Package known is the table of crypto providers podpis looks for and the
+// places their PKCS#11 modules are installed: the one place these paths
+// live. Support staff extend it through the config file's "modules" list
+// or --module, without a new build. It is data, without cgo, so that the
+// tests' token helper (internal/testtoken) finds SoftHSM2 where the agent
+// does without importing the PKCS#11 binding it tests.
+package known
+
+import "slices"
+
+// SoftHSM2 is the name of the SoftHSM2 entry, the module the tests use for
+// RSA and ECDSA keys.
+const SoftHSM2 = "SoftHSM2"
+
+// Module is a crypto provider podpis looks for, with the places its
+// PKCS#11 module is installed.
+type Module struct {
+	Name  string
+	Paths map[string][]string // GOOS → candidate paths, most likely first
+}
+
+// Modules lists the providers in order of preference: when two modules
+// see the same certificate, the earlier one is used.
+var Modules = []Module{
+	{"CryptoPro CSP", map[string][]string{
+		"linux": {
+			"/opt/cprocsp/lib/amd64/libcppkcs11.so", "/opt/cprocsp/lib/ia32/libcppkcs11.so",
+			"/opt/cprocsp/lib/arm64/libcppkcs11.so", "/opt/cprocsp/lib/aarch64/libcppkcs11.so",
+			"/opt/cprocsp/lib/e2k64/libcppkcs11.so", "/opt/cprocsp/lib/mips64el/libcppkcs11.so",
+		},
+		"windows": {`C:\Program Files\Crypto Pro\CSP\cppkcs11.dll`, `C:\Program Files (x86)\Crypto Pro\CSP\cppkcs11.dll`, "cppkcs11.dll"},
+	}},
+	{"ViPNet CSP", map[string][]string{
+		"linux":   {"/opt/itcs/lib/libvipnetpkcs11.so", "/opt/itcs/lib64/libvipnetpkcs11.so", "/usr/lib/libvipnetpkcs11.so"},
+		"windows": {"vpkcs11.dll", `C:\Program Files\InfoTeCS\ViPNet CSP\vpkcs11.dll`},
+	}},
+	{"Rutoken", map[string][]string{
+		"linux": {
+			"/usr/lib/librtpkcs11ecp.so", "/usr/lib64/librtpkcs11ecp.so", "/usr/lib/x86_64-linux-gnu/librtpkcs11ecp.so",
+			"/opt/aktivco/rutokenecp/amd64/librtpkcs11ecp.so", "/opt/aktivco/rutokenecp/x86_64/librtpkcs11ecp.so",
+		},
+		"windows": {"rtPKCS11ECP.dll"},
+	}},
+	{"JaCarta", map[string][]string{
+		"linux":   {"/usr/lib/libjcPKCS11-2.so", "/usr/lib64/libjcPKCS11-2.so", "/usr/lib/x86_64-linux-gnu/libjcPKCS11-2.so"},
+		"windows": {"jcPKCS11-2.dll"},
+	}},
+	{SoftHSM2, map[string][]string{
+		"linux":   {"/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so", "/usr/lib64/softhsm/libsofthsm.so", "/usr/lib64/pkcs11/libsofthsm2.so"},
+		"windows": {`C:\SoftHSM2\lib\softhsm2-x64.dll`},
+	}},
+	{"OpenSC", map[string][]string{
+		"linux":   {"/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so", "/usr/lib/opensc-pkcs11.so", "/usr/lib64/opensc-pkcs11.so"},
+		"windows": {`C:\Windows\System32\opensc-pkcs11.dll`},
+	}},
+}
+
+// Paths returns where the named provider's module may be on goos, most
+// likely first; nil for a name not in Modules.
+func Paths(name, goos string) []string {
+	i := slices.IndexFunc(Modules, func(m Module) bool { return m.Name == name })
+	if i < 0 {
+		return nil
+	}
+	return Modules[i].Paths[goos]
+}
