@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha1"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
@@ -14,19 +15,25 @@ import (
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
+	"github.com/rogpeppe/go-internal/testscript"
 )
 
 var (
 	tokenEnv *testtoken.Env
 	tokenCA  *testpki.Issuer
+	// tokenCertID is the thumbprint of the soft token's certificate.
+	tokenCertID string
 )
 
 // TestMain puts one GOST key in the soft token before anything loads it.
 func TestMain(m *testing.M) {
 	// Tests run the command as a separate process by re-executing the
-	// test binary with PODPIS_RUN_MAIN set.
+	// test binary with PODPIS_RUN_MAIN set, and scripts as "podpis".
 	if os.Getenv("PODPIS_RUN_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	if scriptCommands[filepath.Base(os.Args[0])] != nil {
+		testscript.Main(m, scriptCommands)
 	}
 	env, err := testtoken.Setup()
 	if err != nil {
@@ -42,9 +49,20 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	env.Cleanup()
-	os.Exit(code)
+	tokenCertID = fmt.Sprintf("%x", sha1.Sum(cert.Raw))
+	testscript.Main(cleanupM{m, env}, scriptCommands)
+}
+
+// cleanupM removes the tokens after the tests: testscript.Main exits
+// without returning.
+type cleanupM struct {
+	m   *testing.M
+	env *testtoken.Env
+}
+
+func (c cleanupM) Run() int {
+	defer c.env.Cleanup()
+	return c.m.Run()
 }
 
 func TestCertsAndSign(t *testing.T) {
