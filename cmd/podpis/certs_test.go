@@ -68,7 +68,7 @@ func (c cleanupM) Run() int {
 func TestCertsAndSign(t *testing.T) {
 	defer tokenEnv.ResetPIN()
 	mod := tokenEnv.SoftToken
-	out, errOut, code := runCLI(t, "certs", "--module", mod, "--json")
+	out, errOut, code := runCLI(t, "certs", "--module", mod, "--no-known-modules", "--json")
 	var certs []struct {
 		ID       string
 		Token    string
@@ -87,7 +87,7 @@ func TestCertsAndSign(t *testing.T) {
 	if id == "" {
 		t.Fatalf("soft token certificate not listed:\n%s", out)
 	}
-	out, _, code = runCLI(t, "certs", "--module", mod)
+	out, _, code = runCLI(t, "certs", "--module", mod, "--no-known-modules")
 	if code != 0 || !strings.Contains(out, id+"  Сидоров Сидор") || !strings.Contains(out, "snils: 12345678901") {
 		t.Fatalf("certs: exit %d\n%s", code, out)
 	}
@@ -100,7 +100,7 @@ func TestCertsAndSign(t *testing.T) {
 	t.Setenv("PODPIS_PIN", testtoken.PIN)
 	for _, detached := range []bool{false, true} {
 		sig := filepath.Join(dir, fmt.Sprintf("sig-%v.p7s", detached))
-		args := []string{"sign", "--cert", id, "--in", in, "--out", sig, "--module", mod}
+		args := []string{"sign", "--cert", id, "--in", in, "--out", sig, "--module", mod, "--no-known-modules"}
 		vargs := []string{"verify", "--roots", roots, sig}
 		if detached {
 			args = append(args, "--detached")
@@ -115,16 +115,16 @@ func TestCertsAndSign(t *testing.T) {
 	}
 
 	t.Setenv("PODPIS_PIN", "0000")
-	if _, errOut, code := runCLI(t, "sign", "--cert", id, "--in", in, "--out", filepath.Join(dir, "x"), "--module", mod); code != 1 || !strings.Contains(errOut, "PIN_INCORRECT: Неверный PIN-код") {
+	if _, errOut, code := runCLI(t, "sign", "--cert", id, "--in", in, "--out", filepath.Join(dir, "x"), "--module", mod, "--no-known-modules"); code != 1 || !strings.Contains(errOut, "PIN_INCORRECT: Неверный PIN-код") {
 		t.Fatalf("wrong PIN: exit %d: %s", code, errOut)
 	}
 	if tokenEnv.PINFailures() != 1 {
 		t.Fatalf("counter %d after one wrong PIN", tokenEnv.PINFailures())
 	}
-	if _, errOut, code := runCLI(t, "sign", "--cert", strings.Repeat("0", 40), "--in", in, "--out", filepath.Join(dir, "x"), "--module", mod); code != 1 || !strings.Contains(errOut, "CERT_NOT_FOUND") {
+	if _, errOut, code := runCLI(t, "sign", "--cert", strings.Repeat("0", 40), "--in", in, "--out", filepath.Join(dir, "x"), "--module", mod, "--no-known-modules"); code != 1 || !strings.Contains(errOut, "CERT_NOT_FOUND") {
 		t.Fatalf("unknown certificate: exit %d: %s", code, errOut)
 	}
-	if _, errOut, code := runCLI(t, "certs", "--module", "/nonexistent/lib.so"); code != 1 || !strings.Contains(errOut, "NO_PROVIDER") {
+	if _, errOut, code := runCLI(t, "certs", "--module", "/nonexistent/lib.so", "--no-known-modules"); code != 1 || !strings.Contains(errOut, "NO_PROVIDER") {
 		t.Fatalf("missing module: exit %d: %s", code, errOut)
 	}
 	if _, _, code := runCLI(t, "sign", "--cert", id); code != 2 {
