@@ -27,6 +27,7 @@ func TestDoctorCommand(t *testing.T) {
 	data := t.TempDir()
 	t.Setenv("PODPIS_DATA_DIR", data)
 	t.Setenv("PODPIS_CONFIG", filepath.Join(data, "config.json"))
+	t.Setenv("PODPIS_SYSTEM_CONFIG", "") // not the machine's /etc/podpis
 	os.WriteFile(filepath.Join(data, "config.json"), []byte(`{"trustedOrigins":["https://lk.example.ru"]}`), 0o600)
 	os.WriteFile(filepath.Join(data, "podpis.log"), []byte(
 		"time=2026-11-23T10:00:00Z level=INFO msg=start\n"+
@@ -96,7 +97,7 @@ func TestDoctorModuleFailsInit(t *testing.T) {
 	tokens := t.TempDir()
 	os.WriteFile(filepath.Join(tokens, ".fail-init"), nil, 0o600)
 	cmd := exec.Command(os.Args[0], "doctor", "--json", "--module", tokenEnv.SoftToken, "--no-known-modules", "--agent", silentAddr(t))
-	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "PODPIS_SOFTTOKEN_DIR="+tokens, "PODPIS_DATA_DIR="+t.TempDir(), "PODPIS_CONFIG=")
+	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "PODPIS_SOFTTOKEN_DIR="+tokens, "PODPIS_DATA_DIR="+t.TempDir(), "PODPIS_CONFIG="+filepath.Join(t.TempDir(), "config.json"), "PODPIS_SYSTEM_CONFIG=")
 	out, _ := cmd.Output()
 	var r struct {
 		Report struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -50,6 +51,7 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup:               func(e *testscript.Env) error { return scriptSetup(e, login, doc, otherRoot) },
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"status": cmdStatus, "unhex": cmdUnhex},
+		Condition:           scriptCondition,
 	})
 }
 
@@ -104,6 +106,7 @@ func scriptSetup(e *testscript.Env, login, doc, otherRoot []byte) error {
 		"XDG_CONFIG_HOME":      filepath.Join(home, ".config"),
 		"PODPIS_DATA_DIR":      filepath.Join(work, ".data"),
 		"PODPIS_CONFIG":        filepath.Join(work, ".data", "config.json"),
+		"PODPIS_SYSTEM_CONFIG": "",
 		"PODPIS_SOFTTOKEN_DIR": tokens,
 		"PODPIS_SOFTTOKEN_PIN": testtoken.PIN,
 		"SOFTTOKEN":            tokenEnv.SoftToken,
@@ -119,6 +122,23 @@ func scriptSetup(e *testscript.Env, login, doc, otherRoot []byte) error {
 		e.Setenv(k, v)
 	}
 	return nil
+}
+
+// scriptCondition knows [have:PROG]: PROG is on PATH. Under make test
+// (PODPIS_REQUIRE_DEPS, as testdeps.Need) a missing program fails the
+// script instead of skipping it.
+func scriptCondition(cond string) (bool, error) {
+	prog, ok := strings.CutPrefix(cond, "have:")
+	if !ok {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if _, err := exec.LookPath(prog); err != nil {
+		if os.Getenv("PODPIS_REQUIRE_DEPS") != "" {
+			return false, fmt.Errorf("%s is missing (scripts/test-deps.sh installs it)", prog)
+		}
+		return false, nil
+	}
+	return true, nil
 }
 
 // fakeAgent answers /v1/info as an agent of version 9.9.9 does.
