@@ -20,6 +20,7 @@ import (
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
+	"github.com/podpis/podpis/internal/testwait"
 	"github.com/podpis/podpis/verify"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -32,9 +33,23 @@ var scriptCommands = map[string]func(){
 
 // TestScripts runs the CLI contract in testdata/script: every subcommand's
 // output and exit code, in a fresh process with a clean environment. Each
-// script gets its own copy of the soft token, data folder and HOME, an
-// address where a fake agent answers ($AGENT) and one where nothing does
-// ($SILENT), so no script sees the machine's agents or providers.
+// script gets its own copy of the soft token, data folder, HOME and no
+// system configuration, so no script sees the machine's agents, providers
+// or files. It may use:
+//
+//	$SOFTTOKEN       the soft token module, holding one key and certificate
+//	$CERT            that certificate's thumbprint («Сидоров Сидор»)
+//	$ROOTS           its CA; $OTHER_ROOTS an unrelated CA
+//	$LOGIN           a login for https://lk.example.ru (challenge
+//	                 "script-challenge") signed under $ROOTS;
+//	                 $LOGIN_DOCUMENT its signed content
+//	$AGENT, $SILENT  a fake agent answering /v1/info (version 9.9.9), and
+//	                 an address where nothing answers
+//	$FREEPORT        a port free when the script started
+//	$VERSION         the version podpis reports
+//
+// and the commands "status CODE PROGRAM ARGS..." (exit code), "unhex IN
+// OUT" and "await-agent ADDR", and the condition [have:PROG].
 func TestScripts(t *testing.T) {
 	// A login for https://lk.example.ru, made as the agent makes it: the
 	// CLI refuses to sign login documents, so it cannot make one.
@@ -50,7 +65,7 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup:               func(e *testscript.Env) error { return scriptSetup(e, login, doc, otherRoot) },
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"status": cmdStatus, "unhex": cmdUnhex},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"status": cmdStatus, "unhex": cmdUnhex, "await-agent": cmdAwaitAgent},
 		Condition:           scriptCondition,
 	})
 }
@@ -101,6 +116,13 @@ func scriptSetup(e *testscript.Env, login, doc, otherRoot []byte) error {
 	if err != nil {
 		return err
 	}
+	// A port for the script's own agent: free when Setup looked.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	freePort := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
 	for k, v := range map[string]string{
 		"HOME":                 home,
 		"XDG_CONFIG_HOME":      filepath.Join(home, ".config"),
@@ -117,6 +139,7 @@ func scriptSetup(e *testscript.Env, login, doc, otherRoot []byte) error {
 		"LOGIN_DOCUMENT":       filepath.Join(work, ".login-document"),
 		"AGENT":                agentAddr,
 		"SILENT":               silent,
+		"FREEPORT":             freePort,
 		"VERSION":              version,
 	} {
 		e.Setenv(k, v)
@@ -213,4 +236,26 @@ func cmdUnhex(ts *testscript.TestScript, neg bool, args []string) {
 	b, err := hex.DecodeString(strings.Join(strings.Fields(ts.ReadFile(args[0])), ""))
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b, 0o600))
+}
+
+// cmdAwaitAgent is "await-agent ADDR": wait until an agent answers
+// /v1/info at ADDR, as a page would find it.
+func cmdAwaitAgent(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: await-agent ADDR")
+	}
+	c := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(testwait.Timeout)
+	for {
+		if resp, err := c.Get("http://" + args[0] + "/v1/info"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("no agent at %s after %v", args[0], testwait.Timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
