@@ -20,6 +20,8 @@ import (
 	"github.com/podpis/podpis/crypto/gostx509"
 )
 
+// object is a certificate, public key or private key loaded from the
+// folder, with the attributes C_GetAttributeValue returns.
 type object struct {
 	class   uint64
 	private bool

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 )
 
+// session is one PKCS#11 session: at most one object search and one
+// signature in progress. Login state is the token's, shared by all
+// sessions, as PKCS#11 has it.
 type session struct {
 	rw bool
 	// search
