@@ -76,14 +76,15 @@ func scriptSetup(e *testscript.Env, login, doc, otherRoot []byte) error {
 	if err := os.Mkdir(tokens, 0o700); err != nil {
 		return err
 	}
-	// A copy per script: a wrong PIN in one script must not count
-	// against the others.
+	// A copy per script of the keys and certificates, not of the state
+	// (the wrong-PIN counter, markers): a wrong PIN in one script must not
+	// count against the others.
 	files, err := os.ReadDir(tokenEnv.SoftTokenDir)
 	if err != nil {
 		return err
 	}
 	for _, f := range files {
-		if f.IsDir() {
+		if f.IsDir() || strings.HasPrefix(f.Name(), ".") {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(tokenEnv.SoftTokenDir, f.Name()))
