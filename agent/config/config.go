@@ -42,8 +42,12 @@ func UserPath() string {
 	return filepath.Join(dir, "podpis", "config.json")
 }
 
-// SystemPath is the administrators' file.
+// SystemPath is the administrators' file. PODPIS_SYSTEM_CONFIG, when set,
+// names another (empty: none), so that tests see no file of the machine's.
 func SystemPath() string {
+	if p, ok := os.LookupEnv("PODPIS_SYSTEM_CONFIG"); ok {
+		return p
+	}
 	if runtime.GOOS == "windows" {
 		return filepath.Join(os.Getenv("ProgramData"), "podpis", "config.json")
 	}

@@ -77,3 +77,22 @@ func TestUnsavable(t *testing.T) {
 		t.Error("the decision was lost with the failed save")
 	}
 }
+
+// TestSystemPathOverride: PODPIS_SYSTEM_CONFIG replaces the administrators'
+// file (tests must not read the machine's); set empty, there is none.
+func TestSystemPathOverride(t *testing.T) {
+	sys := filepath.Join(t.TempDir(), "system.json")
+	os.WriteFile(sys, []byte(`{"trustedOrigins":["https://lk.example.ru"]}`), 0o644)
+	t.Setenv("PODPIS_SYSTEM_CONFIG", sys)
+	if p := SystemPath(); p != sys {
+		t.Fatalf("SystemPath() = %q, want %q", p, sys)
+	}
+	c, err := Load("", SystemPath())
+	if err != nil || len(c.Trusted()) != 1 {
+		t.Fatalf("%v %v", c.Trusted(), err)
+	}
+	t.Setenv("PODPIS_SYSTEM_CONFIG", "")
+	if c, err := Load("", SystemPath()); err != nil || len(c.Trusted()) != 0 {
+		t.Fatalf("empty PODPIS_SYSTEM_CONFIG: %v %v", c.Trusted(), err)
+	}
+}

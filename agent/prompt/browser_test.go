@@ -19,6 +19,7 @@ import (
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/internal/testdeps"
+	"github.com/podpis/podpis/internal/testwait"
 )
 
 var (
@@ -29,14 +30,13 @@ var (
 // opened waits for the opener to have run and returns the file it got.
 func opened(t *testing.T, argv string) string {
 	t.Helper()
-	for i := 0; i < 200; i++ {
-		if b, err := os.ReadFile(argv); err == nil && strings.HasSuffix(string(b), "\n") {
-			return strings.TrimSpace(string(b))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("the opener did not run")
-	return ""
+	var b []byte
+	testwait.Until(t, "the opener has run", func() bool {
+		var err error
+		b, err = os.ReadFile(argv)
+		return err == nil && strings.HasSuffix(string(b), "\n")
+	})
+	return strings.TrimSpace(string(b))
 }
 
 type page struct {
@@ -176,10 +176,10 @@ func TestBrowserPage(t *testing.T) {
 	if w := p.post(base, always(p.csrf), true); w.Code != http.StatusNotFound {
 		t.Fatalf("a replayed answer: %d", w.Code)
 	}
-	time.Sleep(50 * time.Millisecond)
-	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("the forwarding page outlived the question: %v", err)
-	}
+	testwait.Until(t, "the forwarding page removed after the question", func() bool {
+		_, err := os.Stat(path)
+		return errors.Is(err, os.ErrNotExist)
+	})
 }
 
 // TestBrowserPIN: the PIN arrives as bytes, percent-decoded; the page says

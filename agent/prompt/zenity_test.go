@@ -15,6 +15,7 @@ import (
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/internal/testdeps"
+	"github.com/podpis/podpis/internal/testwait"
 	"github.com/podpis/podpis/verify"
 )
 
@@ -312,12 +313,12 @@ func TestZenityDialogs(t *testing.T) {
 	if r := <-res; !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("cancel: %v", r.err)
 	}
-	check := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^podpis$")
-	check.Env = append(os.Environ(), "DISPLAY="+display)
-	time.Sleep(300 * time.Millisecond)
-	if out, _ := check.Output(); len(strings.TrimSpace(string(out))) > 0 {
-		t.Fatal("the dialog stayed open after cancel")
-	}
+	testwait.Until(t, "the dialog closed after cancel", func() bool {
+		check := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^podpis$")
+		check.Env = append(os.Environ(), "DISPLAY="+display)
+		out, _ := check.Output()
+		return len(strings.TrimSpace(string(out))) == 0
+	})
 
 	// Without a display the prompter says so instead of hanging.
 	none := &Zenity{Env: []string{"DISPLAY=:1234567"}}

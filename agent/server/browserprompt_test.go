@@ -51,6 +51,7 @@ func TestBrowserPrompts(t *testing.T) {
 	var bp *prompt.Browser
 	var pagesMu sync.Mutex
 	var pages []string
+	var answers sync.WaitGroup // the people answering pages
 	forward := regexp.MustCompile(`url=([^"]+)"`)
 	token := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 	answer := func(form url.Values) func(string) error {
@@ -62,7 +63,9 @@ func TestBrowserPrompts(t *testing.T) {
 				return err
 			}
 			u := html.UnescapeString(m[1])
+			answers.Add(1)
 			go func() {
+				defer answers.Done()
 				resp, err := web.Get(u)
 				if err != nil {
 					t.Error(err)
@@ -149,7 +152,7 @@ func TestBrowserPrompts(t *testing.T) {
 	if r := c.call("sign", wsapi.SignParams{Certificate: certID, Data: "AA==", Description: "<b>Договор</b>"}); r.Error == nil || r.Error.Code != wsapi.UserCancelled {
 		t.Fatalf("declined document: %+v", r.Error)
 	}
-	time.Sleep(100 * time.Millisecond)
+	answers.Wait()
 	pagesMu.Lock()
 	joined := strings.Join(pages, "\n")
 	pagesMu.Unlock()

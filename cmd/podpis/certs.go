@@ -26,8 +26,8 @@ type listFlag []string
 func (m *listFlag) String() string     { return strings.Join(*m, ",") }
 func (m *listFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func openProvider(modules []string, stderr io.Writer) (*pkcs11.Provider, bool) {
-	p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: modules})
+func openProvider(modules []string, onlyNamed bool, stderr io.Writer) (*pkcs11.Provider, bool) {
+	p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: modules, OnlyModules: onlyNamed})
 	if err != nil {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 		return nil, false
@@ -35,20 +35,21 @@ func openProvider(modules []string, stderr io.Writer) (*pkcs11.Provider, bool) {
 	return p, true
 }
 
-// runCerts: podpis certs [--module PATH]... [--json]
+// runCerts: podpis certs [--module PATH]... [--no-known-modules] [--json]
 func runCerts(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("certs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var modules listFlag
 	fs.Var(&modules, "module", "PKCS#11 module to use besides the known ones (repeatable)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	onlyNamed := fs.Bool("no-known-modules", false, "use only the --module ones, not the known CSP paths")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		if err == nil {
-			fmt.Fprintln(stderr, "podpis: usage: podpis certs [--module PATH]... [--json]")
+			fmt.Fprintln(stderr, "podpis: usage: podpis certs [--module PATH]... [--no-known-modules] [--json]")
 		}
 		return 2
 	}
-	p, ok := openProvider(modules, stderr)
+	p, ok := openProvider(modules, *onlyNamed, stderr)
 	if !ok {
 		return 1
 	}
@@ -111,7 +112,7 @@ func moduleSummary(st pkcs11.ModuleStatus) string {
 	return fmt.Sprintf("loaded, %d slot(s), %d token(s)", len(st.Slots), tokens)
 }
 
-// runSign: podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...
+// runSign: podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]... [--no-known-modules]
 func runSign(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -121,11 +122,12 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 	in := fs.String("in", "", "file to sign")
 	out := fs.String("out", "", "where to write the DER CMS")
 	detached := fs.Bool("detached", false, "leave the content out of the signature")
+	onlyNamed := fs.Bool("no-known-modules", false, "use only the --module ones, not the known CSP paths")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() != 0 || *certID == "" || *in == "" || *out == "" {
-		fmt.Fprintln(stderr, "podpis: usage: podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...")
+		fmt.Fprintln(stderr, "podpis: usage: podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]... [--no-known-modules]")
 		return 2
 	}
 	content, err := os.ReadFile(*in)
@@ -139,7 +141,7 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "podpis: %s is a login document (podpis-auth): refusing to sign it as a document\n", *in)
 		return 1
 	}
-	p, ok := openProvider(modules, stderr)
+	p, ok := openProvider(modules, *onlyNamed, stderr)
 	if !ok {
 		return 1
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha1"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
@@ -14,19 +15,25 @@ import (
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
+	"github.com/rogpeppe/go-internal/testscript"
 )
 
 var (
 	tokenEnv *testtoken.Env
 	tokenCA  *testpki.Issuer
+	// tokenCertID is the thumbprint of the soft token's certificate.
+	tokenCertID string
 )
 
 // TestMain puts one GOST key in the soft token before anything loads it.
 func TestMain(m *testing.M) {
 	// Tests run the command as a separate process by re-executing the
-	// test binary with PODPIS_RUN_MAIN set.
+	// test binary with PODPIS_RUN_MAIN set, and scripts as "podpis".
 	if os.Getenv("PODPIS_RUN_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	if scriptCommands[filepath.Base(os.Args[0])] != nil {
+		testscript.Main(m, scriptCommands)
 	}
 	env, err := testtoken.Setup()
 	if err != nil {
@@ -42,15 +49,26 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	env.Cleanup()
-	os.Exit(code)
+	tokenCertID = fmt.Sprintf("%x", sha1.Sum(cert.Raw))
+	testscript.Main(cleanupM{m, env}, scriptCommands)
+}
+
+// cleanupM removes the tokens after the tests: testscript.Main exits
+// without returning.
+type cleanupM struct {
+	m   *testing.M
+	env *testtoken.Env
+}
+
+func (c cleanupM) Run() int {
+	defer c.env.Cleanup()
+	return c.m.Run()
 }
 
 func TestCertsAndSign(t *testing.T) {
 	defer tokenEnv.ResetPIN()
 	mod := tokenEnv.SoftToken
-	out, errOut, code := runCLI(t, "certs", "--module", mod, "--json")
+	out, errOut, code := runCLI(t, "certs", "--module", mod, "--no-known-modules", "--json")
 	var certs []struct {
 		ID       string
 		Token    string
@@ -69,7 +87,7 @@ func TestCertsAndSign(t *testing.T) {
 	if id == "" {
 		t.Fatalf("soft token certificate not listed:\n%s", out)
 	}
-	out, _, code = runCLI(t, "certs", "--module", mod)
+	out, _, code = runCLI(t, "certs", "--module", mod, "--no-known-modules")
 	if code != 0 || !strings.Contains(out, id+"  Сидоров Сидор") || !strings.Contains(out, "snils: 12345678901") {
 		t.Fatalf("certs: exit %d\n%s", code, out)
 	}
@@ -82,7 +100,7 @@ func TestCertsAndSign(t *testing.T) {
 	t.Setenv("PODPIS_PIN", testtoken.PIN)
 	for _, detached := range []bool{false, true} {
 		sig := filepath.Join(dir, fmt.Sprintf("sig-%v.p7s", detached))
-		args := []string{"sign", "--cert", id, "--in", in, "--out", sig, "--module", mod}
+		args := []string{"sign", "--cert", id, "--in", in, "--out", sig, "--module", mod, "--no-known-modules"}
 		vargs := []string{"verify", "--roots", roots, sig}
 		if detached {
 			args = append(args, "--detached")
@@ -97,16 +115,16 @@ func TestCertsAndSign(t *testing.T) {
 	}
 
 	t.Setenv("PODPIS_PIN", "0000")
-	if _, errOut, code := runCLI(t, "sign", "--cert", id, "--in", in, "--out", filepath.Join(dir, "x"), "--module", mod); code != 1 || !strings.Contains(errOut, "PIN_INCORRECT: Неверный PIN-код") {
+	if _, errOut, code := runCLI(t, "sign", "--cert", id, "--in", in, "--out", filepath.Join(dir, "x"), "--module", mod, "--no-known-modules"); code != 1 || !strings.Contains(errOut, "PIN_INCORRECT: Неверный PIN-код") {
 		t.Fatalf("wrong PIN: exit %d: %s", code, errOut)
 	}
 	if tokenEnv.PINFailures() != 1 {
 		t.Fatalf("counter %d after one wrong PIN", tokenEnv.PINFailures())
 	}
-	if _, errOut, code := runCLI(t, "sign", "--cert", strings.Repeat("0", 40), "--in", in, "--out", filepath.Join(dir, "x"), "--module", mod); code != 1 || !strings.Contains(errOut, "CERT_NOT_FOUND") {
+	if _, errOut, code := runCLI(t, "sign", "--cert", strings.Repeat("0", 40), "--in", in, "--out", filepath.Join(dir, "x"), "--module", mod, "--no-known-modules"); code != 1 || !strings.Contains(errOut, "CERT_NOT_FOUND") {
 		t.Fatalf("unknown certificate: exit %d: %s", code, errOut)
 	}
-	if _, errOut, code := runCLI(t, "certs", "--module", "/nonexistent/lib.so"); code != 1 || !strings.Contains(errOut, "NO_PROVIDER") {
+	if _, errOut, code := runCLI(t, "certs", "--module", "/nonexistent/lib.so", "--no-known-modules"); code != 1 || !strings.Contains(errOut, "NO_PROVIDER") {
 		t.Fatalf("missing module: exit %d: %s", code, errOut)
 	}
 	if _, _, code := runCLI(t, "sign", "--cert", id); code != 2 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/user"
+	"slices"
 	"strings"
 
 	"github.com/podpis/podpis/agent"
@@ -18,7 +19,7 @@ import (
 	"github.com/podpis/podpis/installer/trust"
 )
 
-// runDoctor: podpis doctor [--json] [--module PATH]... — exit 0 when
+// runDoctor: podpis doctor [--json] [--module PATH]... [--no-known-modules] [--agent ADDR] — exit 0 when
 // certificate login works here, 1 otherwise.
 func runDoctor(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
@@ -27,11 +28,18 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	var modules listFlag
 	fs.Var(&modules, "module", "also examine this PKCS#11 module (repeatable)")
 	agentAddr := fs.String("agent", "", "the agent's address when it was started with --listen (default: the standard ports)")
+	noKnown := fs.Bool("no-known-modules", false, "examine only the --module and config file modules, not the known CSP paths")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return 2
 	}
 	conf, confErr := config.Load(configPath(), config.SystemPath())
-	report := doctor.Examine(context.Background(), doctor.Options{Candidates: pkcs11.CandidatePaths(append(modules, conf.Modules()...)), Stores: platformStores(), CSPs: platformCSPs()})
+	candidates := pkcs11.CandidatePaths(append(modules, conf.Modules()...))
+	if *noKnown {
+		// Support staff (and tests) examine one module without the
+		// machine's other providers in the report.
+		candidates = slices.DeleteFunc(candidates, func(c pkcs11.Candidate) bool { return !c.Explicit })
+	}
+	report := doctor.Examine(context.Background(), doctor.Options{Candidates: candidates, Stores: platformStores(), CSPs: platformCSPs()})
 	agentStatus := doctor.ProbeAgent(server.DefaultPorts)
 	if *agentAddr != "" {
 		agentStatus = doctor.ProbeAgentAt(*agentAddr)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,12 +27,17 @@ func TestDoctorCommand(t *testing.T) {
 	data := t.TempDir()
 	t.Setenv("PODPIS_DATA_DIR", data)
 	t.Setenv("PODPIS_CONFIG", filepath.Join(data, "config.json"))
+	t.Setenv("PODPIS_SYSTEM_CONFIG", "") // not the machine's /etc/podpis
 	os.WriteFile(filepath.Join(data, "config.json"), []byte(`{"trustedOrigins":["https://lk.example.ru"]}`), 0o600)
 	os.WriteFile(filepath.Join(data, "podpis.log"), []byte(
 		"time=2026-11-23T10:00:00Z level=INFO msg=start\n"+
 			"time=2026-11-23T10:01:00Z level=ERROR msg=sign code=PIN_INCORRECT\n"), 0o600)
 
-	out, errOut, code := runCLI(t, "doctor", "--json", "--module", tokenEnv.SoftToken)
+	// --agent at a port nothing answers on and --no-known-modules keep the
+	// machine out: another podpis on 24730 or an installed provider must
+	// not change the report.
+	isolate := []string{"--agent", silentAddr(t), "--no-known-modules"}
+	out, errOut, code := runCLI(t, append([]string{"doctor", "--json", "--module", tokenEnv.SoftToken}, isolate...)...)
 	var r struct {
 		Version string
 		Ready   bool
@@ -53,6 +59,9 @@ func TestDoctorCommand(t *testing.T) {
 		t.Errorf("ready %v, agent %v, report ready %v, os %q", r.Ready, r.Agent.Running, r.Report.Ready, r.Report.OS)
 	}
 	i := slices.IndexFunc(r.Report.Modules, func(m doctorModule) bool { return m.Path == tokenEnv.SoftToken })
+	if len(r.Report.Modules) != 1 {
+		t.Errorf("--no-known-modules: %d modules reported, want the one named", len(r.Report.Modules))
+	}
 	if i < 0 || !r.Report.Modules[i].Loaded || len(r.Report.Modules[i].Slots) == 0 ||
 		!slices.Contains(r.Report.Modules[i].Slots[0].GOSTMechanisms, "CKM_GOSTR3410_WITH_GOSTR3411_12_256") {
 		t.Errorf("soft token module: %+v", r.Report.Modules)
@@ -73,7 +82,7 @@ func TestDoctorCommand(t *testing.T) {
 		t.Errorf("trusted %v, recent errors %v", r.TrustedOrigins, r.RecentErrors)
 	}
 
-	out, _, code = runCLI(t, "doctor", "--module", tokenEnv.SoftToken)
+	out, _, code = runCLI(t, append([]string{"doctor", "--module", tokenEnv.SoftToken}, isolate...)...)
 	for _, want := range []string{"диагностика", "Сидоров Сидор", "podpis не запущен", "Что сделать: Запустите podpis", "Последние ошибки журнала", "невозможен"} {
 		if code != 1 || !strings.Contains(out, want) {
 			t.Errorf("text report (exit %d) lacks %q:\n%s", code, want, out)
@@ -87,8 +96,8 @@ func TestDoctorCommand(t *testing.T) {
 func TestDoctorModuleFailsInit(t *testing.T) {
 	tokens := t.TempDir()
 	os.WriteFile(filepath.Join(tokens, ".fail-init"), nil, 0o600)
-	cmd := exec.Command(os.Args[0], "doctor", "--json", "--module", tokenEnv.SoftToken)
-	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "PODPIS_SOFTTOKEN_DIR="+tokens, "PODPIS_DATA_DIR="+t.TempDir(), "PODPIS_CONFIG=")
+	cmd := exec.Command(os.Args[0], "doctor", "--json", "--module", tokenEnv.SoftToken, "--no-known-modules", "--agent", silentAddr(t))
+	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "PODPIS_SOFTTOKEN_DIR="+tokens, "PODPIS_DATA_DIR="+t.TempDir(), "PODPIS_CONFIG="+filepath.Join(t.TempDir(), "config.json"), "PODPIS_SYSTEM_CONFIG=")
 	out, _ := cmd.Output()
 	var r struct {
 		Report struct {
@@ -106,4 +115,26 @@ func TestDoctorModuleFailsInit(t *testing.T) {
 	if !found || cmd.ProcessState.ExitCode() != 1 {
 		t.Errorf("exit %d, findings %+v", cmd.ProcessState.ExitCode(), r.Report.Findings)
 	}
+}
+
+// silentAddr is a loopback address that takes connections and closes them
+// unanswered: no agent runs there, and nothing else can take the port
+// while the test runs.
+func silentAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return l.Addr().String()
 }

@@ -38,7 +38,7 @@ func TestInstallCommand(t *testing.T) {
 		t.Errorf("no autostart entry: %v %s", err, b)
 	}
 	trusted := func() (n int, codes string) {
-		out, _, _ := runCLI(t, "doctor", "--json", "--module", tokenEnv.SoftToken)
+		out, _, _ := runCLI(t, "doctor", "--json", "--module", tokenEnv.SoftToken, "--no-known-modules", "--agent", silentAddr(t))
 		var r struct {
 			TLSTrust []struct{ Trusted bool }
 			Report   struct{ Findings []struct{ Code string } }

@@ -89,7 +89,7 @@ func TestVerifyLoginCommand(t *testing.T) {
 func TestSignRefusesLoginDocument(t *testing.T) {
 	defer tokenEnv.ResetPIN()
 	dir := t.TempDir()
-	certs, _, code := runCLI(t, "certs", "--module", tokenEnv.SoftToken, "--json")
+	certs, _, code := runCLI(t, "certs", "--module", tokenEnv.SoftToken, "--no-known-modules", "--json")
 	var list []struct{ ID string }
 	if code != 0 || json.Unmarshal([]byte(certs), &list) != nil || len(list) == 0 {
 		t.Fatalf("certs: exit %d", code)
@@ -105,7 +105,7 @@ func TestSignRefusesLoginDocument(t *testing.T) {
 		in := filepath.Join(dir, fmt.Sprint("doc", i))
 		os.WriteFile(in, []byte(doc), 0o600)
 		out := filepath.Join(dir, fmt.Sprint("sig", i))
-		_, errOut, code := runCLI(t, "sign", "--cert", id, "--in", in, "--out", out, "--module", tokenEnv.SoftToken)
+		_, errOut, code := runCLI(t, "sign", "--cert", id, "--in", in, "--out", out, "--module", tokenEnv.SoftToken, "--no-known-modules")
 		if code != 1 || !strings.Contains(errOut, "login document") {
 			t.Errorf("%q: exit %d, %s", doc, code, errOut)
 		}
@@ -117,7 +117,7 @@ func TestSignRefusesLoginDocument(t *testing.T) {
 	in := filepath.Join(dir, "ok.json")
 	os.WriteFile(in, []byte(`{"format":"pdf","title":"Договор"}`), 0o600)
 	out := filepath.Join(dir, "ok.p7s")
-	if _, errOut, code := runCLI(t, "sign", "--cert", id, "--in", in, "--out", out, "--module", tokenEnv.SoftToken); code != 0 {
+	if _, errOut, code := runCLI(t, "sign", "--cert", id, "--in", in, "--out", out, "--module", tokenEnv.SoftToken, "--no-known-modules"); code != 0 {
 		t.Fatalf("ordinary JSON: exit %d: %s", code, errOut)
 	}
 	der, _ := os.ReadFile(out)

@@ -2,12 +2,12 @@
 //
 // Usage:
 //
-//	podpis certs [--module PATH]... [--json]
-//	podpis doctor [--json] [--module PATH]... [--agent 127.0.0.1:PORT]
+//	podpis certs [--module PATH]... [--no-known-modules] [--json]
+//	podpis doctor [--json] [--module PATH]... [--no-known-modules] [--agent 127.0.0.1:PORT]
 //	podpis hash [--alg streebog256|streebog512] [FILE...]
 //	podpis install [--renew] [--no-autostart]
-//	podpis run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]
-//	podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...
+//	podpis run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--no-known-modules] [--listen 127.0.0.1:PORT]
+//	podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]... [--no-known-modules]
 //	podpis speed [--curve NAME] [--seconds N]
 //	podpis uninstall
 //	podpis verify [--login ORIGIN] --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG
@@ -32,12 +32,12 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"certs", "certs [--module PATH]... [--json]", runCerts},
-		{"doctor", "doctor [--json] [--module PATH]... [--agent 127.0.0.1:PORT]", runDoctor},
+		{"certs", "certs [--module PATH]... [--no-known-modules] [--json]", runCerts},
+		{"doctor", "doctor [--json] [--module PATH]... [--no-known-modules] [--agent 127.0.0.1:PORT]", runDoctor},
 		{"hash", "hash [--alg streebog256|streebog512] [FILE...]", runHash},
 		{"install", "install [--renew] [--no-autostart]", runInstall},
-		{"run", "run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--listen 127.0.0.1:PORT]", runAgent},
-		{"sign", "sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]...", runSign},
+		{"run", "run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--no-known-modules] [--listen 127.0.0.1:PORT]", runAgent},
+		{"sign", "sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]... [--no-known-modules]", runSign},
 		{"speed", "speed [--curve NAME] [--seconds N]", runSpeed},
 		{"uninstall", "uninstall", runUninstall},
 		{"verify", "verify [--login ORIGIN] --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG", runVerify},

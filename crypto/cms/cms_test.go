@@ -216,27 +216,6 @@ func TestParseRejects(t *testing.T) {
 	}
 }
 
-func FuzzParse(f *testing.F) {
-	key, _ := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
-	cert := selfSigned(f, key)
-	for _, o := range []SignOptions{{}, {Detached: true}, {NoSignedAttributes: true}} {
-		der, _ := Sign([]byte("seed"), cert, key, &o)
-		f.Add(der)
-		f.Add(indefinite(der))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		sd, err := Parse(data)
-		if err != nil {
-			return
-		}
-		for _, si := range sd.Signers {
-			if c, err := si.FindCertificate(sd.Certificates); err == nil {
-				sd.VerifySigner(si, c, []byte("seed"))
-			}
-		}
-	})
-}
-
 // bigArcType is a content type under 2.25 whose last arc (a UUID, 128 bits)
 // fits no int: encoding/asn1 cannot carry it.
 var bigArcType = func() x509.OID {

@@ -42,9 +42,11 @@ type api interface {
 // thread-safe; a call that does not return in time fails with a timeout
 // and the module is marked hung, so that podpis keeps answering.
 type Module struct {
-	Provider string
-	Path     string
-	Info     pkcs11.Info
+	// Vendor names the product the module belongs to (KnownModule.Name),
+	// or is the path of a module named by the config file or --module.
+	Vendor string
+	Path   string
+	Info   pkcs11.Info
 
 	calls chan func()
 	mu    sync.Mutex
@@ -93,7 +95,7 @@ func open(c Candidate) (*Module, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("pkcs11: %s cannot be loaded: %s", path, whyNotLoadable(path))
 	}
-	m := &Module{Provider: c.Provider, Path: path, ctx: ctx, calls: make(chan func())}
+	m := &Module{Vendor: c.Provider, Path: path, ctx: ctx, calls: make(chan func())}
 	go m.serve()
 	err := m.call(context.Background(), 30*time.Second, func(a api) error {
 		if err := a.Initialize(pkcs11.InitializeWithFlags(pkcs11.CKF_OS_LOCKING_OK)); err != nil && !isRV(err, pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
