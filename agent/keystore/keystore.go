@@ -8,13 +8,11 @@ package keystore
 import (
 	"context"
 	"crypto"
-	"crypto/sha1"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"time"
 
-	"github.com/podpis/podpis/verify"
+	"github.com/podpis/podpis/login"
 )
 
 // Certificate is a certificate a provider found, with what the agent
@@ -23,7 +21,7 @@ type Certificate struct {
 	// ID is the lowercase hex SHA-1 of the certificate («Отпечаток»).
 	ID          string            `json:"id"`
 	Cert        *x509.Certificate `json:"-"`
-	Identity    verify.Identity   `json:"identity"`
+	Identity    login.Identity    `json:"identity"`
 	Algorithm   string            `json:"algorithm"` // e.g. "GOST R 34.10-2012 256 (tc26-256-a)"
 	Provider    string            `json:"provider"`  // the module or store
 	Token       string            `json:"token"`     // token label
@@ -48,15 +46,13 @@ const (
 // Usable reports whether the certificate has no problem.
 func (c *Certificate) Usable() bool { return len(c.Problems) == 0 }
 
-// Thumbprint returns the ID of a certificate.
-func Thumbprint(cert *x509.Certificate) string {
-	sum := sha1.Sum(cert.Raw)
-	return hex.EncodeToString(sum[:])
-}
+// Thumbprint returns the ID of a certificate: login.Thumbprint, the same
+// as its Identity's.
+func Thumbprint(cert *x509.Certificate) string { return login.Thumbprint(cert) }
 
 // Examine fills in the fields of a certificate that depend on it alone.
 func Examine(cert *x509.Certificate, hasKey bool, at time.Time) *Certificate {
-	c := &Certificate{ID: Thumbprint(cert), Cert: cert, Identity: verify.IdentityOf(cert), HasKey: hasKey}
+	c := &Certificate{ID: Thumbprint(cert), Cert: cert, Identity: login.IdentityOf(cert), HasKey: hasKey}
 	if at.After(cert.NotAfter) {
 		c.Problems = append(c.Problems, ProblemExpired)
 	}
