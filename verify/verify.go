@@ -187,6 +187,9 @@ func (v *Verifier) now() time.Time {
 
 // site returns origin normalised if it is one of Config.Origins.
 func (v *Verifier) site(origin string) (string, error) {
+	if slices.Contains(v.origins, origin) {
+		return origin, nil // already normalised: the usual call, spared a URL parse
+	}
 	n, err := login.NormalizeOrigin(origin)
 	if err != nil || !slices.Contains(v.origins, n) {
 		return "", fail(CodeOriginMismatch, fmt.Errorf("%w: %q", ErrOriginNotConfigured, origin))
@@ -288,14 +291,17 @@ func (v *Verifier) login(ctx context.Context, message []byte, site string, now t
 	if err != nil {
 		return nil, doc, fail(CodeMalformed, err)
 	}
-	// The agent signs the origin normalised; read it by the same rule, so
-	// that a spelling the agent would never sign for is no site at all.
-	signedFor, err := login.NormalizeOrigin(doc.Origin)
-	if err != nil {
-		return nil, doc, fail(CodeOriginMismatch, fmt.Errorf("signed for %q, no origin the agent serves: %w", doc.Origin, err))
-	}
-	if signedFor != site {
-		return nil, doc, fail(CodeOriginMismatch, fmt.Errorf("signed for %q, expected %q", doc.Origin, site))
+	// The agent signs the origin normalised (then it equals site); read
+	// any other spelling by the same rule, so that one the agent would
+	// never sign for is no site at all.
+	if doc.Origin != site {
+		signedFor, err := login.NormalizeOrigin(doc.Origin)
+		if err != nil {
+			return nil, doc, fail(CodeOriginMismatch, fmt.Errorf("signed for %q, no origin the agent serves: %w", doc.Origin, err))
+		}
+		if signedFor != site {
+			return nil, doc, fail(CodeOriginMismatch, fmt.Errorf("signed for %q, expected %q", doc.Origin, site))
+		}
 	}
 	if err := checkChallenge(doc); err != nil {
 		return nil, doc, err
