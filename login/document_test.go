@@ -2,6 +2,7 @@ package login
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -73,4 +74,28 @@ func FuzzDocument(f *testing.F) {
 			t.Fatalf("encoding/json reads a login document that IsDocument misses: %q", b)
 		}
 	})
+}
+
+// TestParseDocumentRefuses: one document, one encoding: every other
+// spelling fails with ErrDocument, so one login has one signature.
+func TestParseDocumentRefuses(t *testing.T) {
+	canonical := string(NewDocument(origin, "c", testT0).Marshal())
+	if d, at, err := ParseDocument([]byte(canonical)); err != nil || d.Origin != origin || !at.Equal(testT0) {
+		t.Fatalf("canonical: %+v %v %v", d, at, err)
+	}
+	for _, b := range []string{
+		" " + canonical,
+		canonical + "\n",
+		strings.Replace(canonical, `","`, `", "`, 1),
+		`{"origin":"https://lk.example.ru","format":"podpis-auth:2","challenge":"c","time":"2026-11-23T10:00:00Z"}`,
+		strings.Replace(canonical, Format, "podpis-auth:1", 1),
+		strings.Replace(canonical, `"}`, `","extra":"x"}`, 1),
+		strings.Replace(canonical, "2026-11-23T10:00:00Z", "yesterday", 1),
+		`{"format":"podpis-auth:2","origin":"` + strings.Repeat("a", 5000) + `","challenge":"c","time":"2026-11-23T10:00:00Z"}`,
+		"",
+	} {
+		if _, _, err := ParseDocument([]byte(b)); !errors.Is(err, ErrDocument) {
+			t.Errorf("ParseDocument(%.60q): %v", b, err)
+		}
+	}
 }

@@ -19,7 +19,8 @@
 //
 // GOST R 34.10-2012 with Streebog, RSA and ECDSA signatures are accepted.
 // Failures are *Error values with a stable Code; use errors.Is with the
-// Err… sentinels.
+// Err… sentinels, one per code. A call whose ctx ends while it waits (on
+// an OCSP responder or a CRL download) fails with the ctx's cause instead.
 //
 //	v, err := verify.New(verify.Config{Origins: []string{"https://lk.example.ru"}, Roots: roots, Intermediates: cas})
 //	c, err := v.IssueChallenge(ctx, "https://lk.example.ru")
