@@ -20,7 +20,7 @@ import (
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/crypto/streebog"
-	"github.com/podpis/podpis/verify"
+	"github.com/podpis/podpis/login"
 )
 
 // Errors the protocol layer maps to its codes (with the keystore codes).
@@ -431,10 +431,10 @@ func (a *Agent) Authenticate(ctx context.Context, origin, id, challenge string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	doc := verify.NewAuthDocument(n, challenge, a.cfg.Now())
+	doc := login.NewDocument(n, challenge, a.cfg.Now())
 	// Under the login content type, with signed attributes (the default)
 	// that repeat it: what makes this a login and nothing else.
-	der, err := a.signWith(ctx, n, l, doc.Marshal(), cms.SignOptions{ContentType: verify.OIDLogin}, nil)
+	der, err := a.signWith(ctx, n, l, doc.Marshal(), cms.SignOptions{ContentType: login.OID}, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -466,7 +466,7 @@ func (a *Agent) Sign(ctx context.Context, origin string, req SignRequest) ([]byt
 	if len(req.Data) == 0 {
 		return nil, fmt.Errorf("%w: nothing to sign", ErrBadRequest)
 	}
-	if verify.IsLoginDocument(req.Data) {
+	if login.IsDocument(req.Data) {
 		return nil, ErrLoginDocument
 	}
 	n, err := a.access(ctx, origin)

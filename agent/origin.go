@@ -2,48 +2,24 @@ package agent
 
 import (
 	"errors"
-	"net"
-	"net/url"
+	"fmt"
 	"strings"
+
+	"github.com/podpis/podpis/login"
 )
 
 // ErrOriginDenied is returned for an origin the agent will not serve.
 var ErrOriginDenied = errors.New("agent: origin denied")
 
-// NormalizeOrigin checks that origin is a web origin podpis may serve and
-// returns it in canonical form (scheme://host[:port], lower case, default
-// port dropped). Only https is accepted, except http on 127.0.0.1 and
-// [::1], which local development uses.
+// NormalizeOrigin is login.NormalizeOrigin, the one rule the agent and
+// verify share, failing with ErrOriginDenied, which the protocol layer
+// maps to its code.
 func NormalizeOrigin(origin string) (string, error) {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return "", ErrOriginDenied
+	n, err := login.NormalizeOrigin(origin)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrOriginDenied, err)
 	}
-	scheme := strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	switch scheme {
-	case "https":
-		if port == "443" {
-			port = ""
-		}
-	case "http":
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() || (host != "127.0.0.1" && host != "::1") {
-			return "", ErrOriginDenied
-		}
-		if port == "80" {
-			port = ""
-		}
-	default:
-		return "", ErrOriginDenied
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	if port != "" {
-		return scheme + "://" + host + ":" + port, nil
-	}
-	return scheme + "://" + host, nil
+	return n, nil
 }
 
 // Rule matches origins: an exact origin ("https://lk.example.ru",

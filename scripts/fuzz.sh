@@ -12,7 +12,7 @@ targets=(
 	"./crypto/gostx509 FuzzParsePKCS8"
 	"./crypto/gostx509 FuzzParsePKIX"
 	"./crypto/gostx509 FuzzCertificate"
-	"./verify FuzzAuthDocument"
+	"./login FuzzDocument"
 	"./agent FuzzCleanText"
 	"./agent/config FuzzConfig"
 	"./agent/server FuzzProtocol"

@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
@@ -80,8 +81,10 @@ func (p *benchPKI) login(b testing.TB, name string, edit func(*x509.Certificate)
 	return msg
 }
 
+// verifier checks revocation with r; nil means not at all
+// (verify.RevocationOff), the baseline.
 func (p *benchPKI) verifier(b testing.TB, r *revocation.Checker) *verify.Verifier {
-	cfg := verify.Config{Roots: []*x509.Certificate{p.root.Cert}, Now: func() time.Time { return benchT0 }}
+	cfg := verify.Config{Roots: []*x509.Certificate{p.root.Cert}, Now: func() time.Time { return benchT0 }, Revocation: verify.RevocationOff}
 	if r != nil {
 		cfg.Revocation = r
 	}
@@ -127,7 +130,7 @@ func BenchmarkLoginsRevocation(b *testing.B) {
 	plain := p.login(b, "Без точки распространения", nil)
 	withDP := p.login(b, "С точкой распространения", func(c *x509.Certificate) { c.CRLDistributionPoints = []string{srv.URL + "/inter.crl"} })
 	none := p.verifier(b, nil)
-	if _, err := none.VerifySignature(plain, nil); err != nil {
+	if _, err := none.VerifySignature(context.Background(), plain, nil); err != nil {
 		b.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -144,14 +147,14 @@ func BenchmarkLoginsRevocation(b *testing.B) {
 			b.Fatal(err)
 		}
 		v := p.verifier(b, r)
-		if res, err := v.VerifySignature(c.msg, nil); err != nil {
+		if res, err := v.VerifySignature(context.Background(), c.msg, nil); err != nil {
 			b.Fatalf("%s: %v", c.name, err)
 		} else if len(res.Revocation) != 2 {
 			b.Fatalf("%s: revocation established for %q, want signer and intermediate", c.name, res.Revocation)
 		}
 		b.Run(c.name, func(b *testing.B) {
-			pairs(b, func(int) error { _, err := none.VerifySignature(plain, nil); return err },
-				func(int) error { _, err := v.VerifySignature(c.msg, nil); return err })
+			pairs(b, func(int) error { _, err := none.VerifySignature(context.Background(), plain, nil); return err },
+				func(int) error { _, err := v.VerifySignature(context.Background(), c.msg, nil); return err })
 		})
 	}
 }
@@ -195,19 +198,19 @@ func signers(b *testing.B) (*benchPKI, [][]byte) {
 func BenchmarkLoginsDistinctSigners(b *testing.B) {
 	p, msgs := signers(b)
 	one := p.verifier(b, nil)
-	if _, err := one.VerifySignature(msgs[0], nil); err != nil {
+	if _, err := one.VerifySignature(context.Background(), msgs[0], nil); err != nil {
 		b.Fatal(err)
 	}
 	for _, n := range []int{1000, maxDistinctSigners} {
 		v := p.verifier(b, nil)
 		for _, m := range msgs[:n] {
-			if _, err := v.VerifySignature(m, nil); err != nil {
+			if _, err := v.VerifySignature(context.Background(), m, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.Run(fmt.Sprintf("signers-%d", n), func(b *testing.B) {
-			pairs(b, func(int) error { _, err := one.VerifySignature(msgs[0], nil); return err },
-				func(i int) error { _, err := v.VerifySignature(msgs[i%n], nil); return err })
+			pairs(b, func(int) error { _, err := one.VerifySignature(context.Background(), msgs[0], nil); return err },
+				func(i int) error { _, err := v.VerifySignature(context.Background(), msgs[i%n], nil); return err })
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/crypto/gost3410"
+	"github.com/podpis/podpis/login"
 )
 
 // BenchmarkVerifyCMS is the full verification of an attached 256-bit CMS
@@ -19,7 +20,7 @@ func BenchmarkVerifyCMS(b *testing.B) {
 	msg, v := benchMessage(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := v.VerifySignature(msg, nil); err != nil {
+		if _, err := v.VerifySignature(context.Background(), msg, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -32,7 +33,7 @@ func benchMessage(b testing.TB) ([]byte, *Verifier) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	v, _ := New(Config{Roots: []*x509.Certificate{p.root}, Now: func() time.Time { return testT0 }})
+	v, _ := New(Config{Origins: []string{origin}, Roots: []*x509.Certificate{p.root}, Now: func() time.Time { return testT0 }})
 	return msg, v
 }
 
@@ -42,7 +43,7 @@ func benchMessage(b testing.TB) ([]byte, *Verifier) {
 func BenchmarkLogin(b *testing.B) {
 	p := newTestPKI(b)
 	cert, key := p.person(b, gost3410.CurveTC26256A, nil)
-	v, _ := New(Config{Roots: []*x509.Certificate{p.root}, Now: func() time.Time { return testT0 }})
+	v, _ := New(Config{Origins: []string{origin}, Roots: []*x509.Certificate{p.root}, Now: func() time.Time { return testT0 }})
 	ctx := context.Background()
 	msgs := make([][]byte, 256)
 	for i := range msgs {
@@ -50,7 +51,7 @@ func BenchmarkLogin(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		msgs[i] = agentSign(b, cert, key, NewAuthDocument(origin, c.Value, testT0), testT0, nil)
+		msgs[i] = agentSign(b, cert, key, login.NewDocument(origin, c.Value, testT0), testT0, nil)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -61,7 +62,7 @@ func BenchmarkLogin(b *testing.B) {
 			b.StopTimer()
 			for j := range msgs {
 				c, _ := v.IssueChallenge(ctx, origin)
-				msgs[j] = agentSign(b, cert, key, NewAuthDocument(origin, c.Value, testT0), testT0, nil)
+				msgs[j] = agentSign(b, cert, key, login.NewDocument(origin, c.Value, testT0), testT0, nil)
 			}
 			i = 0
 			b.StartTimer()
@@ -77,7 +78,7 @@ func BenchmarkLogin(b *testing.B) {
 // BenchmarkIssueChallenge: what a flood of challenge requests costs.
 func BenchmarkIssueChallenge(b *testing.B) {
 	p := newTestPKI(b)
-	v, _ := New(Config{Roots: []*x509.Certificate{p.root}})
+	v, _ := New(Config{Origins: []string{origin}, Roots: []*x509.Certificate{p.root}})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -96,7 +97,7 @@ func BenchmarkMillionIssuesThenLogin(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {
 		store := &MemoryStore{Now: func() time.Time { return testT0 }}
-		v, _ := New(Config{Roots: []*x509.Certificate{p.root}, Store: store, Now: func() time.Time { return testT0 }})
+		v, _ := New(Config{Origins: []string{origin}, Roots: []*x509.Certificate{p.root}, Store: store, Now: func() time.Time { return testT0 }})
 		runtime.GC()
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)
@@ -109,7 +110,7 @@ func BenchmarkMillionIssuesThenLogin(b *testing.B) {
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		c, _ := v.IssueChallenge(ctx, origin)
-		msg := agentSign(b, cert, key, NewAuthDocument(origin, c.Value, testT0), testT0, nil)
+		msg := agentSign(b, cert, key, login.NewDocument(origin, c.Value, testT0), testT0, nil)
 		start = time.Now()
 		if _, err := v.VerifyLogin(ctx, msg, origin); err != nil {
 			b.Fatalf("login after a million issues: %v", err)

@@ -84,6 +84,8 @@ var (
 	ErrChallengeReplayed = &Error{Code: CodeChallengeReplayed}
 	ErrOriginMismatch    = &Error{Code: CodeOriginMismatch}
 	ErrClockSkew         = &Error{Code: CodeClockSkew}
+	ErrRevoked           = &Error{Code: CodeRevoked}
+	ErrRevocationUnknown = &Error{Code: CodeRevocationUnknown}
 	ErrWrongPurpose      = &Error{Code: CodeWrongPurpose}
 )
 

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/big"
@@ -13,20 +14,27 @@ import (
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/crypto/gostx509"
+	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/verify"
 )
 
 // Example shows a login server: issue a challenge for the page, then check
-// what the agent signed. roots would be the qualified CAs you trust; here a
-// test CA and a simulated agent stand in for them.
+// what the agent signed. roots would be the qualified root CAs you trust
+// and intermediates the issuing CAs under them (agents do not always send
+// them); here a test PKI and a simulated agent stand in for them.
 func Example() {
-	roots, agent := testCAAndAgent()
+	roots, intermediates, agent := testCAAndAgent()
 	const site = "https://lk.example.ru"
 
 	// One server. For several behind a balancer, give each the same
 	// ChallengeKey (32 random bytes from your secrets) and a shared Store
-	// (redisstore.New).
-	v, err := verify.New(verify.Config{Roots: roots})
+	// (redisstore.New). Revocation is checked (policy prefer) unless
+	// Revocation is verify.RevocationOff.
+	v, err := verify.New(verify.Config{
+		Origins:       []string{site}, // logins for any other site are refused
+		Roots:         roots,
+		Intermediates: intermediates,
+	})
 	if err != nil {
 		panic(err)
 	}
@@ -39,10 +47,16 @@ func Example() {
 		panic(err)
 	}
 
-	// The page asks the agent to sign it and posts the CMS back.
-	signed := agent(site, challenge.Value)
+	// The page asks the agent to sign it and posts the CMS back, in
+	// base64 as podpis.js returns it.
+	posted := agent(site, challenge.Value)
 
-	// POST /login: verify, then start a session for res.Identity.
+	// POST /login: decode, verify, then start a session for res.Identity.
+	signed, err := base64.StdEncoding.DecodeString(posted)
+	if err != nil {
+		fmt.Println("отказ:", verify.CodeMalformed, verify.CodeMalformed.MessageRU())
+		return
+	}
 	res, err := v.VerifyLogin(ctx, signed, site)
 	if err != nil {
 		var e *verify.Error
@@ -61,15 +75,21 @@ func Example() {
 	// true
 }
 
-// testCAAndAgent makes a GOST test CA and a person's key, and returns the
-// root and a function that signs like the podpis agent does.
-func testCAAndAgent() ([]*x509.Certificate, func(origin, challenge string) []byte) {
+// testCAAndAgent makes a GOST test root, an issuing CA under it and a
+// person's key, and returns the root, the issuing CA and a function that
+// signs like the podpis agent does (without the issuing CA in the message).
+func testCAAndAgent() (roots, intermediates []*x509.Certificate, agent func(origin, challenge string) string) {
 	now := time.Now()
-	caKey, _ := gost3410.GenerateKey(gost3410.CurveTC26512A, nil)
-	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Тестовый УЦ"},
+	rootKey, _ := gost3410.GenerateKey(gost3410.CurveTC26512A, nil)
+	rootT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Тестовый корневой УЦ"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0), IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign}
-	caDER, _ := gostx509.CreateCertificate(nil, caT, caT, caKey.Public(), caKey)
+	rootDER, _ := gostx509.CreateCertificate(nil, rootT, rootT, rootKey.Public(), rootKey)
+	root, _ := x509.ParseCertificate(rootDER)
+	caKey, _ := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
+	caDER, _ := gostx509.CreateCertificate(nil, &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "Тестовый УЦ"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}, root, caKey.Public(), rootKey)
 	ca, _ := x509.ParseCertificate(caDER)
 	key, _ := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
 	leafDER, _ := gostx509.CreateCertificate(nil, &x509.Certificate{SerialNumber: big.NewInt(2),
@@ -77,10 +97,10 @@ func testCAAndAgent() ([]*x509.Certificate, func(origin, challenge string) []byt
 			ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{1, 2, 643, 100, 3}, Value: "12345678901"}}},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature}, ca, key.Public(), caKey)
 	leaf, _ := x509.ParseCertificate(leafDER)
-	return []*x509.Certificate{ca}, func(origin, challenge string) []byte {
-		doc := verify.NewAuthDocument(origin, challenge, time.Now())
+	return []*x509.Certificate{root}, []*x509.Certificate{ca}, func(origin, challenge string) string {
+		doc := login.NewDocument(origin, challenge, time.Now())
 		// A login is signed under its own content type, never as data.
-		der, _ := cms.Sign(doc.Marshal(), leaf, key, &cms.SignOptions{ContentType: verify.OIDLogin})
-		return der
+		der, _ := cms.Sign(doc.Marshal(), leaf, key, &cms.SignOptions{ContentType: login.OID})
+		return base64.StdEncoding.EncodeToString(der)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/crypto/gostx509"
 	"github.com/podpis/podpis/internal/enginetest"
+	"github.com/podpis/podpis/login"
 )
 
 // enginePKI is a hierarchy made entirely by OpenSSL's GOST engine.
@@ -172,11 +173,11 @@ func TestEngineJudgement(t *testing.T) {
 			content, _ = os.ReadFile(c.content)
 		}
 		at := c.at
-		v, err := New(Config{Roots: []*x509.Certificate{c.root.root}, Intermediates: []*x509.Certificate{p.inter}, Now: func() time.Time { return at }})
+		v, err := New(Config{Origins: []string{origin}, Roots: []*x509.Certificate{c.root.root}, Intermediates: []*x509.Certificate{p.inter}, Now: func() time.Time { return at }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := v.VerifySignature(sig, content)
+		res, err := v.VerifySignature(context.Background(), sig, content)
 		if (c.want == nil) != (err == nil) || (c.want != nil && !errors.Is(err, c.want)) {
 			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
 			continue
@@ -199,11 +200,11 @@ func TestEngineJudgement(t *testing.T) {
 		"-signer", a, "-inkey", ak, "-signer", b, "-inkey", bk, "-certfile", p.interCert, "-out", two)
 	twoLogin := filepath.Join(dir, "two-login.der")
 	enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-nodetach", "-in", msg, "-outform", "DER",
-		"-econtent_type", OIDLogin.String(),
+		"-econtent_type", login.OID.String(),
 		"-signer", a, "-inkey", ak, "-signer", b, "-inkey", bk, "-certfile", p.interCert, "-out", twoLogin)
 	twoDER, _ := os.ReadFile(two)
-	v2, _ := New(Config{Roots: []*x509.Certificate{p.root}, Intermediates: []*x509.Certificate{p.inter}, Now: func() time.Time { return now }})
-	if _, err := v2.VerifySignature(twoDER, nil); err != nil {
+	v2, _ := New(Config{Origins: []string{origin}, Roots: []*x509.Certificate{p.root}, Intermediates: []*x509.Certificate{p.inter}, Now: func() time.Time { return now }})
+	if _, err := v2.VerifySignature(context.Background(), twoDER, nil); err != nil {
 		t.Errorf("two signers, document: %v", err)
 	}
 	if _, err := v2.VerifyLogin(context.Background(), twoDER, "https://lk.example.ru"); !errors.Is(err, ErrWrongPurpose) {
@@ -259,9 +260,9 @@ func TestEngineLogin(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			doc := NewAuthDocument(site, "challenge-"+ps.Name, now).Marshal()
+			doc := login.NewDocument(site, "challenge-"+ps.Name, now).Marshal()
 			docPath := writeFile(t, filepath.Join(dir, ps.Algorithm+ps.Name+".json"), string(doc))
-			der, err := cms.Sign(doc, loadCert(t, certPath), key, &cms.SignOptions{ContentType: OIDLogin, Certificates: []*x509.Certificate{p.inter}})
+			der, err := cms.Sign(doc, loadCert(t, certPath), key, &cms.SignOptions{ContentType: login.OID, Certificates: []*x509.Certificate{p.inter}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -270,19 +271,19 @@ func TestEngineLogin(t *testing.T) {
 			if !opensslAccepts(p, p.rootCert, ours, "", at) {
 				t.Errorf("OpenSSL rejects our login CMS")
 			}
-			v, _ := New(Config{Roots: []*x509.Certificate{p.root}, Now: func() time.Time { return at }})
+			v, _ := New(Config{Origins: []string{site}, Roots: []*x509.Certificate{p.root}, Now: func() time.Time { return at }})
 			theirs := filepath.Join(dir, ps.Algorithm+ps.Name+"-theirs.der")
-			enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-nodetach", "-econtent_type", OIDLogin.String(),
+			enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-nodetach", "-econtent_type", login.OID.String(),
 				"-signer", certPath, "-inkey", keyPath, "-certfile", p.interCert, "-in", docPath, "-outform", "DER", "-out", theirs)
 			theirsDER, _ := os.ReadFile(theirs)
-			if _, got, err := v.ExamineLogin(theirsDER, site); err != nil || got.Challenge != "challenge-"+ps.Name {
+			if _, got, err := v.ExamineLogin(context.Background(), theirsDER, site); err != nil || got.Challenge != "challenge-"+ps.Name {
 				t.Errorf("engine's login CMS: %v", err)
 			}
 			asData := filepath.Join(dir, ps.Algorithm+ps.Name+"-data.der")
 			enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-nodetach",
 				"-signer", certPath, "-inkey", keyPath, "-certfile", p.interCert, "-in", docPath, "-outform", "DER", "-out", asData)
 			asDataDER, _ := os.ReadFile(asData)
-			if _, _, err := v.ExamineLogin(asDataDER, site); !errors.Is(err, ErrWrongPurpose) {
+			if _, _, err := v.ExamineLogin(context.Background(), asDataDER, site); !errors.Is(err, ErrWrongPurpose) {
 				t.Errorf("engine's data CMS of a login document: %v", err)
 			}
 		})

@@ -1,22 +1,31 @@
 // Package verify is what a login server uses to let a person in by
 // certificate: it issues single-use challenges and verifies the CMS the
 // podpis agent returns (signature, chain to the server's trusted roots,
-// validity, key usage, origin, challenge, clock), and tells who signed.
+// validity, key usage, revocation, origin, challenge, clock), and tells who
+// signed.
 //
-// A login is a CMS of content type OIDLogin and nothing else is: a document
-// signature (VerifySignature) never passes for a login, nor a login for a
-// document. Challenges are stateless: each carries its origin binding and
-// expiry under a MAC with Config.ChallengeKey, so issuing stores nothing;
-// the ChallengeStore remembers only used challenges until they expire.
+// It is safe by default: the site's origins are fixed once in Config and
+// checked by New, and a login or challenge for any other is refused;
+// revocation is checked (OCSP, then CRLs, policy Prefer) unless
+// Config.Revocation is RevocationOff. Origins are compared as the agent
+// normalises them (login.NormalizeOrigin), so both sides name a site alike.
+//
+// A login is a CMS of content type login.OID and nothing else is: a
+// document signature (VerifySignature) never passes for a login, nor a
+// login for a document. Challenges are stateless: each carries its origin
+// binding and expiry under a MAC with Config.ChallengeKey, so issuing
+// stores nothing; the ChallengeStore remembers only used challenges until
+// they expire.
 //
 // GOST R 34.10-2012 with Streebog, RSA and ECDSA signatures are accepted.
 // Failures are *Error values with a stable Code; use errors.Is with the
-// Err… sentinels.
+// Err… sentinels, one per code. A call whose ctx ends while it waits (on
+// an OCSP responder or a CRL download) fails with the ctx's cause instead.
 //
-//	v, err := verify.New(verify.Config{Roots: roots})
+//	v, err := verify.New(verify.Config{Origins: []string{"https://lk.example.ru"}, Roots: roots, Intermediates: cas})
 //	c, err := v.IssueChallenge(ctx, "https://lk.example.ru")
 //	// … the page asks the agent to sign c.Value and posts back the CMS …
-//	res, err := v.VerifyLogin(ctx, cmsBytes, "https://lk.example.ru")
+//	res, err := v.VerifyLogin(ctx, cmsDER, "https://lk.example.ru")
 //	fmt.Println(res.Identity.CommonName, res.Identity.SNILS)
 package verify
 
@@ -27,15 +36,26 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/crypto/gostx509"
+	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/verify/revocation"
 )
 
-// Config configures a Verifier. Roots is required.
+// Config configures a Verifier. Roots is required; Origins is required
+// for logins.
 type Config struct {
+	// Origins are the site's origins (scheme://host[:port]) whose logins
+	// this server accepts: https, or http on 127.0.0.1 and [::1] only, as
+	// the agent serves them. New refuses any other and normalises them
+	// (login.NormalizeOrigin: "https://LK.example.ru:443" is
+	// "https://lk.example.ru"). IssueChallenge, VerifyLogin and
+	// ExamineLogin refuse an origin not listed; a Verifier without
+	// origins checks document signatures only.
+	Origins []string
 	// Roots are the trusted root certificates.
 	Roots []*x509.Certificate
 	// Intermediates may complete chains the messages do not carry.
@@ -59,37 +79,60 @@ type Config struct {
 	// certificate.
 	ExtKeyUsages []x509.ExtKeyUsage
 	Policies     []asn1.ObjectIdentifier
-	// Revocation, when set, checks every chain (revocation.New).
-	Revocation gostx509.RevocationChecker
+	// Revocation checks every chain. Nil means a revocation.Checker with
+	// policy Prefer: OCSP and CRLs as the certificates name them; a
+	// revoked certificate fails, a question nobody answers passes and
+	// Result.Revocation says so. RevocationOff checks nothing.
+	Revocation RevocationChecker
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
+
+// RevocationChecker establishes that no certificate of chain (leaf first,
+// root last) was revoked at time at, and how. A revoked certificate fails
+// with an error wrapping revocation.ErrRevoked (REVOKED), an unanswered
+// question with one wrapping revocation.ErrUnknown (REVOCATION_UNKNOWN).
+// revocation.Checker implements it.
+type RevocationChecker interface {
+	CheckRevocation(ctx context.Context, chain []*x509.Certificate, at time.Time) ([]revocation.Status, error)
+}
+
+// RevocationOff, as Config.Revocation, checks no revocation: for a server
+// that checks it some other way. Result.Revocation says it was not
+// checked.
+var RevocationOff RevocationChecker = revocationOff{}
+
+type revocationOff struct{}
+
+func (revocationOff) CheckRevocation(context.Context, []*x509.Certificate, time.Time) ([]revocation.Status, error) {
+	return []revocation.Status{{Source: revocation.NotChecked}}, nil
+}
+
+// ErrOriginNotConfigured is wrapped by the ORIGIN_MISMATCH of a call for
+// an origin that is not one of Config.Origins.
+var ErrOriginNotConfigured = errors.New("verify: origin not in Config.Origins")
 
 // Verifier verifies logins and document signatures. It is safe for
 // concurrent use.
 type Verifier struct {
 	cfg        Config
+	origins    []string // normalised
 	challenges *challenger
 	chains     gostx509.ChainVerifier
 }
 
 // Result is a verified signature.
 type Result struct {
-	Identity Identity `json:"identity"`
+	Identity login.Identity `json:"identity"`
 	// Chain is the certificate path, signer first, root last.
 	Chain []*x509.Certificate `json:"-"`
 	// SigningTime is the signingTime attribute, zero when absent.
 	SigningTime time.Time `json:"signingTime,omitzero"`
 	// Content is the signed content.
 	Content []byte `json:"-"`
-	// Revocation says how each certificate's status was established
-	// (revocation.Checker); empty without a checker.
-	Revocation []string `json:"revocation,omitempty"`
-}
-
-// establisher is a RevocationChecker that can say how it decided.
-type establisher interface {
-	Established(chain []*x509.Certificate, at time.Time) ([]string, error)
+	// Revocation says how each certificate's status was established, as
+	// the RevocationChecker reported it.
+	Revocation []revocation.Status `json:"revocation,omitempty"`
 }
 
 // New returns a Verifier.
@@ -97,8 +140,25 @@ func New(cfg Config) (*Verifier, error) {
 	if len(cfg.Roots) == 0 {
 		return nil, errors.New("verify: no trusted roots")
 	}
+	var origins []string
+	for _, o := range cfg.Origins {
+		n, err := login.NormalizeOrigin(o)
+		if err != nil {
+			return nil, fmt.Errorf("verify: origin %q: https, or http on 127.0.0.1 or [::1], with no path: %w", o, err)
+		}
+		if !slices.Contains(origins, n) {
+			origins = append(origins, n)
+		}
+	}
 	if cfg.Store == nil {
 		cfg.Store = &MemoryStore{Now: cfg.Now}
+	}
+	if cfg.Revocation == nil {
+		r, err := revocation.New(revocation.Config{Policy: revocation.Prefer})
+		if err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
+		}
+		cfg.Revocation = r
 	}
 	key := cfg.ChallengeKey
 	switch {
@@ -116,7 +176,7 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.MaxClockSkew == 0 {
 		cfg.MaxClockSkew = 5 * time.Minute
 	}
-	return &Verifier{cfg: cfg, challenges: newChallenger(key)}, nil
+	return &Verifier{cfg: cfg, origins: origins, challenges: newChallenger(key)}, nil
 }
 
 func (v *Verifier) now() time.Time {
@@ -126,27 +186,50 @@ func (v *Verifier) now() time.Time {
 	return time.Now()
 }
 
-// IssueChallenge makes a challenge for origin (the login page's
-// scheme://host[:port]) valid for ChallengeTTL. It stores nothing: the
-// value carries its expiry and is bound to origin by a MAC with the
-// server's key, so a flood of requests for challenges costs only CPU.
-func (v *Verifier) IssueChallenge(ctx context.Context, origin string) (Challenge, error) {
-	return v.challenges.issue(origin, v.now().Add(v.cfg.ChallengeTTL))
+// site returns origin normalised if it is one of Config.Origins.
+func (v *Verifier) site(origin string) (string, error) {
+	if slices.Contains(v.origins, origin) {
+		return origin, nil // already normalised: the usual call, spared a URL parse
+	}
+	n, err := login.NormalizeOrigin(origin)
+	if err != nil || !slices.Contains(v.origins, n) {
+		return "", fail(CodeOriginMismatch, fmt.Errorf("%w: %q", ErrOriginNotConfigured, origin))
+	}
+	return n, nil
 }
 
-// VerifyLogin checks a login: the CMS must be attached, of content type
-// OIDLogin with signed attributes, have exactly one signer and carry an
-// authentication document for origin with a challenge this server (or one
-// sharing its key) issued for origin and not yet expired, signed within the
-// allowed clock skew by a certificate that chains to the roots. Only then is
-// the challenge consumed, atomically, so neither a forged message nor a
-// login for another site burns a person's challenge; a replay of a valid
-// one fails with ErrChallengeReplayed.
+// IssueChallenge makes a challenge for origin (the login page's
+// scheme://host[:port], one of Config.Origins) valid for ChallengeTTL. It
+// stores nothing: the value carries its expiry and is bound to the
+// normalised origin by a MAC with the server's key, so a flood of requests
+// for challenges costs only CPU.
+func (v *Verifier) IssueChallenge(ctx context.Context, origin string) (Challenge, error) {
+	site, err := v.site(origin)
+	if err != nil {
+		return Challenge{}, err
+	}
+	return v.challenges.issue(site, v.now().Add(v.cfg.ChallengeTTL))
+}
+
+// VerifyLogin checks a login (the CMS in DER; a page posts it in base64)
+// for origin, one of Config.Origins: the CMS must be attached, of content
+// type login.OID with signed attributes, have exactly one signer and carry
+// a login document for origin (as login.NormalizeOrigin reads both) with a
+// challenge this server (or one sharing its key) issued for origin and not
+// yet expired, signed within the allowed clock skew by a certificate that
+// chains to the roots and is not revoked. Only then is the challenge
+// consumed, atomically, so neither a forged message nor a login for
+// another site burns a person's challenge; a replay of a valid one fails
+// with ErrChallengeReplayed.
 func (v *Verifier) VerifyLogin(ctx context.Context, message []byte, origin string) (*Result, error) {
+	site, err := v.site(origin)
+	if err != nil {
+		return nil, err
+	}
 	now := v.now()
 	var expires time.Time
-	res, doc, err := v.login(message, origin, now, func(doc AuthDocument) (err error) {
-		if expires, err = v.challenges.open(doc.Challenge, origin); err != nil {
+	res, doc, err := v.login(ctx, message, site, now, func(doc login.Document) (err error) {
+		if expires, err = v.challenges.open(doc.Challenge, site); err != nil {
 			return err
 		}
 		if now.After(expires) {
@@ -169,26 +252,31 @@ func (v *Verifier) VerifyLogin(ctx context.Context, message []byte, origin strin
 	return res, nil
 }
 
-// ExamineLogin checks a login as VerifyLogin does (message, content type,
-// document, origin, clocks, signature, chain) except its challenge: neither
-// whether this server issued it nor whether it was used. It returns the
-// signed document, whose challenge can then be looked up in logs. It is for
-// tools that explain a refused login (podpis verify --login); never let
-// anyone in on its word, since a recorded login passes it again.
-func (v *Verifier) ExamineLogin(message []byte, origin string) (*Result, AuthDocument, error) {
-	return v.login(message, origin, v.now(), func(AuthDocument) error { return nil })
+// ExamineLogin checks a login as VerifyLogin does (origin, message,
+// content type, document, clocks, signature, chain, revocation) except its
+// challenge: neither whether this server issued it nor whether it was
+// used. It returns the signed document, whose challenge can then be looked
+// up in logs. It is for tools that explain a refused login (podpis verify
+// --login); never let anyone in on its word, since a recorded login passes
+// it again.
+func (v *Verifier) ExamineLogin(ctx context.Context, message []byte, origin string) (*Result, login.Document, error) {
+	site, err := v.site(origin)
+	if err != nil {
+		return nil, login.Document{}, err
+	}
+	return v.login(ctx, message, site, v.now(), func(login.Document) error { return nil })
 }
 
 // login is VerifyLogin up to the consumption of the challenge, with the
 // challenge's own check (cheap, so done before the signature's) given by
-// the caller.
-func (v *Verifier) login(message []byte, origin string, now time.Time, checkChallenge func(AuthDocument) error) (*Result, AuthDocument, error) {
-	var doc AuthDocument
+// the caller. site is normalised.
+func (v *Verifier) login(ctx context.Context, message []byte, site string, now time.Time, checkChallenge func(login.Document) error) (*Result, login.Document, error) {
+	var doc login.Document
 	sd, err := cms.Parse(message)
 	if err != nil {
 		return nil, doc, fail(CodeMalformed, err)
 	}
-	if !sd.ContentType.Equal(OIDLogin) {
+	if !sd.ContentType.Equal(login.OID) {
 		return nil, doc, fail(CodeWrongPurpose, fmt.Errorf("content type %v is not a login's", sd.ContentType))
 	}
 	if sd.Content == nil {
@@ -200,12 +288,21 @@ func (v *Verifier) login(message []byte, origin string, now time.Time, checkChal
 	if !sd.Signers[0].HasSignedAttributes {
 		return nil, doc, fail(CodeMalformed, errors.New("a login needs signed attributes"))
 	}
-	doc, signedAt, err := ParseAuthDocument(sd.Content)
+	doc, signedAt, err := login.ParseDocument(sd.Content)
 	if err != nil {
 		return nil, doc, fail(CodeMalformed, err)
 	}
-	if doc.Origin != origin {
-		return nil, doc, fail(CodeOriginMismatch, fmt.Errorf("signed for %q, expected %q", doc.Origin, origin))
+	// The agent signs the origin normalised (then it equals site); read
+	// any other spelling by the same rule, so that one the agent would
+	// never sign for is no site at all.
+	if doc.Origin != site {
+		signedFor, err := login.NormalizeOrigin(doc.Origin)
+		if err != nil {
+			return nil, doc, fail(CodeOriginMismatch, fmt.Errorf("signed for %q, no origin the agent serves: %w", doc.Origin, err))
+		}
+		if signedFor != site {
+			return nil, doc, fail(CodeOriginMismatch, fmt.Errorf("signed for %q, expected %q", doc.Origin, site))
+		}
 	}
 	if err := checkChallenge(doc); err != nil {
 		return nil, doc, err
@@ -213,7 +310,7 @@ func (v *Verifier) login(message []byte, origin string, now time.Time, checkChal
 	if skew := now.Sub(signedAt).Abs(); skew > v.cfg.MaxClockSkew {
 		return nil, doc, fail(CodeClockSkew, fmt.Errorf("signer's clock is %s off", skew.Round(time.Second)))
 	}
-	res, err := v.verify(sd, nil, now)
+	res, err := v.verify(ctx, sd, nil, now)
 	if err != nil {
 		return nil, doc, err
 	}
@@ -226,12 +323,12 @@ func (v *Verifier) login(message []byte, origin string, now time.Time, checkChal
 // VerifySignature checks a document signature: CMS attached, or detached
 // with content given. Every signer must verify; the result describes the
 // first. The verification time is the Verifier's clock.
-func (v *Verifier) VerifySignature(message, content []byte) (*Result, error) {
+func (v *Verifier) VerifySignature(ctx context.Context, message, content []byte) (*Result, error) {
 	sd, err := cms.Parse(message)
 	if err != nil {
 		return nil, fail(CodeMalformed, err)
 	}
-	if sd.ContentType.Equal(OIDLogin) {
+	if sd.ContentType.Equal(login.OID) {
 		return nil, fail(CodeWrongPurpose, errors.New("a login signature is not a document signature"))
 	}
 	if len(sd.Signers) == 0 {
@@ -240,10 +337,28 @@ func (v *Verifier) VerifySignature(message, content []byte) (*Result, error) {
 	if sd.Content == nil && content == nil {
 		return nil, fail(CodeMalformed, cms.ErrNoContent)
 	}
-	return v.verify(sd, content, v.now())
+	return v.verify(ctx, sd, content, v.now())
 }
 
-func (v *Verifier) verify(sd *cms.SignedData, detached []byte, at time.Time) (*Result, error) {
+// withContext hands gostx509's path builder, which has no context, a
+// RevocationChecker bound to one call's ctx, and keeps what the checker
+// said about the chain it accepted: the builder returns that chain at
+// once, so the last accepted is the one verified.
+type withContext struct {
+	ctx      context.Context
+	checker  RevocationChecker
+	accepted []revocation.Status
+}
+
+func (w *withContext) CheckRevocation(chain []*x509.Certificate, at time.Time) error {
+	st, err := w.checker.CheckRevocation(w.ctx, chain, at)
+	if err == nil {
+		w.accepted = st
+	}
+	return err
+}
+
+func (v *Verifier) verify(ctx context.Context, sd *cms.SignedData, detached []byte, at time.Time) (*Result, error) {
 	var first *Result
 	for _, si := range sd.Signers {
 		cert, err := si.FindCertificate(sd.Certificates)
@@ -256,15 +371,19 @@ func (v *Verifier) verify(sd *cms.SignedData, detached []byte, at time.Time) (*R
 		if err := sd.VerifySigner(si, cert, detached); err != nil {
 			return nil, classifyCMS(err)
 		}
+		rc := &withContext{ctx: ctx, checker: v.cfg.Revocation}
 		chain, err := v.chains.VerifyChain(cert, gostx509.ChainOptions{
 			Roots:         v.cfg.Roots,
 			Intermediates: append(append([]*x509.Certificate{}, sd.Certificates...), v.cfg.Intermediates...),
 			At:            at,
 			ExtKeyUsages:  v.cfg.ExtKeyUsages,
 			Policies:      v.cfg.Policies,
-			Revocation:    v.cfg.Revocation,
+			Revocation:    rc,
 		})
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("verify: %w", context.Cause(ctx))
+			}
 			return nil, classifyChain(err)
 		}
 		if first == nil {
@@ -272,12 +391,7 @@ func (v *Verifier) verify(sd *cms.SignedData, detached []byte, at time.Time) (*R
 			if content == nil {
 				content = detached
 			}
-			first = &Result{Identity: IdentityOf(cert), Chain: chain, SigningTime: si.SigningTime, Content: content}
-			if e, ok := v.cfg.Revocation.(establisher); ok {
-				// Answered from the checker's caches, warm from the
-				// chain check just done.
-				first.Revocation, _ = e.Established(chain, at)
-			}
+			first = &Result{Identity: login.IdentityOf(cert), Chain: chain, SigningTime: si.SigningTime, Content: content, Revocation: rc.accepted}
 		}
 	}
 	return first, nil

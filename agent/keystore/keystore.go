@@ -12,7 +12,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/podpis/podpis/verify"
+	"github.com/podpis/podpis/login"
 )
 
 // Certificate is a certificate a provider found, with what the agent
@@ -21,7 +21,7 @@ type Certificate struct {
 	// ID is the lowercase hex SHA-1 of the certificate («Отпечаток»).
 	ID          string            `json:"id"`
 	Cert        *x509.Certificate `json:"-"`
-	Identity    verify.Identity   `json:"identity"`
+	Identity    login.Identity    `json:"identity"`
 	Algorithm   string            `json:"algorithm"` // e.g. "GOST R 34.10-2012 256 (tc26-256-a)"
 	Provider    string            `json:"provider"`  // the module or store
 	Token       string            `json:"token"`     // token label
@@ -49,7 +49,7 @@ func (c *Certificate) Usable() bool { return len(c.Problems) == 0 }
 // Examine fills in the fields of a certificate that depend on it alone.
 func Examine(cert *x509.Certificate, hasKey bool, at time.Time) *Certificate {
 	// The ID is the identity's thumbprint: one SHA-1 for the agent and verify.
-	id := verify.IdentityOf(cert)
+	id := login.IdentityOf(cert)
 	c := &Certificate{ID: id.Thumbprint, Cert: cert, Identity: id, HasKey: hasKey}
 	if at.After(cert.NotAfter) {
 		c.Problems = append(c.Problems, ProblemExpired)

@@ -16,7 +16,7 @@ import (
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/internal/testdeps"
 	"github.com/podpis/podpis/internal/testwait"
-	"github.com/podpis/podpis/verify"
+	"github.com/podpis/podpis/login"
 )
 
 // xvfb starts a virtual display for the test and returns its DISPLAY.
@@ -142,7 +142,7 @@ func dismiss(t *testing.T, display string, done <-chan bool) bool {
 }
 
 func testCert() *keystore.Certificate {
-	return &keystore.Certificate{Identity: verify.Identity{CommonName: "Иванов <Иван>"}}
+	return &keystore.Certificate{Identity: login.Identity{CommonName: "Иванов <Иван>"}}
 }
 
 // TestZenityDialogs shows the real dialogs on a virtual display and
@@ -341,7 +341,7 @@ func TestZenityMarkup(t *testing.T) {
 	os.WriteFile(wrapper, []byte("#!/bin/sh\nexec '"+real+"' \"$@\" 2>>'"+log+"'\n"), 0o755)
 	z := &Zenity{Path: wrapper, Env: []string{"DISPLAY=" + display}, Settle: settle}
 	ctx := context.Background()
-	cert := &keystore.Certificate{Identity: verify.Identity{CommonName: `\074i\076Иванов`}}
+	cert := &keystore.Certificate{Identity: login.Identity{CommonName: `\074i\076Иванов`}}
 	for _, desc := range []string{
 		`\074b\076Договор`,                               // unclosed tag through escapes
 		`\074span size="100000"\076ОГРОМНО\074/span\076`, // huge text

@@ -176,7 +176,7 @@ func TestRacingOrigins(t *testing.T) {
 	defer env.ResetPIN()
 	const other = "https://other.example.ru"
 	h := start(t, headless(site, other))
-	v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{ca.Cert}})
+	v, _ := verify.New(verify.Config{Origins: []string{site, other}, Roots: []*x509.Certificate{ca.Cert}})
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
 	for i := 0; i < 20; i++ {

@@ -131,7 +131,7 @@ func TestBrowserPrompts(t *testing.T) {
 		t.Fatalf("after «Разрешить всегда»: %+v", r.Error)
 	}
 	bp.Open = answer(url.Values{"choice": {"sign"}, "pin": {testtoken.PIN}, "save": {"on"}})
-	v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{ca.Cert}})
+	v, _ := verify.New(verify.Config{Origins: []string{"https://new.example"}, Roots: []*x509.Certificate{ca.Cert}})
 	ch, _ := v.IssueChallenge(context.Background(), "https://new.example")
 	r := c.call("authenticate", wsapi.AuthenticateParams{Certificate: certID, Challenge: ch.Value})
 	var res wsapi.AuthenticateResult

@@ -29,7 +29,7 @@ func TestLoginForgeryThroughSign(t *testing.T) {
 	const attacker, victim = "https://evil.example", "https://victim.example"
 	h := start(t, headless(attacker))
 	c := connect(t, h, attacker, false)
-	v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{ca.Cert}})
+	v, _ := verify.New(verify.Config{Origins: []string{victim}, Roots: []*x509.Certificate{ca.Cert}})
 	ctx := context.Background()
 
 	ch, _ := v.IssueChallenge(ctx, victim)
@@ -120,8 +120,8 @@ func TestContentTypes(t *testing.T) {
 	if sd, err := cms.Parse(doc); err != nil || !sd.ContentType.Equal(cms.OIDData) {
 		t.Fatalf("document CMS: %v", err)
 	}
-	v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{ca.Cert}})
-	if _, err := v.VerifySignature(login, nil); !errors.Is(err, verify.ErrWrongPurpose) {
+	v, _ := verify.New(verify.Config{Origins: []string{site}, Roots: []*x509.Certificate{ca.Cert}})
+	if _, err := v.VerifySignature(context.Background(), login, nil); !errors.Is(err, verify.ErrWrongPurpose) {
 		t.Fatalf("login as a document: %v", err)
 	}
 	if _, err := v.VerifyLogin(context.Background(), doc, site); !errors.Is(err, verify.ErrWrongPurpose) {

@@ -188,7 +188,7 @@ func TestLoginFlow(t *testing.T) {
 		if r.Error != nil || json.Unmarshal(r.Result.(json.RawMessage), &certs) != nil || len(certs.Certificates) != 1 || certs.Certificates[0].ID != certID {
 			t.Fatalf("certificates: %+v %s", r.Error, r.Result)
 		}
-		v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{ca.Cert}})
+		v, _ := verify.New(verify.Config{Origins: []string{site}, Roots: []*x509.Certificate{ca.Cert}})
 		ch, _ := v.IssueChallenge(context.Background(), site)
 		r = c.call("authenticate", wsapi.AuthenticateParams{Certificate: certID, Challenge: ch.Value})
 		var auth wsapi.AuthenticateResult
@@ -214,7 +214,7 @@ func TestSignMethod(t *testing.T) {
 	}
 	der, _ := base64.StdEncoding.DecodeString(res.CMS)
 	v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{ca.Cert}})
-	if _, err := v.VerifySignature(der, data); err != nil {
+	if _, err := v.VerifySignature(context.Background(), der, data); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []any{

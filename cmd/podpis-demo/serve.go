@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/verify"
 	"github.com/podpis/podpis/verify/redisstore"
 	"github.com/podpis/podpis/webclient"
@@ -47,7 +48,7 @@ type demo struct {
 	log    *slog.Logger
 
 	mu       sync.Mutex
-	sessions map[string]verify.Identity
+	sessions map[string]login.Identity
 }
 
 func runServe(args []string) error {
@@ -80,10 +81,6 @@ func runServe(args []string) error {
 	if *redisAddr != "" {
 		cfg.Store = redisstore.New(redis.NewClient(&redis.Options{Addr: *redisAddr}), "podpis-demo:")
 	}
-	v, err := verify.New(cfg)
-	if err != nil {
-		return err
-	}
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
@@ -91,7 +88,15 @@ func runServe(args []string) error {
 	if *origin == "" {
 		*origin = "http://" + l.Addr().String()
 	}
-	d := &demo{v: v, origin: *origin, ports: ports, sessions: map[string]verify.Identity{},
+	// The one site whose logins this server takes: New refuses an origin
+	// the agent would not serve (plain http off loopback, a path).
+	cfg.Origins = []string{*origin}
+	v, err := verify.New(cfg)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	d := &demo{v: v, origin: *origin, ports: ports, sessions: map[string]login.Identity{},
 		log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("Откройте %s — демонстрационный вход по сертификату\n", *origin)
@@ -208,10 +213,10 @@ func (d *demo) login(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"identity": res.Identity})
 }
 
-func (d *demo) session(r *http.Request) (string, verify.Identity, bool) {
+func (d *demo) session(r *http.Request) (string, login.Identity, bool) {
 	c, err := r.Cookie("session")
 	if err != nil {
-		return "", verify.Identity{}, false
+		return "", login.Identity{}, false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -16,7 +16,7 @@ import (
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/wsapi"
 	"github.com/podpis/podpis/crypto/cms"
-	"github.com/podpis/podpis/verify"
+	"github.com/podpis/podpis/login"
 	"golang.org/x/term"
 )
 
@@ -135,7 +135,7 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 		return 2
 	}
-	if verify.IsLoginDocument(content) {
+	if login.IsDocument(content) {
 		// Signed as data it could pass for a login with a lax verifier;
 		// logins are made by the agent's authenticate alone.
 		fmt.Fprintf(stderr, "podpis: %s is a login document (podpis-auth): refusing to sign it as a document\n", *in)

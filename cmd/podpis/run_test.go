@@ -73,7 +73,7 @@ func TestHeadless(t *testing.T) {
 	if e != nil || json.Unmarshal(res, &certs) != nil || len(certs.Certificates) == 0 {
 		t.Fatalf("certificates: %+v %s", e, res)
 	}
-	v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{tokenCA.Cert}})
+	v, _ := verify.New(verify.Config{Origins: []string{site}, Roots: []*x509.Certificate{tokenCA.Cert}})
 	ch, _ := v.IssueChallenge(context.Background(), site)
 	res, e = call(2, "authenticate", wsapi.AuthenticateParams{Certificate: certs.Certificates[0].ID, Challenge: ch.Value})
 	var auth wsapi.AuthenticateResult

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -41,6 +42,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg := verify.Config{}
+	if *login != "" {
+		cfg.Origins = []string{*login}
+	}
 	pol, err := revocation.ParsePolicy(*policy)
 	if err != nil {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
@@ -85,10 +89,11 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 		return 2
 	}
+	ctx := context.Background()
 	if *login != "" {
-		return verifyLogin(v, sig, *login, *asJSON, stdout, stderr)
+		return verifyLogin(ctx, v, sig, *login, *asJSON, stdout, stderr)
 	}
-	res, err := v.VerifySignature(sig, content)
+	res, err := v.VerifySignature(ctx, sig, content)
 	if err != nil {
 		var e *verify.Error
 		if !errors.As(err, &e) {
@@ -125,8 +130,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 
 // verifyLogin is podpis verify --login: exit 0 a valid login for origin
 // (challenge aside), 1 not, with the code and its sentence on stderr.
-func verifyLogin(v *verify.Verifier, sig []byte, origin string, asJSON bool, stdout, stderr io.Writer) int {
-	res, doc, err := v.ExamineLogin(sig, origin)
+func verifyLogin(ctx context.Context, v *verify.Verifier, sig []byte, origin string, asJSON bool, stdout, stderr io.Writer) int {
+	res, doc, err := v.ExamineLogin(ctx, sig, origin)
 	if err != nil {
 		var e *verify.Error
 		if !errors.As(err, &e) {

@@ -16,6 +16,7 @@ import (
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testredis"
 	"github.com/podpis/podpis/internal/testwait"
+	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/verify"
 	"github.com/podpis/podpis/verify/redisstore"
 	"github.com/redis/go-redis/v9"
@@ -46,10 +47,12 @@ func TestStore(t *testing.T) {
 		return err == nil
 	})
 	// Issuing challenges writes nothing to Redis.
-	v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{testpki.Root(t, gost3410.CurveTC26256A, "root", time.Now()).Cert}, Store: s})
+	v, _ := verify.New(verify.Config{Origins: []string{"https://lk.example.ru"}, Roots: []*x509.Certificate{testpki.Root(t, gost3410.CurveTC26256A, "root", time.Now()).Cert}, Store: s})
 	before, _ := client.DBSize(ctx).Result()
 	for i := 0; i < 1000; i++ {
-		v.IssueChallenge(ctx, "https://lk.example.ru")
+		if _, err := v.IssueChallenge(ctx, "https://lk.example.ru"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if after, _ := client.DBSize(ctx).Result(); after != before {
 		t.Fatalf("issuing 1000 challenges: %d keys, then %d", before, after)
@@ -71,7 +74,7 @@ func TestTwoServers(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		client := redis.NewClient(&redis.Options{Addr: addr})
 		defer client.Close()
-		v, err := verify.New(verify.Config{Roots: []*x509.Certificate{root}, Store: redisstore.New(client, "podpis:"), ChallengeKey: key})
+		v, err := verify.New(verify.Config{Origins: []string{"https://lk.example.ru"}, Roots: []*x509.Certificate{root}, Store: redisstore.New(client, "podpis:"), ChallengeKey: key})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,15 +82,15 @@ func TestTwoServers(t *testing.T) {
 	}
 	ctx := context.Background()
 	const origin = "https://lk.example.ru"
-	login := func(challenge string) []byte {
-		der, err := cms.Sign(verify.NewAuthDocument(origin, challenge, time.Now()).Marshal(), leaf, priv, &cms.SignOptions{ContentType: verify.OIDLogin})
+	signLogin := func(challenge string) []byte {
+		der, err := cms.Sign(login.NewDocument(origin, challenge, time.Now()).Marshal(), leaf, priv, &cms.SignOptions{ContentType: login.OID})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return der
 	}
 	c, _ := servers[0].IssueChallenge(ctx, origin)
-	msg := login(c.Value)
+	msg := signLogin(c.Value)
 	if res, err := servers[1].VerifyLogin(ctx, msg, origin); err != nil || res.Identity.CommonName != "Пётр" {
 		t.Fatalf("login through the other server: %v", err)
 	}
@@ -97,7 +100,7 @@ func TestTwoServers(t *testing.T) {
 
 	for round := 0; round < 5; round++ {
 		c, _ := servers[round%2].IssueChallenge(ctx, origin)
-		msg := login(c.Value)
+		msg := signLogin(c.Value)
 		var wins, replays atomic.Int32
 		var wg sync.WaitGroup
 		for i := 0; i < 20; i++ {

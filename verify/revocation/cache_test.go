@@ -1,6 +1,7 @@
 package revocation
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -113,23 +114,23 @@ func TestCRLSignatureCheckedOnce(t *testing.T) {
 		dp  string
 	}{"file": {fromFile, ""}, "distribution point": {fromDP, srv.URL + "/ca.crl"}} {
 		good, bad := ca.leaf(t, 7, now, c.dp), ca.leaf(t, 1<<32+1, now, c.dp)
-		if err := c.chk.CheckRevocation([]*x509.Certificate{good, ca.cert}, now); err != nil {
+		if _, err := c.chk.CheckRevocation(context.Background(), []*x509.Certificate{good, ca.cert}, now); err != nil {
 			t.Fatalf("%s: first login: %v", name, err)
 		}
 		liar := lying(t, ca.cert)
-		if err := c.chk.CheckRevocation([]*x509.Certificate{good, liar}, now); err != nil {
+		if _, err := c.chk.CheckRevocation(context.Background(), []*x509.Certificate{good, liar}, now); err != nil {
 			t.Errorf("%s: second login checked the CRL's signature again: %v", name, err)
 		}
 		var rev *RevokedError
-		if err := c.chk.CheckRevocation([]*x509.Certificate{bad, liar}, now); !errors.As(err, &rev) || rev.Reason != 1 {
+		if _, err := c.chk.CheckRevocation(context.Background(), []*x509.Certificate{bad, liar}, now); !errors.As(err, &rev) || rev.Reason != 1 {
 			t.Errorf("%s: listed certificate: %v", name, err)
 		}
 		// Past nextUpdate the remembered signature does not make the CRL
 		// current (and the distribution point serves one just as old).
-		if err := c.chk.CheckRevocation([]*x509.Certificate{good, ca.cert}, now.Add(2*time.Hour)); !errors.Is(err, ErrUnknown) {
+		if _, err := c.chk.CheckRevocation(context.Background(), []*x509.Certificate{good, ca.cert}, now.Add(2*time.Hour)); !errors.Is(err, ErrUnknown) {
 			t.Errorf("%s: stale CRL: %v", name, err)
 		}
-		if err := c.chk.CheckRevocation([]*x509.Certificate{good, ca.cert}, now); err != nil {
+		if _, err := c.chk.CheckRevocation(context.Background(), []*x509.Certificate{good, ca.cert}, now); err != nil {
 			t.Errorf("%s: current again: %v", name, err)
 		}
 	}
@@ -148,19 +149,19 @@ func TestCRLRememberedPerIssuer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := chk.CheckRevocation([]*x509.Certificate{ca.leaf(t, 7, now, ""), ca.cert}, now); err != nil {
+	if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{ca.leaf(t, 7, now, ""), ca.cert}, now); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 * maxIssuersPerCRL {
 		impostor := newStdCA(t, "CA", now)
-		if err := chk.CheckRevocation([]*x509.Certificate{impostor.leaf(t, 7, now, ""), impostor.cert}, now); !errors.Is(err, ErrUnknown) {
+		if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{impostor.leaf(t, 7, now, ""), impostor.cert}, now); !errors.Is(err, ErrUnknown) {
 			t.Fatalf("impostor %d: %v, want unknown", i, err)
 		}
 	}
 	if n := len(*chk.files[0].verified.Load()); n > maxIssuersPerCRL {
 		t.Errorf("%d issuers remembered for one CRL, want at most %d", n, maxIssuersPerCRL)
 	}
-	if err := chk.CheckRevocation([]*x509.Certificate{ca.leaf(t, 8, now, ""), ca.cert}, now); err != nil {
+	if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{ca.leaf(t, 8, now, ""), ca.cert}, now); err != nil {
 		t.Errorf("the real CA after the impostors: %v", err)
 	}
 }
@@ -177,19 +178,19 @@ func TestLargeCRL(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rev *RevokedError
-	if err := chk.CheckRevocation([]*x509.Certificate{ca.leaf(t, 99, now, ""), ca.cert}, now); !errors.As(err, &rev) || rev.Reason != 4 || !rev.At.Equal(last.RevocationTime) {
+	if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{ca.leaf(t, 99, now, ""), ca.cert}, now); !errors.As(err, &rev) || rev.Reason != 4 || !rev.At.Equal(last.RevocationTime) {
 		t.Errorf("listed last: %v", err)
 	}
 	// Revoked after the signing time: not revoked for this signature.
-	if err := chk.CheckRevocation([]*x509.Certificate{ca.leaf(t, 99, now, ""), ca.cert}, now.Add(-4*time.Minute)); err != nil {
+	if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{ca.leaf(t, 99, now, ""), ca.cert}, now.Add(-4*time.Minute)); err != nil {
 		t.Errorf("signed before its revocation: %v", err)
 	}
 	for _, s := range []int64{1<<32 - 1, 1<<32 + 100_000} {
-		if err := chk.CheckRevocation([]*x509.Certificate{ca.leaf(t, s, now, ""), ca.cert}, now); err != nil {
+		if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{ca.leaf(t, s, now, ""), ca.cert}, now); err != nil {
 			t.Errorf("serial %d, not listed: %v", s, err)
 		}
 	}
-	if err := chk.CheckRevocation([]*x509.Certificate{ca.leaf(t, 1<<32+54_321, now, ""), ca.cert}, now); !errors.Is(err, ErrRevoked) {
+	if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{ca.leaf(t, 1<<32+54_321, now, ""), ca.cert}, now); !errors.Is(err, ErrRevoked) {
 		t.Errorf("listed in the middle: %v", err)
 	}
 }

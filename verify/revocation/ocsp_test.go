@@ -2,6 +2,7 @@ package revocation
 
 import (
 	"bufio"
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -71,7 +72,8 @@ func TestOCSP(t *testing.T) {
 	now := time.Now()
 	check := func(p Policy, cert *x509.Certificate) error {
 		chk, _ := New(Config{Policy: p})
-		return chk.CheckRevocation([]*x509.Certificate{cert, root}, now)
+		_, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{cert, root}, now)
+		return err
 	}
 
 	resp := c.responder(t, port, c.path("ca.pem"), c.path("ca.key"))
@@ -85,7 +87,7 @@ func TestOCSP(t *testing.T) {
 	// The responder's answers are good for 5 minutes (-nmin 5): asked
 	// about a moment 10 minutes on, its answer is stale.
 	stale, _ := New(Config{Policy: Require})
-	if err := stale.CheckRevocation([]*x509.Certificate{good, root}, now.Add(10*time.Minute)); !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "not current") {
+	if _, err := stale.CheckRevocation(context.Background(), []*x509.Certificate{good, root}, now.Add(10*time.Minute)); !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "not current") {
 		t.Errorf("stale OCSP answer: %v", err)
 	}
 	// Not in the CA's database: the responder says unknown, the CRL is
@@ -110,10 +112,10 @@ func TestOCSP(t *testing.T) {
 	port2 := freePort(t)
 	c.responder(t, port2, c.path("rs.pem"), c.path("rs.key"))
 	chk, _ := New(Config{Policy: Require, OCSPResponder: fmt.Sprintf("http://127.0.0.1:%d", port2)})
-	if err := chk.CheckRevocation([]*x509.Certificate{bad, root}, now); !errors.Is(err, ErrRevoked) {
+	if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{bad, root}, now); !errors.Is(err, ErrRevoked) {
 		t.Errorf("delegated responder, revoked: %v", err)
 	}
-	if err := chk.CheckRevocation([]*x509.Certificate{good, root}, now); err != nil {
+	if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{good, root}, now); err != nil {
 		t.Errorf("delegated responder, good: %v", err)
 	}
 
@@ -121,7 +123,7 @@ func TestOCSP(t *testing.T) {
 	port4 := freePort(t)
 	c.responder(t, port4, c.path("Good Person.pem"), c.path("Good Person.key"))
 	chk, _ = New(Config{Policy: Require, OCSPResponder: fmt.Sprintf("http://127.0.0.1:%d", port4)})
-	if err := chk.CheckRevocation([]*x509.Certificate{bad, root}, now); !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "OCSPSigning") {
+	if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{bad, root}, now); !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "OCSPSigning") {
 		t.Errorf("responder without id-kp-OCSPSigning: %v", err)
 	}
 
@@ -130,7 +132,7 @@ func TestOCSP(t *testing.T) {
 	port3 := freePort(t)
 	c.responder(t, port3, imp.path("ca.pem"), imp.path("ca.key"))
 	chk, _ = New(Config{Policy: Require, OCSPResponder: fmt.Sprintf("http://127.0.0.1:%d", port3)})
-	if err := chk.CheckRevocation([]*x509.Certificate{bad, root}, now); !errors.Is(err, ErrUnknown) || errors.Is(err, ErrRevoked) {
+	if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{bad, root}, now); !errors.Is(err, ErrUnknown) || errors.Is(err, ErrRevoked) {
 		t.Errorf("impostor responder: %v", err)
 	}
 }

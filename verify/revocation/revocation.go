@@ -56,6 +56,11 @@ var (
 	ErrUnknown = errors.New("revocation: status unknown")
 )
 
+// errNowhere: nothing to ask, the usual case of a certificate without AIA
+// or distribution points under a checker without files; one value, since
+// a server meets it on every login.
+var errNowhere = errors.New("no OCSP responder, no CRL configured and no distribution point in the certificate")
+
 // RevokedError says which certificate, since when and why.
 type RevokedError struct {
 	Subject string
@@ -90,8 +95,8 @@ type Config struct {
 	NoOCSP        bool
 }
 
-// Checker implements gostx509.RevocationChecker. It is safe for
-// concurrent use.
+// Checker implements verify.RevocationChecker. It is safe for concurrent
+// use.
 type Checker struct {
 	cfg   Config
 	files []*crl
@@ -140,32 +145,29 @@ func New(cfg Config) (*Checker, error) {
 }
 
 // CheckRevocation checks every certificate of chain (leaf first) but the
-// root at time at: OCSP, then its issuer's CRL.
-func (c *Checker) CheckRevocation(chain []*x509.Certificate, at time.Time) error {
-	_, err := c.Established(chain, at)
-	return err
-}
-
-// Established is CheckRevocation saying, per certificate, how its status
-// was established ("OCSP http://…: good", "CRL file …: not listed",
-// "unknown: …" under Prefer). Answers come from the caches when fresh.
-func (c *Checker) Established(chain []*x509.Certificate, at time.Time) ([]string, error) {
+// root at time at: OCSP, then its issuer's CRL. It returns, per
+// certificate, how its status was established; a revoked certificate
+// fails with a *RevokedError (ErrRevoked), an unanswered question under
+// Require with ErrUnknown. Answers come from the caches when fresh; ctx
+// bounds the downloads and OCSP requests.
+func (c *Checker) CheckRevocation(ctx context.Context, chain []*x509.Certificate, at time.Time) ([]Status, error) {
 	if c.cfg.Policy == Off {
-		return []string{"not checked (policy off)"}, nil
+		return []Status{{Source: NotChecked}}, nil
 	}
-	ctx := context.Background()
-	var how []string
+	var how []Status
 	for i := 0; i+1 < len(chain); i++ {
-		h, err := c.status(ctx, chain[i], chain[i+1], at)
+		st, err := c.status(ctx, chain[i], chain[i+1], at)
+		st.Subject, st.Serial = chain[i].Subject.CommonName, chain[i].SerialNumber
 		switch {
 		case err == nil:
-			how = append(how, chain[i].Subject.CommonName+": "+h)
+			how = append(how, st)
 		case errors.Is(err, ErrRevoked):
 			return nil, err
 		case c.cfg.Policy == Require:
 			return nil, fmt.Errorf("%w: %s: %w", ErrUnknown, chain[i].Subject.CommonName, err)
 		default:
-			how = append(how, chain[i].Subject.CommonName+": unknown, let through by policy prefer ("+err.Error()+")")
+			st.Source, st.Err = Unknown, err
+			how = append(how, st)
 		}
 	}
 	return how, nil
@@ -173,7 +175,7 @@ func (c *Checker) Established(chain []*x509.Certificate, at time.Time) ([]string
 
 // status: nil, and how, when an OCSP answer or a valid, fresh CRL of
 // issuer says cert is not revoked.
-func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at time.Time) (string, error) {
+func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at time.Time) (Status, error) {
 	var why []error
 	// OCSP first: a definite good or revoked ends the question; unknown
 	// or unreachable falls through to the CRLs.
@@ -192,12 +194,12 @@ func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at
 		}
 		switch a.status {
 		case ocsp.Good:
-			return "OCSP " + url + ": good", nil
+			return Status{Source: OCSP, Where: url}, nil
 		case ocsp.Revoked:
 			if !a.revoked.After(at) {
-				return "", &RevokedError{Subject: cert.Subject.CommonName, Serial: cert.SerialNumber, At: a.revoked, Reason: a.reason}
+				return Status{}, &RevokedError{Subject: cert.Subject.CommonName, Serial: cert.SerialNumber, At: a.revoked, Reason: a.reason}
 			}
-			return "OCSP " + url + ": revoked only after the signing time", nil
+			return Status{Source: OCSP, Where: url, RevokedAfter: a.revoked}, nil
 		}
 		why = append(why, fmt.Errorf("OCSP %s: status unknown", url))
 	}
@@ -213,7 +215,7 @@ func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at
 	}
 	for i, l := range c.files {
 		if ok, err := try(l); ok {
-			return "CRL file " + c.cfg.CRLFiles[i] + ": not listed", err
+			return Status{Source: CRLFile, Where: c.cfg.CRLFiles[i]}, err
 		}
 	}
 	for _, url := range cert.CRLDistributionPoints {
@@ -223,13 +225,13 @@ func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at
 			continue
 		}
 		if ok, err := try(l); ok {
-			return "CRL " + url + ": not listed", err
+			return Status{Source: CRL, Where: url}, err
 		}
 	}
 	if len(why) == 0 {
-		return "", errors.New("no OCSP responder, no CRL configured and no distribution point in the certificate")
+		return Status{}, errNowhere
 	}
-	return "", errors.Join(why...)
+	return Status{}, errors.Join(why...)
 }
 
 // ocsp returns a cached answer while it is current, else asks.

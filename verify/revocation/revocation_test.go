@@ -1,6 +1,7 @@
 package revocation
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -149,11 +150,11 @@ func TestCRL(t *testing.T) {
 	now := time.Now()
 
 	require, _ := New(Config{Policy: Require})
-	if err := require.CheckRevocation([]*x509.Certificate{good, root}, now); err != nil {
+	if _, err := require.CheckRevocation(context.Background(), []*x509.Certificate{good, root}, now); err != nil {
 		t.Errorf("good certificate: %v", err)
 	}
 	var rev *RevokedError
-	if err := require.CheckRevocation([]*x509.Certificate{bad, root}, now); !errors.As(err, &rev) || rev.Reason != 1 || rev.Serial.Cmp(bad.SerialNumber) != 0 {
+	if _, err := require.CheckRevocation(context.Background(), []*x509.Certificate{bad, root}, now); !errors.As(err, &rev) || rev.Reason != 1 || rev.Serial.Cmp(bad.SerialNumber) != 0 {
 		t.Errorf("revoked certificate: %v", err)
 	}
 	if hits := srv.hits.Load(); hits != 1 {
@@ -165,20 +166,20 @@ func TestCRL(t *testing.T) {
 	// CRL is known.
 	srv.fail()
 	fresh, _ := New(Config{Policy: Require})
-	if err := fresh.CheckRevocation([]*x509.Certificate{good, root}, now); !errors.Is(err, ErrUnknown) {
+	if _, err := fresh.CheckRevocation(context.Background(), []*x509.Certificate{good, root}, now); !errors.Is(err, ErrUnknown) {
 		t.Errorf("CRL down, require: %v", err)
 	}
 	prefer, _ := New(Config{Policy: Prefer})
-	if err := prefer.CheckRevocation([]*x509.Certificate{good, root}, now); err != nil {
+	if _, err := prefer.CheckRevocation(context.Background(), []*x509.Certificate{good, root}, now); err != nil {
 		t.Errorf("CRL down, prefer: %v", err)
 	}
 	off, _ := New(Config{Policy: Off})
-	if err := off.CheckRevocation([]*x509.Certificate{bad, root}, now); err != nil {
+	if _, err := off.CheckRevocation(context.Background(), []*x509.Certificate{bad, root}, now); err != nil {
 		t.Errorf("off: %v", err)
 	}
 
 	// Stale: past the CRL's nextUpdate (7 days), with the server down.
-	if err := require.CheckRevocation([]*x509.Certificate{good, root}, now.Add(8*24*time.Hour)); !errors.Is(err, ErrUnknown) {
+	if _, err := require.CheckRevocation(context.Background(), []*x509.Certificate{good, root}, now.Add(8*24*time.Hour)); !errors.Is(err, ErrUnknown) {
 		t.Errorf("stale CRL: %v", err)
 	}
 
@@ -186,7 +187,7 @@ func TestCRL(t *testing.T) {
 	impostor := newCA(t, "GOST CRL CA", srv.srv.URL+"/ca.crl")
 	srv.serve(impostor.crl())
 	other, _ := New(Config{Policy: Require})
-	if err := other.CheckRevocation([]*x509.Certificate{bad, root}, now); !errors.Is(err, ErrUnknown) {
+	if _, err := other.CheckRevocation(context.Background(), []*x509.Certificate{bad, root}, now); !errors.Is(err, ErrUnknown) {
 		t.Errorf("CRL from an impostor: %v", err)
 	}
 
@@ -200,7 +201,7 @@ func TestCRL(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := shared.CheckRevocation([]*x509.Certificate{good, root}, now); err != nil {
+			if _, err := shared.CheckRevocation(context.Background(), []*x509.Certificate{good, root}, now); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -222,7 +223,7 @@ func TestCRLFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := chk.CheckRevocation([]*x509.Certificate{bad, c.cert()}, time.Now()); !errors.Is(err, ErrRevoked) {
+	if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{bad, c.cert()}, time.Now()); !errors.Is(err, ErrRevoked) {
 		t.Errorf("revoked by file: %v", err)
 	}
 }

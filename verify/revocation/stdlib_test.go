@@ -1,6 +1,7 @@
 package revocation
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -52,13 +53,13 @@ func TestRSAAndECDSACRLs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := chk.CheckRevocation([]*x509.Certificate{leaf, ca}, now); !errors.Is(err, ErrRevoked) {
+		if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{leaf, ca}, now); !errors.Is(err, ErrRevoked) {
 			t.Errorf("%s: revoked by a full CRL: %v", name, err)
 		}
 		deltaExt := pkix.Extension{Id: oidDeltaCRLIndicator, Critical: true, Value: mustMarshal(big.NewInt(6))}
 		delta := write("delta.crl", []pkix.Extension{deltaExt})
 		chk, _ = New(Config{Policy: Require, CRLFiles: []string{delta}})
-		if err := chk.CheckRevocation([]*x509.Certificate{leaf, ca}, now); !errors.Is(err, ErrUnknown) {
+		if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{leaf, ca}, now); !errors.Is(err, ErrUnknown) {
 			t.Errorf("%s: a delta CRL alone: %v", name, err)
 		}
 		// Scoped CRLs: some reasons only, or CA certificates only, cannot
@@ -73,7 +74,7 @@ func TestRSAAndECDSACRLs(t *testing.T) {
 		} {
 			scoped := write("scoped.crl", []pkix.Extension{{Id: oidIssuingDistributionPoint, Critical: true, Value: c.idp}})
 			chk, _ = New(Config{Policy: Require, CRLFiles: []string{scoped}})
-			if err := chk.CheckRevocation([]*x509.Certificate{leaf, ca}, now); !errors.Is(err, c.want) {
+			if _, err := chk.CheckRevocation(context.Background(), []*x509.Certificate{leaf, ca}, now); !errors.Is(err, c.want) {
 				t.Errorf("%s: scoped CRL %x: %v, want %v", name, c.idp, err, c.want)
 			}
 		}

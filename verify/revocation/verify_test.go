@@ -1,6 +1,7 @@
 package revocation_test
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"net/http"
@@ -49,7 +50,7 @@ func TestVerifyWithRevocation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = v.VerifySignature(sig, nil)
+		_, err = v.VerifySignature(context.Background(), sig, nil)
 		return err
 	}
 	code := func(err error) verify.Code {
@@ -65,7 +66,9 @@ func TestVerifyWithRevocation(t *testing.T) {
 	}
 	r, _ := revocation.New(revocation.Config{Policy: revocation.Require})
 	v, _ := verify.New(verify.Config{Roots: roots, Revocation: r})
-	if res, err := v.VerifySignature(good, nil); err != nil || len(res.Revocation) != 1 || res.Revocation[0] != "good: CRL "+srv.URL+"/ca.crl: not listed" {
+	if res, err := v.VerifySignature(context.Background(), good, nil); err != nil || len(res.Revocation) != 1 ||
+		res.Revocation[0].Source != revocation.CRL || res.Revocation[0].Where != srv.URL+"/ca.crl" || res.Revocation[0].Subject != "good" ||
+		res.Revocation[0].String() != "good: CRL "+srv.URL+"/ca.crl: not listed" {
 		t.Errorf("how revocation was established: %v %q", err, res.Revocation)
 	}
 	if err := check(revocation.Require, bad); code(err) != verify.CodeRevoked {

@@ -195,7 +195,7 @@ func TestListAndSign(t *testing.T) {
 			if detached {
 				content = msg
 			}
-			res, err := v.VerifySignature(der, content)
+			res, err := v.VerifySignature(context.Background(), der, content)
 			if err != nil || res.Identity.Thumbprint != c.ID {
 				t.Fatalf("%s detached=%v: verify: %v", c.Identity.CommonName, detached, err)
 			}

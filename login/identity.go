@@ -1,4 +1,4 @@
-package verify
+package login
 
 import (
 	"crypto/sha1"
@@ -11,7 +11,9 @@ import (
 )
 
 // Identity is who signed, as Russian qualified certificates carry it
-// (Federal Law 63-FZ; FSB order 795 names the attributes).
+// (Federal Law 63-FZ; FSB order 795 names the attributes): the person a
+// login lets in, and the agent's description of a certificate. The JSON
+// names are those of the protocol (docs/protocol.md).
 type Identity struct {
 	CommonName   string `json:"commonName,omitempty"`
 	Surname      string `json:"surname,omitempty"`
@@ -50,11 +52,17 @@ var (
 	oidOGRNIP = asn1.ObjectIdentifier{1, 2, 643, 100, 5}
 )
 
+// Thumbprint returns the lowercase hex SHA-1 of a certificate, the name
+// CryptoPro, Windows and the agent's protocol know it by.
+func Thumbprint(c *x509.Certificate) string {
+	sum := sha1.Sum(c.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
 // IdentityOf reads the identity fields of a certificate.
 func IdentityOf(c *x509.Certificate) Identity {
-	sum := sha1.Sum(c.Raw)
 	id := Identity{
-		Thumbprint: hex.EncodeToString(sum[:]),
+		Thumbprint: Thumbprint(c),
 		Serial:     strings.ToLower(c.SerialNumber.Text(16)),
 		Issuer:     c.Issuer.CommonName,
 		NotBefore:  c.NotBefore.UTC(),
