@@ -1,0 +1,185 @@
+package layers
+
+import (
+	"bytes"
+	"os/exec"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/podpis/podpis/"
+
+// rules says, for each of our packages (a path or a prefix ending in
+// "/..."), which of ours it may import. The first rule that matches a
+// package applies. Outside modules are listed where a layer must stay
+// free of them. Imports point one way:
+//
+//	cmd → server, nativehost → wsapi → agent → keystore → login, crypto
+//	cmd → verify → login, crypto
+type rule struct {
+	pkg     string
+	mayUse  []string // our packages
+	outside []string // modules outside ours, when the layer restricts them
+}
+
+var rules = []rule{
+	// Our GOST: nothing of ours but itself, and only what Go's own crypto
+	// uses from outside.
+	{pkg: "crypto/...", mayUse: []string{"crypto/..."}, outside: []string{"golang.org/x/crypto/cryptobyte...", "golang.org/x/sys/cpu"}},
+	// The contract between the agent and the servers: a leaf.
+	{pkg: "login", mayUse: []string{"crypto/..."}, outside: []string{}},
+
+	// The server side never reaches into the agent. verify turns
+	// revocation on by default, so it may build the checker.
+	{pkg: "verify", mayUse: []string{"login", "crypto/...", "verify/revocation"}},
+	{pkg: "verify/...", mayUse: []string{"verify", "login", "crypto/..."}},
+
+	// The agent: keystore below the policy, the policy below the
+	// protocol, the protocol below the transports.
+	{pkg: "agent/keystore", mayUse: []string{"login", "crypto/..."}},
+	{pkg: "agent/keystore/pkcs11/known", mayUse: []string{}},
+	{pkg: "agent/keystore/...", mayUse: []string{"agent/keystore", "agent/keystore/pkcs11/known", "login", "crypto/..."}},
+	{pkg: "agent", mayUse: []string{"agent/keystore", "login", "crypto/..."}},
+	{pkg: "agent/config", mayUse: []string{"agent", "login"}},
+	{pkg: "agent/wsapi", mayUse: []string{"agent", "agent/keystore", "login"}},
+	{pkg: "agent/server", mayUse: []string{"agent/wsapi", "internal/peercred"}},
+	{pkg: "agent/nativehost", mayUse: []string{"agent/wsapi", "internal/peercred"}},
+	{pkg: "agent/prompt", mayUse: []string{"agent", "agent/keystore", "login"}},
+	{pkg: "agent/tray", mayUse: []string{"agent/keystore", "login"}},
+	// doctor examines the concrete stores; the agent gets its findings
+	// through agent.Config, wired in cmd/.
+	{pkg: "agent/doctor", mayUse: []string{"agent", "agent/keystore", "agent/keystore/...", "login", "crypto/..."}},
+
+	{pkg: "installer/...", mayUse: []string{"installer/..."}},
+
+	// Helpers of our own: the product's ones are leaves; the test
+	// helpers may use what they stand in for.
+	{pkg: "internal/peercred", mayUse: []string{}},
+	{pkg: "internal/harden", mayUse: []string{}},
+	{pkg: "internal/instance", mayUse: []string{}},
+	{pkg: "internal/logfile", mayUse: []string{}},
+	{pkg: "internal/softtoken", mayUse: []string{"crypto/..."}},
+	{pkg: "internal/layers", mayUse: []string{}},
+	{pkg: "internal/...", mayUse: []string{"internal/...", "crypto/...", "login", "verify", "verify/...", "agent/keystore/pkcs11/known"}},
+
+	{pkg: "webclient", mayUse: []string{}},
+	// Binaries wire everything together; nothing imports them.
+	{pkg: "cmd/...", mayUse: []string{"agent", "agent/...", "crypto/...", "login", "verify", "verify/...", "installer/...", "internal/...", "webclient"}},
+}
+
+func match(pattern, pkg string) bool {
+	if p, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return pkg == p || strings.HasPrefix(pkg, p+"/")
+	}
+	if p, ok := strings.CutSuffix(pattern, "..."); ok {
+		return strings.HasPrefix(pkg, p)
+	}
+	return pkg == pattern
+}
+
+// graph is package → its imports, our packages without the module prefix.
+type graph map[string][]string
+
+// list asks the go command for the imports of every package of ours (not
+// its tests) as built for goos.
+func list(t *testing.T, goos string) graph {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-e", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", module+"...")
+	cmd.Env = append(cmd.Environ(), "GOOS="+goos, "CGO_ENABLED=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.Bytes())
+	}
+	g := graph{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		g[strings.TrimPrefix(f[0], module)] = f[1:]
+	}
+	if len(g) < 20 {
+		t.Fatalf("go list found %d packages: %s", len(g), out)
+	}
+	return g
+}
+
+// violations checks g against rules.
+func violations(g graph) []string {
+	var bad []string
+	for pkg, imports := range g {
+		i := slices.IndexFunc(rules, func(r rule) bool { return match(r.pkg, pkg) })
+		if i < 0 {
+			bad = append(bad, pkg+": no rule says what it may import")
+			continue
+		}
+		r := rules[i]
+		for _, imp := range imports {
+			switch {
+			case strings.HasPrefix(imp, module):
+				ours := strings.TrimPrefix(imp, module)
+				if match("cmd/...", ours) {
+					bad = append(bad, pkg+" imports "+ours+": nothing imports a binary")
+				} else if !slices.ContainsFunc(r.mayUse, func(p string) bool { return match(p, ours) }) {
+					bad = append(bad, pkg+" imports "+ours)
+				}
+			case strings.Contains(strings.SplitN(imp, "/", 2)[0], "."):
+				// an outside module
+				if r.outside != nil && !slices.ContainsFunc(r.outside, func(p string) bool { return match(p, imp) }) {
+					bad = append(bad, pkg+" imports "+imp+" (outside modules are restricted here)")
+				}
+			}
+		}
+	}
+	sort.Strings(bad)
+	return bad
+}
+
+// TestLayers: every package of ours, as built for Linux and for Windows,
+// imports only what its layer allows.
+func TestLayers(t *testing.T) {
+	for _, goos := range []string{"linux", "windows"} {
+		for _, v := range violations(list(t, goos)) {
+			t.Errorf("%s: %s", goos, v)
+		}
+	}
+}
+
+// TestLayersRefuse: the rules bite. Each forbidden import added to the
+// real graph is reported.
+func TestLayersRefuse(t *testing.T) {
+	real := list(t, "linux")
+	for _, edge := range [][2]string{
+		{"agent/keystore", "verify"}, // the key store reaching into the server package
+		{"agent", "verify"},          // OCSP/CRL code in the agent binary
+		{"agent", "agent/doctor"},    // the policy depending on concrete stores
+		{"agent/keystore", "agent/keystore/pkcs11"},
+		{"agent/wsapi", "agent/server"},       // protocol below its transport
+		{"agent/tray", "installer/autostart"}, // nothing in agent/ imports installer/
+		{"verify", "agent"},                   // verify never imports agent
+		{"crypto/cms", "verify"},              // crypto/ imports nothing of ours
+		{"login", "verify"},                   // the contract is a leaf
+		{"agent/server", "cmd/podpis"},        // nothing imports cmd/
+	} {
+		g := graph{}
+		for k, v := range real {
+			g[k] = v
+		}
+		if _, ok := g[edge[0]]; !ok {
+			t.Errorf("no package %s to test with", edge[0])
+			continue
+		}
+		g[edge[0]] = append(slices.Clone(g[edge[0]]), module+edge[1])
+		if v := violations(g); !slices.ContainsFunc(v, func(s string) bool { return strings.HasPrefix(s, edge[0]+" imports "+edge[1]) }) {
+			t.Errorf("%s → %s was not refused (%v)", edge[0], edge[1], v)
+		}
+	}
+	g := graph{"crypto/streebog": {"github.com/gorilla/websocket"}}
+	if v := violations(g); len(v) != 1 {
+		t.Errorf("crypto/ importing an outside module: %v", v)
+	}
+}
