@@ -22,6 +22,22 @@ func NormalizeOrigin(origin string) (string, error) {
 	return n, nil
 }
 
+// ParseRule checks a trust rule — an https origin, an https://*.domain
+// pattern or http on 127.0.0.1 — and returns it in normal form (lower
+// case, default port dropped), as Match compares it. The command line and
+// the configuration files take rules through it.
+func ParseRule(s string) (Rule, error) {
+	const wild, stand = "://*.", "://wildcard."
+	n, err := NormalizeOrigin(strings.Replace(s, wild, stand, 1))
+	if err != nil {
+		return "", fmt.Errorf("%w: %q is not an https origin, an https://*.domain pattern or http on 127.0.0.1", ErrOriginDenied, s)
+	}
+	if strings.Contains(s, wild) {
+		n = strings.Replace(n, stand, wild, 1)
+	}
+	return Rule(n), nil
+}
+
 // Rule matches origins: an exact origin ("https://lk.example.ru",
 // "https://lk.example.ru:8443") or a wildcard over subdomains
 // ("https://*.example.ru", which does not match example.ru itself).

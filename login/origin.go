@@ -39,6 +39,9 @@ func NormalizeOrigin(origin string) (string, error) {
 	default:
 		return "", ErrOrigin
 	}
+	if !validHost(host) {
+		return "", ErrOrigin
+	}
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
@@ -46,4 +49,30 @@ func NormalizeOrigin(origin string) (string, error) {
 		return scheme + "://" + host + ":" + port, nil
 	}
 	return scheme + "://" + host, nil
+}
+
+// validHost accepts what a browser puts in an Origin: an IP literal, or a
+// DNS name in ASCII (IDNs arrive as punycode) whose labels are letters,
+// digits, '-' and '_', with the trailing dot browsers keep. Anything else
+// — '*' above all, which would make a name match a wildcard trust rule —
+// is not a site.
+func validHost(host string) bool {
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	if len(host) > 254 {
+		return false
+	}
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 {
+			return false
+		}
+		for _, r := range l {
+			if !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

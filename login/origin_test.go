@@ -23,6 +23,17 @@ func TestNormalizeOrigin(t *testing.T) {
 		{"https://lk.example.ru?q", ""},
 		{"file:///etc/passwd", ""},
 		{"chrome-extension://abcdef", ""},
+		// A browser never sends these; a '*' would match a wildcard rule.
+		{"https://*.example.ru", ""},
+		{"https://a.*.example.ru", ""},
+		{"https://lk..example.ru", ""},
+		{"https://.example.ru", ""},
+		{"https://lk.example.ru..", ""},
+		{"https://пример.рф", ""},
+		{"https://lk%2eexample.ru", ""},
+		{"https://xn--e1afmkfd.xn--p1ai", "https://xn--e1afmkfd.xn--p1ai"},
+		{"https://lk.example.ru.", "https://lk.example.ru."},
+		{"https://my_host.example.ru", "https://my_host.example.ru"},
 	}
 	for _, c := range cases {
 		got, err := NormalizeOrigin(c.in)

@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/podpis/podpis/agent"
@@ -113,12 +112,10 @@ func read(path string, f *File) error {
 	return nil
 }
 
-// ValidRule checks an origin or https://*.domain pattern.
+// ValidRule checks an origin or https://*.domain pattern (agent.ParseRule).
 func ValidRule(o string) error {
-	if _, err := agent.NormalizeOrigin(strings.Replace(o, "://*.", "://wildcard.", 1)); err != nil {
-		return fmt.Errorf("%q is not an https origin, an https://*.domain pattern or http on 127.0.0.1", o)
-	}
-	return nil
+	_, err := agent.ParseRule(o)
+	return err
 }
 
 // Trusted returns the trusted origins of both files.
@@ -127,7 +124,11 @@ func (c *Config) Trusted() []agent.Rule {
 	defer c.mu.Unlock()
 	var out []agent.Rule
 	for _, o := range append(append([]string{}, c.system.TrustedOrigins...), c.user.TrustedOrigins...) {
-		out = append(out, agent.Rule(o))
+		// Load kept only rules that parse; their normal form is what
+		// Rule.Match compares.
+		if r, err := agent.ParseRule(o); err == nil {
+			out = append(out, r)
+		}
 	}
 	return out
 }

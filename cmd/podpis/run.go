@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -35,10 +34,11 @@ type originsFlag []agent.Rule
 
 func (o *originsFlag) String() string { return fmt.Sprint(*o) }
 func (o *originsFlag) Set(v string) error {
-	if _, err := agent.NormalizeOrigin(strings.Replace(v, "://*.", "://wildcard.", 1)); err != nil {
-		return fmt.Errorf("%q is not an https origin, an https://*.domain pattern or http on 127.0.0.1", v)
+	r, err := agent.ParseRule(v)
+	if err != nil {
+		return err
 	}
-	*o = append(*o, agent.Rule(v))
+	*o = append(*o, r)
 	return nil
 }
 
