@@ -34,8 +34,8 @@ var (
 
 // Config configures an Agent.
 type Config struct {
-	Providers []keystore.Provider
-	Prompter  Prompter
+	Stores   []keystore.Store
+	Prompter Prompter
 	// Trusted origins may list certificates and sign without asking
 	// whether the site may (the PIN is still asked).
 	Trusted []Rule
@@ -59,7 +59,7 @@ type Config struct {
 // certificate login can work here, and why not.
 type Diagnosis struct {
 	Findings []Finding
-	// Ready: a provider loads and offers a usable certificate with its key.
+	// Ready: a module or store loads and offers a usable certificate with its key.
 	Ready bool
 }
 
@@ -233,27 +233,27 @@ func (a *Agent) access(ctx context.Context, origin string) (string, error) {
 
 // Info is the agent's self-description.
 type Info struct {
-	Product   string
-	Version   string
-	Protocol  int
-	Providers []keystore.ProviderInfo
+	Product  string
+	Version  string
+	Protocol int
+	Modules  []keystore.ModuleInfo
 }
 
 // Info describes the agent; it needs no consent.
 func (a *Agent) Info() Info {
-	info := Info{Product: "podpis", Version: a.cfg.Version, Protocol: 2, Providers: []keystore.ProviderInfo{}}
-	for _, p := range a.cfg.Providers {
+	info := Info{Product: "podpis", Version: a.cfg.Version, Protocol: 2, Modules: []keystore.ModuleInfo{}}
+	for _, p := range a.cfg.Stores {
 		if r, ok := p.(keystore.StatusReporter); ok {
-			info.Providers = append(info.Providers, r.ProviderStatus()...)
+			info.Modules = append(info.Modules, r.Modules()...)
 		} else {
-			info.Providers = append(info.Providers, keystore.ProviderInfo{Name: p.Name(), Loaded: true})
+			info.Modules = append(info.Modules, keystore.ModuleInfo{Name: p.Name(), Loaded: true})
 		}
 	}
 	return info
 }
 
-// Diagnosis returns what podpis doctor would say about the providers and
-// certificates, for the page to show the exact reason login cannot work.
+// Diagnosis returns what podpis doctor would say about the modules, stores
+// and certificates, for the page to show the exact reason login cannot work.
 // A site the person has not trusted or allowed learns only what is wrong
 // in general: no names of people or tokens, no paths.
 func (a *Agent) Diagnosis(ctx context.Context, origin string) (findings []Finding, ready bool) {
@@ -340,17 +340,17 @@ func (a *Agent) Certificates(ctx context.Context, origin string, f Filter) ([]*k
 }
 
 type located struct {
-	cert     *keystore.Certificate
-	provider keystore.Provider
+	cert  *keystore.Certificate
+	store keystore.Store
 }
 
 func (a *Agent) all(ctx context.Context) ([]*keystore.Certificate, error) {
-	if len(a.cfg.Providers) == 0 {
+	if len(a.cfg.Stores) == 0 {
 		return nil, keystore.ErrNoProvider
 	}
 	var out []*keystore.Certificate
 	var errs []error
-	for _, p := range a.cfg.Providers {
+	for _, p := range a.cfg.Stores {
 		certs, err := p.Certificates(ctx)
 		if err != nil {
 			errs = append(errs, err)
@@ -362,11 +362,11 @@ func (a *Agent) all(ctx context.Context) ([]*keystore.Certificate, error) {
 
 func (a *Agent) find(ctx context.Context, id string) (*located, error) {
 	id = strings.ToLower(id)
-	for _, p := range a.cfg.Providers {
+	for _, p := range a.cfg.Stores {
 		certs, _ := p.Certificates(ctx)
 		for _, c := range certs {
 			if c.ID == id {
-				return &located{cert: c, provider: p}, nil
+				return &located{cert: c, store: p}, nil
 			}
 		}
 	}
@@ -397,7 +397,7 @@ func (a *Agent) signWith(ctx context.Context, origin string, l *located, content
 		return p, save, err
 	}
 	var der []byte
-	key, err := l.provider.Signer(keystore.WithPINScope(ctx, origin), l.cert.ID, pin)
+	key, err := l.store.Signer(keystore.WithPINScope(ctx, origin), l.cert.ID, pin)
 	if err == nil {
 		opts.SigningTime = a.cfg.Now()
 		der, err = cms.Sign(content, l.cert.Cert, key, &opts)

@@ -74,30 +74,30 @@ func TestPromptDomain(t *testing.T) {
 	}
 }
 
-// fakeProvider holds one key in memory and asks pin on every signature,
+// fakeStore holds one key in memory and asks pin on every signature,
 // as a token needing a login does.
-type fakeProvider struct {
+type fakeStore struct {
 	cert *keystore.Certificate
 	key  *gost3410.PrivateKey
 }
 
-func newFakeProvider(t *testing.T) *fakeProvider {
+func newFakeStore(t *testing.T) *fakeStore {
 	ca := testpki.Root(t, gost3410.CurveTC26256A, "Тестовый УЦ", time.Now())
 	cert, key := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Иванов Иван"}, time.Now(), nil)
-	return &fakeProvider{cert: keystore.Examine(cert, true, time.Now()), key: key}
+	return &fakeStore{cert: keystore.Examine(cert, true, time.Now()), key: key}
 }
 
-func (p *fakeProvider) Name() string { return "fake" }
-func (p *fakeProvider) Certificates(context.Context) ([]*keystore.Certificate, error) {
+func (p *fakeStore) Name() string { return "fake" }
+func (p *fakeStore) Certificates(context.Context) ([]*keystore.Certificate, error) {
 	return []*keystore.Certificate{p.cert}, nil
 }
-func (p *fakeProvider) Signer(ctx context.Context, id string, pin keystore.PINFunc) (crypto.Signer, error) {
+func (p *fakeStore) Signer(ctx context.Context, id string, pin keystore.PINFunc) (crypto.Signer, error) {
 	return &fakeSigner{p: p, ctx: ctx, pin: pin}, nil
 }
-func (p *fakeProvider) Close() error { return nil }
+func (p *fakeStore) Close() error { return nil }
 
 type fakeSigner struct {
-	p   *fakeProvider
+	p   *fakeStore
 	ctx context.Context
 	pin keystore.PINFunc
 }
@@ -175,7 +175,7 @@ func TestPromptLimitPerDomain(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			person := &recorder{decision: Deny}
-			a := New(Config{Providers: []keystore.Provider{newFakeProvider(t)}, Prompter: person})
+			a := New(Config{Stores: []keystore.Store{newFakeStore(t)}, Prompter: person})
 			ctx := context.Background()
 			busy := 0
 			for i := 0; i < 20; i++ {
@@ -202,7 +202,7 @@ func TestPromptLimitPerDomain(t *testing.T) {
 func TestTrustedBatch(t *testing.T) {
 	const site = "https://lk.example.ru"
 	person := &recorder{sign: true}
-	a := New(Config{Providers: []keystore.Provider{newFakeProvider(t)}, Prompter: person, Trusted: []Rule{site}})
+	a := New(Config{Stores: []keystore.Store{newFakeStore(t)}, Prompter: person, Trusted: []Rule{site}})
 	ctx := context.Background()
 	certs, _ := a.Certificates(ctx, site, Filter{})
 	for i := 0; i < 10; i++ {
@@ -219,7 +219,7 @@ func TestTrustedBatch(t *testing.T) {
 // opens; after it closes they may.
 func TestOnePromptAtATime(t *testing.T) {
 	person := &recorder{decision: AllowOnce, hold: make(chan struct{})}
-	a := New(Config{Providers: []keystore.Provider{newFakeProvider(t)}, Prompter: person})
+	a := New(Config{Stores: []keystore.Store{newFakeStore(t)}, Prompter: person})
 	ctx := context.Background()
 	done := make(chan error, 1)
 	go func() {
@@ -253,7 +253,7 @@ func TestSignShowsDocument(t *testing.T) {
 	const site = "https://lk.example.ru"
 	for _, trusted := range []bool{true, false} {
 		person := &recorder{decision: AllowAlways, sign: true}
-		cfg := Config{Providers: []keystore.Provider{newFakeProvider(t)}, Prompter: person}
+		cfg := Config{Stores: []keystore.Store{newFakeStore(t)}, Prompter: person}
 		if trusted {
 			cfg.Trusted = []Rule{site}
 		}
@@ -291,7 +291,7 @@ func TestSignShowsDocument(t *testing.T) {
 func TestAllowOnceSession(t *testing.T) {
 	const site = "https://new.example"
 	person := &recorder{decision: AllowOnce}
-	a := New(Config{Providers: []keystore.Provider{newFakeProvider(t)}, Prompter: person})
+	a := New(Config{Stores: []keystore.Store{newFakeStore(t)}, Prompter: person})
 	conn := WithSession(context.Background(), NewSession())
 	certs, err := a.Certificates(conn, site, Filter{})
 	if err != nil {

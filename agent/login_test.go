@@ -17,9 +17,9 @@ import (
 // refuses, before asking anyone, every origin that rule refuses (verify's
 // TestOriginsRefusedAsTheAgentRefuses holds the same list).
 func TestLoginDocumentOrigin(t *testing.T) {
-	p := newFakeProvider(t)
+	p := newFakeStore(t)
 	person := &recorder{decision: AllowOnce}
-	a := New(Config{Providers: []keystore.Provider{p}, Prompter: person})
+	a := New(Config{Stores: []keystore.Store{p}, Prompter: person})
 	ctx := WithSession(context.Background(), NewSession())
 	der, _, err := a.Authenticate(ctx, "https://LK.example.ru:443", p.cert.ID, "the-challenge")
 	if err != nil {

@@ -21,14 +21,14 @@ import (
 	"github.com/podpis/podpis/internal/testpki"
 )
 
-// tokenPIN is the PIN of the token tokenProvider plays.
+// tokenPIN is the PIN of the token tokenStore plays.
 const tokenPIN = "1234"
 
-// tokenProvider is a Provider over certificates in memory that behaves like
+// tokenStore is a Store over certificates in memory that behaves like
 // a token needing a login: each signature asks pin once and refuses a
 // wrong one with keystore.ErrPINIncorrect, counting the refusals as a
 // token's retry counter does.
-type tokenProvider struct {
+type tokenStore struct {
 	certs []*keystore.Certificate
 	keys  map[string]*gost3410.PrivateKey // by certificate ID
 
@@ -36,7 +36,7 @@ type tokenProvider struct {
 	wrong int // PINs the token refused
 }
 
-func (p *tokenProvider) add(c *x509.Certificate, key *gost3410.PrivateKey, at time.Time) *keystore.Certificate {
+func (p *tokenStore) add(c *x509.Certificate, key *gost3410.PrivateKey, at time.Time) *keystore.Certificate {
 	kc := keystore.Examine(c, true, at)
 	p.certs = append(p.certs, kc)
 	if p.keys == nil {
@@ -46,12 +46,12 @@ func (p *tokenProvider) add(c *x509.Certificate, key *gost3410.PrivateKey, at ti
 	return kc
 }
 
-func (p *tokenProvider) Name() string { return "token" }
-func (p *tokenProvider) Certificates(context.Context) ([]*keystore.Certificate, error) {
+func (p *tokenStore) Name() string { return "token" }
+func (p *tokenStore) Certificates(context.Context) ([]*keystore.Certificate, error) {
 	return p.certs, nil
 }
-func (p *tokenProvider) Close() error { return nil }
-func (p *tokenProvider) Signer(ctx context.Context, id string, pin keystore.PINFunc) (crypto.Signer, error) {
+func (p *tokenStore) Close() error { return nil }
+func (p *tokenStore) Signer(ctx context.Context, id string, pin keystore.PINFunc) (crypto.Signer, error) {
 	key, ok := p.keys[id]
 	if !ok {
 		return nil, keystore.ErrCertNotFound
@@ -59,14 +59,14 @@ func (p *tokenProvider) Signer(ctx context.Context, id string, pin keystore.PINF
 	return &tokenSigner{p: p, key: key, ctx: ctx, pin: pin}, nil
 }
 
-func (p *tokenProvider) refused() int {
+func (p *tokenStore) refused() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.wrong
 }
 
 type tokenSigner struct {
-	p   *tokenProvider
+	p   *tokenStore
 	key *gost3410.PrivateKey
 	ctx context.Context
 	pin keystore.PINFunc
@@ -155,12 +155,12 @@ func (c *clock) advance(d time.Duration) {
 }
 
 // oneToken is a token with one usable certificate issued now.
-func oneToken(t *testing.T) (*tokenProvider, *keystore.Certificate) {
+func oneToken(t *testing.T) (*tokenStore, *keystore.Certificate) {
 	t.Helper()
 	now := time.Now()
 	ca := testpki.Root(t, gost3410.CurveTC26256A, "Тестовый УЦ", now)
 	cert, key := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Иванов Иван"}, now, nil)
-	p := &tokenProvider{}
+	p := &tokenStore{}
 	return p, p.add(cert, key, now)
 }
 
@@ -178,7 +178,7 @@ func TestPromptsPerMinute(t *testing.T) {
 			p, _ := oneToken(t)
 			who := &person{decision: Deny}
 			clk := &clock{t: time.Now()}
-			a := New(Config{Providers: []keystore.Provider{p}, Prompter: who, PromptsPerMinute: limit, Now: clk.now})
+			a := New(Config{Stores: []keystore.Store{p}, Prompter: who, PromptsPerMinute: limit, Now: clk.now})
 			ctx := context.Background()
 			ask := func(i int) error {
 				_, err := a.Certificates(ctx, fmt.Sprintf("https://s%d.evil.example", i), Filter{})
@@ -220,7 +220,7 @@ func TestUnattendedNotLimited(t *testing.T) {
 	for _, unattended := range []bool{true, false} {
 		p, c := oneToken(t)
 		who := &person{decision: AllowOnce, confirm: true, pin: tokenPIN, unattended: unattended}
-		a := New(Config{Providers: []keystore.Provider{p}, Prompter: who, PromptsPerMinute: 2}) // one login: a question and a PIN
+		a := New(Config{Stores: []keystore.Store{p}, Prompter: who, PromptsPerMinute: 2}) // one login: a question and a PIN
 		var busy int
 		for i := 0; i < 5; i++ {
 			_, _, err := a.Authenticate(context.Background(), fmt.Sprintf("https://s%d.example.ru", i), c.ID, "challenge")
@@ -247,7 +247,7 @@ func TestUnattendedWrongPIN(t *testing.T) {
 		t.Run(fmt.Sprintf("unattended=%v", unattended), func(t *testing.T) {
 			p, c := oneToken(t)
 			who := &person{pin: "0000", unattended: unattended, decision: AllowAlways, confirm: true}
-			a := New(Config{Providers: []keystore.Provider{p}, Prompter: who, Trusted: []Rule{site}})
+			a := New(Config{Stores: []keystore.Store{p}, Prompter: who, Trusted: []Rule{site}})
 			ctx := context.Background()
 			if _, _, err := a.Authenticate(ctx, site, c.ID, "challenge"); !errors.Is(err, keystore.ErrPINIncorrect) {
 				t.Fatalf("first login: %v, want PIN_INCORRECT", err)
@@ -280,7 +280,7 @@ func TestUnattendedRightPIN(t *testing.T) {
 	const site = "https://lk.example.ru"
 	p, c := oneToken(t)
 	robot := &person{pin: tokenPIN, unattended: true}
-	a := New(Config{Providers: []keystore.Provider{p}, Prompter: robot, Trusted: []Rule{site}, OnlyTrusted: true})
+	a := New(Config{Stores: []keystore.Store{p}, Prompter: robot, Trusted: []Rule{site}, OnlyTrusted: true})
 	for i := 0; i < 3; i++ {
 		der, err := a.Sign(context.Background(), site, SignRequest{Certificate: c.ID, Data: []byte{byte(i + 1)}})
 		if err != nil {
@@ -306,7 +306,7 @@ func TestFilter(t *testing.T) {
 	policyKC1, _ := x509.ParseOID("1.2.643.100.113.1") // КС1 class of protection
 	policyKC2, _ := x509.ParseOID("1.2.643.100.113.2")
 	ekuFNS := asn1.ObjectIdentifier{1, 2, 643, 2, 2, 34, 6} // a usage some portals ask for
-	p := &tokenProvider{}
+	p := &tokenStore{}
 	issue := func(iss *testpki.Issuer, name string, at time.Time, edit func(*x509.Certificate)) string {
 		c, k := iss.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: name}, at, edit)
 		return p.add(c, k, now).Identity.CommonName
@@ -319,7 +319,7 @@ func TestFilter(t *testing.T) {
 	plain := issue(bank, "Банковский", now, nil)
 	expired := issue(bank, "Просроченный", now.AddDate(-2, 0, 0), nil)
 
-	a := New(Config{Providers: []keystore.Provider{p}, Trusted: []Rule{"https://lk.example.ru"}})
+	a := New(Config{Stores: []keystore.Store{p}, Trusted: []Rule{"https://lk.example.ru"}})
 	for _, tc := range []struct {
 		name   string
 		filter Filter
@@ -397,7 +397,7 @@ func TestConsent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p, _ := oneToken(t)
 			cfg := tc.cfg
-			cfg.Providers, cfg.Prompter = []keystore.Provider{p}, tc.who
+			cfg.Stores, cfg.Prompter = []keystore.Store{p}, tc.who
 			a := New(cfg)
 			for i, s := range tc.steps {
 				_, err := a.Certificates(ctx, s.origin, Filter{})
@@ -416,7 +416,7 @@ func TestConsent(t *testing.T) {
 // would have to ask about, and signs for trusted origins only.
 func TestConsentNoPrompter(t *testing.T) {
 	p, c := oneToken(t)
-	a := New(Config{Providers: []keystore.Provider{p}, Trusted: []Rule{"https://lk.example.ru"}})
+	a := New(Config{Stores: []keystore.Store{p}, Trusted: []Rule{"https://lk.example.ru"}})
 	if _, err := a.Certificates(context.Background(), "https://new.example", Filter{}); !errors.Is(err, ErrOriginDenied) {
 		t.Fatalf("untrusted origin without a prompter: %v", err)
 	}
@@ -432,7 +432,7 @@ func TestSignDecisions(t *testing.T) {
 	const site = "https://lk.example.ru"
 	// The login document exactly as the agent makes it.
 	p, c := oneToken(t)
-	der, _, err := New(Config{Providers: []keystore.Provider{p}, Prompter: &person{pin: tokenPIN}, Trusted: []Rule{site}}).
+	der, _, err := New(Config{Stores: []keystore.Store{p}, Prompter: &person{pin: tokenPIN}, Trusted: []Rule{site}}).
 		Authenticate(context.Background(), site, c.ID, "challenge")
 	if err != nil {
 		t.Fatal(err)
@@ -456,7 +456,7 @@ func TestSignDecisions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p, c := oneToken(t)
 			who := &person{confirm: tc.confirm, pin: tokenPIN}
-			a := New(Config{Providers: []keystore.Provider{p}, Prompter: who, Trusted: []Rule{site}})
+			a := New(Config{Stores: []keystore.Store{p}, Prompter: who, Trusted: []Rule{site}})
 			_, err := a.Sign(context.Background(), site, SignRequest{Certificate: c.ID, Data: tc.data})
 			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
 				t.Fatalf("%v, want %v", err, tc.wantErr)

@@ -63,7 +63,7 @@ type Report struct {
 	Modules      []pkcs11.ModuleStatus   `json:"modules"`
 	Certificates []*keystore.Certificate `json:"certificates"`
 	Findings     []Finding               `json:"findings"`
-	// Ready is true when certificate login can work here: a provider
+	// Ready is true when certificate login can work here: a module or store
 	// loads and offers a usable certificate with its key.
 	Ready bool `json:"ready"`
 }
@@ -72,18 +72,19 @@ type Report struct {
 type Options struct {
 	Candidates []pkcs11.Candidate // nil: the known paths
 	Root       string             // prefix for CSP markers (tests)
-	// Provider lists the certificates; nil opens the loaded modules. The
-	// agent passes its own so that diagnosing never disturbs its sessions.
-	Provider keystore.Provider
+	// Store lists the certificates of the loaded modules; nil opens them.
+	// The agent passes its own so that diagnosing never disturbs its
+	// sessions.
+	Store keystore.Store
 	// Stores are key stores besides PKCS#11 (the Windows CryptoAPI store):
 	// their certificates count too.
-	Stores []keystore.Provider
-	// CSPs lists the providers registered with CryptoAPI (Windows;
+	Stores []keystore.Store
+	// CSPs lists the CSPs registered with CryptoAPI (Windows;
 	// capi.InstalledCSPs); nil where there is no such registry.
 	CSPs func() ([]capi.InstalledCSP, error)
 }
 
-// Examine looks at the providers and certificates.
+// Examine looks at the modules, stores and certificates.
 func Examine(ctx context.Context, opts Options) *Report {
 	r := &Report{OS: osName(), Certificates: []*keystore.Certificate{}}
 	cands := opts.Candidates
@@ -104,9 +105,9 @@ func Examine(ctx context.Context, opts Options) *Report {
 			r.examineSlots(m)
 		case m.Found:
 			r.add(Finding{Code: "MODULE_NOT_LOADABLE", Severity: Problem,
-				Title: "Модуль " + m.Provider + " не загружается",
+				Title: "Модуль " + m.Vendor + " не загружается",
 				Cause: m.Error,
-				Fix:   "Переустановите " + m.Provider + " той же разрядности, что и система (" + runtime.GOARCH + "), с зависимостями."})
+				Fix:   "Переустановите " + m.Vendor + " той же разрядности, что и система (" + runtime.GOARCH + "), с зависимостями."})
 		}
 	}
 	var certs []*keystore.Certificate
@@ -136,7 +137,7 @@ func Examine(ctx context.Context, opts Options) *Report {
 		return r
 	}
 	if len(loaded) > 0 {
-		p := opts.Provider
+		p := opts.Store
 		if p == nil {
 			own, err := pkcs11.New(ctx, pkcs11.Options{Modules: loaded, OnlyModules: true})
 			if err != nil {
@@ -216,7 +217,7 @@ func (r *Report) examineCSP(csp CSP, root string) {
 		return
 	}
 	for _, m := range r.Modules {
-		if m.Provider == csp.Module && m.Found {
+		if m.Vendor == csp.Module && m.Found {
 			return // its module is there; loading problems are reported per module
 		}
 	}
@@ -241,8 +242,8 @@ func (r *Report) examineSlots(m pkcs11.ModuleStatus) {
 				Fix: "Будьте внимательны: после нескольких неверных попыток токен блокируется."})
 		}
 	}
-	if tokens == 0 && m.Provider != "CryptoPro CSP" {
-		r.add(Finding{Code: "NO_TOKEN", Severity: Warning, Title: m.Provider + ": токен не подключён",
+	if tokens == 0 && m.Vendor != "CryptoPro CSP" {
+		r.add(Finding{Code: "NO_TOKEN", Severity: Warning, Title: m.Vendor + ": токен не подключён",
 			Fix: "Вставьте токен в USB-порт; если он вставлен, проверьте, что служба pcscd запущена."})
 	}
 }

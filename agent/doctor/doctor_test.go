@@ -68,7 +68,7 @@ func TestNoCSP(t *testing.T) {
 func TestBrokenModule(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "libbroken.so")
 	os.WriteFile(bad, []byte("no library"), 0o644)
-	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{{Provider: "Рутокен", Path: bad, Explicit: true}}})
+	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{{Vendor: "Рутокен", Path: bad, Explicit: true}}})
 	if _, ok := codes(r)["MODULE_NOT_LOADABLE"]; !ok || r.Ready {
 		t.Fatalf("%+v", r.Findings)
 	}
@@ -77,7 +77,7 @@ func TestBrokenModule(t *testing.T) {
 // TestHealthy: the soft token with a usable certificate makes login
 // possible; its expired certificate is reported.
 func TestHealthy(t *testing.T) {
-	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{{Provider: "podpis soft token", Path: env.SoftToken, Explicit: true}}})
+	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{{Vendor: "podpis soft token", Path: env.SoftToken, Explicit: true}}})
 	c := codes(r)
 	if !r.Ready || c["READY"].Cause != "1 сертификат пригоден для входа." {
 		t.Fatalf("%+v", r.Findings)
@@ -110,7 +110,7 @@ func (s store) Close() error { return nil }
 func TestStoreWithoutModules(t *testing.T) {
 	ca := testpki.Root(t, gost3410.CurveTC26256A, "CA", time.Now())
 	cert, _ := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Из хранилища"}, time.Now(), nil)
-	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{}, Stores: []keystore.Provider{store{keystore.Examine(cert, true, time.Now())}}})
+	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{}, Stores: []keystore.Store{store{keystore.Examine(cert, true, time.Now())}}})
 	if _, bad := codes(r)["NO_PROVIDER"]; bad || !r.Ready || len(r.Certificates) != 1 {
 		t.Fatalf("ready %v, findings %+v", r.Ready, r.Findings)
 	}
@@ -122,7 +122,7 @@ func TestWindowsProviders(t *testing.T) {
 	registered := func(csps ...capi.InstalledCSP) func() ([]capi.InstalledCSP, error) {
 		return func() ([]capi.InstalledCSP, error) { return csps, nil }
 	}
-	none := Options{Candidates: []pkcs11.Candidate{}, Stores: []keystore.Provider{store{}},
+	none := Options{Candidates: []pkcs11.Candidate{}, Stores: []keystore.Store{store{}},
 		CSPs: registered(capi.InstalledCSP{Name: "Microsoft Enhanced RSA and AES Cryptographic Provider", Type: 24})}
 	r := Examine(context.Background(), none)
 	if f, ok := codes(r)["NO_PROVIDER"]; !ok || !strings.Contains(f.Cause, "не зарегистрирован ни один ГОСТ-криптопровайдер") {

@@ -1,5 +1,5 @@
 // Package keystore is the seam between the agent and the places people's
-// keys live: a Provider lists certificates whose private keys it holds and
+// keys live: a Store lists certificates whose private keys it holds and
 // signs with them, the key never leaving it. Implementations: pkcs11 (every
 // CSP and token through its PKCS#11 module) and, on Windows, the
 // CryptoAPI store.
@@ -15,19 +15,22 @@ import (
 	"github.com/podpis/podpis/login"
 )
 
-// Certificate is a certificate a provider found, with what the agent
+// Certificate is a certificate a store found, with what the agent
 // shows about it.
 type Certificate struct {
 	// ID is the lowercase hex SHA-1 of the certificate («Отпечаток»).
-	ID          string            `json:"id"`
-	Cert        *x509.Certificate `json:"-"`
-	Identity    login.Identity    `json:"identity"`
-	Algorithm   string            `json:"algorithm"` // e.g. "GOST R 34.10-2012 256 (tc26-256-a)"
-	Provider    string            `json:"provider"`  // the module or store
-	Token       string            `json:"token"`     // token label
-	TokenSerial string            `json:"tokenSerial,omitempty"`
-	HasKey      bool              `json:"hasKey"`
-	Problems    []Problem         `json:"problems,omitempty"`
+	ID        string            `json:"id"`
+	Cert      *x509.Certificate `json:"-"`
+	Identity  login.Identity    `json:"identity"`
+	Algorithm string            `json:"algorithm"` // e.g. "GOST R 34.10-2012 256 (tc26-256-a)"
+	// Source names the module or store the certificate came from (the
+	// vendor of its PKCS#11 module, or the CSP behind CryptoAPI); the wire
+	// keeps its first name, "provider".
+	Source      string    `json:"provider"`
+	Token       string    `json:"token"` // token label
+	TokenSerial string    `json:"tokenSerial,omitempty"`
+	HasKey      bool      `json:"hasKey"`
+	Problems    []Problem `json:"problems,omitempty"`
 }
 
 // Problem is why a certificate cannot, or should not, be used.
@@ -75,7 +78,7 @@ type PINRequest struct {
 	// reported and the person decides).
 	TriesLow bool
 	FinalTry bool
-	// What the PIN is for, filled in by the agent (a provider leaves
+	// What the PIN is for, filled in by the agent (a store leaves
 	// them): a login to a site, or the document Document summarises; the
 	// dialog says which, so that a PIN typed for «вход» is not spent on a
 	// document nobody saw.
@@ -110,9 +113,10 @@ func PINScope(ctx context.Context) string {
 // «Сохранить пароль». It is called at most once per operation.
 type PINFunc func(ctx context.Context, req PINRequest) (pin []byte, save bool, err error)
 
-// Provider is one source of keys.
-type Provider interface {
-	// Name identifies the provider in diagnostics.
+// Store is one source of keys: the PKCS#11 modules, or a platform's own
+// certificate store.
+type Store interface {
+	// Name identifies the store in diagnostics.
 	Name() string
 	// Certificates lists the certificates found, with or without keys.
 	Certificates(ctx context.Context) ([]*Certificate, error)
@@ -121,23 +125,23 @@ type Provider interface {
 	// unless a PIN was saved for the token and ctx's PINScope. The signer also implements
 	// crypto.MessageSigner, so that tokens that hash themselves do.
 	Signer(ctx context.Context, id string, pin PINFunc) (crypto.Signer, error)
-	// Close releases the provider.
+	// Close releases the store.
 	Close() error
 }
 
-// ProviderInfo describes one module or store for the agent's info method
+// ModuleInfo describes one module or store for the agent's info method
 // and for doctor.
-type ProviderInfo struct {
+type ModuleInfo struct {
 	Name    string `json:"name"`
 	Library string `json:"library,omitempty"`
 	Loaded  bool   `json:"loaded"`
 	Error   string `json:"error,omitempty"`
 }
 
-// StatusReporter is implemented by providers that can describe their
+// StatusReporter is implemented by stores that can describe their
 // modules.
 type StatusReporter interface {
-	ProviderStatus() []ProviderInfo
+	Modules() []ModuleInfo
 }
 
 // Code is a stable reason code for a key store failure; the agent's

@@ -119,7 +119,7 @@ func TestBrowserPrompts(t *testing.T) {
 		}
 	}
 	bp = &prompt.Browser{BaseURL: base, Dir: t.TempDir(), Settle: 300 * time.Millisecond}
-	a := agent.New(agent.Config{Providers: []keystore.Provider{p}, Prompter: bp})
+	a := agent.New(agent.Config{Stores: []keystore.Store{p}, Prompter: bp})
 	srv := &Server{API: wsapi.New(a), TLS: tlsCfg, Prompts: bp}
 	go srv.Serve(l)
 	defer srv.Shutdown(context.Background())

@@ -257,7 +257,7 @@ func TestOtherAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := agent.New(agent.Config{Trusted: []agent.Rule{site}, OnlyTrusted: true, Providers: []keystore.Provider{p},
+	a := agent.New(agent.Config{Trusted: []agent.Rule{site}, OnlyTrusted: true, Stores: []keystore.Store{p},
 		Prompter: &prompt.NonInteractive{Secret: []byte(testtoken.PIN)}, Version: "test"})
 	tlsCfg, caCert, err := LoadOrCreateTLS(t.TempDir(), time.Now())
 	if err != nil {
@@ -312,7 +312,7 @@ func TestOtherAccountAddresses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := agent.New(agent.Config{Trusted: []agent.Rule{site}, OnlyTrusted: true, Providers: []keystore.Provider{p},
+			a := agent.New(agent.Config{Trusted: []agent.Rule{site}, OnlyTrusted: true, Stores: []keystore.Store{p},
 				Prompter: &prompt.NonInteractive{Secret: []byte(testtoken.PIN)}, Version: "test"})
 			tlsCfg, _, err := LoadOrCreateTLS(t.TempDir(), time.Now())
 			if err != nil {
@@ -362,7 +362,7 @@ func TestOtherAccountPrompt(t *testing.T) {
 		}
 		return err
 	}}
-	a := agent.New(agent.Config{Providers: []keystore.Provider{p}, Prompter: bp})
+	a := agent.New(agent.Config{Stores: []keystore.Store{p}, Prompter: bp})
 	srv := &Server{API: wsapi.New(a), TLS: tlsCfg, Prompts: bp, Log: slog.New(slog.NewJSONHandler(&log, nil))}
 	go srv.Serve(l)
 	defer srv.Shutdown(context.Background())

@@ -95,7 +95,7 @@ func start(t *testing.T, cfg agent.Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Providers = []keystore.Provider{p}
+	cfg.Stores = []keystore.Store{p}
 	if cfg.Prompter == nil {
 		cfg.Prompter = &prompt.NonInteractive{Secret: []byte(testtoken.PIN)}
 	}
@@ -460,7 +460,7 @@ func TestSoftHSMThroughAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := agent.New(agent.Config{Providers: []keystore.Provider{p}, Prompter: &prompt.NonInteractive{Secret: []byte(testtoken.PIN)},
+	a := agent.New(agent.Config{Stores: []keystore.Store{p}, Prompter: &prompt.NonInteractive{Secret: []byte(testtoken.PIN)},
 		Trusted: []agent.Rule{site}, OnlyTrusted: true})
 	l, _ := Listen("127.0.0.1:0", nil)
 	srv := &Server{API: wsapi.New(a)}
@@ -488,17 +488,17 @@ func TestSoftHSMThroughAgent(t *testing.T) {
 }
 
 // panicky is a key store with a bug.
-type panicky struct{ keystore.Provider }
+type panicky struct{ keystore.Store }
 
 func (panicky) Name() string { return "panicky" }
 func (panicky) Certificates(context.Context) ([]*keystore.Certificate, error) {
-	panic("a bug in a provider")
+	panic("a bug in a store")
 }
 
 // TestHandlerPanic: a crashing handler answers INTERNAL and the agent
 // keeps serving the same connection.
 func TestHandlerPanic(t *testing.T) {
-	a := agent.New(agent.Config{Providers: []keystore.Provider{panicky{}}, Trusted: []agent.Rule{site}, OnlyTrusted: true})
+	a := agent.New(agent.Config{Stores: []keystore.Store{panicky{}}, Trusted: []agent.Rule{site}, OnlyTrusted: true})
 	l, _ := Listen("127.0.0.1:0", nil)
 	srv := &Server{API: wsapi.New(a)}
 	go srv.Serve(l)

@@ -45,16 +45,17 @@ type Detection struct {
 // InfoResult is the info method's result: the agent and, so that a page
 // can say exactly why login cannot work, podpis doctor's findings.
 type InfoResult struct {
-	Product   string         `json:"product"`
-	Version   string         `json:"version"`
-	Protocol  int            `json:"protocol"`
-	Providers []ProviderInfo `json:"providers"`
-	Ready     bool           `json:"ready"`
-	Findings  []Finding      `json:"findings"`
+	Product  string       `json:"product"`
+	Version  string       `json:"version"`
+	Protocol int          `json:"protocol"`
+	Modules  []ModuleInfo `json:"providers"`
+	Ready    bool         `json:"ready"`
+	Findings []Finding    `json:"findings"`
 }
 
-// ProviderInfo is one crypto provider module and whether it loaded.
-type ProviderInfo struct {
+// ModuleInfo is one PKCS#11 module or key store and whether it loaded
+// (the wire calls the list "providers").
+type ModuleInfo struct {
 	Name    string `json:"name"`
 	Library string `json:"library,omitempty"`
 	Loaded  bool   `json:"loaded"`
@@ -87,7 +88,7 @@ type Certificate struct {
 	ID          string   `json:"id"`
 	Identity    Identity `json:"identity"`
 	Algorithm   string   `json:"algorithm"`
-	Provider    string   `json:"provider"`
+	Source      string   `json:"provider"`
 	Token       string   `json:"token"`
 	TokenSerial string   `json:"tokenSerial,omitempty"`
 	HasKey      bool     `json:"hasKey"`
@@ -147,8 +148,8 @@ type CancelResult struct {
 	Cancelled bool `json:"cancelled"`
 }
 
-func providerInfoOf(p keystore.ProviderInfo) ProviderInfo {
-	return ProviderInfo{Name: p.Name, Library: p.Library, Loaded: p.Loaded, Error: p.Error}
+func moduleInfoOf(p keystore.ModuleInfo) ModuleInfo {
+	return ModuleInfo{Name: p.Name, Library: p.Library, Loaded: p.Loaded, Error: p.Error}
 }
 
 func findingOf(f agent.Finding) Finding {
@@ -159,7 +160,7 @@ func findingOf(f agent.Finding) Finding {
 // JSON (podpis certs --json).
 func CertificateOf(c *keystore.Certificate) Certificate {
 	id := c.Identity
-	out := Certificate{ID: c.ID, Algorithm: c.Algorithm, Provider: c.Provider, Token: c.Token, TokenSerial: c.TokenSerial, HasKey: c.HasKey,
+	out := Certificate{ID: c.ID, Algorithm: c.Algorithm, Source: c.Source, Token: c.Token, TokenSerial: c.TokenSerial, HasKey: c.HasKey,
 		Identity: Identity{CommonName: id.CommonName, Surname: id.Surname, GivenName: id.GivenName, Title: id.Title,
 			Organization: id.Organization, Unit: id.Unit, SNILS: id.SNILS, INN: id.INN, INNLE: id.INNLE, OGRN: id.OGRN,
 			OGRNIP: id.OGRNIP, Email: id.Email, Thumbprint: id.Thumbprint, Serial: id.Serial, Issuer: id.Issuer,

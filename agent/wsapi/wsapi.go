@@ -230,9 +230,9 @@ func decode(params json.RawMessage, v any) error {
 
 func info(ctx context.Context, a *agent.Agent, origin string, params json.RawMessage) (any, error) {
 	i := a.Info()
-	r := InfoResult{Product: i.Product, Version: i.Version, Protocol: i.Protocol, Providers: []ProviderInfo{}, Findings: []Finding{}}
-	for _, p := range i.Providers {
-		r.Providers = append(r.Providers, providerInfoOf(p))
+	r := InfoResult{Product: i.Product, Version: i.Version, Protocol: i.Protocol, Modules: []ModuleInfo{}, Findings: []Finding{}}
+	for _, p := range i.Modules {
+		r.Modules = append(r.Modules, moduleInfoOf(p))
 	}
 	findings, ready := a.Diagnosis(ctx, origin)
 	for _, f := range findings {

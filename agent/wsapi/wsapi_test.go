@@ -86,7 +86,7 @@ func TestMessages(t *testing.T) {
 // for member, whatever the Go types behind it are called.
 func TestWireJSON(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := &keystore.Certificate{ID: "3df7", Algorithm: "GOST R 34.10-2012 256 (tc26-256-a)", Provider: "Rutoken", Token: "Rutoken ECP",
+	c := &keystore.Certificate{ID: "3df7", Algorithm: "GOST R 34.10-2012 256 (tc26-256-a)", Source: "Rutoken", Token: "Rutoken ECP",
 		TokenSerial: "3a7b1c2d", HasKey: true, Problems: []keystore.Problem{keystore.ProblemExpired}}
 	c.Identity.CommonName, c.Identity.Surname, c.Identity.GivenName, c.Identity.Title = "Иванов Иван Иванович", "Иванов", "Иван Иванович", "Директор"
 	c.Identity.Organization, c.Identity.Unit, c.Identity.SNILS, c.Identity.INN = "ООО «Ромашка»", "Отдел", "12345678901", "771234567890"
@@ -107,8 +107,8 @@ func TestWireJSON(t *testing.T) {
 		{CertificateOf(bare), `{"id":"ab","identity":{"thumbprint":"","serial":"","issuer":"","notBefore":"2026-01-01T00:00:00Z","notAfter":"2026-01-01T00:00:00Z"},` +
 			`"algorithm":"","provider":"","token":"","hasKey":false}`},
 		{InfoResult{Product: "podpis", Version: "1.0.0", Protocol: 2,
-			Providers: []ProviderInfo{providerInfoOf(keystore.ProviderInfo{Name: "CryptoPro CSP", Library: "/opt/x.so", Loaded: true}), providerInfoOf(keystore.ProviderInfo{Name: "Rutoken", Error: "e"})},
-			Findings:  []Finding{findingOf(agent.Finding{Code: "NO_TOKEN", Severity: "warning", Title: "t", Personal: true}), findingOf(agent.Finding{Code: "X", Severity: "problem", Title: "t", Cause: "c", Fix: "f"})}},
+			Modules:  []ModuleInfo{moduleInfoOf(keystore.ModuleInfo{Name: "CryptoPro CSP", Library: "/opt/x.so", Loaded: true}), moduleInfoOf(keystore.ModuleInfo{Name: "Rutoken", Error: "e"})},
+			Findings: []Finding{findingOf(agent.Finding{Code: "NO_TOKEN", Severity: "warning", Title: "t", Personal: true}), findingOf(agent.Finding{Code: "X", Severity: "problem", Title: "t", Cause: "c", Fix: "f"})}},
 			`{"product":"podpis","version":"1.0.0","protocol":2,"providers":[{"name":"CryptoPro CSP","library":"/opt/x.so","loaded":true},{"name":"Rutoken","loaded":false,"error":"e"}],` +
 				`"ready":false,"findings":[{"code":"NO_TOKEN","severity":"warning","title":"t"},{"code":"X","severity":"problem","title":"t","cause":"c","fix":"f"}]}`},
 		{Detection{Product: "podpis", Version: "1.0.0", Protocol: 2}, `{"product":"podpis","version":"1.0.0","protocol":2}`},

@@ -26,7 +26,7 @@ type listFlag []string
 func (m *listFlag) String() string     { return strings.Join(*m, ",") }
 func (m *listFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func openProvider(modules []string, onlyNamed bool, stderr io.Writer) (*pkcs11.Provider, bool) {
+func openStore(modules []string, onlyNamed bool, stderr io.Writer) (*pkcs11.Store, bool) {
 	p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: modules, OnlyModules: onlyNamed})
 	if err != nil {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
@@ -49,7 +49,7 @@ func runCerts(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	p, ok := openProvider(modules, *onlyNamed, stderr)
+	p, ok := openStore(modules, *onlyNamed, stderr)
 	if !ok {
 		return 1
 	}
@@ -72,7 +72,7 @@ func runCerts(args []string, stdout, stderr io.Writer) int {
 	if len(certs) == 0 {
 		fmt.Fprintln(stderr, "podpis: no certificates found")
 		for _, st := range p.Status() {
-			fmt.Fprintf(stderr, "podpis: %s (%s): %s\n", st.Provider, st.Path, moduleSummary(st))
+			fmt.Fprintf(stderr, "podpis: %s (%s): %s\n", st.Vendor, st.Path, moduleSummary(st))
 		}
 		return 0
 	}
@@ -83,7 +83,7 @@ func runCerts(args []string, stdout, stderr io.Writer) int {
 			{"organization", id.Organization}, {"snils", id.SNILS}, {"inn", id.INN}, {"innle", id.INNLE},
 			{"ogrn", id.OGRN}, {"issuer", id.Issuer}, {"algorithm", c.Algorithm},
 			{"valid", id.NotBefore.Format(time.DateOnly) + " .. " + id.NotAfter.Format(time.DateOnly)},
-			{"token", c.Token + " (" + c.Provider + ")"},
+			{"token", c.Token + " (" + c.Source + ")"},
 		} {
 			if f[1] != "" {
 				fmt.Fprintf(stdout, "    %s: %s\n", f[0], f[1])
@@ -141,7 +141,7 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "podpis: %s is a login document (podpis-auth): refusing to sign it as a document\n", *in)
 		return 1
 	}
-	p, ok := openProvider(modules, *onlyNamed, stderr)
+	p, ok := openStore(modules, *onlyNamed, stderr)
 	if !ok {
 		return 1
 	}
@@ -173,7 +173,7 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 // reportKeystore prints a key store failure: the stable code, then the
 // Russian message a person reads — the agent's code and message (one
 // table, agent/wsapi). What is not the key store's own code is, on the
-// command line, the provider's failure.
+// command line, the key store's failure (PROVIDER_ERROR).
 func reportKeystore(stderr io.Writer, err error) int {
 	code := wsapi.ProviderError
 	if errors.As(err, new(*keystore.Error)) {

@@ -36,7 +36,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	candidates := pkcs11.CandidatePaths(append(modules, conf.Modules()...))
 	if *noKnown {
 		// Support staff (and tests) examine one module without the
-		// machine's other providers in the report.
+		// machine's other modules in the report.
 		candidates = slices.DeleteFunc(candidates, func(c pkcs11.Candidate) bool { return !c.Explicit })
 	}
 	report := doctor.Examine(context.Background(), doctor.Options{Candidates: candidates, Stores: platformStores(), CSPs: platformCSPs()})
@@ -135,7 +135,7 @@ func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []t
 		if !m.Loaded {
 			state = "не загружается: " + m.Error
 		}
-		name := m.Provider
+		name := m.Vendor
 		if name == m.Path && m.Library != "" {
 			name = m.Library // a module named on the command line
 		}

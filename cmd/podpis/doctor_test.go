@@ -34,7 +34,7 @@ func TestDoctorCommand(t *testing.T) {
 			"time=2026-11-23T10:01:00Z level=ERROR msg=sign code=PIN_INCORRECT\n"), 0o600)
 
 	// --agent at a port nothing answers on and --no-known-modules keep the
-	// machine out: another podpis on 24730 or an installed provider must
+	// machine out: another podpis on 24730 or an installed module must
 	// not change the report.
 	isolate := []string{"--agent", silentAddr(t), "--no-known-modules"}
 	out, errOut, code := runCLI(t, append([]string{"doctor", "--json", "--module", tokenEnv.SoftToken}, isolate...)...)

@@ -135,10 +135,10 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer p.Close()
-	cfg := agent.Config{Providers: append([]keystore.Provider{p}, platformStores()...), Trusted: trusted, Decisions: conf, Version: version}
+	cfg := agent.Config{Stores: append([]keystore.Store{p}, platformStores()...), Trusted: trusted, Decisions: conf, Version: version}
 	candidates := pkcs11Opts.Candidates()
 	examine := func(ctx context.Context) *doctor.Report {
-		return doctor.Examine(ctx, doctor.Options{Candidates: candidates, Provider: p, Stores: cfg.Providers[1:], CSPs: platformCSPs()})
+		return doctor.Examine(ctx, doctor.Options{Candidates: candidates, Store: p, Stores: cfg.Stores[1:], CSPs: platformCSPs()})
 	}
 	cfg.Diagnose = func(ctx context.Context) agent.Diagnosis { return examine(ctx).Diagnosis() }
 	if *headless {

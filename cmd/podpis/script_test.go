@@ -34,7 +34,7 @@ var scriptCommands = map[string]func(){
 // TestScripts runs the CLI contract in testdata/script: every subcommand's
 // output and exit code, in a fresh process with a clean environment. Each
 // script gets its own copy of the soft token, data folder, HOME and no
-// system configuration, so no script sees the machine's agents, providers
+// system configuration, so no script sees the machine's agents, modules
 // or files. It may use:
 //
 //	$SOFTTOKEN       the soft token module, holding one key and certificate

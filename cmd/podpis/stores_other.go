@@ -8,7 +8,7 @@ import (
 )
 
 // platformStores: elsewhere every key is reached through PKCS#11.
-func platformStores() []keystore.Provider { return nil }
+func platformStores() []keystore.Store { return nil }
 
 // platformCSPs: no CryptoAPI registry here.
 func platformCSPs() func() ([]capi.InstalledCSP, error) { return nil }

@@ -136,7 +136,7 @@ func Record(der []byte, provType ProviderType, provName, container string, now t
 		return nil, false
 	}
 	c := keystore.Examine(cert, true, now)
-	c.Provider = fmt.Sprintf("%s (%s, тип %d)", ti.Vendor, provName, provType)
+	c.Source = fmt.Sprintf("%s (%s, тип %d)", ti.Vendor, provName, provType)
 	c.Token = container
 	return c, true
 }

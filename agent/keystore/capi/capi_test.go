@@ -101,7 +101,7 @@ func TestRecord(t *testing.T) {
 	cert, _ := ca.Person(t, gost3410.CurveTC26512A, pkix.Name{CommonName: "Иванов Иван"}, time.Now(), nil)
 	c, ok := Record(cert.Raw, ProvGOST2012512, "Crypto-Pro GOST R 34.10-2012 Strong Cryptographic Service Provider", `\\.\REGISTRY\ivanov`, time.Now())
 	if !ok || c.Identity.CommonName != "Иванов Иван" || !c.HasKey || !c.Usable() ||
-		c.Provider != "КриптоПро CSP (Crypto-Pro GOST R 34.10-2012 Strong Cryptographic Service Provider, тип 81)" || c.Token != `\\.\REGISTRY\ivanov` {
+		c.Source != "КриптоПро CSP (Crypto-Pro GOST R 34.10-2012 Strong Cryptographic Service Provider, тип 81)" || c.Token != `\\.\REGISTRY\ivanov` {
 		t.Fatalf("%+v", c)
 	}
 	if _, ok := Record(cert.Raw, 24, "Microsoft Enhanced RSA and AES Cryptographic Provider", "x", time.Now()); ok {

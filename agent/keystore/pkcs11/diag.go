@@ -12,14 +12,14 @@ import (
 // ModuleStatus is what podpis found about one candidate module: the raw
 // material of «Не установлен криптопровайдер» diagnoses.
 type ModuleStatus struct {
-	Provider string       `json:"provider"`
-	Path     string       `json:"path"`
-	Found    bool         `json:"found"`
-	Loaded   bool         `json:"loaded"`
-	Error    string       `json:"error,omitempty"`
-	Library  string       `json:"library,omitempty"` // manufacturer and description
-	Version  string       `json:"version,omitempty"`
-	Slots    []SlotStatus `json:"slots,omitempty"`
+	Vendor  string       `json:"provider"`
+	Path    string       `json:"path"`
+	Found   bool         `json:"found"`
+	Loaded  bool         `json:"loaded"`
+	Error   string       `json:"error,omitempty"`
+	Library string       `json:"library,omitempty"` // manufacturer and description
+	Version string       `json:"version,omitempty"`
+	Slots   []SlotStatus `json:"slots,omitempty"`
 }
 
 // SlotStatus describes a slot and its token.
@@ -58,7 +58,7 @@ func Diagnose(ctx context.Context, candidates []Candidate) []ModuleStatus {
 			}
 			seen[real] = true
 		}
-		st := ModuleStatus{Provider: c.Provider, Path: c.Path}
+		st := ModuleStatus{Vendor: c.Vendor, Path: c.Path}
 		m, err := Open(c)
 		switch {
 		case errors.Is(err, ErrNotInstalled):

@@ -95,7 +95,7 @@ func open(c Candidate) (*Module, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("pkcs11: %s cannot be loaded: %s", path, whyNotLoadable(path))
 	}
-	m := &Module{Vendor: c.Provider, Path: path, ctx: ctx, calls: make(chan func())}
+	m := &Module{Vendor: c.Vendor, Path: path, ctx: ctx, calls: make(chan func())}
 	go m.serve()
 	err := m.call(context.Background(), 30*time.Second, func(a api) error {
 		if err := a.Initialize(pkcs11.InitializeWithFlags(pkcs11.CKF_OS_LOCKING_OK)); err != nil && !isRV(err, pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {

@@ -17,7 +17,7 @@ func TestCandidates(t *testing.T) {
 		t.Fatal("no known module path for linux")
 	}
 	for _, c := range knownOnly {
-		if c.Explicit || c.Path == "" || !slices.Contains(known.Paths(c.Provider, runtime.GOOS), c.Path) {
+		if c.Explicit || c.Path == "" || !slices.Contains(known.Paths(c.Vendor, runtime.GOOS), c.Path) {
 			t.Errorf("known candidate %+v is not the table's", c)
 		}
 	}
@@ -70,7 +70,7 @@ func TestNewLoadsItsCandidates(t *testing.T) {
 // passing with SoftHSM2 means the agent finds it on that machine too.
 func TestSoftHSMWhereTheAgentLooks(t *testing.T) {
 	requireSetup(t) // SoftHSM2 installed, or the test stops there
-	if !slices.Contains(CandidatePaths(nil), Candidate{Provider: known.SoftHSM2, Path: env.SoftHSM}) {
+	if !slices.Contains(CandidatePaths(nil), Candidate{Vendor: known.SoftHSM2, Path: env.SoftHSM}) {
 		t.Errorf("the tests use %s, the agent does not look there", env.SoftHSM)
 	}
 }

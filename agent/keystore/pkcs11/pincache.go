@@ -12,14 +12,14 @@ type savedPIN struct {
 // pinKey: a saved PIN belongs to one token and one scope (the site's
 // origin, keystore.WithPINScope): saving it for one site is no consent
 // for another.
-func (p *Provider) pinKey(l *location, scope string) string {
+func (p *Store) pinKey(l *location, scope string) string {
 	return l.module.Path + "\x00" + l.serial + "\x00" + scope
 }
 
 // savedPIN returns a copy of the PIN saved for the token and scope, for
 // the caller to clear: the saved one may be cleared by expiry or
 // forgetPIN meanwhile.
-func (p *Provider) savedPIN(l *location, scope string) []byte {
+func (p *Store) savedPIN(l *location, scope string) []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := p.pinKey(l, scope)
@@ -35,7 +35,7 @@ func (p *Provider) savedPIN(l *location, scope string) []byte {
 	return append([]byte{}, s.pin...)
 }
 
-func (p *Provider) savePIN(l *location, scope string, pin []byte) {
+func (p *Store) savePIN(l *location, scope string, pin []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := p.pinKey(l, scope)
@@ -45,7 +45,7 @@ func (p *Provider) savePIN(l *location, scope string, pin []byte) {
 	p.pins[k] = &savedPIN{pin: append([]byte{}, pin...), expires: p.opts.Now().Add(p.opts.SavedPINLifetime)}
 }
 
-func (p *Provider) forgetPIN(l *location, scope string) {
+func (p *Store) forgetPIN(l *location, scope string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if s, ok := p.pins[p.pinKey(l, scope)]; ok {

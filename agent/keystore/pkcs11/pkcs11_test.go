@@ -139,7 +139,7 @@ func requireSetup(t *testing.T) {
 	}
 }
 
-func provider(t *testing.T, timeout time.Duration) *Provider {
+func openStore(t *testing.T, timeout time.Duration) *Store {
 	t.Helper()
 	p, err := New(context.Background(), Options{Modules: []string{env.SoftToken, env.SoftHSM}, OnlyModules: true, CallTimeout: timeout})
 	if err != nil {
@@ -160,7 +160,7 @@ func pinOK(calls *atomic.Int32) keystore.PINFunc {
 // with OpenSSL (the GOST engine for GOST).
 func TestListAndSign(t *testing.T) {
 	requireSetup(t)
-	p := provider(t, 0)
+	p := openStore(t, 0)
 	ctx := context.Background()
 	certs, err := p.Certificates(ctx)
 	if err != nil {
@@ -247,7 +247,7 @@ func TestDuplicatesAndMissing(t *testing.T) {
 
 func TestDiagnose(t *testing.T) {
 	requireSetup(t)
-	st := Diagnose(context.Background(), []Candidate{{Provider: "soft token", Path: env.SoftToken, Explicit: true}})
+	st := Diagnose(context.Background(), []Candidate{{Vendor: "soft token", Path: env.SoftToken, Explicit: true}})
 	if len(st) != 1 || !st[0].Loaded || len(st[0].Slots) != 1 {
 		t.Fatalf("%+v", st)
 	}
@@ -257,7 +257,7 @@ func TestDiagnose(t *testing.T) {
 	}
 }
 
-func gostCert(t *testing.T, p *Provider) *keystore.Certificate {
+func gostCert(t *testing.T, p *Store) *keystore.Certificate {
 	certs, _ := p.Certificates(context.Background())
 	for _, c := range certs {
 		if strings.HasPrefix(c.Algorithm, "GOST R 34.10-2012 256") {
@@ -268,7 +268,7 @@ func gostCert(t *testing.T, p *Provider) *keystore.Certificate {
 	return nil
 }
 
-func signOnce(p *Provider, c *keystore.Certificate, pin keystore.PINFunc) error {
+func signOnce(p *Store, c *keystore.Certificate, pin keystore.PINFunc) error {
 	key, err := p.Signer(context.Background(), c.ID, pin)
 	if err != nil {
 		return err
@@ -283,7 +283,7 @@ func signOnce(p *Provider, c *keystore.Certificate, pin keystore.PINFunc) error 
 func TestWrongPIN(t *testing.T) {
 	requireSetup(t)
 	defer env.ResetPIN()
-	p := provider(t, 0)
+	p := openStore(t, 0)
 	c := gostCert(t, p)
 	var calls atomic.Int32
 	wrong := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
@@ -392,7 +392,7 @@ func TestSavedPINPerSite(t *testing.T) {
 func TestTokenRemoved(t *testing.T) {
 	requireSetup(t)
 	defer env.Marker(".removed", false)
-	p := provider(t, 0)
+	p := openStore(t, 0)
 	c := gostCert(t, p)
 	removing := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
 		env.Marker(".removed", true)
@@ -411,7 +411,7 @@ func TestTokenRemoved(t *testing.T) {
 // answers again.
 func TestHangingModule(t *testing.T) {
 	requireSetup(t)
-	p := provider(t, time.Second)
+	p := openStore(t, time.Second)
 	c := gostCert(t, p)
 	env.Marker(".hang", true)
 	start := time.Now()
@@ -443,7 +443,7 @@ func TestPINPad(t *testing.T) {
 	requireSetup(t)
 	env.Marker(".pinpad", true)
 	defer env.Marker(".pinpad", false)
-	p := provider(t, 0)
+	p := openStore(t, 0)
 	c := gostCert(t, p)
 	never := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
 		t.Error("PIN asked for a PIN-pad token")
@@ -452,7 +452,7 @@ func TestPINPad(t *testing.T) {
 	if err := signOnce(p, c, never); err != nil {
 		t.Fatal(err)
 	}
-	st := Diagnose(context.Background(), []Candidate{{Provider: "soft", Path: env.SoftToken, Explicit: true}})
+	st := Diagnose(context.Background(), []Candidate{{Vendor: "soft", Path: env.SoftToken, Explicit: true}})
 	if !st[0].Slots[0].ProtectedAuthPath {
 		t.Error("diagnosis misses the PIN pad")
 	}

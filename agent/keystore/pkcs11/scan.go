@@ -34,7 +34,7 @@ var certTemplate = []*pkcs11.Attribute{
 // Certificates lists the X.509 certificates on every token, paired with
 // their keys; the same certificate seen through two modules is listed once,
 // through the preferred one.
-func (p *Provider) Certificates(ctx context.Context) ([]*keystore.Certificate, error) {
+func (p *Store) Certificates(ctx context.Context) ([]*keystore.Certificate, error) {
 	locs, err := p.scan(ctx)
 	var out []*keystore.Certificate
 	for _, l := range locs {
@@ -43,7 +43,7 @@ func (p *Provider) Certificates(ctx context.Context) ([]*keystore.Certificate, e
 	return out, err
 }
 
-func (p *Provider) scan(ctx context.Context) ([]*location, error) {
+func (p *Store) scan(ctx context.Context) ([]*location, error) {
 	seen := map[string]bool{}
 	var out []*location
 	var errs []error
@@ -63,7 +63,7 @@ func (p *Provider) scan(ctx context.Context) ([]*location, error) {
 	return out, errors.Join(errs...)
 }
 
-func (p *Provider) scanModule(ctx context.Context, m *Module) ([]*location, error) {
+func (p *Store) scanModule(ctx context.Context, m *Module) ([]*location, error) {
 	var out []*location
 	err := m.call(ctx, p.opts.CallTimeout, func(a api) error {
 		slots, err := a.GetSlotList(true)
@@ -81,7 +81,7 @@ func (p *Provider) scanModule(ctx context.Context, m *Module) ([]*location, erro
 			}
 			for _, l := range locs {
 				l.module, l.serial, l.label = m, ti.SerialNumber, ti.Label
-				l.cert.Provider, l.cert.Token, l.cert.TokenSerial = m.Vendor, ti.Label, ti.SerialNumber
+				l.cert.Source, l.cert.Token, l.cert.TokenSerial = m.Vendor, ti.Label, ti.SerialNumber
 			}
 			out = append(out, locs...)
 		}

@@ -31,7 +31,7 @@ const (
 
 // Signer returns a crypto.Signer (also a crypto.MessageSigner) for the
 // certificate with the given thumbprint.
-func (p *Provider) Signer(ctx context.Context, id string, pin keystore.PINFunc) (crypto.Signer, error) {
+func (p *Store) Signer(ctx context.Context, id string, pin keystore.PINFunc) (crypto.Signer, error) {
 	locs, _ := p.scan(ctx)
 	for _, l := range locs {
 		if l.cert.ID != id {
@@ -50,7 +50,7 @@ func (p *Provider) Signer(ctx context.Context, id string, pin keystore.PINFunc) 
 }
 
 type signer struct {
-	p   *Provider
+	p   *Store
 	loc *location
 	pub crypto.PublicKey
 	ctx context.Context

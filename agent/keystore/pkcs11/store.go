@@ -13,7 +13,7 @@ import (
 	"github.com/podpis/podpis/agent/keystore"
 )
 
-// Options tune a Provider.
+// Options tune a Store.
 type Options struct {
 	// Modules are extra module paths (config file, --module).
 	Modules []string
@@ -29,8 +29,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Provider implements keystore.Provider over every module it could load.
-type Provider struct {
+// Store implements keystore.Store over every module it could load.
+type Store struct {
 	opts    Options
 	modules []*Module
 	status  []ModuleStatus
@@ -42,7 +42,7 @@ type Provider struct {
 // New loads the known modules present on this system and opts.Modules. A
 // module that is missing or fails to load is a diagnosis (Status), not an
 // error; New fails only if an explicitly named module cannot be used.
-func New(ctx context.Context, opts Options) (*Provider, error) {
+func New(ctx context.Context, opts Options) (*Store, error) {
 	if opts.SavedPINLifetime == 0 {
 		opts.SavedPINLifetime = 30 * time.Minute
 	}
@@ -52,13 +52,13 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	p := &Provider{opts: opts, pins: map[string]*savedPIN{}}
+	p := &Store{opts: opts, pins: map[string]*savedPIN{}}
 	candidates := opts.Candidates()
 	p.status = Diagnose(ctx, candidates)
 	var errs []error
 	for _, st := range p.status {
 		if st.Loaded {
-			m, _ := Open(Candidate{Provider: st.Provider, Path: st.Path})
+			m, _ := Open(Candidate{Vendor: st.Vendor, Path: st.Path})
 			p.modules = append(p.modules, m)
 		} else if st.Error != "" {
 			for _, c := range candidates {
@@ -75,23 +75,23 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 }
 
 // Name is "pkcs11".
-func (p *Provider) Name() string { return "pkcs11" }
+func (p *Store) Name() string { return "pkcs11" }
 
 // Status returns what New found about every module.
-func (p *Provider) Status() []ModuleStatus { return p.status }
+func (p *Store) Status() []ModuleStatus { return p.status }
 
-// ProviderStatus summarises Status for the agent's info method.
-func (p *Provider) ProviderStatus() []keystore.ProviderInfo {
-	out := []keystore.ProviderInfo{}
+// Modules summarises Status for the agent's info method.
+func (p *Store) Modules() []keystore.ModuleInfo {
+	out := []keystore.ModuleInfo{}
 	for _, st := range p.status {
-		out = append(out, keystore.ProviderInfo{Name: st.Provider, Library: st.Path, Loaded: st.Loaded, Error: st.Error})
+		out = append(out, keystore.ModuleInfo{Name: st.Vendor, Library: st.Path, Loaded: st.Loaded, Error: st.Error})
 	}
 	return out
 }
 
 // Close forgets saved PINs. Modules stay loaded for the process: some
 // vendors' modules crash when finalised and loaded again.
-func (p *Provider) Close() error {
+func (p *Store) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for k, s := range p.pins {

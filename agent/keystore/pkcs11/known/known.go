@@ -1,5 +1,5 @@
-// Package known is the table of crypto providers podpis looks for and the
-// places their PKCS#11 modules are installed: the one place these paths
+// Package known is the table of vendors (CSPs and token makers) whose
+// PKCS#11 modules podpis looks for, and the places those are installed: the one place these paths
 // live. Support staff extend it through the config file's "modules" list
 // or --module, without a new build. It is data, without cgo, so that the
 // tests' token helper (internal/testtoken) finds SoftHSM2 where the agent
@@ -12,14 +12,14 @@ import "slices"
 // RSA and ECDSA keys.
 const SoftHSM2 = "SoftHSM2"
 
-// Module is a crypto provider podpis looks for, with the places its
+// Module is a vendor podpis looks for, by name, with the places its
 // PKCS#11 module is installed.
 type Module struct {
 	Name  string
 	Paths map[string][]string // GOOS → candidate paths, most likely first
 }
 
-// Modules lists the providers in order of preference: when two modules
+// Modules lists the vendors in order of preference: when two modules
 // see the same certificate, the earlier one is used.
 var Modules = []Module{
 	{"CryptoPro CSP", map[string][]string{
@@ -55,7 +55,7 @@ var Modules = []Module{
 	}},
 }
 
-// Paths returns where the named provider's module may be on goos, most
+// Paths returns where the named vendor's module may be on goos, most
 // likely first; nil for a name not in Modules.
 func Paths(name, goos string) []string {
 	i := slices.IndexFunc(Modules, func(m Module) bool { return m.Name == name })

@@ -33,7 +33,7 @@ func TestTable(t *testing.T) {
 	if p := Paths("CryptoPro CSP", "windows"); len(p) == 0 {
 		t.Error("CryptoPro CSP has no windows path")
 	}
-	if p := Paths("no such provider", "linux"); p != nil {
-		t.Errorf("an unknown provider has paths %q", p)
+	if p := Paths("no such vendor", "linux"); p != nil {
+		t.Errorf("an unknown vendor has paths %q", p)
 	}
 }
