@@ -184,7 +184,8 @@ func (k *PrivateKey) Sign(random io.Reader, digest []byte, opts crypto.SignerOpt
 	if _, err := io.ReadFull(random, z); err != nil {
 		return nil, fmt.Errorf("gost3410: reading randomness for the nonce: %w", err)
 	}
-	drbg := newHMACDRBG(c.drbgHash, z, nil, true, k.d, digest)
+	var drbg nonceDRBG
+	drbg.init(n, z, k.d, digest)
 	clear(z)
 	defer drbg.clear()
 
