@@ -100,3 +100,19 @@ func (d *Digest) blocks(p []byte) {
 	}
 	d.blocksGeneric(p)
 }
+
+// keyedPairAVX512 sets ha to g_0(h, ma) and hb to g_0(h, mb), with E's
+// round keys given, the two chains interleaved.
+//
+//go:noescape
+func keyedPairAVX512(h, ha, hb, ma, mb *[8]uint64, keys *[13][64]byte)
+
+func keyedPair(keys *keyed, h, ha, hb, ma, mb *[8]uint64) {
+	if UseAVX512 {
+		keyedPairAVX512(h, ha, hb, ma, mb, &keys.transposed)
+		return
+	}
+	iv := *h
+	keyedGeneric(ha, &iv, ma, &keys.words)
+	keyedGeneric(hb, &iv, mb, &keys.words)
+}

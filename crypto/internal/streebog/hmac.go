@@ -21,19 +21,16 @@ func (m *HMAC) SetKey(size int, key []byte) {
 	if len(key) > BlockSize {
 		panic("streebog: HMAC key longer than a block")
 	}
-	var block [BlockSize]byte
-	copy(block[:], key)
-	for i := range block {
-		block[i] ^= 0x36
+	var ipad, opad [BlockSize]byte
+	copy(ipad[:], key)
+	copy(opad[:], key)
+	for i := range ipad {
+		ipad[i] ^= 0x36
+		opad[i] ^= 0x5c
 	}
-	m.inner.Init(size)
-	m.inner.Write(block[:])
-	for i := range block {
-		block[i] ^= 0x36 ^ 0x5c
-	}
-	m.outer.Init(size)
-	m.outer.Write(block[:])
-	clear(block[:])
+	firstBlocks(size, &m.inner, &m.outer, &ipad, &opad)
+	clear(ipad[:])
+	clear(opad[:])
 }
 
 // Start sets d to the keyed inner state: the message is then written into

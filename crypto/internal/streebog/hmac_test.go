@@ -138,3 +138,42 @@ func BenchmarkCompress(b *testing.B) {
 		d.compress(&n, &m)
 	}
 }
+
+// TestFirstBlocks checks the states of HMAC's key blocks, computed with the
+// initial vector's precomputed round keys, against hashing the same blocks.
+func TestFirstBlocks(t *testing.T) {
+	bothCompressions(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		for _, size := range []int{Size256, Size512} {
+			for range 200 {
+				var ma, mb [BlockSize]byte
+				for i := range ma {
+					ma[i], mb[i] = byte(rng.Uint32()), byte(rng.Uint32())
+				}
+				var a, b, wa, wb Digest
+				firstBlocks(size, &a, &b, &ma, &mb)
+				wa.Init(size)
+				wa.Write(ma[:])
+				wb.Init(size)
+				wb.Write(mb[:])
+				if a != wa || b != wb {
+					t.Fatalf("size %d: states after %x, %x differ from hashing", size, ma, mb)
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkHMACSetKey is keying: the states after K ^ ipad and K ^ opad.
+func BenchmarkHMACSetKey(b *testing.B) {
+	for _, size := range []int{Size256, Size512} {
+		b.Run(fmt.Sprint(8*size), func(b *testing.B) {
+			var m HMAC
+			key := make([]byte, size)
+			b.ReportAllocs()
+			for b.Loop() {
+				m.SetKey(size, key)
+			}
+		})
+	}
+}
