@@ -5,7 +5,7 @@
 // keyed states by value. It lives here so that both packages reach the
 // state without crypto/streebog exporting more than hash.Hash. See
 // crypto/streebog for byte order and the side-channel trade-off of the
-// tables. Nothing here allocates.
+// tables. Hashing and MACs do not allocate.
 package streebog
 
 import (
@@ -23,8 +23,9 @@ const (
 	Size512 = 64
 )
 
-// Digest is a Streebog state; the zero value must be set up by Init. h is the chaining value, n the number of
-// message bits processed so far and sigma the sum of message blocks, all as
+// Digest is a Streebog state, set up by Init; it implements hash.Hash and
+// copies by value. h is the chaining value, n the number of message bits
+// processed so far and sigma the sum of message blocks, all as
 // little-endian 512-bit numbers in 64-bit words.
 type Digest struct {
 	h, n, sigma [8]uint64
