@@ -19,9 +19,10 @@ import "github.com/podpis/podpis/crypto/internal/streebog"
 // its two MACs; the states for the all-zero first key are computed once per
 // process; everything lives in fixed arrays. What is left is the
 // compressions the standard asks for, one after another, each needing the
-// last: 36 for a 256-bit draw, 46 for a 512-bit one, and 19 or 24 more when
-// a candidate is rejected (half the time on TC26 256 A, whose q is just
-// above 2^254). Nothing of the instantiation's two updates is skipped.
+// last: 36 for a 256-bit draw, 46 for a 512-bit one, plus two keyings of
+// about 0.6 compression each; and 18 or 24 more, and a keying, when a
+// candidate is rejected (half the time on TC26 256 A, whose q is just above
+// 2^254). Nothing of the instantiation's two updates is skipped.
 type nonceDRBG struct {
 	size  int
 	mac   streebog.HMAC // keyed with K
