@@ -34,6 +34,10 @@ type group struct {
 	order   []byte // q, big-endian, size bytes
 	qBig    *big.Int
 	modulus *modulus
+	// wideNonce: more than a third of the candidates below 2^bitlen(q)
+	// are not below q (TC26 256 A: half), so a nonce is drawn 64 bits
+	// wider and reduced rather than drawn again (see Sign).
+	wideNonce bool
 }
 
 func (g *group) mod() *modulus { return g.modulus }
@@ -232,6 +236,8 @@ func (g *group) init(size int) {
 	}
 	g.order = q
 	g.qBig = new(big.Int).SetBytes(q)
+	top := new(big.Int).Lsh(big.NewInt(2), uint(g.qBig.BitLen())) // 2·2^bitlen
+	g.wideNonce = new(big.Int).Mul(g.qBig, big.NewInt(3)).Cmp(top) < 0
 	g.modulus = newModulus(q)
 }
 
