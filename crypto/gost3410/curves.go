@@ -2,12 +2,10 @@ package gost3410
 
 import (
 	"encoding/asn1"
-	"hash"
 	"math/big"
 	"sync"
 
 	"github.com/podpis/podpis/crypto/gost3410/internal/ec"
-	"github.com/podpis/podpis/crypto/streebog"
 )
 
 // Curve is a named parameter set of GOST R 34.10-2012. Parameter sets that
@@ -36,6 +34,10 @@ type group struct {
 	order   []byte // q, big-endian, size bytes
 	qBig    *big.Int
 	modulus *modulus
+	// wideNonce: more than a third of the candidates below 2^bitlen(q)
+	// are not below q (TC26 256 A: half), so a nonce is drawn 64 bits
+	// wider and reduced rather than drawn again (see Sign).
+	wideNonce bool
 }
 
 func (g *group) mod() *modulus { return g.modulus }
@@ -195,19 +197,6 @@ func (c *Curve) Params() (p, q, a, b, x, y *big.Int) {
 // Cofactor is the number of points divided by the order q: 1 or 4.
 func (c *Curve) Cofactor() int { return c.group.cofactor }
 
-// drbgHash is the hash of the nonce DRBG: HMAC_GOSTR3411_2012_256 for
-// 256-bit keys and HMAC_GOSTR3411_2012_512 for 512-bit ones (RFC 7836,
-// section 4.1.1), the Streebog that GOST R 34.10-2012 pairs with the key
-// size. One HMAC output is then exactly one nonce candidate, and the DRBG's
-// strength (the hash's output length, SP 800-90A table 2) never falls below
-// the key's: 512-bit keys get a 512-bit state.
-func (c *Curve) drbgHash() hash.Hash {
-	if c.size == streebog.Size512 {
-		return streebog.New512()
-	}
-	return streebog.New256()
-}
-
 func (c *Curve) arith() *group {
 	g := c.group
 	g.once.Do(func() { g.init(c.size) })
@@ -247,6 +236,8 @@ func (g *group) init(size int) {
 	}
 	g.order = q
 	g.qBig = new(big.Int).SetBytes(q)
+	top := new(big.Int).Lsh(big.NewInt(2), uint(g.qBig.BitLen())) // 2·2^bitlen
+	g.wideNonce = new(big.Int).Mul(g.qBig, big.NewInt(3)).Cmp(top) < 0
 	g.modulus = newModulus(q)
 }
 

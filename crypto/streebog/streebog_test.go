@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/podpis/podpis/crypto/internal/streebog"
 	"github.com/podpis/podpis/internal/enginetest"
 )
 
@@ -135,7 +136,8 @@ func TestMarshal(t *testing.T) {
 			}
 		}
 	}
-	bad := [][]byte{nil, []byte("stb256\x01"), make([]byte, marshaledSize)}
+	s256, _ := New256().(encoding.BinaryMarshaler).MarshalBinary()
+	bad := [][]byte{nil, []byte("stb256\x01"), make([]byte, len(s256))}
 	for _, b := range bad {
 		if err := New256().(encoding.BinaryUnmarshaler).UnmarshalBinary(b); err == nil {
 			t.Errorf("UnmarshalBinary(%d bytes) accepted garbage", len(b))
@@ -184,12 +186,12 @@ func TestEngine(t *testing.T) {
 // many at once, and on the all-0xff message that drives every carry of N and
 // sigma.
 func TestGeneric(t *testing.T) {
-	if !useAVX512 {
+	if !streebog.UseAVX512 {
 		t.Skip("the table code is already what runs")
 	}
 	sum := func(generic bool, newHash func() hash.Hash, msg []byte, piece int) []byte {
-		useAVX512 = !generic
-		defer func() { useAVX512 = true }()
+		streebog.UseAVX512 = !generic
+		defer func() { streebog.UseAVX512 = true }()
 		h := newHash()
 		for rest := msg; len(rest) > 0; {
 			n := min(piece, len(rest))
@@ -217,8 +219,8 @@ func TestGeneric(t *testing.T) {
 			}
 		}
 	}
-	useAVX512 = false
-	defer func() { useAVX512 = true }()
+	streebog.UseAVX512 = false
+	defer func() { streebog.UseAVX512 = true }()
 	TestRFC6986(t)
 	TestEmpty(t)
 	TestStreaming(t)

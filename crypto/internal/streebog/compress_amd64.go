@@ -4,11 +4,12 @@ package streebog
 
 import "golang.org/x/sys/cpu"
 
-// useAVX512 selects the vector compression function. It needs byte
+// UseAVX512 selects the vector compression function (tests turn it off to
+// run the tables where the vectors would run). It needs byte
 // permutations across the whole register (VBMI), to apply S and P, and
 // GF(2) affine maps on bytes (GFNI), to apply L as 64 8x8 bit matrices;
 // CPUs without them, and builds with the purego tag, use the tables.
-var useAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW &&
+var UseAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW &&
 	cpu.X86.HasAVX512VBMI && cpu.X86.HasAVX512GFNI
 
 // compressAVX512 is g_N(h, m).
@@ -83,8 +84,8 @@ func buildAVX512Tables() *avx512Tables {
 	return t
 }
 
-func (d *digest) compress(n, m *[8]uint64) {
-	if useAVX512 {
+func (d *Digest) compress(n, m *[8]uint64) {
+	if UseAVX512 {
 		compressAVX512(&d.h, n, m)
 		return
 	}
@@ -92,10 +93,26 @@ func (d *digest) compress(n, m *[8]uint64) {
 }
 
 // blocks absorbs p, a whole number of blocks.
-func (d *digest) blocks(p []byte) {
-	if useAVX512 {
+func (d *Digest) blocks(p []byte) {
+	if UseAVX512 {
 		blocksAVX512(&d.h, &d.n, &d.sigma, p)
 		return
 	}
 	d.blocksGeneric(p)
+}
+
+// keyedPairAVX512 sets ha to g_0(h, ma) and hb to g_0(h, mb), with E's
+// round keys given, the two chains interleaved.
+//
+//go:noescape
+func keyedPairAVX512(h, ha, hb, ma, mb *[8]uint64, keys *[13][64]byte)
+
+func keyedPair(keys *keyed, h, ha, hb, ma, mb *[8]uint64) {
+	if UseAVX512 {
+		keyedPairAVX512(h, ha, hb, ma, mb, &keys.transposed)
+		return
+	}
+	iv := *h
+	keyedGeneric(ha, &iv, ma, &keys.words)
+	keyedGeneric(hb, &iv, mb, &keys.words)
 }
