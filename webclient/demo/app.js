@@ -23,9 +23,11 @@ function show(id) {
   }
 }
 
-function status(text, isError) {
+// status: kind true marks an error, "notice" what the person is about to
+// be asked.
+function status(text, kind) {
   $("status").textContent = text || "";
-  $("status").className = "status" + (isError ? " error" : "");
+  $("status").className = "status" + (kind === true ? " error" : kind ? " " + kind : "");
 }
 
 // explain: the words come with the error — from the agent (its one table
@@ -58,7 +60,7 @@ async function start() {
     if (!client) {
       // Where the browser will ask for local network access, connect asks
       // now, in this click, and says so first.
-      client = await connect({ ports: (await config).ports, onPrompt: () => status(MESSAGES.PROMPT) });
+      client = await connect({ ports: (await config).ports, onPrompt: () => status(MESSAGES.PROMPT, "notice") });
       client.addEventListener("disconnected", () => status("Соединение с podpis прервано. Ожидание…", true));
       client.addEventListener("connected", () => status(""));
     }
