@@ -244,20 +244,29 @@ test("a cross-origin iframe without allow=\"loopback-network\": IFRAME_POLICY", 
   // Another site frames the login page; the demo forbids framing, which
   // this test lifts as a site that allows it would.
   await context.route("https://parent.test/", (r) => r.fulfill({ contentType: "text/html",
-    body: `<!doctype html><meta charset="utf-8"><p>Другой сайт</p><iframe src="${site}/" width="900" height="640"></iframe>` }));
+    body: `<!doctype html><meta charset="utf-8"><p>Другой сайт</p><iframe id="plain" src="${site}/" width="900" height="640"></iframe>
+      <iframe id="allowed" allow="loopback-network" src="${site}/" width="900" height="640"></iframe>` }));
   await context.route(`${site}/`, async (r) => {
     const res = await r.fetch();
     const headers = res.headers();
     delete headers["content-security-policy"];
     await r.fulfill({ response: res, headers });
   });
+  // A frame asks with the top-level site's permission.
+  const { targetInfo } = await (await context.newCDPSession(page)).send("Target.getTargetInfo");
+  await cdp.send("Browser.grantPermissions", { permissions: ["loopbackNetwork"], origin: "https://parent.test", browserContextId: targetInfo.browserContextId });
   await page.goto("https://parent.test/");
-  const frame = page.frames().find((f) => f.url().startsWith(site));
+  const frame = await (await page.$("#plain")).contentFrame();
   await frame.waitForSelector("#by-cert");
   await frame.click("#by-cert");
   await frame.waitForSelector("#no-agent:not([hidden])");
   assert.match(await frame.textContent("#no-agent h1"), /Вход недоступен во встроенном окне/);
   assert.match(await frame.textContent("#no-agent"), /allow="loopback-network"/);
+
+  // The same page in a frame that has allow="loopback-network" reaches podpis.
+  const allowed = await (await page.$("#allowed")).contentFrame();
+  await allowed.click("#by-cert");
+  await allowed.waitForSelector("#choose:not([hidden])");
   await shot(page, "05-iframe-policy");
   await context.close();
 });
@@ -282,4 +291,35 @@ test("an agent of protocol 1: OUTDATED with the versions", async () => {
   } finally {
     old.close();
   }
+});
+
+test("podpis.js: connect() outside a click in the prompt state throws PROMPT and sends nothing", async () => {
+  const { context, page, agentRequests } = await newPage("prompt");
+  await page.goto(site);
+  // Runtime.evaluate without a user gesture (Playwright's evaluate has one).
+  const session = await context.newCDPSession(page);
+  const { result } = await session.send("Runtime.evaluate", { userGesture: false, awaitPromise: true, returnByValue: true,
+    expression: `import("/podpis.js").then((m) => m.connect({ ports: [${agentPort}] })).then(() => "connected", (e) => [e.code, e.message])` });
+  assert.deepEqual(result.value, ["PROMPT", "Браузер спросит разрешение на доступ к программам на этом компьютере: нажмите «Разрешить»."]);
+  assert.deepEqual(agentRequests, []);
+  assert.equal(await permissionState(page), "prompt", "the browser was made to ask");
+  await context.close();
+});
+
+test("an agent that does not serve the site: ORIGIN_DENIED, not «not running»", async () => {
+  const dir = path.join(data, "other");
+  mkdirSync(path.join(dir, "agent"), { recursive: true });
+  const port = await freePort();
+  await start(bin("podpis"), ["run", "--headless", "--listen", `127.0.0.1:${port}`, "--no-known-modules",
+    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", "https://lk.example.ru"],
+    { PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"), PODPIS_DATA_DIR: path.join(dir, "agent"),
+      PODPIS_CONFIG: path.join(dir, "agent", "config.json") }, /listening on/);
+  const { context, page } = await newPage("granted");
+  await page.route("**/api/config", (r) => r.fulfill({ contentType: "application/json", body: JSON.stringify({ ports: [port] }) }));
+  await page.goto(site);
+  await page.click("#by-cert");
+  await page.waitForSelector(".status.error");
+  assert.match(await page.textContent("#status"), /Доступ сайта к сертификатам запрещён/);
+  await shot(page, "07-origin-denied");
+  await context.close();
 });
