@@ -236,6 +236,10 @@ test("denied: BLOCKED with the way to allow it, and no request", async () => {
   assert.doesNotMatch(text, /не запущена/, "a blocked page is told podpis is missing");
   assert.deepEqual(agentRequests, [], "a denied page still probes the agent");
   await shot(page, "04-blocked");
+  await page.setViewportSize({ width: 360, height: 800 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, "the policy names scroll sideways at 360 px");
+  await shot(page, "04-blocked-360px");
   await context.close();
 });
 
