@@ -9,7 +9,7 @@ export type ErrorCode =
   | "PROVIDER_ERROR" | "NO_CERTIFICATES" | "CERT_NOT_FOUND" | "CERT_EXPIRED" | "PIN_REQUIRED"
   | "PIN_INCORRECT" | "PIN_LOCKED" | "TOKEN_REMOVED" | "BUSY" | "TIMEOUT" | "INTERNAL"
   // produced by the client
-  | "NOT_RUNNING" | "BLOCKED" | "DISCONNECTED" | "PROTOCOL";
+  | "NOT_RUNNING" | "BLOCKED" | "PROMPT" | "IFRAME_POLICY" | "OUTDATED" | "DISCONNECTED" | "PROTOCOL";
 
 export declare class PodpisError extends Error {
   readonly code: ErrorCode;
@@ -48,4 +48,21 @@ export declare class Client extends EventTarget {
   addEventListener(type: "connected" | "disconnected", listener: (ev: Event) => void): void;
 }
 
-export declare function connect(options?: { ports?: number[]; timeout?: number; reconnect?: boolean; schemes?: ("wss" | "ws")[] }): Promise<Client>;
+export interface ProbeOptions { ports?: number[]; timeout?: number; schemes?: ("wss" | "ws")[] }
+
+/** Chrome's Local Network Access permission for the page; null where the browser has none. */
+export type Permission = "granted" | "prompt" | "denied" | null;
+export declare function permission(): Promise<Permission>;
+
+/** What detect found; PROMPT and IFRAME_POLICY cost no request. */
+export type State = "READY" | "NOT_RUNNING" | "BLOCKED" | "PROMPT" | "IFRAME_POLICY" | "OUTDATED" | "PROTOCOL" | "ORIGIN_DENIED";
+export declare function detect(options?: ProbeOptions & { ask?: boolean }): Promise<{
+  state: State; permission: Permission;
+  info?: { product: "podpis"; version: string; protocol: number }; url?: string;
+}>;
+
+/**
+ * Throws PodpisError with a State's code when not READY. Where the browser
+ * would ask, call it from a click: onPrompt runs just before the question.
+ */
+export declare function connect(options?: ProbeOptions & { reconnect?: boolean; onPrompt?: () => void; ask?: boolean }): Promise<Client>;

@@ -2,7 +2,7 @@
 // docs/protocol.md). Dependency-free ES module:
 //
 //   import { connect } from "./podpis.js";
-//   const podpis = await connect();            // throws PodpisError("NOT_RUNNING") if absent
+//   const podpis = await connect({ onPrompt });  // from a click; throws PodpisError("NOT_RUNNING"), "BLOCKED"…
 //   const certs = await podpis.certificates({ onlyValid: true });
 //   const { cms } = await podpis.authenticate(certs[0].id, challenge);
 
@@ -22,8 +22,8 @@ export class PodpisError extends Error {
 // MESSAGES: every code a PodpisError may carry, with its Russian message.
 // The agent sends its own message with every protocol error; these are the
 // same texts (agent/wsapi's table: TestClientMessages keeps them equal), for
-// an error without one and for the codes the client itself produces
-// (NOT_RUNNING, BLOCKED, DISCONNECTED, PROTOCOL, and TIMEOUT as well).
+// an error without one and for the codes the client itself produces (the
+// detection states, DISCONNECTED, PROTOCOL, and TIMEOUT as well).
 export const MESSAGES = {
   BAD_REQUEST: "Неверный запрос",
   UNKNOWN_METHOD: "Неизвестный метод",
@@ -42,13 +42,52 @@ export const MESSAGES = {
   TIMEOUT: "Время ожидания истекло",
   INTERNAL: "Внутренняя ошибка podpis",
   // produced by the client
-  NOT_RUNNING: "Отсутствует соединение с podpis",
+  NOT_RUNNING:
+    "Программа podpis не отвечает: она не запущена или не установлена " +
+    "(страница не может узнать, установлена ли она).",
   BLOCKED:
-    "Браузер не разрешил странице обращаться к podpis на этом компьютере. " +
-    "Разрешите доступ к локальной сети для этого сайта (значок в адресной строке) и нажмите «Обновить».",
+    "Браузер запретил этому сайту обращаться к программам на вашем компьютере (доступ к локальной сети), " +
+    "поэтому страница не видит podpis.",
+  PROMPT: "Браузер спросит разрешение на доступ к программам на этом компьютере: нажмите «Разрешить».",
+  IFRAME_POLICY:
+    "Страница открыта во встроенном окне (iframe) другого сайта, и тот не разрешил ей доступ к podpis: " +
+    "у iframe нет атрибута allow со значением loopback-network.",
+  OUTDATED: "Установлена устаревшая версия podpis: обновите программу.",
   DISCONNECTED: "Соединение с podpis прервано",
   PROTOCOL: "Установлена несовместимая версия podpis",
 };
+
+// PERMISSIONS: the Permissions API names of Chrome's Local Network Access
+// for 127.0.0.1, newest first (Chrome 145 split "local-network" into it
+// and "loopback-network"; Firefox and older Chrome know neither).
+const PERMISSIONS = ["loopback-network", "local-network", "local-network-access"];
+
+/**
+ * The browser's Local Network Access permission for this page: "granted",
+ * "prompt", "denied", or null where the browser has no such permission.
+ */
+export async function permission() {
+  if (typeof navigator === "undefined" || !navigator.permissions) return null;
+  for (const name of PERMISSIONS) {
+    try {
+      return (await navigator.permissions.query({ name })).state;
+    } catch (_) {
+      // a name this browser does not know: the next one
+    }
+  }
+  return null;
+}
+
+// framePolicyDenies: a cross-origin iframe without allow="loopback-network"
+// may never reach 127.0.0.1, whatever the person allows; the frame's
+// permission then reads "denied", which would send the person to site
+// settings that cannot help.
+function framePolicyDenies() {
+  if (typeof document === "undefined" || window === window.top) return false;
+  const policy = document.permissionsPolicy || document.featurePolicy;
+  if (!policy || !policy.features().includes("loopback-network")) return false;
+  return !policy.allowsFeature("loopback-network");
+}
 
 function withTimeout(promise, ms, onTimeout) {
   let timer;
@@ -87,55 +126,121 @@ function openSocket(url, timeout) {
   });
 }
 
-async function probe(options) {
-  const ports = options.ports || PORTS;
-  const timeout = options.timeout || 800;
-  const schemes = options.schemes || ["wss", "ws"];
-  for (const port of ports) {
-    for (const scheme of schemes) {
-      try {
-        return await openSocket(`${scheme}://127.0.0.1:${port}/`, timeout);
-      } catch (_) {
-        // next address
-      }
-    }
+const HTTP = { wss: "https", ws: "http" };
+
+// get fetches url with a deadline; targetAddressSpace tells Chrome the
+// request is meant for loopback, so that it is checked (and asked about) as
+// such rather than failing as a mismatch (older browsers ignore it).
+async function get(url, timeout, mode) {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeout);
+  try {
+    return await fetch(url, { cache: "no-store", mode, signal: abort.signal, targetAddressSpace: "loopback" });
+  } finally {
+    clearTimeout(timer);
   }
-  return null;
 }
 
-// infoProbe tells an absent agent from one the browser keeps the page from
-// reaching (Chrome's local network access permission, an extension).
-async function infoProbe(options) {
+// find asks GET /v1/info on each port and scheme, which costs nothing when
+// nothing listens. Only an answer leads to a WebSocket: browsers throttle
+// failed WebSocket attempts, so probing with them made «Обновить» fail for
+// minutes after the agent had started. It resolves {scheme, port, info},
+// {refused: true} when something answered but not with CORS for this page
+// (an agent that does not serve the origin), or null.
+async function find(options) {
+  // While the browser asks, the request waits for the person's answer.
+  const timeout = options.asking ? 120000 : options.timeout || 800;
+  let refused = false;
   for (const port of options.ports || PORTS) {
-    for (const scheme of ["https", "http"]) {
+    for (const scheme of options.schemes || ["wss", "ws"]) {
+      const url = `${HTTP[scheme]}://127.0.0.1:${port}/v1/info`;
       try {
-        const r = await withTimeout(fetch(`${scheme}://127.0.0.1:${port}/v1/info`, { cache: "no-store" }), options.timeout || 800);
-        if (r.ok) return await r.json();
+        const r = await get(url, timeout);
+        const info = r.ok ? await r.json() : null;
+        if (info && info.product === "podpis") return { scheme, port, info };
       } catch (_) {
-        // next
+        // Nothing there, or an answer this page may not read: an opaque
+        // request tells the two apart.
+        try {
+          await get(url, timeout, "no-cors");
+          refused = true;
+        } catch (_) {
+          // nothing listening (or the browser keeps the page away)
+        }
       }
     }
   }
-  return null;
+  return refused ? { refused } : null;
 }
 
 /**
- * Finds the agent and connects to it.
- * @param {{ports?: number[], timeout?: number, reconnect?: boolean}} [options]
+ * Finds out, without a WebSocket, whether the page can use the agent.
+ * state is READY, or one of the client's codes: NOT_RUNNING, BLOCKED,
+ * PROMPT, IFRAME_POLICY, OUTDATED, PROTOCOL, ORIGIN_DENIED. PROMPT and
+ * IFRAME_POLICY are known without any request (and PROMPT makes none:
+ * a request would make the browser ask — do it from a click).
+ * @param {{ports?: number[], timeout?: number, schemes?: string[]}} [options]
+ * @returns {Promise<{state: string, permission: string|null, info?: object, url?: string}>}
+ */
+export async function detect(options = {}) {
+  if (framePolicyDenies()) return { state: "IFRAME_POLICY", permission: "denied" };
+  const perm = await permission();
+  if (perm === "denied") return { state: "BLOCKED", permission: perm };
+  if (perm === "prompt" && !options.ask) return { state: "PROMPT", permission: perm };
+  const found = await find(options);
+  // A prompt the person dismissed or refused: the permission says so now.
+  const after = perm === "prompt" ? await permission() : perm;
+  if (after === "denied") return { state: "BLOCKED", permission: after };
+  if (!found) return { state: "NOT_RUNNING", permission: after };
+  if (found.refused) return { state: "ORIGIN_DENIED", permission: after };
+  const { info } = found;
+  const url = `${found.scheme}://127.0.0.1:${found.port}/`;
+  if (info.protocol < PROTOCOL) return { state: "OUTDATED", permission: after, info, url };
+  if (info.protocol !== PROTOCOL) return { state: "PROTOCOL", permission: after, info, url };
+  return { state: "READY", permission: after, info, url };
+}
+
+// userActivated: the page is handling a click or a key press, the moment
+// a browser's permission question makes sense to the person.
+function userActivated() {
+  return typeof navigator === "undefined" || !navigator.userActivation || navigator.userActivation.isActive;
+}
+
+/**
+ * Finds the agent and connects to it. Throws PodpisError with the
+ * detection state's code (NOT_RUNNING, BLOCKED, PROMPT, IFRAME_POLICY,
+ * OUTDATED, PROTOCOL, ORIGIN_DENIED). Where the browser would ask the
+ * person for local network access, connect asks only when called from a
+ * click (otherwise it throws PROMPT without a request), and calls
+ * onPrompt first so that the page can say what is about to happen.
+ * Browsers do not tell a page whether the question will come (a page on
+ * a local address is not asked, but reads "prompt" all the same): ask:
+ * true connects without a click.
+ * @param {{ports?: number[], timeout?: number, reconnect?: boolean, schemes?: string[], onPrompt?: () => void, ask?: boolean}} [options]
  * @returns {Promise<Client>}
  */
 export async function connect(options = {}) {
-  const ws = await probe(options);
-  if (!ws) {
-    const info = await infoProbe(options);
-    if (info && info.product === "podpis") throw new PodpisError("BLOCKED");
-    throw new PodpisError("NOT_RUNNING");
+  let ask = false;
+  if ((await permission()) === "prompt" && !framePolicyDenies() && !options.ask) {
+    if (!userActivated()) throw new PodpisError("PROMPT");
+    if (options.onPrompt) options.onPrompt();
+    ask = true;
+  }
+  const found = await detect({ ...options, ask: ask || !!options.ask, asking: ask });
+  if (found.state !== "READY") throw new PodpisError(found.state, undefined, found.info);
+  let ws;
+  try {
+    ws = await openSocket(found.url, options.timeout || 800);
+  } catch (_) {
+    // The agent answered over HTTP but its WebSocket is kept from the page
+    // (an extension, a browser that checks only WebSockets).
+    throw new PodpisError("BLOCKED");
   }
   const client = new Client(ws, options);
   const info = await client.info();
   if (info.protocol !== PROTOCOL) {
     client.close();
-    throw new PodpisError("PROTOCOL", undefined, info);
+    throw new PodpisError(info.protocol < PROTOCOL ? "OUTDATED" : "PROTOCOL", undefined, info);
   }
   return client;
 }
@@ -179,7 +284,11 @@ export class Client extends EventTarget {
     if (this.options.reconnect === false) return;
     const retry = async () => {
       if (this.closed) return;
-      const ws = await probe(this.options);
+      // "prompt" cannot stop a reconnection: this page has reached the
+      // agent with the permission in that state, so its browser does not
+      // ask it (a page on a local address) — or will again from a click.
+      const found = await detect({ ...this.options, ask: true }).catch(() => null);
+      const ws = found && found.state === "READY" ? await openSocket(found.url, this.options.timeout || 800).catch(() => null) : null;
       if (ws) {
         this.attach(ws);
         this.dispatchEvent(new Event("connected"));

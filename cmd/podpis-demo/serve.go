@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -59,6 +60,8 @@ func runServe(args []string) error {
 	origin := fset.String("origin", "", "the site's origin as browsers see it (default http://LISTEN)")
 	redisAddr := fset.String("redis", "", "share used challenges through this Redis server")
 	keyPath := fset.String("challenge-key-file", "", "the challenge MAC key (32 bytes or more), the same for every server sharing --redis; default random")
+	tlsCert := fset.String("tls-cert", "", "serve https with this certificate (PEM; with --tls-key): a page reaching the agent from a public origin must be https")
+	tlsKey := fset.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	var ports portsFlag
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
 	fset.Parse(args)
@@ -81,12 +84,25 @@ func runServe(args []string) error {
 	if *redisAddr != "" {
 		cfg.Store = redisstore.New(redis.NewClient(&redis.Options{Addr: *redisAddr}), "podpis-demo:")
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
+	scheme := "http"
+	if *tlsCert != "" {
+		pair, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			l.Close()
+			return err
+		}
+		l = tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12})
+		scheme = "https"
+	}
 	if *origin == "" {
-		*origin = "http://" + l.Addr().String()
+		*origin = scheme + "://" + l.Addr().String()
 	}
 	// The one site whose logins this server takes: New refuses an origin
 	// the agent would not serve (plain http off loopback, a path).

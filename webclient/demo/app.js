@@ -1,7 +1,7 @@
 // The demo login page: finds the agent, lets the person choose a
 // certificate, has the agent sign the server's challenge and sends the
 // result to the server, which verifies it with the Go package verify.
-import { connect, PodpisError } from "/podpis.js";
+import { connect, PodpisError, MESSAGES, PROTOCOL } from "/podpis.js";
 
 const $ = (id) => document.getElementById(id);
 const sections = ["login", "no-agent", "choose", "working", "done"];
@@ -23,9 +23,11 @@ function show(id) {
   }
 }
 
-function status(text, isError) {
+// status: kind true marks an error, "notice" what the person is about to
+// be asked.
+function status(text, kind) {
   $("status").textContent = text || "";
-  $("status").className = "status" + (isError ? " error" : "");
+  $("status").className = "status" + (kind === true ? " error" : kind ? " " + kind : "");
 }
 
 // explain: the words come with the error — from the agent (its one table
@@ -56,7 +58,9 @@ async function start() {
   status("Поиск podpis…");
   try {
     if (!client) {
-      client = await connect({ ports: (await config).ports });
+      // Where the browser will ask for local network access, connect asks
+      // now, in this click, and says so first.
+      client = await connect({ ports: (await config).ports, onPrompt: () => status(MESSAGES.PROMPT, "notice") });
       client.addEventListener("disconnected", () => status("Соединение с podpis прервано. Ожидание…", true));
       client.addEventListener("connected", () => status(""));
     }
@@ -73,18 +77,28 @@ async function start() {
       return;
     }
     client = null;
-    if (err.code === "NOT_RUNNING" || err.code === "BLOCKED") {
-      $("no-agent-text").textContent =
-        err.code === "BLOCKED"
-          ? err.message
-          : "Для входа по сертификату на компьютере должна быть установлена и запущена программа podpis.";
-      status("");
-      show("no-agent");
-      return;
-    }
+    if (cannotReach(err)) return;
     show("login");
     status(explain(err), true);
   }
+}
+
+// cannotReach shows why the page cannot reach the agent and what fixes it:
+// the error's message (podpis.js's) and the steps in index.html for its
+// code. False for other errors.
+function cannotReach(err) {
+  const fix = document.querySelector(`#no-agent .fix[data-code="${err.code}"]`);
+  if (!fix) return false;
+  for (const f of document.querySelectorAll("#no-agent .fix")) f.hidden = f !== fix;
+  $("no-agent-title").textContent = fix.dataset.title;
+  $("no-agent-text").textContent = err.message;
+  if (err.detail && err.detail.version) {
+    $("outdated-version").textContent = `Установлена версия ${err.detail.version} (протокол ${err.detail.protocol}), сайту нужен протокол ${PROTOCOL}.`;
+  }
+  $("open-top").href = location.href;
+  status("");
+  show("no-agent");
+  return true;
 }
 
 // explainWhy shows what podpis doctor finds when there is nothing to sign
