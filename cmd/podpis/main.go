@@ -6,6 +6,7 @@
 //	podpis doctor [--json] [--module PATH]... [--no-known-modules] [--agent 127.0.0.1:PORT]
 //	podpis hash [--alg streebog256|streebog512] [FILE...]
 //	podpis install [--renew] [--no-autostart]
+//	podpis native-host [chrome-extension://ID/ | MANIFEST EXTENSION_ID]
 //	podpis run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--no-known-modules] [--listen 127.0.0.1:PORT]
 //	podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]... [--no-known-modules]
 //	podpis speed [--curve NAME] [--seconds N]
@@ -36,6 +37,7 @@ func init() {
 		{"doctor", "doctor [--json] [--module PATH]... [--no-known-modules] [--agent 127.0.0.1:PORT]", runDoctor},
 		{"hash", "hash [--alg streebog256|streebog512] [FILE...]", runHash},
 		{"install", "install [--renew] [--no-autostart]", runInstall},
+		{"native-host", "native-host  (started by the browser for the podpis extension)", runNativeHost},
 		{"run", "run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--no-known-modules] [--listen 127.0.0.1:PORT]", runAgent},
 		{"sign", "sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]... [--no-known-modules]", runSign},
 		{"speed", "speed [--curve NAME] [--seconds N]", runSpeed},
