@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -58,6 +59,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 0
+	}
+	// The browser starts the host manifest's path, podpis itself, with
+	// its own arguments: Chrome's extension origin, or Firefox's manifest
+	// path and extension id.
+	if strings.HasPrefix(args[0], "chrome-extension://") || (len(args) == 2 && strings.HasSuffix(args[0], nativeManifestSuffix)) {
+		return runNativeHost(args, stdout, stderr)
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
