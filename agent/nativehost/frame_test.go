@@ -5,8 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/podpis/podpis/agent/wsapi"
 )
 
 func frame(n uint32, body []byte) []byte {
@@ -84,5 +87,29 @@ func TestWriteFrameRefuses(t *testing.T) {
 	}
 	if buf.Len() != 0 {
 		t.Fatalf("wrote %d bytes of a refused frame", buf.Len())
+	}
+}
+
+// TestProtocolDoc: the transport's codes are in docs/protocol.md with the
+// message the host sends.
+func TestProtocolDoc(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	if !strings.Contains(text, "## Native messaging") || !strings.Contains(text, `"ru.podpis.agent"`) {
+		t.Fatal("no Native messaging section")
+	}
+	for _, c := range []wsapi.Code{NotRunning, TooLarge} {
+		row := "| `" + string(c) + "` |"
+		i := strings.Index(text, row)
+		if i < 0 {
+			t.Fatalf("code %s is not documented", c)
+		}
+		line := text[i : i+strings.Index(text[i:], "\n")]
+		if !strings.HasSuffix(strings.TrimSpace(line), "| "+transportMessages[c]+" |") {
+			t.Errorf("code %s: the document's message differs from %q", c, transportMessages[c])
+		}
 	}
 }

@@ -7,6 +7,13 @@ import (
 	"syscall"
 )
 
-// detach puts the agent in a session of its own: the browser ends the
-// host's process group when the extension's port closes.
-func detach(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} }
+// startDetached starts the agent in a session of its own: the browser
+// ends the host's process group when the extension's port closes.
+func startDetached(exe string) error {
+	cmd := exec.Command(exe, "run")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	return cmd.Process.Release()
+}

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 
 	"github.com/podpis/podpis/agent/nativehost"
@@ -58,12 +57,7 @@ func startAgent() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(exe, "run")
-	detach(cmd)
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	return cmd.Process.Release()
+	return startDetached(exe)
 }
 
 // serveNative opens the agent's per-user native messaging channel; the
