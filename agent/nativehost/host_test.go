@@ -282,8 +282,17 @@ func TestHostCancelOtherOrigin(t *testing.T) {
 	if r := b.call(other, 8, "cancel", wsapi.CancelParams{ID: json.RawMessage("7")}); string(r.result) != `{"cancelled":false}` {
 		t.Fatalf("another origin's cancel: %s", r.result)
 	}
-	if r := b.call(site, 9, "cancel", wsapi.CancelParams{ID: json.RawMessage("7")}); string(r.result) != `{"cancelled":true}` {
-		t.Fatalf("own cancel: %s", r.result)
+	b.send(site, 9, "cancel", wsapi.CancelParams{ID: json.RawMessage("7")})
+	got := map[string]reply{}
+	for range 2 {
+		r := b.recv()
+		got[string(r.Message.ID)] = r
+	}
+	if string(got["9"].result) != `{"cancelled":true}` {
+		t.Fatalf("own cancel: %s", got["9"].result)
+	}
+	if s := got["7"]; s.Message == nil || s.Message.Error == nil || s.Message.Error.Code != wsapi.UserCancelled {
+		t.Fatalf("cancelled sign: %+v", s.Message)
 	}
 }
 
