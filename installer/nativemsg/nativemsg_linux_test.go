@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -145,5 +146,34 @@ func TestUninstallKeepsUsedFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(home, ".mozilla", "native-messaging-hosts", Name+".json")); !os.IsNotExist(err) {
 		t.Fatalf("ours stayed: %v", err)
+	}
+}
+
+// TestDebManifests: the package's system-wide manifests are what install
+// writes per user, for /usr/bin/podpis, and nfpm installs each one where
+// its browser looks.
+func TestDebManifests(t *testing.T) {
+	for file, want := range map[string][]byte{
+		"chromium.json": ChromeManifest("/usr/bin/podpis"),
+		"firefox.json":  FirefoxManifest("/usr/bin/podpis"),
+	} {
+		got, err := os.ReadFile(filepath.Join("..", "linux", "native-messaging", file))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%s: %v\n%s\nwant\n%s", file, err, got, want)
+		}
+	}
+	nfpm, err := os.ReadFile("../linux/nfpm.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"src: installer/linux/native-messaging/chromium.json\n    dst: /etc/chromium/native-messaging-hosts/" + Name + ".json",
+		"src: installer/linux/native-messaging/chromium.json\n    dst: /etc/opt/chrome/native-messaging-hosts/" + Name + ".json",
+		"src: installer/linux/native-messaging/chromium.json\n    dst: /etc/opt/edge/native-messaging-hosts/" + Name + ".json",
+		"src: installer/linux/native-messaging/firefox.json\n    dst: /usr/lib/mozilla/native-messaging-hosts/" + Name + ".json",
+	} {
+		if !strings.Contains(string(nfpm), line) {
+			t.Errorf("nfpm.yaml lacks\n%s", line)
+		}
 	}
 }
