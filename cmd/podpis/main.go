@@ -63,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// The browser starts the host manifest's path, podpis itself, with
 	// its own arguments: Chrome's extension origin, or Firefox's manifest
 	// path and extension id.
-	if strings.HasPrefix(args[0], "chrome-extension://") || (len(args) == 2 && strings.HasSuffix(args[0], nativeManifestSuffix)) {
+	if strings.HasPrefix(args[0], "chrome-extension://") || (len(args) == 2 && strings.HasSuffix(args[0], ".json")) {
 		return runNativeHost(args, stdout, stderr)
 	}
 	for _, c := range commands {

@@ -12,9 +12,6 @@ import (
 	"github.com/podpis/podpis/agent/wsapi"
 )
 
-// nativeManifestSuffix ends the manifest path Firefox passes a host.
-const nativeManifestSuffix = nativehost.Name + ".json"
-
 // runNativeHost: podpis native-host — started by the browser for the
 // podpis extension, with Chrome's argv (chrome-extension://ID/ [--parent-window=N])
 // or Firefox's (MANIFEST_PATH EXTENSION_ID). The arguments name the

@@ -30,7 +30,7 @@ func TestNativeHostName(t *testing.T) {
 
 // nativeHost starts podpis as Chrome starts the host manifest's path:
 // with the extension's origin as its only argument.
-func nativeHost(t *testing.T, runtime string) (in io.WriteCloser, out *bufio.Reader) {
+func nativeHost(t *testing.T, runtime string) (in io.WriteCloser, out *bufio.Reader, stop func()) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "chrome-extension://"+nativemsg.ChromeExtensionID()+"/")
 	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "XDG_RUNTIME_DIR="+runtime, "PODPIS_NATIVE_NO_START=1")
@@ -41,13 +41,13 @@ func nativeHost(t *testing.T, runtime string) (in io.WriteCloser, out *bufio.Rea
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	stop = func() {
 		in.Close()
 		if err := cmd.Wait(); err != nil {
 			t.Errorf("native host: %v\n%s", err, stderr.Bytes())
 		}
-	})
-	return in, bufio.NewReader(o)
+	}
+	return in, bufio.NewReader(o), stop
 }
 
 type nativeReply struct {
@@ -85,7 +85,7 @@ func TestNativeHostCommand(t *testing.T) {
 	}
 	defer os.RemoveAll(runtime)
 
-	in, out := nativeHost(t, runtime)
+	in, out, stop := nativeHost(t, runtime)
 	if r := nativeCall(t, in, out, site, 1, "info", nil); r.Error == nil || r.Error.Code != nativehost.NotRunning {
 		t.Fatalf("without an agent: %+v", r)
 	}
@@ -130,5 +130,32 @@ func TestNativeHostCommand(t *testing.T) {
 	ext := "chrome-extension://" + nativemsg.ChromeExtensionID()
 	if r := nativeCall(t, in, out, ext, 4, "certificates", nil); r.Message == nil || r.Message.Error == nil || r.Message.Error.Code != wsapi.OriginDenied {
 		t.Fatalf("as the extension: %+v", r)
+	}
+	// The browser closes the port: the host ends cleanly, the agent runs on.
+	stop()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatalf("the agent ended with the host: %v", err)
+	}
+}
+
+// Firefox starts the host with the manifest's path and the extension's
+// id; without an agent (and without starting one) it answers NOT_RUNNING.
+func TestNativeHostFirefoxArgv(t *testing.T) {
+	runtime, err := os.MkdirTemp("", "pn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(runtime)
+	cmd := exec.Command(os.Args[0], `C:\Users\a\AppData\Roaming\podpis\ru.podpis.agent.firefox.json`, nativemsg.FirefoxExtensionID)
+	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "XDG_RUNTIME_DIR="+runtime, "PODPIS_NATIVE_NO_START=1")
+	in, _ := cmd.StdinPipe()
+	o, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer in.Close()
+	if r := nativeCall(t, in, bufio.NewReader(o), "https://lk.example.ru", 1, "info", nil); r.Error == nil || r.Error.Code != nativehost.NotRunning {
+		t.Fatalf("%+v", r)
 	}
 }
