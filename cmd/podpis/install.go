@@ -14,6 +14,7 @@ import (
 	"github.com/podpis/podpis/agent/doctor"
 	"github.com/podpis/podpis/agent/server"
 	"github.com/podpis/podpis/installer/autostart"
+	"github.com/podpis/podpis/installer/nativemsg"
 	"github.com/podpis/podpis/installer/trust"
 )
 
@@ -55,6 +56,7 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 	// The old CA leaves the stores only once the new one is in: a failure
 	// half-way leaves the person with a working set-up.
 	ok = report(stdout, "старый сертификат удалён", m.Uninstall(trust.Open, trust.Fingerprint(ca))) && ok
+	ok = installNative(stdout) && ok
 	if !*noAutostart {
 		if err := enableAutostart(); err != nil {
 			fmt.Fprintf(stdout, "  ✗ Автозапуск: %v\n", err)
@@ -85,6 +87,12 @@ func runUninstall(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	ok := report(stdout, "удалён", m.Uninstall(trust.Open, ""))
+	if r, err := nativemsg.LoadRecord(dataDir()); err != nil {
+		fmt.Fprintf(stdout, "  ✗ %v\n", err)
+		ok = false
+	} else {
+		ok = reportNative(stdout, "связь с расширением podpis снята", r.Uninstall()) && ok
+	}
 	if s, err := autostart.ForCurrentUser(); err == nil {
 		if err := s.Remove(); err != nil {
 			fmt.Fprintf(stdout, "  ✗ Автозапуск: %v\n", err)
@@ -95,6 +103,37 @@ func runUninstall(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// installNative registers podpis native-host with the browsers for the
+// podpis extension (installer/nativemsg), recorded for uninstall.
+func installNative(stdout io.Writer) bool {
+	exe, err := os.Executable()
+	if err == nil {
+		exe, err = filepath.EvalSymlinks(exe)
+	}
+	var r *nativemsg.Record
+	if err == nil {
+		r, err = nativemsg.LoadRecord(dataDir())
+	}
+	if err != nil {
+		fmt.Fprintf(stdout, "  ✗ Расширение podpis: %v\n", err)
+		return false
+	}
+	return reportNative(stdout, "расширение podpis может обращаться к podpis", r.Install(exe))
+}
+
+func reportNative(w io.Writer, done string, rs []nativemsg.Result) bool {
+	ok := true
+	for _, r := range rs {
+		if r.Err != nil {
+			ok = false
+			fmt.Fprintf(w, "  ✗ %s: %v\n", r.Browser, r.Err)
+			continue
+		}
+		fmt.Fprintf(w, "  ✓ %s: %s\n", r.Browser, done)
+	}
+	return ok
 }
 
 func enableAutostart() error {

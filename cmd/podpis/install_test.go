@@ -30,6 +30,15 @@ func TestInstallCommand(t *testing.T) {
 	if code != 0 || strings.Count(out, "добавлен в доверенные") != 2 {
 		t.Fatalf("install: exit %d\n%s%s", code, out, errOut)
 	}
+	hostManifest := filepath.Join(home, ".config", "chromium", "NativeMessagingHosts", "ru.podpis.agent.json")
+	exe, _ := os.Executable()
+	exe, _ = filepath.EvalSymlinks(exe)
+	if b, err := os.ReadFile(hostManifest); err != nil || !strings.Contains(string(b), `"path": "`+exe+`"`) {
+		t.Errorf("native messaging host manifest: %v %s", err, b)
+	}
+	if strings.Count(out, "расширение podpis может обращаться к podpis") != 5 {
+		t.Errorf("install, native messaging:\n%s", out)
+	}
 	if out, _, code = runCLI(t, "install"); code != 0 || strings.Count(out, "уже доверяет") != 2 {
 		t.Fatalf("second install: exit %d\n%s", code, out)
 	}
@@ -64,6 +73,9 @@ func TestInstallCommand(t *testing.T) {
 	}
 	if n, codes := trusted(); n != 0 || !strings.Contains(codes, "TLS_NOT_TRUSTED") {
 		t.Errorf("doctor after uninstall: %d stores trust, findings %s", n, codes)
+	}
+	if _, err := os.Stat(filepath.Join(home, ".config", "chromium")); !os.IsNotExist(err) {
+		t.Errorf("native messaging host manifest left behind: %v", err)
 	}
 	if _, err := os.Stat(entry); !os.IsNotExist(err) {
 		t.Errorf("autostart entry left behind: %v", err)

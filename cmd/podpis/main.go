@@ -6,6 +6,7 @@
 //	podpis doctor [--json] [--module PATH]... [--no-known-modules] [--agent 127.0.0.1:PORT]
 //	podpis hash [--alg streebog256|streebog512] [FILE...]
 //	podpis install [--renew] [--no-autostart]
+//	podpis native-host [chrome-extension://ID/ | MANIFEST EXTENSION_ID]
 //	podpis run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--no-known-modules] [--listen 127.0.0.1:PORT]
 //	podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]... [--no-known-modules]
 //	podpis speed [--curve NAME] [--seconds N]
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -36,6 +38,7 @@ func init() {
 		{"doctor", "doctor [--json] [--module PATH]... [--no-known-modules] [--agent 127.0.0.1:PORT]", runDoctor},
 		{"hash", "hash [--alg streebog256|streebog512] [FILE...]", runHash},
 		{"install", "install [--renew] [--no-autostart]", runInstall},
+		{"native-host", "native-host  (started by the browser for the podpis extension)", runNativeHost},
 		{"run", "run [--headless] [--trust-origin ORIGIN]... [--module PATH]... [--no-known-modules] [--listen 127.0.0.1:PORT]", runAgent},
 		{"sign", "sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]... [--no-known-modules]", runSign},
 		{"speed", "speed [--curve NAME] [--seconds N]", runSpeed},
@@ -56,6 +59,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 0
+	}
+	// The browser starts the host manifest's path, podpis itself, with
+	// its own arguments: Chrome's extension origin, or Firefox's manifest
+	// path and extension id.
+	if strings.HasPrefix(args[0], "chrome-extension://") || (len(args) == 2 && strings.HasSuffix(args[0], ".json")) {
+		return runNativeHost(args, stdout, stderr)
 	}
 	for _, c := range commands {
 		if c.name == args[0] {

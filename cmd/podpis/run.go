@@ -182,7 +182,11 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 		return 1
 	}
-	srv := &server.Server{API: wsapi.New(a), TLS: tlsCfg, Log: log}
+	api := wsapi.New(a)
+	srv := &server.Server{API: api, TLS: tlsCfg, Log: log}
+	if ch := serveNative(api, log, stderr); ch != nil {
+		defer ch.Close()
+	}
 	if pages != nil {
 		scheme := "http"
 		if tlsCfg != nil {

@@ -30,6 +30,13 @@ func owner(client, server netip.AddrPort) (Account, error) {
 	if err != nil {
 		return "", err
 	}
+	return Process(pid)
+}
+
+// Process returns the account a process runs as: the other end of the
+// agent's named pipe (GetNamedPipeClientProcessId /
+// GetNamedPipeServerProcessId).
+func Process(pid uint32) (Account, error) {
 	// A process of another account may not be opened at all: that is an
 	// unknown owner, refused like a foreign one.
 	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
