@@ -319,7 +319,10 @@ function userActivated() {
 }
 
 /**
- * Finds the agent and connects to it. Throws PodpisError with the
+ * Finds the agent and connects to it: through the podpis browser
+ * extension when it announced itself and its native host answers (no
+ * port, no Local Network Access question; extension: false skips it),
+ * otherwise over the WebSocket; client.transport says which. Throws PodpisError with the
  * detection state's code (NOT_RUNNING, BLOCKED, PROMPT, IFRAME_POLICY,
  * OUTDATED, PROTOCOL, ORIGIN_DENIED). Where the browser would ask the
  * person for local network access, connect asks only when called from a
@@ -328,7 +331,7 @@ function userActivated() {
  * Browsers do not tell a page whether the question will come (a page on
  * a local address is not asked, but reads "prompt" all the same): ask:
  * true connects without a click.
- * @param {{ports?: number[], timeout?: number, reconnect?: boolean, schemes?: string[], onPrompt?: () => void, ask?: boolean}} [options]
+ * @param {{ports?: number[], timeout?: number, reconnect?: boolean, schemes?: string[], onPrompt?: () => void, ask?: boolean, extension?: boolean}} [options]
  * @returns {Promise<Client>}
  */
 export async function connect(options = {}) {
