@@ -307,3 +307,64 @@ test("an extension without its native host: the page falls back to the WebSocket
     await bare.close();
   }
 });
+
+// percentiles of a list of milliseconds.
+function percentiles(ms) {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+  return { p50: at(0.5), p99: at(0.99), n: s.length };
+}
+
+test("the native path and the WebSocket give the same answers (with the added latency reported)", async (t) => {
+  const page = await context.newPage();
+  await page.goto(demo);
+  await page.evaluate(async (port) => {
+    const { connect } = await import("/podpis.js");
+    window.ext = await connect();
+    window.ws = await connect({ ports: [port], extension: false, ask: true });
+  }, agentPort);
+  assert.deepEqual(await page.evaluate(() => [window.ext.transport, window.ws.transport]), ["extension", "websocket"]);
+
+  // The PIN saved once (the agent's cache serves both ways alike).
+  const first = page.evaluate(async () => {
+    const certs = await window.ext.certificates({ onlyValid: true });
+    window.cert = certs.find((c) => c.identity.commonName.startsWith("Иванов")).id;
+    return (await window.ext.authenticate(window.cert, "warm-up")).cms.length;
+  });
+  const pin = await openPrompt();
+  await pin.check('input[name="save"]');
+  await answer(pin, "sign", "1234");
+  assert.ok((await first) > 1000);
+
+  const runs = Number(process.env.PODPIS_BENCH_RUNS || 100);
+  const got = await page.evaluate(async (runs) => {
+    const time = async (f) => {
+      const t0 = performance.now();
+      const r = await f();
+      return [performance.now() - t0, r];
+    };
+    const out = { info: { extension: [], websocket: [] }, login: { extension: [], websocket: [] }, same: [] };
+    for (let i = 0; i < runs; i++) {
+      for (const way of ["extension", "websocket"]) {
+        const [ms, info] = await time(() => window[way === "extension" ? "ext" : "ws"].info());
+        out.info[way].push(ms);
+        if (i === 0) out.same.push(JSON.stringify(info));
+      }
+    }
+    for (let i = 0; i < Math.max(5, runs / 5); i++) {
+      for (const way of ["extension", "websocket"]) {
+        const [ms, r] = await time(() => window[way === "extension" ? "ext" : "ws"].authenticate(window.cert, "c" + i));
+        if (!r.cms) throw new Error("no CMS");
+        out.login[way].push(ms);
+      }
+    }
+    return out;
+  }, runs);
+  assert.equal(got.same[0], got.same[1], "info is the same both ways");
+  const figures = {};
+  for (const what of ["info", "login"]) {
+    for (const way of ["extension", "websocket"]) figures[`${what} ${way}`] = percentiles(got[what][way]);
+  }
+  for (const [k, v] of Object.entries(figures)) t.diagnostic(`${k}: p50 ${v.p50.toFixed(2)} ms, p99 ${v.p99.toFixed(2)} ms (n=${v.n})`);
+  await page.close();
+});
