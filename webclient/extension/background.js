@@ -12,9 +12,12 @@ const HOST = "ru.podpis.agent";
 
 // frameOrigin: the origin of the frame behind a port, as the browser knows
 // it. sender.origin where the browser gives it (Chromium), else the origin
-// of sender.url (Firefox); nothing page-controlled.
+// of sender.url (Firefox; the content script stays silent where its
+// document's origin is opaque); nothing page-controlled. An opaque origin
+// is no origin, even where the frame's URL names a site: a sandboxed frame
+// must not act for the site that serves it.
 function frameOrigin(sender) {
-  if (sender.origin && sender.origin !== "null") return sender.origin;
+  if (sender.origin !== undefined) return sender.origin === "null" ? null : sender.origin;
   try {
     const o = new URL(sender.url).origin;
     return o === "null" ? null : o;

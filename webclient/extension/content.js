@@ -7,15 +7,20 @@
 "use strict";
 
 (() => {
+  // An opaque origin (a sandboxed frame, a page served with CSP sandbox:
+  // how sites host content they do not trust at their own address) is no
+  // site's: its URL names the site, its scripts are not the site's.
+  if (self.origin === "null") return;
   const api = typeof browser !== "undefined" ? browser : chrome;
   const nonce = crypto.randomUUID();
   // Each connection the page opens is a port to the background, so one
   // native host (and one consent «Только сейчас») per page connection.
   const conns = new Map();
 
-  // post answers on the nonce-tagged channel only, to this window only.
+  // post answers on the nonce-tagged channel only, to this document's
+  // origin only.
   function post(msg) {
-    window.postMessage({ ...msg, nonce }, window.location.origin === "null" ? "*" : window.location.origin);
+    window.postMessage({ ...msg, nonce }, self.origin);
   }
 
   function open(conn) {

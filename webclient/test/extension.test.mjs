@@ -262,6 +262,61 @@ test("a page cannot speak for another origin through the extension", async () =>
   await page.close();
 });
 
+// probeExtension speaks the page API by hand in a frame: the hello, then
+// certificates on a connection of its own.
+function probeExtension(frame) {
+  return frame.evaluate(async () => {
+    const replies = [];
+    let nonce = null;
+    window.addEventListener("message", (ev) => {
+      if (!ev.data) return;
+      if (ev.data.podpis === "hello") nonce = ev.data.nonce;
+      if (ev.data.podpis === "message") replies.push(JSON.parse(ev.data.data));
+    });
+    window.postMessage({ podpis: "ping" }, "*");
+    await new Promise((r) => setTimeout(r, 300));
+    if (nonce) {
+      window.postMessage({ podpis: "open", nonce, conn: 1 }, "*");
+      window.postMessage({ podpis: "send", nonce, conn: 1, data: JSON.stringify({ id: 1, method: "certificates", params: {} }) }, "*");
+      for (let i = 0; i < 100 && !replies.length; i++) await new Promise((r) => setTimeout(r, 50));
+    }
+    return { origin: self.origin, hello: !!nonce, certificates: replies.some((r) => r.result && r.result.certificates) };
+  });
+}
+
+test("sandboxed content on a trusted site does not get the site's origin", async () => {
+  // Sites serve content they do not trust from their own address in a
+  // sandbox (CSP sandbox, or an iframe's sandbox attribute): its origin is
+  // opaque, though its URL is the site's. It must not act as the site.
+  // The same content without the sandbox reaches the agent: the way is there.
+  const page = await context.newPage();
+  const html = "<!doctype html><title>x</title><p>user content";
+  await page.route(`${demo}/user-content/**`, (route) => route.fulfill({
+    contentType: "text/html",
+    headers: route.request().url().endsWith("/csp") ? { "Content-Security-Policy": "sandbox allow-scripts" } : {},
+    body: html,
+  }));
+  await page.goto(`${demo}/user-content/plain`);
+  const plain = await probeExtension(page.mainFrame());
+  assert.deepEqual(plain, { origin: demo, hello: true, certificates: true }, "content of the site reaches the agent");
+
+  await page.evaluate((src) => {
+    const f = document.createElement("iframe");
+    f.sandbox = "allow-scripts";
+    f.name = "sandboxed";
+    f.src = src;
+    document.body.append(f);
+    return new Promise((r) => (f.onload = r));
+  }, `${demo}/user-content/frame`);
+  const framed = await probeExtension(page.frame({ name: "sandboxed" }));
+  assert.deepEqual(framed, { origin: "null", hello: false, certificates: false }, `a sandboxed frame acted as ${demo}`);
+
+  await page.goto(`${demo}/user-content/csp`);
+  const csp = await probeExtension(page.mainFrame());
+  assert.deepEqual(csp, { origin: "null", hello: false, certificates: false }, `a CSP-sandboxed page acted as ${demo}`);
+  await page.close();
+});
+
 test("a login from another site signs that site's origin, whatever the page writes", async () => {
   const page = await context.newPage();
   await page.goto(other);
