@@ -110,6 +110,10 @@ async function answer(page, choice, pin) {
   await page.close();
 }
 
+let agentProc;
+const startAgent = () => start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
+  "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo], agentEnv(), /listening on/);
+
 before(async () => {
   mkdirSync(shots, { recursive: true });
   data = mkdtempSync(path.join(tmpdir(), "podpis-ext-"));
@@ -124,8 +128,7 @@ before(async () => {
   const closedPort = await freePort();
   demo = await startDemo(closedPort);
   other = await startDemo(closedPort);
-  await start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
-    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo], agentEnv(), /listening on/);
+  agentProc = await startAgent();
 
   // The host the browser starts: bin/podpis native-host in this test's
   // environment (the browser passes its own argv: the extension's origin).
@@ -421,5 +424,24 @@ test("the native path and the WebSocket give the same answers (with the added la
     for (const way of ["extension", "websocket"]) figures[`${what} ${way}`] = percentiles(got[what][way]);
   }
   for (const [k, v] of Object.entries(figures)) t.diagnostic(`${k}: p50 ${v.p50.toFixed(2)} ms, p99 ${v.p99.toFixed(2)} ms (n=${v.n})`);
+  await page.close();
+});
+
+test("the agent stops and starts again: the page hears of both, still through the extension", async () => {
+  const page = await context.newPage();
+  await page.goto(demo);
+  await page.evaluate(async () => {
+    const { connect } = await import("/podpis.js");
+    window.events = [];
+    window.client = await connect();
+    window.client.addEventListener("disconnected", () => window.events.push("disconnected"));
+    window.client.addEventListener("connected", () => window.events.push("connected"));
+  });
+  agentProc.kill("SIGINT");
+  await page.waitForFunction(() => window.events.includes("disconnected"));
+  agentProc = await startAgent();
+  await page.waitForFunction(() => window.events.includes("connected"), null, { timeout: 20000 });
+  const got = await page.evaluate(async () => ({ transport: window.client.transport, protocol: (await window.client.info()).protocol }));
+  assert.deepEqual(got, { transport: "extension", protocol: 2 });
   await page.close();
 });
