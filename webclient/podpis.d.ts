@@ -38,7 +38,11 @@ export interface Filter { issuer?: string; policies?: string[]; onlyValid?: bool
 
 export type Pending<T> = Promise<T> & { id: number };
 
+/** How a client reaches the agent: the podpis browser extension (native messaging) or the loopback WebSocket. */
+export type Transport = "extension" | "websocket";
+
 export declare class Client extends EventTarget {
+  readonly transport: Transport;
   info(): Pending<Info>;
   certificates(filter?: Filter): Promise<Certificate[]>;
   authenticate(certificate: string, challenge: string): Pending<{ cms: string; certificate: string }>;
@@ -62,7 +66,15 @@ export declare function detect(options?: ProbeOptions & { ask?: boolean }): Prom
 }>;
 
 /**
+ * The podpis extension, if its content script announced itself (with this
+ * document's nonce) within 200 ms of podpis.js loading; null otherwise.
+ */
+export declare function extension(): Promise<{ nonce: string } | null>;
+
+/**
+ * Connects through the podpis extension when it is there and its native
+ * host answers (extension: false skips it), else over the WebSocket.
  * Throws PodpisError with a State's code when not READY. Where the browser
  * would ask, call it from a click: onPrompt runs just before the question.
  */
-export declare function connect(options?: ProbeOptions & { reconnect?: boolean; onPrompt?: () => void; ask?: boolean }): Promise<Client>;
+export declare function connect(options?: ProbeOptions & { reconnect?: boolean; onPrompt?: () => void; ask?: boolean; extension?: boolean }): Promise<Client>;

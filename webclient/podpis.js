@@ -3,6 +3,7 @@
 //
 //   import { connect } from "./podpis.js";
 //   const podpis = await connect({ onPrompt });  // from a click; throws PodpisError("NOT_RUNNING"), "BLOCKED"…
+//   podpis.transport;  // "extension" (the podpis browser extension) or "websocket"
 //   const certs = await podpis.certificates({ onlyValid: true });
 //   const { cms } = await podpis.authenticate(certs[0].id, challenge);
 
@@ -173,6 +174,117 @@ async function find(options) {
   return refused ? { refused } : null;
 }
 
+// The podpis browser extension: its content script announces itself with
+// {podpis: "hello", nonce}, the nonce fresh for each document; podpis.js
+// asks with {podpis: "ping"} in case it loaded after the announcement,
+// and then speaks only on the channel tagged with that nonce. The
+// extension adds the page's origin as the browser knows it (see
+// docs/protocol.md, «Native messaging»): no loopback port, no Local
+// Network Access question.
+const HELLO_WAIT = 200;
+let hello = null;
+let helloDeadline = 0;
+
+function listen() {
+  if (hello || typeof window === "undefined" || typeof window.postMessage !== "function") return;
+  helloDeadline = Date.now() + HELLO_WAIT;
+  hello = new Promise((resolve) => {
+    const onHello = (ev) => {
+      const d = ev.data;
+      if (ev.source !== window || !d || d.podpis !== "hello" || typeof d.nonce !== "string") return;
+      window.removeEventListener("message", onHello);
+      resolve({ nonce: d.nonce });
+    };
+    window.addEventListener("message", onHello);
+  });
+  window.postMessage({ podpis: "ping" }, "*");
+}
+listen();
+
+/**
+ * The podpis extension of this browser, if it announced itself within
+ * 200 ms of podpis.js loading: {nonce}, or null.
+ */
+export async function extension() {
+  if (!hello) return null;
+  let timer;
+  const wait = Math.max(0, helloDeadline - Date.now());
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve(null), wait)));
+  try {
+    return await Promise.race([hello, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+let nextConn = 1;
+
+// ExtensionSocket: a connection through the extension with the part of
+// WebSocket's interface the Client uses (send, close, readyState,
+// onmessage, onclose). Each one is its own port to the native host, so
+// its own connection in the protocol's sense.
+class ExtensionSocket {
+  constructor(ext) {
+    this.nonce = ext.nonce;
+    this.conn = nextConn++;
+    this.readyState = 1;
+    this.onmessage = null;
+    this.onclose = null;
+    this.listener = (ev) => {
+      const d = ev.data;
+      if (ev.source !== window || !d || d.nonce !== this.nonce || d.conn !== this.conn) return;
+      if (d.podpis === "message" && this.onmessage) this.onmessage({ data: d.data });
+      else if (d.podpis === "closed") this.closed();
+    };
+    window.addEventListener("message", this.listener);
+    this.post({ podpis: "open" });
+  }
+
+  post(msg) {
+    window.postMessage({ ...msg, nonce: this.nonce, conn: this.conn }, location.origin === "null" ? "*" : location.origin);
+  }
+
+  send(data) {
+    if (this.readyState === 1) this.post({ podpis: "send", data });
+  }
+
+  closed() {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    window.removeEventListener("message", this.listener);
+    if (this.onclose) this.onclose();
+  }
+
+  close() {
+    if (this.readyState === 1) this.post({ podpis: "close" });
+    this.closed();
+  }
+}
+
+// EXTENSION_TIMEOUT: the first answer through the extension may wait for
+// the native host to start the agent (up to 5 s, docs/protocol.md).
+const EXTENSION_TIMEOUT = 8000;
+
+// viaExtension connects through the extension and checks the agent's
+// protocol. Null when the way is not there (no native host installed, no
+// agent that answers): the page then tries the WebSocket.
+async function viaExtension(ext, options) {
+  const client = new Client(new ExtensionSocket(ext), options, "extension");
+  let info;
+  try {
+    info = await client.call("info", {}, EXTENSION_TIMEOUT);
+  } catch (e) {
+    client.close();
+    if (["DISCONNECTED", "NOT_RUNNING", "TIMEOUT"].includes(e.code)) return null;
+    throw e;
+  }
+  if (info.protocol !== PROTOCOL) {
+    client.close();
+    throw new PodpisError(info.protocol < PROTOCOL ? "OUTDATED" : "PROTOCOL", undefined, info);
+  }
+  return client;
+}
+
 /**
  * Finds out, without a WebSocket, whether the page can use the agent.
  * state is READY, or one of the client's codes: NOT_RUNNING, BLOCKED,
@@ -207,7 +319,10 @@ function userActivated() {
 }
 
 /**
- * Finds the agent and connects to it. Throws PodpisError with the
+ * Finds the agent and connects to it: through the podpis browser
+ * extension when it announced itself and its native host answers (no
+ * port, no Local Network Access question; extension: false skips it),
+ * otherwise over the WebSocket; client.transport says which. Throws PodpisError with the
  * detection state's code (NOT_RUNNING, BLOCKED, PROMPT, IFRAME_POLICY,
  * OUTDATED, PROTOCOL, ORIGIN_DENIED). Where the browser would ask the
  * person for local network access, connect asks only when called from a
@@ -216,10 +331,15 @@ function userActivated() {
  * Browsers do not tell a page whether the question will come (a page on
  * a local address is not asked, but reads "prompt" all the same): ask:
  * true connects without a click.
- * @param {{ports?: number[], timeout?: number, reconnect?: boolean, schemes?: string[], onPrompt?: () => void, ask?: boolean}} [options]
+ * @param {{ports?: number[], timeout?: number, reconnect?: boolean, schemes?: string[], onPrompt?: () => void, ask?: boolean, extension?: boolean}} [options]
  * @returns {Promise<Client>}
  */
 export async function connect(options = {}) {
+  const ext = options.extension === false ? null : await extension();
+  if (ext) {
+    const client = await viaExtension(ext, options);
+    if (client) return client;
+  }
   let ask = false;
   if ((await permission()) === "prompt" && !framePolicyDenies() && !options.ask) {
     if (!userActivated()) throw new PodpisError("PROMPT");
@@ -236,7 +356,7 @@ export async function connect(options = {}) {
     // (an extension, a browser that checks only WebSockets).
     throw new PodpisError("BLOCKED");
   }
-  const client = new Client(ws, options);
+  const client = new Client(ws, options, "websocket");
   const info = await client.info();
   if (info.protocol !== PROTOCOL) {
     client.close();
@@ -247,9 +367,11 @@ export async function connect(options = {}) {
 
 /** A connection to the agent. Emits "disconnected" and "connected". */
 export class Client extends EventTarget {
-  constructor(ws, options = {}) {
+  constructor(ws, options = {}, transport = "websocket") {
     super();
     this.options = options;
+    /** "extension" or "websocket": the way this client reaches the agent. */
+    this.transport = transport;
     this.nextId = 1;
     this.pending = new Map();
     this.closed = false;
@@ -287,8 +409,7 @@ export class Client extends EventTarget {
       // "prompt" cannot stop a reconnection: this page has reached the
       // agent with the permission in that state, so its browser does not
       // ask it (a page on a local address) — or will again from a click.
-      const found = await detect({ ...this.options, ask: true }).catch(() => null);
-      const ws = found && found.state === "READY" ? await openSocket(found.url, this.options.timeout || 800).catch(() => null) : null;
+      const ws = await this.reopen().catch(() => null);
       if (ws) {
         this.attach(ws);
         this.dispatchEvent(new Event("connected"));
@@ -299,12 +420,30 @@ export class Client extends EventTarget {
     this.retryTimer = setTimeout(retry, 1000);
   }
 
+  // reopen: a new connection the same way, or null.
+  async reopen() {
+    if (this.transport === "extension") {
+      const ws = new ExtensionSocket(await extension());
+      // The port opens at once; only an answer shows the agent is back.
+      const probe = new Client(ws, { ...this.options, reconnect: false }, "extension");
+      const ok = await probe.call("info", {}, EXTENSION_TIMEOUT).then(() => true, () => false);
+      probe.pending.clear();
+      if (!ok) {
+        ws.close();
+        return null;
+      }
+      return ws;
+    }
+    const found = await detect({ ...this.options, ask: true }).catch(() => null);
+    return found && found.state === "READY" ? await openSocket(found.url, this.options.timeout || 800).catch(() => null) : null;
+  }
+
   /**
    * Sends a request; resolves with its result or rejects with PodpisError.
    * @returns {Promise<any>} with an `id` property for cancel().
    */
   call(method, params, timeout = 180000) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+    if (!this.ws || this.ws.readyState !== 1) {
       return Promise.reject(new PodpisError("DISCONNECTED"));
     }
     const id = this.nextId++;

@@ -54,6 +54,14 @@ async function api(path, body) {
   return data;
 }
 
+// TRANSPORTS: how the page reached podpis — through the podpis browser
+// extension (native messaging: no port, no browser question) or the
+// agent's local port.
+const TRANSPORTS = {
+  extension: "Связь с podpis: через расширение браузера",
+  websocket: "Связь с podpis: через локальный порт (WebSocket)",
+};
+
 async function start() {
   status("Поиск podpis…");
   try {
@@ -63,6 +71,9 @@ async function start() {
       client = await connect({ ports: (await config).ports, onPrompt: () => status(MESSAGES.PROMPT, "notice") });
       client.addEventListener("disconnected", () => status("Соединение с podpis прервано. Ожидание…", true));
       client.addEventListener("connected", () => status(""));
+      $("transport").textContent = TRANSPORTS[client.transport];
+      $("transport").dataset.transport = client.transport;
+      $("transport").hidden = false;
     }
     diagnose([]);
     const certs = await client.certificates();
