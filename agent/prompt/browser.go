@@ -436,7 +436,7 @@ body{font:16px system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d1d1f}
 main{max-width:28em;margin:3em auto;background:#fff;border-radius:8px;padding:1.5em 2em;box-shadow:0 1px 4px #0002}
 h1{font-size:1.2em;margin-top:0} .site{font-weight:600;word-break:break-all}
 .warn{color:#a40000;font-weight:600} dl{margin:1em 0} dt{color:#555;font-size:.9em} dd{margin:0 0 .6em}
-.words{word-break:break-word;font-style:italic}
+.words{word-break:break-word;font-style:italic} code{overflow-wrap:anywhere}
 label{display:block;margin:.8em 0 .3em} input[type=password]{width:100%;font-size:1.1em;padding:.4em;box-sizing:border-box}
 .buttons{margin-top:1.2em;display:flex;gap:.6em;flex-wrap:wrap} button{font-size:1em;padding:.5em 1em}
 </style></head><body><main>
