@@ -34,10 +34,8 @@ type group struct {
 	order   []byte // q, big-endian, size bytes
 	qBig    *big.Int
 	modulus *modulus
-	// wideNonce: more than a third of the candidates below 2^bitlen(q)
-	// are not below q (TC26 256 A: half), so a nonce is drawn 64 bits
-	// wider and reduced rather than drawn again (see Sign).
-	wideNonce bool
+	// nonceBits is how many bits a nonce candidate has (see Sign).
+	nonceBits int
 }
 
 func (g *group) mod() *modulus { return g.modulus }
@@ -236,8 +234,7 @@ func (g *group) init(size int) {
 	}
 	g.order = q
 	g.qBig = new(big.Int).SetBytes(q)
-	top := new(big.Int).Lsh(big.NewInt(2), uint(g.qBig.BitLen())) // 2·2^bitlen
-	g.wideNonce = new(big.Int).Mul(g.qBig, big.NewInt(3)).Cmp(top) < 0
+	g.nonceBits = nonceBits(g.qBig)
 	g.modulus = newModulus(q)
 }
 
@@ -246,4 +243,22 @@ func errString(err error) string {
 		return "no implementation"
 	}
 	return err.Error()
+}
+
+// nonceBits is the size of a nonce candidate for the group order q: its
+// bit length, unless q exceeds the power of two below it by less than
+// 2^-64 of itself (TC26 256 A: q = 2^254 + about 2^125). Then a candidate
+// one bit shorter is always below q, and uniform below 2^(bitlen-1) is
+// within statistical distance (q - 2^(bitlen-1))/q < 2^-64 of uniform
+// below q — the bound FIPS 186-5, A.3.1 accepts — where rejection
+// sampling at the full bit length would drop half the candidates, each
+// costing another round of the nonce DRBG.
+func nonceBits(q *big.Int) int {
+	bl := q.BitLen()
+	low := new(big.Int).Lsh(big.NewInt(1), uint(bl-1))
+	gap := new(big.Int).Sub(q, low)
+	if gap.Lsh(gap, 64).Cmp(q) < 0 {
+		return bl - 1
+	}
+	return bl
 }

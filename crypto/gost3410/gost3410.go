@@ -199,36 +199,22 @@ func (k *PrivateKey) Sign(random io.Reader, digest []byte, opts crypto.SignerOpt
 	defer clear(dR[:])
 	var eR nat
 	md.mul(&eR, &e, &md.rr)
-	// k in [1, q-1] (FIPS 186-5, A.3). Where most candidates below
-	// 2^bitlen(q) are below q, by rejection sampling (A.3.2): the only
-	// branch on the nonce, and it reveals only that a candidate was
-	// dropped. Where many are not — half on TC26 256 A, whose q is just
-	// above 2^254, each dropped one costing another round of the DRBG —
-	// as a draw 64 bits wider reduced modulo q (A.3.1, bias below 2^-64),
-	// in constant time (reduceWide): one HMAC more, and nothing dropped.
-	var wide []byte
-	if g.wideNonce {
-		wide = make([]byte, n+8)
-		defer clear(wide)
-	}
+	// k in [1, q-1] by rejection sampling (FIPS 186-5, A.3.2) of
+	// nonceBits-bit candidates: the only branch on the nonce, and it
+	// reveals only that a candidate was dropped. That almost never happens
+	// (see nonceBits), except on CryptoPro C / TC26 256 D, whose q is 0.61
+	// of the power of two above it.
 	kb := make([]byte, n)
 	defer clear(kb)
 	x := make([]byte, n)
 	y := make([]byte, n)
-	excess := 8*n - g.qBig.BitLen()
+	excess := 8*n - g.nonceBits
 	for {
-		var kn nat
-		if wide != nil {
-			drbg.generate(wide)
-			md.reduceWide(&kn, wide)
-			kn.fillBE(kb)
-		} else {
-			drbg.generate(kb)
-			kb[0] &= byte(0xff >> excess)
-			kn = natFromBE(kb)
-			if !md.less(&kn) {
-				continue
-			}
+		drbg.generate(kb)
+		kb[0] &= byte(0xff >> excess)
+		kn := natFromBE(kb)
+		if !md.less(&kn) {
+			continue
 		}
 		if md.isZero(&kn) == 1 {
 			continue

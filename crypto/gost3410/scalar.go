@@ -122,20 +122,6 @@ func (md *modulus) reduce(z, x *nat) {
 	md.mul(z, &t, &one)
 }
 
-// reduceWide sets z = c mod m for a big-endian c of 8 more bytes than m
-// has limbs' worth: c = hi·2^(64n) + lo, and hi·2^(64n) is mul(hi, rr).
-// Constant time.
-func (md *modulus) reduceWide(z *nat, c []byte) {
-	hi, lo := natFromBE(c[:8]), natFromBE(c[8:])
-	var t nat
-	md.mul(z, &hi, &md.rr)
-	md.reduce(&t, &lo)
-	md.add(z, z, &t)
-	clear(hi[:])
-	clear(lo[:])
-	clear(t[:])
-}
-
 // mulMod sets z = x·y mod m for x, y below m.
 func (md *modulus) mulMod(z, x, y *nat) {
 	var t nat

@@ -1,54 +1,30 @@
 package gost3410
 
 import (
-	"bytes"
-	"crypto/rand"
 	"math/big"
 	"testing"
 )
 
-// TestReduceWide: the nonce's reduction of n+8 bytes modulo q agrees with
-// math/big on every parameter set, on random draws and on the edges (zero,
-// all ones, q itself and its multiples near the top).
-func TestReduceWide(t *testing.T) {
+// TestNonceBits: a nonce candidate is as long as q, except where q is so
+// close above a power of two that one bit less is within 2^-64 of uniform
+// below q (TC26 256 A); then every candidate is below q.
+func TestNonceBits(t *testing.T) {
 	forEachCurve(t, func(t *testing.T, c *Curve) {
 		g := c.arith()
-		md := g.mod()
-		// Sign draws wide only where rejection would drop over a third.
-		if want := c == CurveTC26256A; g.wideNonce != want && (c == CurveTC26256A || c == CurveCryptoProA) {
-			t.Errorf("wideNonce %v", g.wideNonce)
-		}
-		n := c.size
 		q := g.qBig
-		var inputs [][]byte
-		edge := func(v *big.Int) {
-			if v.Sign() >= 0 && v.BitLen() <= 8*(n+8) {
-				inputs = append(inputs, v.FillBytes(make([]byte, n+8)))
+		nb := g.nonceBits
+		switch {
+		case nb == q.BitLen():
+		case nb == q.BitLen()-1:
+			gap := new(big.Int).Sub(q, new(big.Int).Lsh(big.NewInt(1), uint(nb)))
+			if gap.Sign() < 0 || gap.Lsh(gap, 64).Cmp(q) >= 0 {
+				t.Fatalf("%d-bit candidates for a %d-bit q %x: biased beyond 2^-64", nb, q.BitLen(), q)
 			}
+		default:
+			t.Fatalf("%d-bit candidates for a %d-bit q", nb, q.BitLen())
 		}
-		top := new(big.Int).Lsh(big.NewInt(1), uint(8*(n+8)))
-		edge(big.NewInt(0))
-		edge(big.NewInt(1))
-		edge(new(big.Int).Sub(top, big.NewInt(1)))
-		edge(q)
-		edge(new(big.Int).Sub(q, big.NewInt(1)))
-		edge(new(big.Int).Lsh(q, 64))
-		edge(new(big.Int).Sub(new(big.Int).Mul(new(big.Int).Div(top, q), q), big.NewInt(1)))
-		edge(new(big.Int).Lsh(big.NewInt(1), uint(8*n)))
-		for range 2000 {
-			b := make([]byte, n+8)
-			rand.Read(b)
-			inputs = append(inputs, b)
-		}
-		out := make([]byte, n)
-		for _, in := range inputs {
-			var z nat
-			md.reduceWide(&z, in)
-			z.fillBE(out)
-			want := new(big.Int).Mod(new(big.Int).SetBytes(in), q).FillBytes(make([]byte, n))
-			if !bytes.Equal(out, want) {
-				t.Fatalf("%x mod q = %x, want %x", in, out, want)
-			}
+		if c == CurveTC26256A && nb != 254 {
+			t.Errorf("TC26 256 A draws %d-bit candidates, want 254 (half of 255-bit ones are not below q)", nb)
 		}
 	})
 }
