@@ -266,6 +266,9 @@ test("a cross-origin iframe without allow=\"loopback-network\": IFRAME_POLICY", 
   await frame.waitForSelector("#no-agent:not([hidden])");
   assert.match(await frame.textContent("#no-agent h1"), /Вход недоступен во встроенном окне/);
   assert.match(await frame.textContent("#no-agent"), /allow="loopback-network"/);
+  // The framed page alone: a full-page shot of the parent draws frames
+  // scrolled.
+  await (await page.$("#plain")).screenshot({ path: path.join(shots, "lna-05-iframe-policy-frame.png") });
 
   // The same page in a frame that has allow="loopback-network" reaches podpis.
   const allowed = await (await page.$("#allowed")).contentFrame();
