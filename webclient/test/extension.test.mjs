@@ -6,55 +6,18 @@
 // `make build`; screenshots go to $ARTIFACTS (default test/screenshots).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import net from "node:net";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
+import { root, bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = (n) => path.join(root, "bin", n);
 const extDir = path.join(root, "webclient", "extension");
-const shots = process.env.ARTIFACTS || path.join(root, "webclient", "test", "screenshots");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
-const procs = [];
 let context, data, demo, other, agentPort, prompts, extensionID;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function start(cmd, args, env, ready) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    procs.push(p);
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`${cmd} did not start:\n${out}`)), 20000);
-    const onData = (d) => {
-      out += d;
-      if (ready.test(out)) {
-        clearTimeout(timer);
-        resolve(p);
-      }
-    };
-    p.stdout.on("data", onData);
-    p.stderr.on("data", (d) => (out += d));
-    p.on("exit", (code) => {
-      clearTimeout(timer);
-      if (!ready.test(out)) reject(new Error(`${cmd} exited ${code}:\n${out}`));
-    });
-  });
-}
 
 // startDemo: the demo site, told that the agent listens on closedPort,
 // where nothing does: only the extension can reach the agent from it.

@@ -7,56 +7,18 @@
 // detection state go to $ARTIFACTS (default test/screenshots), lna-*.png.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import http from "node:http";
-import net from "node:net";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
+import { root, bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = (n) => path.join(root, "bin", n);
-const shots = process.env.ARTIFACTS || path.join(root, "webclient", "test", "screenshots");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const shot = (page, name) => page.screenshot({ path: path.join(shots, `lna-${name}.png`), fullPage: true });
 
-const procs = [];
 let browser, cdp, data, site, agentPort, prompts;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-// start runs a command and resolves when its output matches ready.
-function start(cmd, args, env, ready) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    procs.push(p);
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`${cmd} did not start:\n${out}`)), 20000);
-    const onData = (d) => {
-      out += d;
-      if (ready.test(out)) {
-        clearTimeout(timer);
-        resolve(p);
-      }
-    };
-    p.stdout.on("data", onData);
-    p.stderr.on("data", onData);
-    p.on("exit", (code) => {
-      clearTimeout(timer);
-      if (!ready.test(out)) reject(new Error(`${cmd} exited ${code}:\n${out}`));
-    });
-  });
-}
 
 // startAgent: the interactive agent (its questions go to record.sh), which
 // trusts the public site.
