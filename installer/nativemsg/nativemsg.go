@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/podpis/podpis/installer/record"
 )
 
 // Name is the host's name, as agent/nativehost.Name and the extension's
@@ -87,32 +89,14 @@ const RecordFile = "nativemsg.json"
 // LoadRecord reads dir's record; a missing one is empty.
 func LoadRecord(dir string) (*Record, error) {
 	r := &Record{path: filepath.Join(dir, RecordFile)}
-	b, err := os.ReadFile(r.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return r, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(b, r); err != nil {
-		return nil, fmt.Errorf("nativemsg: %s: %w", r.path, err)
+	if err := record.Load(r.path, r); err != nil {
+		return nil, fmt.Errorf("nativemsg: %w", err)
 	}
 	return r, nil
 }
 
 func (r *Record) save() error {
-	if len(r.Files) == 0 && len(r.Created) == 0 && len(r.Keys) == 0 {
-		if err := os.Remove(r.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		return nil
-	}
-	b, _ := json.MarshalIndent(r, "", "  ")
-	tmp := r.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, r.path)
+	return record.Save(r.path, r, len(r.Files) == 0 && len(r.Created) == 0 && len(r.Keys) == 0)
 }
 
 func (r *Record) addFile(p string) {

@@ -8,12 +8,11 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/podpis/podpis/installer/record"
 )
 
 // Store is one trust store: an NSS database or the Windows user's Root store.
@@ -67,33 +66,14 @@ const ManifestFile = "trust.json"
 // LoadManifest reads dir's manifest; a missing one is empty.
 func LoadManifest(dir string) (*Manifest, error) {
 	m := &Manifest{path: filepath.Join(dir, ManifestFile)}
-	b, err := os.ReadFile(m.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return m, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(b, m); err != nil {
-		return nil, fmt.Errorf("trust: %s: %w", m.path, err)
+	if err := record.Load(m.path, m); err != nil {
+		return nil, fmt.Errorf("trust: %w", err)
 	}
 	return m, nil
 }
 
 func (m *Manifest) save() error {
-	if len(m.Entries) == 0 && len(m.Created) == 0 {
-		err := os.Remove(m.path)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	b, _ := json.MarshalIndent(m, "", "  ")
-	tmp := m.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, m.path)
+	return record.Save(m.path, m, len(m.Entries) == 0 && len(m.Created) == 0)
 }
 
 // Fingerprint is the SHA-256 of the certificate, in hex.
