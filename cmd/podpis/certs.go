@@ -5,12 +5,10 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
@@ -37,17 +35,16 @@ func openStore(modules []string, onlyNamed bool, stderr io.Writer) (*pkcs11.Stor
 
 // runCerts: podpis certs [--module PATH]... [--no-known-modules] [--json]
 func runCerts(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("certs", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("certs")
 	var modules listFlag
-	fs.Var(&modules, "module", "PKCS#11 module to use besides the known ones (repeatable)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	onlyNamed := fs.Bool("no-known-modules", false, "use only the --module ones, not the known CSP paths")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		if err == nil {
-			fmt.Fprintln(stderr, "podpis: usage: podpis certs [--module PATH]... [--no-known-modules] [--json]")
-		}
-		return 2
+	fs.Var(&modules, "module", "`ПУТЬ` к модулю PKCS#11 сверх известных (можно повторять)")
+	asJSON := fs.Bool("json", false, "вывести JSON, как его получает страница от агента")
+	onlyNamed := fs.Bool("no-known-modules", false, "только модули из --module, без известных путей CSP")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() != 0 {
+		return usageError("certs", stderr)
 	}
 	p, ok := openStore(modules, *onlyNamed, stderr)
 	if !ok {
@@ -70,30 +67,63 @@ func runCerts(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if len(certs) == 0 {
-		fmt.Fprintln(stderr, "podpis: no certificates found")
+		// Not an answer a person can act on by itself: say what was
+		// looked at, and where the diagnosis is.
+		fmt.Fprintln(stderr, "podpis: сертификаты не найдены")
 		for _, st := range p.Status() {
-			fmt.Fprintf(stderr, "podpis: %s (%s): %s\n", st.Vendor, st.Path, moduleSummary(st))
+			name := st.Path
+			if st.Vendor != "" {
+				name = st.Vendor + " (" + st.Path + ")"
+			}
+			fmt.Fprintf(stderr, "podpis: %s: %s\n", name, moduleSummary(st))
 		}
-		return 0
+		fmt.Fprintln(stderr, "podpis: что не так и что сделать, покажет podpis doctor")
+		return 1
 	}
 	for _, c := range certs {
-		id := c.Identity
-		fmt.Fprintf(stdout, "%s  %s\n", c.ID, id.CommonName)
-		for _, f := range [][2]string{
-			{"organization", id.Organization}, {"snils", id.SNILS}, {"inn", id.INN}, {"innle", id.INNLE},
-			{"ogrn", id.OGRN}, {"issuer", id.Issuer}, {"algorithm", c.Algorithm},
-			{"valid", id.NotBefore.Format(time.DateOnly) + " .. " + id.NotAfter.Format(time.DateOnly)},
-			{"token", c.Token + " (" + c.Source + ")"},
-		} {
-			if f[1] != "" {
-				fmt.Fprintf(stdout, "    %s: %s\n", f[0], f[1])
-			}
-		}
-		if len(c.Problems) > 0 {
-			fmt.Fprintf(stdout, "    problems: %v\n", c.Problems)
-		}
+		printCertificate(stdout, c)
 	}
 	return 0
+}
+
+// printCertificate writes one certificate for a person: the thumbprint
+// (what sign --cert takes) and the owner, then one labelled line per field
+// the certificate has.
+func printCertificate(w io.Writer, c *keystore.Certificate) {
+	id := c.Identity
+	fmt.Fprintf(w, "%s  %s\n", c.ID, id.CommonName)
+	for _, f := range [][2]string{
+		{"Владелец", id.CommonName}, {"Организация", id.Organization},
+		{"СНИЛС", formatSNILS(id.SNILS)}, {"ИНН", id.INN}, {"ИНН организации", id.INNLE}, {"ОГРН", id.OGRN},
+		{"Издатель", id.Issuer}, {"Алгоритм", c.Algorithm},
+	} {
+		if f[1] != "" {
+			fmt.Fprintf(w, "    %s: %s\n", f[0], f[1])
+		}
+	}
+	fmt.Fprintf(w, "    Действителен с %s по %s\n", id.NotBefore.Format("02.01.2006"), id.NotAfter.Format("02.01.2006"))
+	fmt.Fprintf(w, "    Токен: %s (%s)\n", c.Token, c.Source)
+	if len(c.Problems) > 0 {
+		words := make([]string, 0, len(c.Problems))
+		for _, p := range c.Problems {
+			word, ok := problemWords[p]
+			if !ok {
+				// A problem newer than this table still shows, by its code.
+				word = string(p)
+			}
+			words = append(words, word)
+		}
+		fmt.Fprintf(w, "    Проблемы: %s\n", strings.Join(words, ", "))
+	}
+}
+
+// formatSNILS writes a SNILS as it is printed on the card: XXX-XXX-XXX YY.
+// Anything that is not 11 digits is shown as the certificate has it.
+func formatSNILS(s string) string {
+	if len(s) != 11 || strings.Trim(s, "0123456789") != "" {
+		return s
+	}
+	return s[0:3] + "-" + s[3:6] + "-" + s[6:9] + " " + s[9:11]
 }
 
 func moduleSummary(st pkcs11.ModuleStatus) string {
@@ -101,7 +131,7 @@ func moduleSummary(st pkcs11.ModuleStatus) string {
 	case st.Error != "":
 		return st.Error
 	case len(st.Slots) == 0:
-		return "loaded, no slots"
+		return "загружен, слотов нет"
 	}
 	tokens := 0
 	for _, s := range st.Slots {
@@ -109,26 +139,23 @@ func moduleSummary(st pkcs11.ModuleStatus) string {
 			tokens++
 		}
 	}
-	return fmt.Sprintf("loaded, %d slot(s), %d token(s)", len(st.Slots), tokens)
+	return fmt.Sprintf("загружен, слотов: %d, токенов: %d", len(st.Slots), tokens)
 }
 
-// runSign: podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]... [--no-known-modules]
 func runSign(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("sign")
 	var modules listFlag
-	fs.Var(&modules, "module", "PKCS#11 module to use besides the known ones (repeatable)")
-	certID := fs.String("cert", "", "thumbprint of the signing certificate (podpis certs)")
-	in := fs.String("in", "", "file to sign")
-	out := fs.String("out", "", "where to write the DER CMS")
-	detached := fs.Bool("detached", false, "leave the content out of the signature")
-	onlyNamed := fs.Bool("no-known-modules", false, "use only the --module ones, not the known CSP paths")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs.Var(&modules, "module", "`ПУТЬ` к модулю PKCS#11 сверх известных (можно повторять)")
+	certID := fs.String("cert", "", "`ОТПЕЧАТОК` сертификата подписи (из podpis certs)")
+	in := fs.String("in", "", "`ФАЙЛ`, который подписать")
+	out := fs.String("out", "", "`ФАЙЛ`, куда записать подпись CMS (DER)")
+	detached := fs.Bool("detached", false, "отсоединённая подпись: без содержимого файла")
+	onlyNamed := fs.Bool("no-known-modules", false, "только модули из --module, без известных путей CSP")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 0 || *certID == "" || *in == "" || *out == "" {
-		fmt.Fprintln(stderr, "podpis: usage: podpis sign --cert THUMBPRINT --in FILE --out FILE [--detached] [--module PATH]... [--no-known-modules]")
-		return 2
+		return usageError("sign", stderr)
 	}
 	content, err := os.ReadFile(*in)
 	if err != nil {

@@ -88,7 +88,7 @@ func TestCertsAndSign(t *testing.T) {
 		t.Fatalf("soft token certificate not listed:\n%s", out)
 	}
 	out, _, code = runCLI(t, "certs", "--module", mod, "--no-known-modules")
-	if code != 0 || !strings.Contains(out, id+"  Сидоров Сидор") || !strings.Contains(out, "snils: 12345678901") {
+	if code != 0 || !strings.Contains(out, id+"  Сидоров Сидор") || !strings.Contains(out, "    СНИЛС: 123-456-789 01\n") {
 		t.Fatalf("certs: exit %d\n%s", code, out)
 	}
 

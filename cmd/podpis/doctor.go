@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os/user"
@@ -22,15 +21,17 @@ import (
 // runDoctor: podpis doctor [--json] [--module PATH]... [--no-known-modules] [--agent ADDR] — exit 0 when
 // certificate login works here, 1 otherwise.
 func runDoctor(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	fs := newFlags("doctor")
+	asJSON := fs.Bool("json", false, "вывести отчёт в JSON")
 	var modules listFlag
-	fs.Var(&modules, "module", "also examine this PKCS#11 module (repeatable)")
-	agentAddr := fs.String("agent", "", "the agent's address when it was started with --listen (default: the standard ports)")
-	noKnown := fs.Bool("no-known-modules", false, "examine only the --module and config file modules, not the known CSP paths")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		return 2
+	fs.Var(&modules, "module", "`ПУТЬ` к ещё одному модулю PKCS#11 для проверки (можно повторять)")
+	agentAddr := fs.String("agent", "", "`АДРЕС` агента, запущенного с --listen (без флага: стандартные порты)")
+	noKnown := fs.Bool("no-known-modules", false, "только модули из --module и файла настроек, без известных путей CSP")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() != 0 {
+		return usageError("doctor", stderr)
 	}
 	conf, confErr := config.Load(configPath(), config.SystemPath())
 	candidates := pkcs11.CandidatePaths(append(modules, conf.Modules()...))
@@ -78,6 +79,8 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
+		// Support scripts iterate the modules: none is [], not null.
+		report.Modules = nonNil(report.Modules)
 		enc.Encode(doctorJSON{Version: version, Report: report, Agent: agentStatus, TLSTrust: stores,
 			TrustedOrigins: nonNil(conf.Trusted()), AllowedOrigins: nonNil(conf.Allowances()), RecentErrors: nonNil(recent), Ready: ready})
 	} else {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"hash"
 	"io"
@@ -20,11 +19,10 @@ var hashes = map[string]func() hash.Hash{
 // standard input. A file that cannot be read is reported and the others are
 // still hashed; the exit code is then 1.
 func runHash(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("hash", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	alg := fs.String("alg", "streebog256", "digest: streebog256 or streebog512")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs := newFlags("hash")
+	alg := fs.String("alg", "streebog256", "`АЛГОРИТМ` хэша: streebog256 или streebog512")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	newHash, ok := hashes[*alg]
 	if !ok {

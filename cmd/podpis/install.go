@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/x509"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,12 +23,14 @@ import (
 // logon. Running it again changes nothing; --renew
 // («Перевыпустить сертификат») makes a new CA and takes the old one out.
 func runInstall(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("install", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	renew := fs.Bool("renew", false, "issue a new local CA and certificate and replace the old CA in the stores")
-	noAutostart := fs.Bool("no-autostart", false, "do not start podpis at logon")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		return 2
+	fs := newFlags("install")
+	renew := fs.Bool("renew", false, "выпустить новые локальный УЦ и сертификат и заменить старый УЦ в хранилищах")
+	noAutostart := fs.Bool("no-autostart", false, "не запускать podpis при входе в систему")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() != 0 {
+		return usageError("install", stderr)
 	}
 	dir := dataDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -77,9 +78,8 @@ func runInstall(args []string, stdout, stderr io.Writer) int {
 
 // runUninstall: podpis uninstall — removes exactly what install added.
 func runUninstall(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 0 {
-		fmt.Fprintln(stderr, "podpis: uninstall takes no arguments")
-		return 2
+	if code, done := noArgs("uninstall", args, stdout, stderr); done {
+		return code
 	}
 	m, err := trust.LoadManifest(dataDir())
 	if err != nil {

@@ -19,6 +19,11 @@ import (
 // from the browser's sender.origin. stdin/stdout carry native messaging
 // only, so nothing else may be written to stdout.
 func runNativeHost(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && isHelp(args[0]) {
+		c, _ := lookup("native-host")
+		printHelp(stdout, c, nil)
+		return 0
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if len(args) > 0 && !strings.HasPrefix(args[0], "chrome-extension://") && len(args) != 2 {
 		log.Warn("native host: unexpected arguments", "args", args)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -81,18 +80,20 @@ func promptDir() string {
 // runAgent: podpis run --headless [--trust-origin ORIGIN]... [--module PATH]...
 // [--listen 127.0.0.1:PORT] [--no-known-modules]
 func runAgent(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	headless := fs.Bool("headless", false, "no dialogs: serve only --trust-origin, PIN from PODPIS_PIN (servers, kiosks, tests)")
+	fs := newFlags("run")
+	headless := fs.Bool("headless", false, "без окон: только сайты из --trust-origin, PIN из PODPIS_PIN (серверы, киоски, тесты)")
 	var trusted originsFlag
-	fs.Var(&trusted, "trust-origin", "origin served without asking (repeatable; https://*.domain allowed)")
+	fs.Var(&trusted, "trust-origin", "`САЙТ`, обслуживаемый без вопроса (можно повторять; допустимо https://*.домен)")
 	var modules listFlag
-	fs.Var(&modules, "module", "PKCS#11 module to use besides the known ones (repeatable)")
-	listen := fs.String("listen", "", "address to listen on (default 127.0.0.1 on the first free of 24730-24733)")
-	onlyNamed := fs.Bool("no-known-modules", false, "load only the --module ones, not the known CSP paths")
-	autostart := fs.Bool("autostart", false, "started with the desktop session: on the person's first start, set up the local CA trust")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		return 2
+	fs.Var(&modules, "module", "`ПУТЬ` к модулю PKCS#11 сверх известных (можно повторять)")
+	listen := fs.String("listen", "", "`АДРЕС` для подключений (без флага: 127.0.0.1, первый свободный порт из 24730-24733)")
+	onlyNamed := fs.Bool("no-known-modules", false, "только модули из --module, без известных путей CSP")
+	autostart := fs.Bool("autostart", false, "запуск вместе с сеансом: при первом запуске настроить доверие к локальному УЦ")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() != 0 {
+		return usageError("run", stderr)
 	}
 	// Before anything is read or written: no core dumps of PINs and keys,
 	// and folders that are this account's alone.

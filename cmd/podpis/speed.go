@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -12,17 +11,15 @@ import (
 // runSpeed measures like "openssl speed": each figure runs for about
 // --seconds and is printed as soon as it is known.
 func runSpeed(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("speed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	seconds := fs.Float64("seconds", 2, "time spent on each figure")
-	curveName := fs.String("curve", "", "measure only this curve (see --list)")
-	list := fs.Bool("list", false, "list the curves and exit")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs := newFlags("speed")
+	seconds := fs.Float64("seconds", 2, "`N` секунд на каждое измерение")
+	curveName := fs.String("curve", "", "`КРИВАЯ`: измерить только её (список: --list)")
+	list := fs.Bool("list", false, "перечислить кривые и выйти")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 0 || *seconds <= 0 {
-		fmt.Fprintln(stderr, "podpis: usage: podpis speed [--curve NAME] [--seconds N]")
-		return 2
+		return usageError("speed", stderr)
 	}
 	if *list {
 		return listCurves(stdout)

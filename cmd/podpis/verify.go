@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,23 +22,21 @@ import (
 // (verify.Verifier.ExamineLogin), all but the challenge, which it prints:
 // support staff look that up in the server's logs.
 func runVerify(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	roots := fs.String("roots", "", "trusted root certificates (PEM or DER)")
-	inters := fs.String("intermediates", "", "intermediate certificates (PEM or DER)")
-	at := fs.String("at", "", "verification time, RFC 3339 (default now)")
-	contentFile := fs.String("content", "", "the signed content, for a detached signature")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	login := fs.String("login", "", "check a login for this origin (scheme://host[:port]) instead of a document signature")
-	policy := fs.String("revocation", "prefer", "require (unknown status fails), prefer (only a revoked certificate fails) or off")
+	fs := newFlags("verify")
+	roots := fs.String("roots", "", "`ФАЙЛ` доверенных корневых сертификатов (PEM или DER)")
+	inters := fs.String("intermediates", "", "`ФАЙЛ` промежуточных сертификатов (PEM или DER)")
+	at := fs.String("at", "", "`ВРЕМЯ` проверки в RFC 3339 (без флага: сейчас)")
+	contentFile := fs.String("content", "", "`ФАЙЛ` подписанного содержимого, для отсоединённой подписи")
+	asJSON := fs.Bool("json", false, "вывести результат в JSON")
+	login := fs.String("login", "", "проверить вход на этот `САЙТ` (схема://хост[:порт]), а не подпись документа")
+	policy := fs.String("revocation", "prefer", "`ПРАВИЛО` отзыва: require (неизвестный статус — отказ), prefer (отказ только для отозванного) или off")
 	var crls listFlag
-	fs.Var(&crls, "crl", "a CRL file to use besides the certificates' distribution points (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs.Var(&crls, "crl", "`ФАЙЛ` CRL сверх точек распространения из сертификатов (можно повторять)")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 1 || *roots == "" || *login != "" && *contentFile != "" {
-		fmt.Fprintln(stderr, "podpis: usage: podpis verify [--login ORIGIN] --roots FILE [--intermediates FILE] [--at RFC3339] [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG")
-		return 2
+		return usageError("verify", stderr)
 	}
 	cfg := verify.Config{}
 	if *login != "" {
