@@ -17,6 +17,7 @@ packages=(
 	libnss3-tools          # certutil: the local CA into NSS databases (Chromium, Firefox)
 	nsis osslsigncode      # the Windows installer, built and signed on Linux
 	dbus-daemon            # a private session bus: the tray menu as a desktop shell sees it
+	lintian                # Debian's checker, run on the .deb packages
 )
 
 # make bench also compiles a small C program against libcrypto.
