@@ -16,12 +16,21 @@ stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/de
 trap stop INT TERM EXIT
 
 # With a desktop the agent asks through dialogs; without one it serves its
-# own prompt page and prints its address.
-bin/podpis run --module "$PWD/bin/libpodpis-softtoken.so" --trust-origin "$SITE" &
+# own prompt page and prints its address. The site keeps serving when the
+# agent stops (tray «Выход», kill), so that «Отсутствует соединение с
+# podpis» and «Обновить» can be tried; the agent is started again by hand.
+agent=(bin/podpis run --module "$PWD/bin/libpodpis-softtoken.so" --trust-origin "$SITE")
+"${agent[@]}" &
 pids+=($!)
+agent_pid=$!
 bin/podpis-demo serve --listen "$SITE_ADDR" --roots "$DATA/roots.pem" --intermediates "$DATA/intermediates.pem" &
-pids+=($!)
+site_pid=$!
+pids+=($site_pid)
 echo
 echo "Демо: откройте $SITE и войдите по сертификату (PIN-код токена: ${PODPIS_SOFTTOKEN_PIN:-1234})."
-echo "Остановить: Ctrl-C"
-wait -n "${pids[@]}"
+echo "Агент podpis (pid $agent_pid) можно остановить отдельно — сайт продолжит работать; запустить снова:"
+printf '  PODPIS_SOFTTOKEN_DIR=%q PODPIS_DATA_DIR=%q PODPIS_CONFIG=%q' "$PODPIS_SOFTTOKEN_DIR" "$PODPIS_DATA_DIR" "$PODPIS_CONFIG"
+printf ' %q' "${agent[@]}"
+echo
+echo "Остановить всё: Ctrl-C"
+wait "$site_pid"
