@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
-import { root, bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
+import { root, bin, shots, CHROMIUM, procs, freePort, start, signThenCancel } from "../testing/harness.mjs";
 
 
 let browser, data, demo, other, agentPort, prompts;
@@ -208,16 +208,7 @@ test("podpis.js: certificates, sign and cancel, connection lost and regained", a
   const id = certs.find((c) => c.identity.commonName.startsWith("Петрова")).id;
 
   // A request waiting for the PIN is cancelled by the page.
-  const cancelled = page.evaluate(async (id) => {
-    const p = window.client.sign({ certificate: id, data: new TextEncoder().encode("договор"), description: "Договор" });
-    setTimeout(() => window.client.cancel(p), 300);
-    try {
-      await p;
-      return "signed";
-    } catch (e) {
-      return e.code;
-    }
-  }, id);
+  const cancelled = signThenCancel(page, id);
   await nextPrompt(); // the prompt page the agent opened; nobody answers it
   assert.equal(await cancelled, "USER_CANCELLED");
 

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
-import { root, bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
+import { root, bin, shots, CHROMIUM, procs, freePort, start, signThenCancel } from "../testing/harness.mjs";
 
 const extDir = path.join(root, "webclient", "extension");
 
@@ -164,16 +164,7 @@ test("a document signature and cancel through the extension", async () => {
   const certs = await page.evaluate(() => window.client.certificates({ onlyValid: true }));
   const id = certs.find((c) => c.identity.commonName.startsWith("Петрова")).id;
 
-  const cancelled = page.evaluate(async (id) => {
-    const p = window.client.sign({ certificate: id, data: new TextEncoder().encode("договор"), description: "Договор" });
-    setTimeout(() => window.client.cancel(p), 300);
-    try {
-      await p;
-      return "signed";
-    } catch (e) {
-      return e.code;
-    }
-  }, id);
+  const cancelled = signThenCancel(page, id);
   await nextPrompt(); // opened, never answered: the page cancels it
   assert.equal(await cancelled, "USER_CANCELLED");
 

@@ -47,3 +47,19 @@ export function start(cmd, args, env, ready) {
     });
   });
 }
+
+// signThenCancel asks the page's client (window.client) to sign a short
+// document and cancels the request 300 ms later, while its prompt is open;
+// it resolves to the error code the page got ("signed" if none).
+export function signThenCancel(page, id) {
+  return page.evaluate(async (id) => {
+    const p = window.client.sign({ certificate: id, data: new TextEncoder().encode("договор"), description: "Договор" });
+    setTimeout(() => window.client.cancel(p), 300);
+    try {
+      await p;
+      return "signed";
+    } catch (e) {
+      return e.code;
+    }
+  }, id);
+}
