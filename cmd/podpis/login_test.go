@@ -15,6 +15,7 @@ import (
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
+	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/verify"
 )
 
@@ -34,10 +35,10 @@ func TestVerifyLoginCommand(t *testing.T) {
 	}
 	const site = "https://lk.example.ru"
 	roots := write("roots.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}))
-	doc := verify.NewAuthDocument(site, "the-challenge", now).Marshal()
-	login, _ := cms.Sign(doc, leaf, key, &cms.SignOptions{ContentType: verify.OIDLogin})
+	doc := login.NewDocument(site, "the-challenge", now).Marshal()
+	signed, _ := cms.Sign(doc, leaf, key, &cms.SignOptions{ContentType: login.OID})
 	asData, _ := cms.Sign(doc, leaf, key, nil)
-	loginPath := write("login.p7s", login)
+	loginPath := write("login.p7s", signed)
 
 	out, errOut, code := runCLI(t, "verify", "--login", site, "--roots", roots, loginPath)
 	if code != 0 || !strings.HasPrefix(out, "OK login\n") || !strings.Contains(out, "challenge: the-challenge\n") ||
@@ -99,8 +100,8 @@ func TestSignRefusesLoginDocument(t *testing.T) {
 	now := time.Now().UTC().Format(time.RFC3339)
 	for i, doc := range []string{
 		fmt.Sprintf(`{"format":"podpis-auth:1","origin":"https://victim.example","challenge":"c","time":%q}`, now),
-		string(verify.NewAuthDocument("https://victim.example", "c", time.Now()).Marshal()),
-		"\ufeff\n" + string(verify.NewAuthDocument("https://victim.example", "c", time.Now()).Marshal()),
+		string(login.NewDocument("https://victim.example", "c", time.Now()).Marshal()),
+		"\ufeff\n" + string(login.NewDocument("https://victim.example", "c", time.Now()).Marshal()),
 	} {
 		in := filepath.Join(dir, fmt.Sprint("doc", i))
 		os.WriteFile(in, []byte(doc), 0o600)
