@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -23,18 +22,8 @@ import (
 // exit 0 a valid login for ORIGIN (challenge printed), 1 not (code and
 // sentence on stderr), 2 usage or I/O.
 func TestVerifyLoginCommand(t *testing.T) {
-	dir := t.TempDir()
-	now := time.Now()
-	ca := testpki.Root(t, gost3410.CurveTC26512A, "CLI Root", now)
-	leaf, key := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Петров Пётр",
-		ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 643, 100, 3}, Value: "11223344595"}}}, now, nil)
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, b, 0o600)
-		return p
-	}
+	dir, now, leaf, key, roots, write := verifySetup(t)
 	const site = "https://lk.example.ru"
-	roots := write("roots.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}))
 	doc := login.NewDocument(site, "the-challenge", now).Marshal()
 	signed, _ := cms.Sign(doc, leaf, key, &cms.SignOptions{ContentType: login.OID})
 	asData, _ := cms.Sign(doc, leaf, key, nil)
