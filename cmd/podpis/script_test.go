@@ -113,7 +113,7 @@ func scriptSetup(e *testscript.Env, login, doc, otherRoot []byte) error {
 	if err != nil {
 		return err
 	}
-	silent, err := silentListener(e)
+	silent, err := silentListen(e.Defer)
 	if err != nil {
 		return err
 	}
@@ -181,25 +181,6 @@ func fakeAgent(e *testscript.Env) (string, error) {
 	})}
 	go srv.Serve(l)
 	e.Defer(func() { srv.Close() })
-	return l.Addr().String(), nil
-}
-
-// silentListener takes connections and closes them unanswered.
-func silentListener(e *testscript.Env) (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	e.Defer(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
 	return l.Addr().String(), nil
 }
 
