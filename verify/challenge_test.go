@@ -19,8 +19,7 @@ import (
 // and checked its origin after.
 func TestChallengeOtherSiteNotBurnt(t *testing.T) {
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	const siteB = "https://b.example.ru"
 	v, err := New(Config{Origins: []string{origin, siteB}, Roots: []*x509.Certificate{p.root}, Now: clock.now})
 	if err != nil {
@@ -54,8 +53,7 @@ func TestIssueStoresNothing(t *testing.T) {
 		n = 100_001
 	}
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	store := &MemoryStore{Now: clock.now}
 	v, err := New(Config{Origins: []string{origin}, Roots: []*x509.Certificate{p.root}, Store: store, Now: clock.now})
 	if err != nil {
@@ -84,8 +82,7 @@ func TestIssueStoresNothing(t *testing.T) {
 // challenge itself has expired, so a replay is still refused.
 func TestReplayAfterForgetting(t *testing.T) {
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	store := &MemoryStore{Now: clock.now}
 	v, _ := New(Config{Origins: []string{origin}, Roots: []*x509.Certificate{p.root}, Store: store, Now: clock.now, MaxClockSkew: time.Hour})
 	ctx := context.Background()
@@ -109,8 +106,7 @@ func TestReplayAfterForgetting(t *testing.T) {
 }
 
 func TestMemoryStore(t *testing.T) {
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	s := &MemoryStore{Now: clock.now}
 	ctx := context.Background()
 	if err := s.Consume(ctx, "a", testT0.Add(time.Minute)); err != nil {
@@ -140,8 +136,7 @@ func TestMemoryStore(t *testing.T) {
 // a short key is refused.
 func TestChallengeKey(t *testing.T) {
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	if _, err := New(Config{Origins: []string{origin}, Roots: []*x509.Certificate{p.root}, ChallengeKey: make([]byte, 31)}); err == nil {
 		t.Fatal("31-byte key accepted")
 	}
@@ -165,8 +160,7 @@ func TestChallengeKey(t *testing.T) {
 // comes back for the challenge to be looked up.
 func TestExamineLogin(t *testing.T) {
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	v := newVerifier(t, p, clock)
 	cert, key := p.person(t, gost3410.CurveTC26256A, nil)
 	msg := agentSign(t, cert, key, login.NewDocument(origin, "made-up", testT0), testT0, nil)

@@ -31,8 +31,7 @@ var refusedOrigins = []string{
 // "http://lk.example.ru" got challenges and logins for it.
 func TestOriginsRefusedAsTheAgentRefuses(t *testing.T) {
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	cert, key := p.person(t, gost3410.CurveTC26256A, nil)
 	v := newVerifier(t, p, clock)
 	ctx := context.Background()
@@ -68,8 +67,7 @@ func TestOriginsRefusedAsTheAgentRefuses(t *testing.T) {
 // for it.
 func TestOnlyConfiguredOrigins(t *testing.T) {
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	cert, key := p.person(t, gost3410.CurveTC26256A, nil)
 	const evil = "https://evil.example"
 	v := newVerifier(t, p, clock) // Origins: origin
@@ -108,8 +106,7 @@ func TestOnlyConfiguredOrigins(t *testing.T) {
 // ORIGIN_MISMATCH.
 func TestOriginSpellings(t *testing.T) {
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	cert, key := p.person(t, gost3410.CurveTC26256A, nil)
 	ctx := context.Background()
 	const configured, agentSigns = "https://LK.example.ru:443", "https://lk.example.ru"
@@ -202,8 +199,7 @@ func revokedPKI(t *testing.T) (p *testPKI, good, bad *x509.Certificate, goodKey,
 // certificate logged in.
 func TestRevocationOnByDefault(t *testing.T) {
 	p, good, bad, goodKey, badKey, crlURL := revokedPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	v := newVerifier(t, p, clock)
 	ctx := context.Background()
 	sign := func(cert *x509.Certificate, key *gost3410.PrivateKey) []byte {
@@ -251,8 +247,7 @@ type ctxKey struct{}
 // shutting down or a client gone does not wait for a CRL download.
 func TestContextReachesRevocation(t *testing.T) {
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	cert, key := p.person(t, gost3410.CurveTC26256A, nil)
 	chk := &ctxChecker{}
 	v, err := New(Config{Origins: []string{origin}, Roots: []*x509.Certificate{p.root}, Now: clock.now, Revocation: chk})

@@ -19,6 +19,13 @@ const origin = "https://lk.example.ru"
 
 type fakeClock struct{ t atomic.Pointer[time.Time] }
 
+// clockAt is a fakeClock set to t.
+func clockAt(t time.Time) *fakeClock {
+	c := &fakeClock{}
+	c.set(t)
+	return c
+}
+
 func (c *fakeClock) now() time.Time      { return *c.t.Load() }
 func (c *fakeClock) set(t time.Time)     { c.t.Store(&t) }
 func (c *fakeClock) add(d time.Duration) { c.set(c.now().Add(d)) }
@@ -61,8 +68,7 @@ func agentSign(t testing.TB, cert *x509.Certificate, key *gost3410.PrivateKey, d
 
 func TestLogin(t *testing.T) {
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	v := newVerifier(t, p, clock)
 	ctx := context.Background()
 	cert, key := p.person(t, gost3410.CurveTC26256A, nil)
@@ -94,8 +100,7 @@ func TestLogin(t *testing.T) {
 
 func TestLoginFailures(t *testing.T) {
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	v := newVerifier(t, p, clock)
 	ctx := context.Background()
 	cert, key := p.person(t, gost3410.CurveCryptoProA, nil)
@@ -225,8 +230,7 @@ func TestLoginFailures(t *testing.T) {
 // succeeds.
 func TestParallelUse(t *testing.T) {
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	v := newVerifier(t, p, clock)
 	cert, key := p.person(t, gost3410.CurveTC26256A, nil)
 	c, _ := v.IssueChallenge(context.Background(), origin)
@@ -256,8 +260,7 @@ func TestParallelUse(t *testing.T) {
 
 func TestDocumentSignature(t *testing.T) {
 	p := newTestPKI(t)
-	clock := &fakeClock{}
-	clock.set(testT0)
+	clock := clockAt(testT0)
 	cert, key := p.person(t, gost3410.CurveTC26512C, nil)
 	// The message carries only the signer's certificate: without the
 	// intermediate configured there is no path.

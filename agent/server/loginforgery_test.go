@@ -16,6 +16,7 @@ import (
 	"github.com/podpis/podpis/agent/wsapi"
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/internal/testtoken"
+	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/verify"
 )
 
@@ -35,7 +36,7 @@ func TestLoginForgeryThroughSign(t *testing.T) {
 	ch, _ := v.IssueChallenge(ctx, victim)
 	now := time.Now().UTC().Format(time.RFC3339)
 	v1 := fmt.Sprintf(`{"format":"podpis-auth:1","origin":%q,"challenge":%q,"time":%q}`, victim, ch.Value, now)
-	v2 := string(verify.NewAuthDocument(victim, ch.Value, time.Now()).Marshal())
+	v2 := string(login.NewDocument(victim, ch.Value, time.Now()).Marshal())
 	for _, data := range []string{v1, v2, "\ufeff" + v1, " \r\n" + v2 + "\n", `{"FORMAT":"Podpis-Auth:2","origin":"x"}`} {
 		for _, detached := range []bool{false, true} {
 			r := c.call("sign", wsapi.SignParams{Certificate: certID, Data: base64.StdEncoding.EncodeToString([]byte(data)), Detached: detached})
@@ -106,9 +107,9 @@ func TestContentTypes(t *testing.T) {
 	if r.Error != nil || json.Unmarshal(r.Result.(json.RawMessage), &auth) != nil {
 		t.Fatalf("authenticate: %+v", r.Error)
 	}
-	login, _ := base64.StdEncoding.DecodeString(auth.CMS)
-	sd, err := cms.Parse(login)
-	if err != nil || !sd.ContentType.Equal(verify.OIDLogin) || !sd.Signers[0].HasSignedAttributes || !sd.Signers[0].AttrContentType.Equal(verify.OIDLogin) {
+	loginCMS, _ := base64.StdEncoding.DecodeString(auth.CMS)
+	sd, err := cms.Parse(loginCMS)
+	if err != nil || !sd.ContentType.Equal(login.OID) || !sd.Signers[0].HasSignedAttributes || !sd.Signers[0].AttrContentType.Equal(login.OID) {
 		t.Fatalf("login CMS: %v, content type %v", err, sd.ContentType)
 	}
 	r = c.call("sign", wsapi.SignParams{Certificate: certID, Data: base64.StdEncoding.EncodeToString([]byte("Договор"))})
@@ -121,7 +122,7 @@ func TestContentTypes(t *testing.T) {
 		t.Fatalf("document CMS: %v", err)
 	}
 	v, _ := verify.New(verify.Config{Origins: []string{site}, Roots: []*x509.Certificate{ca.Cert}})
-	if _, err := v.VerifySignature(context.Background(), login, nil); !errors.Is(err, verify.ErrWrongPurpose) {
+	if _, err := v.VerifySignature(context.Background(), loginCMS, nil); !errors.Is(err, verify.ErrWrongPurpose) {
 		t.Fatalf("login as a document: %v", err)
 	}
 	if _, err := v.VerifyLogin(context.Background(), doc, site); !errors.Is(err, verify.ErrWrongPurpose) {

@@ -122,11 +122,21 @@ func TestDoctorModuleFailsInit(t *testing.T) {
 // while the test runs.
 func silentAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := silentListen(t.Cleanup)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close() })
+	return addr
+}
+
+// silentListen starts such a listener and returns its address; atEnd (a
+// test's Cleanup, a script's Defer) is handed the closing of it.
+func silentListen(atEnd func(func())) (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	atEnd(func() { l.Close() })
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -136,5 +146,5 @@ func silentAddr(t *testing.T) string {
 			c.Close()
 		}
 	}()
-	return l.Addr().String()
+	return l.Addr().String(), nil
 }

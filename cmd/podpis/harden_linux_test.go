@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -49,18 +48,8 @@ func TestHardenedAgent(t *testing.T) {
 	os.Mkdir(data, 0o700)
 	os.Chmod(data, 0o755)
 	report := filepath.Join(t.TempDir(), "dumpable")
-	cmd := exec.Command(os.Args[0], "run", "--headless", "--no-known-modules", "--module", tokenEnv.SoftToken, "--listen", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "PODPIS_DATA_DIR="+data, "PODPIS_CONFIG="+filepath.Join(data, "config.json"), dumpableReport+"="+report)
-	stdout, _ := cmd.StdoutPipe()
-	var logs strings.Builder
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || !strings.Contains(line, "listening on") {
-		t.Fatalf("start: %q %v\n%s", line, err, logs.String())
-	}
+	cmd, _, _ := startRun(t, []string{"PODPIS_DATA_DIR=" + data, "PODPIS_CONFIG=" + filepath.Join(data, "config.json"), dumpableReport + "=" + report},
+		"--headless", "--no-known-modules", "--module", tokenEnv.SoftToken, "--listen", "127.0.0.1:0")
 	if fi, err := os.Stat(data); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("data folder mode %v (%v), want 0700", fi.Mode().Perm(), err)
 	}

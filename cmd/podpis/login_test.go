@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
+	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/verify"
 )
 
@@ -22,22 +22,12 @@ import (
 // exit 0 a valid login for ORIGIN (challenge printed), 1 not (code and
 // sentence on stderr), 2 usage or I/O.
 func TestVerifyLoginCommand(t *testing.T) {
-	dir := t.TempDir()
-	now := time.Now()
-	ca := testpki.Root(t, gost3410.CurveTC26512A, "CLI Root", now)
-	leaf, key := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Петров Пётр",
-		ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 643, 100, 3}, Value: "11223344595"}}}, now, nil)
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, b, 0o600)
-		return p
-	}
+	dir, now, leaf, key, roots, write := verifySetup(t)
 	const site = "https://lk.example.ru"
-	roots := write("roots.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}))
-	doc := verify.NewAuthDocument(site, "the-challenge", now).Marshal()
-	login, _ := cms.Sign(doc, leaf, key, &cms.SignOptions{ContentType: verify.OIDLogin})
+	doc := login.NewDocument(site, "the-challenge", now).Marshal()
+	signed, _ := cms.Sign(doc, leaf, key, &cms.SignOptions{ContentType: login.OID})
 	asData, _ := cms.Sign(doc, leaf, key, nil)
-	loginPath := write("login.p7s", login)
+	loginPath := write("login.p7s", signed)
 
 	out, errOut, code := runCLI(t, "verify", "--login", site, "--roots", roots, loginPath)
 	if code != 0 || !strings.HasPrefix(out, "OK login\n") || !strings.Contains(out, "challenge: the-challenge\n") ||
@@ -99,8 +89,8 @@ func TestSignRefusesLoginDocument(t *testing.T) {
 	now := time.Now().UTC().Format(time.RFC3339)
 	for i, doc := range []string{
 		fmt.Sprintf(`{"format":"podpis-auth:1","origin":"https://victim.example","challenge":"c","time":%q}`, now),
-		string(verify.NewAuthDocument("https://victim.example", "c", time.Now()).Marshal()),
-		"\ufeff\n" + string(verify.NewAuthDocument("https://victim.example", "c", time.Now()).Marshal()),
+		string(login.NewDocument("https://victim.example", "c", time.Now()).Marshal()),
+		"\ufeff\n" + string(login.NewDocument("https://victim.example", "c", time.Now()).Marshal()),
 	} {
 		in := filepath.Join(dir, fmt.Sprint("doc", i))
 		os.WriteFile(in, []byte(doc), 0o600)

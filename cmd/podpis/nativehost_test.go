@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/podpis/podpis/agent/nativehost"
@@ -83,27 +82,17 @@ func TestNativeHostCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(runtime)
+	t.Cleanup(func() { os.RemoveAll(runtime) }) // after the agent is killed
 
 	in, out, stop := nativeHost(t, runtime)
 	if r := nativeCall(t, in, out, site, 1, "info", nil); r.Error == nil || r.Error.Code != nativehost.NotRunning {
 		t.Fatalf("without an agent: %+v", r)
 	}
 
-	cmd := exec.Command(os.Args[0], "run", "--headless", "--trust-origin", site, "--module", tokenEnv.SoftToken, "--no-known-modules", "--listen", "127.0.0.1:0")
 	data := t.TempDir()
-	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "PODPIS_PIN="+testtoken.PIN, "PODPIS_DATA_DIR="+data,
-		"PODPIS_CONFIG="+filepath.Join(data, "config.json"), "XDG_RUNTIME_DIR="+runtime)
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || !strings.Contains(line, "listening on") {
-		t.Fatalf("start: %q %v\n%s", line, err, logs.String())
-	}
+	cmd, _, logs := startRun(t, []string{"PODPIS_PIN=" + testtoken.PIN, "PODPIS_DATA_DIR=" + data,
+		"PODPIS_CONFIG=" + filepath.Join(data, "config.json"), "XDG_RUNTIME_DIR=" + runtime},
+		"--headless", "--trust-origin", site, "--module", tokenEnv.SoftToken, "--no-known-modules", "--listen", "127.0.0.1:0")
 	if fi, err := os.Stat(filepath.Join(runtime, "podpis", "agent.sock")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("channel: %v %v", err, fi)
 	}

@@ -32,21 +32,13 @@ func TestHeadless(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	const site = "https://lk.example.ru"
-	cmd := exec.Command(os.Args[0], "run", "--headless", "--trust-origin", site, "--module", tokenEnv.SoftToken, "--listen", addr)
 	data := t.TempDir()
 	conf := filepath.Join(data, "config.json")
 	os.WriteFile(conf, []byte(`{"trustedOrigins":["https://*.trusted-by-config.example"]}`), 0o600)
-	cmd.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "PODPIS_PIN="+testtoken.PIN, "PODPIS_DATA_DIR="+data, "PODPIS_CONFIG="+conf)
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.Contains(line, "listening on "+addr) {
-		t.Fatalf("start: %q %v\n%s", line, err, logs.String())
+	cmd, line, logs := startRun(t, []string{"PODPIS_PIN=" + testtoken.PIN, "PODPIS_DATA_DIR=" + data, "PODPIS_CONFIG=" + conf},
+		"--headless", "--trust-origin", site, "--module", tokenEnv.SoftToken, "--listen", addr)
+	if !strings.Contains(line, "listening on "+addr) {
+		t.Fatalf("start: %q\n%s", line, logs.String())
 	}
 
 	hdr := http.Header{"Origin": {site}}
@@ -122,6 +114,27 @@ func TestHeadless(t *testing.T) {
 	if err != nil || !strings.Contains(string(fileLog), "method=authenticate") || strings.Contains(string(fileLog), secret) {
 		t.Errorf("log file: %v\n%s", err, fileLog)
 	}
+}
+
+// startRun starts podpis run with args, env added to this process's
+// environment, and waits for its first line, which says where it listens
+// and is returned; its stderr goes to logs. It is killed when the test ends.
+func startRun(t *testing.T, env []string, args ...string) (cmd *exec.Cmd, line string, logs *bytes.Buffer) {
+	t.Helper()
+	cmd = exec.Command(os.Args[0], append([]string{"run"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "PODPIS_RUN_MAIN=1"), env...)
+	logs = &bytes.Buffer{}
+	cmd.Stderr = logs
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.Contains(line, "listening on") {
+		t.Fatalf("start: %q %v\n%s", line, err, logs.String())
+	}
+	return cmd, line, logs
 }
 
 // TestSingleInstanceAndFirstRun: started by the desktop session, podpis

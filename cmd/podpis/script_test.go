@@ -21,7 +21,7 @@ import (
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
 	"github.com/podpis/podpis/internal/testwait"
-	"github.com/podpis/podpis/verify"
+	"github.com/podpis/podpis/login"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -55,8 +55,8 @@ func TestScripts(t *testing.T) {
 	// CLI refuses to sign login documents, so it cannot make one.
 	now := time.Now()
 	leaf, key := tokenCA.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Петров Пётр"}, now, nil)
-	doc := verify.NewAuthDocument("https://lk.example.ru", "script-challenge", now).Marshal()
-	login, err := cms.Sign(doc, leaf, key, &cms.SignOptions{ContentType: verify.OIDLogin})
+	doc := login.NewDocument("https://lk.example.ru", "script-challenge", now).Marshal()
+	signed, err := cms.Sign(doc, leaf, key, &cms.SignOptions{ContentType: login.OID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
-		Setup:               func(e *testscript.Env) error { return scriptSetup(e, login, doc, otherRoot) },
+		Setup:               func(e *testscript.Env) error { return scriptSetup(e, signed, doc, otherRoot) },
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"status": cmdStatus, "unhex": cmdUnhex, "await-agent": cmdAwaitAgent},
 		Condition:           scriptCondition,
 	})
@@ -113,7 +113,7 @@ func scriptSetup(e *testscript.Env, login, doc, otherRoot []byte) error {
 	if err != nil {
 		return err
 	}
-	silent, err := silentListener(e)
+	silent, err := silentListen(e.Defer)
 	if err != nil {
 		return err
 	}
@@ -181,25 +181,6 @@ func fakeAgent(e *testscript.Env) (string, error) {
 	})}
 	go srv.Serve(l)
 	e.Defer(func() { srv.Close() })
-	return l.Addr().String(), nil
-}
-
-// silentListener takes connections and closes them unanswered.
-func silentListener(e *testscript.Env) (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	e.Defer(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
 	return l.Addr().String(), nil
 }
 

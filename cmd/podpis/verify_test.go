@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
@@ -18,19 +19,7 @@ import (
 // TestVerifyCommand runs the CLI contract: exit 0 valid, 1 invalid with
 // the reason code, 2 usage or I/O; --at and --json.
 func TestVerifyCommand(t *testing.T) {
-	dir := t.TempDir()
-	now := time.Now()
-	ca := testpki.Root(t, gost3410.CurveTC26512A, "CLI Root", now)
-	rootDER := ca.Cert.Raw
-	leaf, key := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Петров Пётр",
-		ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 643, 100, 3}, Value: "11223344595"}}}, now, nil)
-
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, b, 0o600)
-		return p
-	}
-	roots := write("roots.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER}))
+	dir, now, leaf, key, roots, write := verifySetup(t)
 	content := write("doc.txt", []byte("Заявление"))
 	attached, _ := cms.Sign([]byte("Заявление"), leaf, key, nil)
 	detached, _ := cms.Sign([]byte("Заявление"), leaf, key, &cms.SignOptions{Detached: true})
@@ -78,4 +67,22 @@ func TestVerifyCommand(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
 	}
+}
+
+// verifySetup makes what the podpis verify tests start from: a temporary
+// dir, a root whose PEM is in roots, and under it Петров Пётр, SNILS
+// 11223344595, with his key; write puts a file in dir and returns its path.
+func verifySetup(t *testing.T) (dir string, now time.Time, leaf *x509.Certificate, key *gost3410.PrivateKey, roots string, write func(name string, b []byte) string) {
+	dir = t.TempDir()
+	now = time.Now()
+	ca := testpki.Root(t, gost3410.CurveTC26512A, "CLI Root", now)
+	leaf, key = ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Петров Пётр",
+		ExtraNames: []pkix.AttributeTypeAndValue{{Type: []int{1, 2, 643, 100, 3}, Value: "11223344595"}}}, now, nil)
+	write = func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o600)
+		return p
+	}
+	roots = write("roots.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}))
+	return dir, now, leaf, key, roots, write
 }
