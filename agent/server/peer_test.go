@@ -19,7 +19,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -173,32 +172,7 @@ func asOther(t *testing.T, env ...string) []attempt {
 // otherCmd prepares the helper to run as the other account.
 func otherCmd(t *testing.T, env ...string) *exec.Cmd {
 	t.Helper()
-	uid, gid := testdeps.OtherAccount(t)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The other account must be able to run the binary: a copy in a
-	// directory it may enter.
-	dir, err := os.MkdirTemp("", "podpis-peer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "helper")
-	b, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(dir, 0o755)
-	cmd := exec.Command(bin)
-	cmd.Dir = dir
-	cmd.Env = append([]string{peerHelperEnv + "=1", "PATH=/usr/bin:/bin"}, env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
-	return cmd
+	return testdeps.AsOther(t, append([]string{peerHelperEnv + "=1"}, env...)...)
 }
 
 // logBuffer collects the server's log lines.
