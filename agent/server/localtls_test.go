@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/internal/testdeps"
+	"github.com/podpis/podpis/internal/testpki"
 )
 
 // stealCAKey makes the next CreateTLS hand its CA key to the test, which
@@ -38,19 +39,10 @@ func stealCAKey(t *testing.T) (stolen **ecdsa.PrivateKey, words *[]big.Word) {
 func issue(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, tmpl *x509.Certificate) *x509.Certificate {
 	t.Helper()
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
 	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageEmailProtection}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testpki.Issue(t, tmpl, ca, &k.PublicKey, caKey)
 }
 
 func writePEM(t *testing.T, path string, der []byte) {
