@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -124,7 +123,7 @@ func ownDir(dir string, create bool) error {
 		return fmt.Errorf("nativehost: %w", err)
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !fi.IsDir() || !ok || strconv.FormatUint(uint64(st.Uid), 10) != strconv.Itoa(os.Geteuid()) {
+	if !fi.IsDir() || !ok || int(st.Uid) != os.Geteuid() {
 		return fmt.Errorf("nativehost: %s is not a folder of this account's", dir)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {

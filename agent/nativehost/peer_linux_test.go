@@ -50,35 +50,13 @@ func otherHelper() int {
 
 func asOther(t *testing.T, socket string) attack {
 	t.Helper()
-	uid, gid := testdeps.OtherAccount(t)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "podpis-native-peer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "helper")
-	b, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(dir, 0o755)
-	cmd := exec.Command(bin)
-	cmd.Dir = dir
-	cmd.Env = []string{helperEnv + "=1", "PODPIS_NATIVE_SOCKET=" + socket, "PATH=/usr/bin:/bin"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
+	cmd := testdeps.AsOther(t, helperEnv+"=1", "PODPIS_NATIVE_SOCKET="+socket)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	var a attack
 	if err != nil || json.Unmarshal(out, &a) != nil {
-		t.Fatalf("helper as uid %d: %v: %s %s", uid, err, out, stderr.Bytes())
+		t.Fatalf("helper as %s: %v: %s %s", testdeps.OtherUser, err, out, stderr.Bytes())
 	}
 	return a
 }

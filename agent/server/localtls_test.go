@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/internal/testdeps"
+	"github.com/podpis/podpis/internal/testpki"
 )
 
 // stealCAKey makes the next CreateTLS hand its CA key to the test, which
@@ -38,19 +39,10 @@ func stealCAKey(t *testing.T) (stolen **ecdsa.PrivateKey, words *[]big.Word) {
 func issue(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, tmpl *x509.Certificate) *x509.Certificate {
 	t.Helper()
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
 	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageEmailProtection}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testpki.Issue(t, tmpl, ca, &k.PublicKey, caKey)
 }
 
 func writePEM(t *testing.T, path string, der []byte) {
@@ -175,36 +167,5 @@ func TestLocalCARenewed(t *testing.T) {
 // whose only name constraint is the loopback IP ranges.
 func writeOldTLS(t *testing.T, dir string, now time.Time) *x509.Certificate {
 	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caT := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "podpis local CA (old)"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(10, 0, 0),
-		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true, KeyUsage: x509.KeyUsageCertSign,
-		PermittedIPRanges:           loopbackRanges(),
-		PermittedDNSDomainsCritical: true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caT, caT, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leafT := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafT, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	writePEM(t, filepath.Join(dir, CAFile), caDER)
-	writePEM(t, filepath.Join(dir, ServerCertFile), leafDER)
-	os.WriteFile(filepath.Join(dir, ServerKeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
-	if _, got, err := loadTLS(dir, now); err == nil && got.Equal(ca) && nameLocked(got) {
-		t.Fatal("the old-style CA passes for a current one")
-	}
-	return ca
+	return testpki.WriteIPOnlyLocalTLS(t, dir, CAFile, ServerCertFile, ServerKeyFile, now)
 }

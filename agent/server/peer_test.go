@@ -19,7 +19,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,13 +30,9 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/podpis/podpis/agent"
-	"github.com/podpis/podpis/agent/keystore"
-	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/prompt"
-	"github.com/podpis/podpis/agent/wsapi"
 	"github.com/podpis/podpis/internal/peercred"
 	"github.com/podpis/podpis/internal/testdeps"
-	"github.com/podpis/podpis/internal/testtoken"
 )
 
 // The test binary doubles as the other account's attacking program: run
@@ -173,32 +168,7 @@ func asOther(t *testing.T, env ...string) []attempt {
 // otherCmd prepares the helper to run as the other account.
 func otherCmd(t *testing.T, env ...string) *exec.Cmd {
 	t.Helper()
-	uid, gid := testdeps.OtherAccount(t)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The other account must be able to run the binary: a copy in a
-	// directory it may enter.
-	dir, err := os.MkdirTemp("", "podpis-peer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "helper")
-	b, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(dir, 0o755)
-	cmd := exec.Command(bin)
-	cmd.Dir = dir
-	cmd.Env = append([]string{peerHelperEnv + "=1", "PATH=/usr/bin:/bin"}, env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
-	return cmd
+	return testdeps.AsOther(t, append([]string{peerHelperEnv + "=1"}, env...)...)
 }
 
 // logBuffer collects the server's log lines.
@@ -253,24 +223,11 @@ func checkRefused(t *testing.T, as []attempt, want int) {
 func TestOtherAccount(t *testing.T) {
 	defer env.ResetPIN()
 	var log logBuffer
-	p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: []string{env.SoftToken}, OnlyModules: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := agent.New(agent.Config{Trusted: []agent.Rule{site}, OnlyTrusted: true, Stores: []keystore.Store{p},
-		Prompter: &prompt.NonInteractive{Secret: []byte(testtoken.PIN)}, Version: "test"})
-	tlsCfg, caCert, err := LoadOrCreateTLS(t.TempDir(), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
 	l, err := Listen("127.0.0.1:0", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &Server{API: wsapi.New(a), TLS: tlsCfg, Log: slog.New(slog.NewJSONHandler(&log, nil))}
-	go srv.Serve(l)
-	defer srv.Shutdown(context.Background())
-	h := &harness{addr: l.Addr().String(), ca: caCert, agent: a, srv: srv}
+	h := serve(t, headless(site), l, &Server{Log: slog.New(slog.NewJSONHandler(&log, nil))})
 
 	uid, _ := testdeps.OtherAccount(t)
 	checkRefused(t, asOther(t, "PODPIS_PEER_ADDR="+h.addr, "PODPIS_PEER_ORIGIN="+site, "PODPIS_PEER_CERT="+certID), 3)
@@ -308,23 +265,11 @@ func TestOtherAccountAddresses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var log logBuffer
-			p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: []string{env.SoftToken}, OnlyModules: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a := agent.New(agent.Config{Trusted: []agent.Rule{site}, OnlyTrusted: true, Stores: []keystore.Store{p},
-				Prompter: &prompt.NonInteractive{Secret: []byte(testtoken.PIN)}, Version: "test"})
-			tlsCfg, _, err := LoadOrCreateTLS(t.TempDir(), time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
 			l, err := Listen(tc.listen, nil)
 			if err != nil {
 				t.Skipf("no loopback at %s: %v", tc.listen, err)
 			}
-			srv := &Server{API: wsapi.New(a), TLS: tlsCfg, Log: slog.New(slog.NewJSONHandler(&log, nil))}
-			go srv.Serve(l)
-			defer srv.Shutdown(context.Background())
+			serve(t, headless(site), l, &Server{Log: slog.New(slog.NewJSONHandler(&log, nil))})
 			env := []string{"PODPIS_PEER_ADDR=" + l.Addr().String(), "PODPIS_PEER_ORIGIN=" + site, "PODPIS_PEER_CERT=" + certID}
 			if tc.dial != "" {
 				env = append(env, tc.dial)
@@ -346,8 +291,6 @@ func TestOtherAccountPrompt(t *testing.T) {
 	defer env.ResetPIN()
 	testdeps.OtherAccount(t)
 	var log logBuffer
-	p, _ := pkcs11.New(context.Background(), pkcs11.Options{Modules: []string{env.SoftToken}, OnlyModules: true})
-	tlsCfg, caCert, _ := LoadOrCreateTLS(t.TempDir(), time.Now())
 	l, err := Listen("127.0.0.1:0", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -362,11 +305,7 @@ func TestOtherAccountPrompt(t *testing.T) {
 		}
 		return err
 	}}
-	a := agent.New(agent.Config{Stores: []keystore.Store{p}, Prompter: bp})
-	srv := &Server{API: wsapi.New(a), TLS: tlsCfg, Prompts: bp, Log: slog.New(slog.NewJSONHandler(&log, nil))}
-	go srv.Serve(l)
-	defer srv.Shutdown(context.Background())
-	h := &harness{addr: l.Addr().String(), ca: caCert}
+	h := serve(t, agent.Config{Prompter: bp}, l, &Server{Prompts: bp, Log: slog.New(slog.NewJSONHandler(&log, nil))})
 
 	c := connect(t, h, "https://new.example", false)
 	answered := make(chan []byte, 1)
@@ -393,7 +332,7 @@ func TestOtherAccountPrompt(t *testing.T) {
 	}
 
 	// The person answers «Запретить» on the same page.
-	pool := x509Pool(caCert)
+	pool := x509Pool(h.ca)
 	jar, _ := cookiejar.New(nil)
 	web := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Jar: jar}
 	page, err := web.Get(u)

@@ -91,6 +91,17 @@ type harness struct {
 // start runs a server on a loopback port with the soft token.
 func start(t *testing.T, cfg agent.Config) *harness {
 	t.Helper()
+	l, err := Listen("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serve(t, cfg, l, &Server{})
+}
+
+// serve is start on l, with what srv already holds (a log, the prompt
+// pages) kept.
+func serve(t *testing.T, cfg agent.Config, l net.Listener, srv *Server) *harness {
+	t.Helper()
 	p, err := pkcs11.New(context.Background(), pkcs11.Options{Modules: []string{env.SoftToken}, OnlyModules: true})
 	if err != nil {
 		t.Fatal(err)
@@ -105,11 +116,7 @@ func start(t *testing.T, cfg agent.Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &Server{API: wsapi.New(a), TLS: tlsCfg}
+	srv.API, srv.TLS = wsapi.New(a), tlsCfg
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
 	return &harness{addr: l.Addr().String(), ca: caCert, agent: a, srv: srv}

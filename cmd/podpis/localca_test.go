@@ -1,14 +1,7 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +13,7 @@ import (
 	"github.com/podpis/podpis/agent/server"
 	"github.com/podpis/podpis/installer/trust"
 	"github.com/podpis/podpis/internal/testdeps"
+	"github.com/podpis/podpis/internal/testpki"
 )
 
 // TestUpgradeReissuesCA: a person installed podpis when its CA was
@@ -81,43 +75,5 @@ func TestUpgradeReissuesCA(t *testing.T) {
 // made them: a CA constrained to the loopback IP ranges only.
 func writeIPOnlyTLS(t *testing.T, dir string) *x509.Certificate {
 	t.Helper()
-	os.MkdirAll(dir, 0o700)
-	now := time.Now()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caT := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "podpis local CA (before the name lock)"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(10, 0, 0),
-		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true, KeyUsage: x509.KeyUsageCertSign,
-		PermittedIPRanges: []*net.IPNet{
-			{IP: net.IPv4(127, 0, 0, 1).To4(), Mask: net.CIDRMask(32, 32)},
-			{IP: net.IPv6loopback, Mask: net.CIDRMask(128, 128)},
-		},
-		PermittedDNSDomainsCritical: true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caT, caT, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	for name, b := range map[string]*pem.Block{
-		server.CAFile:         {Type: "CERTIFICATE", Bytes: caDER},
-		server.ServerCertFile: {Type: "CERTIFICATE", Bytes: leafDER},
-		server.ServerKeyFile:  {Type: "PRIVATE KEY", Bytes: keyDER},
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(b), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return ca
+	return testpki.WriteIPOnlyLocalTLS(t, dir, server.CAFile, server.ServerCertFile, server.ServerKeyFile, time.Now())
 }
