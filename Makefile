@@ -14,6 +14,7 @@ all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/podpis ./cmd/podpis
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/podpis-ui ./cmd/podpis-ui
 	$(GO) build -o $(BIN)/podpis-demo ./cmd/podpis-demo
 	$(GO) build -buildmode=c-shared -o $(BIN)/libpodpis-softtoken.so ./cmd/podpis-softtoken
 

@@ -46,11 +46,17 @@ var rules = []rule{
 	{pkg: "agent/wsapi", mayUse: []string{"agent", "agent/keystore", "login"}},
 	{pkg: "agent/server", mayUse: []string{"agent/wsapi", "internal/peercred"}},
 	{pkg: "agent/nativehost", mayUse: []string{"agent/wsapi", "internal/peercred"}},
-	{pkg: "agent/prompt", mayUse: []string{"agent", "agent/keystore", "login"}},
+	{pkg: "agent/prompt", mayUse: []string{"agent", "agent/keystore", "login", "ui/uiproto"}},
 	{pkg: "agent/tray", mayUse: []string{"agent/keystore", "login"}},
 	// doctor examines the concrete stores; the agent gets its findings
 	// through agent.Config, wired in cmd/.
 	{pkg: "agent/doctor", mayUse: []string{"agent", "agent/keystore", "agent/keystore/...", "login", "crypto/..."}},
+
+	// The windows are a program of their own (podpis-ui): the agent
+	// speaks uiproto to it and never links the toolkit.
+	{pkg: "ui/uiproto", mayUse: []string{}, outside: []string{}},
+	{pkg: "ui/...", mayUse: []string{"ui/uiproto", "login"}},
+	{pkg: "ui", mayUse: []string{"ui/uiproto", "login"}},
 
 	{pkg: "installer/...", mayUse: []string{"installer/..."}},
 
@@ -66,7 +72,7 @@ var rules = []rule{
 
 	{pkg: "webclient", mayUse: []string{}},
 	// Binaries wire everything together; nothing imports them.
-	{pkg: "cmd/...", mayUse: []string{"agent", "agent/...", "crypto/...", "login", "verify", "verify/...", "installer/...", "internal/...", "webclient"}},
+	{pkg: "cmd/...", mayUse: []string{"agent", "agent/...", "crypto/...", "login", "verify", "verify/...", "installer/...", "internal/...", "webclient", "ui", "ui/..."}},
 }
 
 func match(pattern, pkg string) bool {
@@ -184,5 +190,28 @@ func TestLayersRefuse(t *testing.T) {
 	g := graph{"crypto/streebog": {"github.com/gorilla/websocket"}}
 	if v := violations(g); len(v) != 1 {
 		t.Errorf("crypto/ importing an outside module: %v", v)
+	}
+}
+
+// TestAgentLinksNoToolkit: the agent faces the network and must run on a
+// machine with no desktop, so no GUI toolkit (nor its OpenGL) may reach
+// podpis by any path; the windows are podpis-ui's.
+func TestAgentLinksNoToolkit(t *testing.T) {
+	for _, goos := range []string{"linux", "windows"} {
+		cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", module+"cmd/podpis")
+		cmd.Env = append(cmd.Environ(), "GOOS="+goos, "CGO_ENABLED=1")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps (%s): %v", goos, err)
+		}
+		deps := strings.Fields(string(out))
+		if len(deps) < 50 {
+			t.Fatalf("go list -deps (%s) found %d packages", goos, len(deps))
+		}
+		for _, d := range deps {
+			if strings.HasPrefix(d, "fyne.io/fyne/") || strings.HasPrefix(d, "github.com/go-gl/") {
+				t.Errorf("%s: podpis links %s", goos, d)
+			}
+		}
 	}
 }
