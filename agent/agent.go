@@ -344,8 +344,13 @@ type located struct {
 	store keystore.Store
 }
 
+// all lists every store's certificates. With no provider at all — no
+// store, or only stores that describe their modules and have none loaded
+// (the PKCS#11 store on a machine with no CSP and no token driver) — it is
+// keystore.ErrNoProvider: «Не установлен криптопровайдер», not «Сертификаты
+// не найдены», which is for a provider that holds none.
 func (a *Agent) all(ctx context.Context) ([]*keystore.Certificate, error) {
-	if len(a.cfg.Stores) == 0 {
+	if !a.hasProvider() {
 		return nil, keystore.ErrNoProvider
 	}
 	var out []*keystore.Certificate
@@ -358,6 +363,19 @@ func (a *Agent) all(ctx context.Context) ([]*keystore.Certificate, error) {
 		out = append(out, certs...)
 	}
 	return out, errors.Join(errs...)
+}
+
+// hasProvider reports whether some store can hold keys: a store that
+// describes its modules (keystore.StatusReporter) has one loaded, and any
+// other store (CryptoAPI) is a provider itself.
+func (a *Agent) hasProvider() bool {
+	for _, s := range a.cfg.Stores {
+		r, ok := s.(keystore.StatusReporter)
+		if !ok || slices.ContainsFunc(r.Modules(), func(m keystore.ModuleInfo) bool { return m.Loaded }) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *Agent) find(ctx context.Context, id string) (*located, error) {

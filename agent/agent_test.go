@@ -314,3 +314,62 @@ func TestAllowOnceSession(t *testing.T) {
 		t.Fatalf("another origin on the allowed connection was not asked: %v", err)
 	}
 }
+
+// moduleStore is a store that describes its modules, as the PKCS#11 store
+// does: loaded ones may hold certificates, or none.
+type moduleStore struct {
+	modules []keystore.ModuleInfo
+	certs   []*keystore.Certificate
+}
+
+func (s *moduleStore) Name() string                   { return "modules" }
+func (s *moduleStore) Modules() []keystore.ModuleInfo { return s.modules }
+func (s *moduleStore) Certificates(context.Context) ([]*keystore.Certificate, error) {
+	return s.certs, nil
+}
+func (s *moduleStore) Signer(context.Context, string, keystore.PINFunc) (crypto.Signer, error) {
+	return nil, keystore.ErrCertNotFound
+}
+func (s *moduleStore) Close() error { return nil }
+
+// platformStore is a store that is a provider itself (CryptoAPI): it
+// describes no modules.
+type platformStore []*keystore.Certificate
+
+func (s platformStore) Name() string                                                  { return "platform" }
+func (s platformStore) Certificates(context.Context) ([]*keystore.Certificate, error) { return s, nil }
+func (s platformStore) Signer(context.Context, string, keystore.PINFunc) (crypto.Signer, error) {
+	return nil, keystore.ErrCertNotFound
+}
+func (s platformStore) Close() error { return nil }
+
+// TestNoProviderIsNotNoCertificates: a machine with no provider module at
+// all (none found, or none loads) is told «Не установлен криптопровайдер»
+// (ErrNoProvider), and only a provider that holds nothing «Сертификаты не
+// найдены» (ErrNoCertificates), as docs/protocol.md promises. The agent
+// used to say the latter for both.
+func TestNoProviderIsNotNoCertificates(t *testing.T) {
+	broken := keystore.ModuleInfo{Name: "Rutoken", Library: "/usr/lib/librtpkcs11ecp.so", Error: "cannot be loaded"}
+	empty := keystore.ModuleInfo{Name: "podpis soft token", Library: "/opt/libpodpis-softtoken.so", Loaded: true}
+	for _, c := range []struct {
+		name   string
+		stores []keystore.Store
+		want   error
+	}{
+		{"no store", nil, keystore.ErrNoProvider},
+		{"no module found", []keystore.Store{&moduleStore{}}, keystore.ErrNoProvider},
+		{"no module loads", []keystore.Store{&moduleStore{modules: []keystore.ModuleInfo{broken}}}, keystore.ErrNoProvider},
+		{"a module, no token or certificate", []keystore.Store{&moduleStore{modules: []keystore.ModuleInfo{broken, empty}}}, ErrNoCertificates},
+		{"a platform store, empty", []keystore.Store{platformStore{}}, ErrNoCertificates},
+		{"no module, an empty platform store", []keystore.Store{&moduleStore{}, platformStore{}}, ErrNoCertificates},
+	} {
+		a := New(Config{Stores: c.stores, Trusted: []Rule{"https://lk.example.ru"}})
+		certs, err := a.Certificates(context.Background(), "https://lk.example.ru", Filter{})
+		if !errors.Is(err, c.want) || certs != nil {
+			t.Errorf("%s: %d certificates, %v; want %v", c.name, len(certs), err, c.want)
+		}
+		if c.want == keystore.ErrNoProvider && errors.Is(err, ErrNoCertificates) {
+			t.Errorf("%s: both codes at once", c.name)
+		}
+	}
+}

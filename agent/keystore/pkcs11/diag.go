@@ -4,16 +4,28 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/miekg/pkcs11"
+
+	"github.com/podpis/podpis/agent/keystore/pkcs11/known"
 )
 
 // ModuleStatus is what podpis found about one candidate module: the raw
 // material of «Не установлен криптопровайдер» diagnoses.
 type ModuleStatus struct {
-	Vendor  string       `json:"provider"`
-	Path    string       `json:"path"`
+	Vendor string `json:"provider"`
+	// Name is how a person knows the module: the product in the known
+	// table, else the library's own manufacturer and description, each
+	// word said once.
+	Name string `json:"name"`
+	Path string `json:"path"`
+	// Software modules keep keys in files: there is no token to insert.
+	Software bool `json:"software,omitempty"`
+	// CSP marks a crypto provider (CryptoPro CSP, ViPNet CSP), whose keys
+	// live in its containers rather than on one token.
+	CSP     bool         `json:"csp,omitempty"`
 	Found   bool         `json:"found"`
 	Loaded  bool         `json:"loaded"`
 	Error   string       `json:"error,omitempty"`
@@ -27,16 +39,20 @@ type SlotStatus struct {
 	ID uint `json:"id"`
 	// TokenPresent is set for an initialised token: SoftHSM2 and others
 	// show an empty, uninitialised token in a spare slot.
-	Description       string   `json:"description"`
-	TokenPresent      bool     `json:"tokenPresent"`
-	Label             string   `json:"label,omitempty"`
-	Serial            string   `json:"serial,omitempty"`
-	Model             string   `json:"model,omitempty"`
-	ProtectedAuthPath bool     `json:"protectedAuthPath,omitempty"`
-	PINLocked         bool     `json:"pinLocked,omitempty"`
-	PINCountLow       bool     `json:"pinCountLow,omitempty"`
-	GOSTMechanisms    []string `json:"gostMechanisms,omitempty"`
-	Error             string   `json:"error,omitempty"`
+	Description       string `json:"description"`
+	TokenPresent      bool   `json:"tokenPresent"`
+	Label             string `json:"label,omitempty"`
+	Serial            string `json:"serial,omitempty"`
+	Model             string `json:"model,omitempty"`
+	ProtectedAuthPath bool   `json:"protectedAuthPath,omitempty"`
+	PINLocked         bool   `json:"pinLocked,omitempty"`
+	PINCountLow       bool   `json:"pinCountLow,omitempty"`
+	PINFinalTry       bool   `json:"pinFinalTry,omitempty"`
+	// PINSaved: a PIN saved with «Сохранить пароль» is in effect for the
+	// token (the agent's status only; podpis keeps no session logged in).
+	PINSaved       bool     `json:"pinSaved,omitempty"`
+	GOSTMechanisms []string `json:"gostMechanisms,omitempty"`
+	Error          string   `json:"error,omitempty"`
 }
 
 // Names of the mechanisms podpis signs with, for diagnostics.
@@ -58,7 +74,14 @@ func Diagnose(ctx context.Context, candidates []Candidate) []ModuleStatus {
 			}
 			seen[real] = true
 		}
-		st := ModuleStatus{Vendor: c.Vendor, Path: c.Path}
+		st := ModuleStatus{Vendor: c.Vendor, Path: c.Path, Name: c.Vendor}
+		k, ok := known.Named(c.Vendor)
+		if !ok {
+			k, ok = known.Lookup(c.Path)
+		}
+		if ok {
+			st.Name, st.Software, st.CSP = k.Name, k.Software, k.CSP
+		}
 		m, err := Open(c)
 		switch {
 		case errors.Is(err, ErrNotInstalled):
@@ -71,8 +94,11 @@ func Diagnose(ctx context.Context, candidates []Candidate) []ModuleStatus {
 			st.Error = err.Error()
 		default:
 			st.Found, st.Loaded = true, true
-			st.Library = m.Info.ManufacturerID + " " + m.Info.LibraryDescription
+			st.Library = LibraryName(m.Info.ManufacturerID, m.Info.LibraryDescription)
 			st.Version = formatVersion(m.Info.LibraryVersion)
+			if !ok && st.Library != "" {
+				st.Name = st.Library
+			}
 			st.Slots, err = m.slots(ctx)
 			if err != nil {
 				st.Error = err.Error()
@@ -81,6 +107,22 @@ func Diagnose(ctx context.Context, candidates []Candidate) []ModuleStatus {
 		out = append(out, st)
 	}
 	return out
+}
+
+// LibraryName joins a module's manufacturer and description, saying a
+// word once: «podpis» and «podpis GOST soft token» make «podpis GOST soft
+// token», not «podpis podpis GOST soft token».
+func LibraryName(manufacturer, description string) string {
+	m, d := strings.TrimSpace(manufacturer), strings.TrimSpace(description)
+	switch {
+	case m == "":
+		return d
+	case d == "":
+		return m
+	case len(d) >= len(m) && strings.EqualFold(d[:len(m)], m):
+		return d
+	}
+	return m + " " + d
 }
 
 func formatVersion(v pkcs11.Version) string {
@@ -118,6 +160,7 @@ func (m *Module) slots(ctx context.Context) ([]SlotStatus, error) {
 					s.ProtectedAuthPath = ti.Flags&pkcs11.CKF_PROTECTED_AUTHENTICATION_PATH != 0
 					s.PINLocked = ti.Flags&pkcs11.CKF_USER_PIN_LOCKED != 0
 					s.PINCountLow = ti.Flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0
+					s.PINFinalTry = ti.Flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0
 				} else {
 					s.Error = err.Error()
 				}

@@ -7,6 +7,7 @@ package pkcs11
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -99,4 +100,52 @@ func (p *Store) Close() error {
 		delete(p.pins, k)
 	}
 	return nil
+}
+
+// Current is Status as it is now: the slots of every loaded module read
+// again (a token inserted, removed or locked since the start), and for
+// each token whether a PIN saved with «Сохранить пароль» is in effect. The
+// agent's status request (podpis doctor) asks here, so that doctor shows
+// what the agent sees rather than what it saw when it started.
+func (p *Store) Current(ctx context.Context) []ModuleStatus {
+	out := make([]ModuleStatus, len(p.status))
+	copy(out, p.status)
+	for i := range out {
+		st := &out[i]
+		if !st.Loaded {
+			continue
+		}
+		var m *Module
+		for _, mod := range p.modules {
+			if mod.Path == st.Path {
+				m = mod
+			}
+		}
+		if m == nil {
+			continue
+		}
+		slots, err := m.slots(ctx)
+		st.Slots, st.Error = slots, ""
+		if err != nil {
+			st.Error = err.Error()
+		}
+		for j := range st.Slots {
+			st.Slots[j].PINSaved = p.pinSaved(st.Path, st.Slots[j].Serial)
+		}
+	}
+	return out
+}
+
+// pinSaved reports whether an unexpired PIN is saved for the token, for
+// any site.
+func (p *Store) pinSaved(path, serial string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	prefix := path + "\x00" + serial + "\x00"
+	for k, s := range p.pins {
+		if strings.HasPrefix(k, prefix) && !p.opts.Now().After(s.expires) {
+			return true
+		}
+	}
+	return false
 }

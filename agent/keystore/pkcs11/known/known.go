@@ -6,23 +6,41 @@
 // does without importing the PKCS#11 binding it tests.
 package known
 
-import "slices"
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+)
 
 // SoftHSM2 is the name of the SoftHSM2 entry, the module the tests use for
 // RSA and ECDSA keys.
 const SoftHSM2 = "SoftHSM2"
+
+// SoftToken is the name of podpis's own soft token (package
+// podpis-softtoken), a module podpis does not search for: it is named in
+// the configuration or with --module.
+const SoftToken = "podpis soft token"
 
 // Module is a vendor podpis looks for, by name, with the places its
 // PKCS#11 module is installed.
 type Module struct {
 	Name  string
 	Paths map[string][]string // GOOS → candidate paths, most likely first
+	// Files are further file names the module is recognised by when it is
+	// named by its path (the configuration, --module) rather than found.
+	Files []string
+	// Software modules keep their keys in files, with no device to plug
+	// in: advice about USB ports and pcscd is wrong for them.
+	Software bool
+	// CSP marks a crypto provider whose keys live in its containers (on
+	// disk, in the registry or on tokens), not a token's driver.
+	CSP bool
 }
 
 // Modules lists the vendors in order of preference: when two modules
 // see the same certificate, the earlier one is used.
 var Modules = []Module{
-	{"CryptoPro CSP", map[string][]string{
+	{Name: "CryptoPro CSP", CSP: true, Paths: map[string][]string{
 		"linux": {
 			"/opt/cprocsp/lib/amd64/libcppkcs11.so", "/opt/cprocsp/lib/ia32/libcppkcs11.so",
 			"/opt/cprocsp/lib/arm64/libcppkcs11.so", "/opt/cprocsp/lib/aarch64/libcppkcs11.so",
@@ -30,37 +48,72 @@ var Modules = []Module{
 		},
 		"windows": {`C:\Program Files\Crypto Pro\CSP\cppkcs11.dll`, `C:\Program Files (x86)\Crypto Pro\CSP\cppkcs11.dll`, "cppkcs11.dll"},
 	}},
-	{"ViPNet CSP", map[string][]string{
+	{Name: "ViPNet CSP", CSP: true, Paths: map[string][]string{
 		"linux":   {"/opt/itcs/lib/libvipnetpkcs11.so", "/opt/itcs/lib64/libvipnetpkcs11.so", "/usr/lib/libvipnetpkcs11.so"},
 		"windows": {"vpkcs11.dll", `C:\Program Files\InfoTeCS\ViPNet CSP\vpkcs11.dll`},
 	}},
-	{"Rutoken", map[string][]string{
+	{Name: "Rutoken", Paths: map[string][]string{
 		"linux": {
 			"/usr/lib/librtpkcs11ecp.so", "/usr/lib64/librtpkcs11ecp.so", "/usr/lib/x86_64-linux-gnu/librtpkcs11ecp.so",
 			"/opt/aktivco/rutokenecp/amd64/librtpkcs11ecp.so", "/opt/aktivco/rutokenecp/x86_64/librtpkcs11ecp.so",
 		},
 		"windows": {"rtPKCS11ECP.dll"},
 	}},
-	{"JaCarta", map[string][]string{
+	{Name: "JaCarta", Paths: map[string][]string{
 		"linux":   {"/usr/lib/libjcPKCS11-2.so", "/usr/lib64/libjcPKCS11-2.so", "/usr/lib/x86_64-linux-gnu/libjcPKCS11-2.so"},
 		"windows": {"jcPKCS11-2.dll"},
 	}},
-	{SoftHSM2, map[string][]string{
+	{Name: SoftHSM2, Software: true, Files: []string{"libsofthsm2.so", "softhsm2.dll"}, Paths: map[string][]string{
 		"linux":   {"/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so", "/usr/lib64/softhsm/libsofthsm.so", "/usr/lib64/pkcs11/libsofthsm2.so"},
 		"windows": {`C:\SoftHSM2\lib\softhsm2-x64.dll`},
 	}},
-	{"OpenSC", map[string][]string{
+	{Name: "OpenSC", Paths: map[string][]string{
 		"linux":   {"/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so", "/usr/lib/opensc-pkcs11.so", "/usr/lib64/opensc-pkcs11.so"},
 		"windows": {`C:\Windows\System32\opensc-pkcs11.dll`},
 	}},
+	{Name: SoftToken, Software: true, Files: []string{"libpodpis-softtoken.so", "podpis-softtoken.dll"}},
 }
 
 // Paths returns where the named vendor's module may be on goos, most
 // likely first; nil for a name not in Modules.
 func Paths(name, goos string) []string {
+	m, _ := Named(name)
+	return m.Paths[goos]
+}
+
+// Lookup finds the entry a module file belongs to: by a known path, else
+// by its file name (a module named in the configuration or with --module
+// from wherever it was copied). ok is false for a module podpis does not
+// know.
+func Lookup(path string) (m Module, ok bool) {
+	base := strings.ToLower(filepath.Base(strings.ReplaceAll(path, `\`, "/")))
+	for _, k := range Modules {
+		for _, paths := range k.Paths {
+			if slices.Contains(paths, path) {
+				return k, true
+			}
+		}
+	}
+	for _, k := range Modules {
+		if slices.ContainsFunc(k.Files, func(f string) bool { return strings.ToLower(f) == base }) {
+			return k, true
+		}
+		for _, paths := range k.Paths {
+			if slices.ContainsFunc(paths, func(p string) bool {
+				return strings.ToLower(filepath.Base(strings.ReplaceAll(p, `\`, "/"))) == base
+			}) {
+				return k, true
+			}
+		}
+	}
+	return Module{}, false
+}
+
+// Named returns the entry called name.
+func Named(name string) (Module, bool) {
 	i := slices.IndexFunc(Modules, func(m Module) bool { return m.Name == name })
 	if i < 0 {
-		return nil
+		return Module{}, false
 	}
-	return Modules[i].Paths[goos]
+	return Modules[i], true
 }
