@@ -8,21 +8,39 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/podpis/podpis/internal/peercred"
 )
 
-// SocketPath is the agent's channel for this account:
-// $XDG_RUNTIME_DIR/podpis/agent.sock, the folder the agent's prompt pages
-// use too. Without a runtime folder (no login session) there is none.
-func SocketPath() (string, error) {
-	rt := os.Getenv("XDG_RUNTIME_DIR")
-	if rt == "" {
-		return "", errors.New("nativehost: XDG_RUNTIME_DIR is not set")
+// Dir is the agent's per-user folder for its channels:
+// $XDG_RUNTIME_DIR/podpis, the folder the agent's prompt pages use too.
+// Without a runtime folder (no login session: a plain `make run` over
+// ssh, a container) it is podpis-<uid> in the temporary folder ($TMPDIR,
+// else /tmp), which Listen creates 0700 and, like the other, refuses when
+// it is a symlink, open to others or another account's: /tmp is shared,
+// and another account may have planted the name first (then there is no
+// channel, never a channel through its folder).
+func Dir() string {
+	if rt := os.Getenv("XDG_RUNTIME_DIR"); rt != "" {
+		return filepath.Join(rt, "podpis")
 	}
-	return filepath.Join(rt, "podpis", "agent.sock"), nil
+	return filepath.Join(os.TempDir(), "podpis-"+strconv.Itoa(os.Geteuid()))
+}
+
+// SocketPath is the agent's channel for native hosts of this account.
+func SocketPath() (string, error) {
+	return filepath.Join(Dir(), "agent.sock"), nil
+}
+
+// ControlPath is the agent's control channel (agent/control) for local
+// programs of this account: podpis doctor, podpis settings. It is a
+// socket of its own, beside SocketPath: a native host dials only
+// SocketPath, so nothing a browser extension sends can reach it.
+func ControlPath() (string, error) {
+	return filepath.Join(Dir(), "control.sock"), nil
 }
 
 // errRefused: a connection from another account, closed at Accept.

@@ -29,6 +29,17 @@ func SocketPath() (string, error) {
 	return `\\.\pipe\podpis-agent-` + string(self), nil
 }
 
+// ControlPath is the agent's control channel (agent/control) for local
+// programs of this account: a pipe of its own, which a native host never
+// opens, with the same DACL and checks as SocketPath's.
+func ControlPath() (string, error) {
+	self, err := peercred.Self()
+	if err != nil {
+		return "", fmt.Errorf("nativehost: %w", err)
+	}
+	return `\\.\pipe\podpis-control-` + string(self), nil
+}
+
 // Listen opens the named pipe at path with a DACL that lets only this
 // account (and no one over the network) open it. The first instance is
 // created with FILE_FLAG_FIRST_PIPE_INSTANCE: if another process already

@@ -46,11 +46,15 @@ var rules = []rule{
 	{pkg: "agent/wsapi", mayUse: []string{"agent", "agent/keystore", "login"}},
 	{pkg: "agent/server", mayUse: []string{"agent/wsapi", "internal/peercred"}},
 	{pkg: "agent/nativehost", mayUse: []string{"agent/wsapi", "internal/peercred"}},
+	// The control channel (doctor, settings) rides nativehost's per-user
+	// socket primitives, never the loopback port; the agent's wiring in
+	// cmd/ fills in what it answers.
+	{pkg: "agent/control", mayUse: []string{"agent/nativehost", "agent/keystore", "login"}},
 	{pkg: "agent/prompt", mayUse: []string{"agent", "agent/keystore", "login", "ui/uiproto"}},
 	{pkg: "agent/tray", mayUse: []string{"agent/keystore", "login"}},
 	// doctor examines the concrete stores; the agent gets its findings
 	// through agent.Config, wired in cmd/.
-	{pkg: "agent/doctor", mayUse: []string{"agent", "agent/keystore", "agent/keystore/...", "login", "crypto/..."}},
+	{pkg: "agent/doctor", mayUse: []string{"agent", "agent/control", "agent/keystore", "agent/keystore/...", "login", "crypto/..."}},
 
 	// The windows are a program of their own (podpis-ui): the agent
 	// speaks uiproto to it and never links the toolkit.
@@ -173,6 +177,8 @@ func TestLayersRefuse(t *testing.T) {
 		{"crypto/cms", "verify"},              // crypto/ imports nothing of ours
 		{"login", "verify"},                   // the contract is a leaf
 		{"agent/server", "cmd/podpis"},        // nothing imports cmd/
+		{"agent/control", "agent/server"},     // control never rides the loopback port
+		{"agent/wsapi", "agent/control"},      // pages' protocol knows no control request
 	} {
 		g := graph{}
 		for k, v := range real {
