@@ -2,7 +2,9 @@ package doctor
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/podpis/podpis/agent/control"
+	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/agent/keystore/pkcs11"
 )
 
 // AgentStatus says whether an agent answers on this machine.
@@ -19,6 +25,22 @@ type AgentStatus struct {
 	Port    int    `json:"port,omitempty"`
 	Version string `json:"version,omitempty"`
 	Owner   string `json:"owner,omitempty"` // the user whose agent holds the port (Linux)
+	// Control: the agent answered on its control channel (so it is this
+	// account's), and the report's facts are its own.
+	Control  bool   `json:"control"`
+	Listen   string `json:"listen,omitempty"`
+	PID      int    `json:"pid,omitempty"`
+	Headless bool   `json:"headless,omitempty"`
+}
+
+// StatusOf is what the agent's control answer says of the agent itself;
+// owner is this account's name (the channel admits no other).
+func StatusOf(st *control.Status, owner string) AgentStatus {
+	a := AgentStatus{Running: true, Version: st.Version, Owner: owner, Control: true, Listen: st.Listen, PID: st.PID, Headless: st.Headless}
+	if _, p, err := net.SplitHostPort(st.Listen); err == nil {
+		a.Port, _ = strconv.Atoi(p)
+	}
+	return a
 }
 
 // ProbeAgent asks GET /v1/info on the given loopback ports.
@@ -100,4 +122,41 @@ func RecentErrors(logPath string, max int) []string {
 		}
 	}
 	return out
+}
+
+// FromStatus makes the report from what the running agent serves (its
+// status over the control channel), judged as Examine judges its own
+// scan: when the agent serves certificates, doctor says so.
+func FromStatus(ctx context.Context, st *control.Status, opts Options) *Report {
+	r := &Report{OS: osName(), Source: FromAgent, Certificates: []*keystore.Certificate{}}
+	platform := false
+	for _, m := range st.Modules {
+		if m.Path == "" {
+			// A store besides PKCS#11 (CryptoAPI): no module file.
+			platform = platform || m.Loaded
+			continue
+		}
+		ms := pkcs11.ModuleStatus{Vendor: m.Vendor, Name: m.Name, Path: m.Path, Software: m.Software, CSP: m.CSP,
+			Found: m.Found, Loaded: m.Loaded, Error: m.Error, Library: m.Library, Version: m.Version}
+		for _, t := range m.Tokens {
+			ms.Slots = append(ms.Slots, pkcs11.SlotStatus{ID: t.Slot, Description: t.Description, TokenPresent: t.Present,
+				Label: t.Label, Serial: t.Serial, Model: t.Model, PINLocked: t.PINLocked, PINCountLow: t.PINCountLow,
+				PINFinalTry: t.PINFinalTry, PINSaved: t.PINSaved, GOSTMechanisms: t.GOSTMechanisms, Error: t.Error})
+		}
+		r.Modules = append(r.Modules, ms)
+	}
+	var providerErr error
+	if st.CertificatesError != "" && len(st.Certificates) == 0 {
+		providerErr = errors.New(st.CertificatesError)
+	}
+	r.judge(opts, st.Certificates, platform, providerErr)
+	return r
+}
+
+// AskAgent asks the running agent of this account for its status over
+// the control channel; control.ErrNotRunning when none answers there.
+func AskAgent(ctx context.Context, c *control.Client) (*control.Status, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return c.Status(ctx)
 }

@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/capi"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
+	"github.com/podpis/podpis/agent/keystore/pkcs11/known"
 )
 
 // Severity of a finding.
@@ -57,9 +59,24 @@ var CSPs = []CSP{
 		"ViPNet CSP", "компонент PKCS#11 ViPNet CSP"},
 }
 
+// Source says where a report's facts come from.
+type Source string
+
+const (
+	// FromAgent: the running agent's own modules, tokens and
+	// certificates, asked over its control channel (agent/control): what
+	// pages are served.
+	FromAgent Source = "agent"
+	// OwnScan: doctor loaded the modules itself (no agent answered, or
+	// the modules to examine were named on the command line).
+	OwnScan Source = "scan"
+)
+
 // Report is what doctor found.
 type Report struct {
-	OS           string                  `json:"os"`
+	OS string `json:"os"`
+	// Source: FromAgent or OwnScan.
+	Source       Source                  `json:"source"`
 	Modules      []pkcs11.ModuleStatus   `json:"modules"`
 	Certificates []*keystore.Certificate `json:"certificates"`
 	Findings     []Finding               `json:"findings"`
@@ -84,36 +101,72 @@ type Options struct {
 	CSPs func() ([]capi.InstalledCSP, error)
 }
 
-// Examine looks at the modules, stores and certificates.
+// Examine looks at the modules, stores and certificates itself.
 func Examine(ctx context.Context, opts Options) *Report {
-	r := &Report{OS: osName(), Certificates: []*keystore.Certificate{}}
+	r := &Report{OS: osName(), Source: OwnScan, Certificates: []*keystore.Certificate{}}
 	cands := opts.Candidates
 	if cands == nil {
 		cands = pkcs11.CandidatePaths(nil)
 	}
 	r.Modules = pkcs11.Diagnose(ctx, cands)
-	if len(opts.Stores) == 0 { // with CryptoAPI the CSP needs no PKCS#11 component
-		for _, csp := range CSPs {
-			r.examineCSP(csp, opts.Root)
-		}
-	}
-	var loaded []string
-	for _, m := range r.Modules {
-		switch {
-		case m.Loaded:
-			loaded = append(loaded, m.Path)
-			r.examineSlots(m)
-		case m.Found:
-			r.add(Finding{Code: "MODULE_NOT_LOADABLE", Severity: Problem,
-				Title: "Модуль " + m.Vendor + " не загружается",
-				Cause: m.Error,
-				Fix:   "Переустановите " + m.Vendor + " той же разрядности, что и система (" + runtime.GOARCH + "), с зависимостями."})
-		}
-	}
 	var certs []*keystore.Certificate
 	for _, st := range opts.Stores {
 		c, _ := st.Certificates(ctx)
 		certs = append(certs, c...)
+	}
+	var loaded []string
+	for _, m := range r.Modules {
+		if m.Loaded {
+			loaded = append(loaded, m.Path)
+		}
+	}
+	var providerErr error
+	if len(loaded) > 0 {
+		p := opts.Store
+		if p == nil {
+			own, err := pkcs11.New(ctx, pkcs11.Options{Modules: loaded, OnlyModules: true})
+			if err != nil {
+				providerErr = err
+			} else {
+				defer own.Close()
+				p = own
+			}
+		}
+		if p != nil {
+			c, _ := p.Certificates(ctx)
+			certs = append(certs, c...)
+		}
+	}
+	r.judge(opts, certs, len(opts.Stores) > 0, providerErr)
+	return r
+}
+
+// judge turns the modules found and the certificates listed into
+// findings, the same way for doctor's own scan and for the agent's status.
+// platform: a store besides PKCS#11 is there (CryptoAPI), which needs no
+// PKCS#11 component of a CSP.
+func (r *Report) judge(opts Options, certs []*keystore.Certificate, platform bool, providerErr error) {
+	var installed []CSP
+	for _, csp := range CSPs {
+		if cspInstalled(csp, opts.Root) {
+			installed = append(installed, csp)
+			if !platform {
+				r.examineCSP(csp)
+			}
+		}
+	}
+	loaded := 0
+	for _, m := range r.Modules {
+		switch {
+		case m.Loaded:
+			loaded++
+			r.examineSlots(m)
+		case m.Found:
+			r.add(Finding{Code: "MODULE_NOT_LOADABLE", Severity: Problem,
+				Title: "Модуль " + m.Name + " не загружается",
+				Cause: m.Error,
+				Fix:   "Переустановите " + m.Name + " той же разрядности, что и система (" + runtime.GOARCH + "), с зависимостями."})
+		}
 	}
 	var gost []capi.InstalledCSP
 	if opts.CSPs != nil {
@@ -121,34 +174,34 @@ func Examine(ctx context.Context, opts Options) *Report {
 		gost = capi.GOST(all)
 	}
 	switch {
-	case len(loaded) == 0 && len(certs) == 0 && len(gost) > 0:
+	case loaded == 0 && len(certs) == 0 && len(gost) > 0:
 		// Windows: the CSP is there, its store has nothing to sign with.
 		r.add(Finding{Code: "NO_CERTIFICATES", Severity: Problem, Title: gost[0].Name + ": нет сертификата с закрытым ключом",
 			Cause: "В хранилище «Личное» нет сертификата, ключ которого хранит ГОСТ-криптопровайдер.",
-			Fix:   "Установите сертификат из контейнера: КриптоПро CSP → Сервис → Просмотреть сертификаты в контейнере → Установить; или вставьте токен."})
-		return r
-	case len(loaded) == 0 && len(certs) == 0:
+			Fix:   "Установите сертификат из контейнера (КриптоПро CSP → Сервис → Просмотреть сертификаты в контейнере → Установить; в ViPNet CSP — «Контейнеры ключей» → свойства контейнера → «Установить сертификат»), или вставьте токен."})
+		return
+	case loaded == 0 && len(certs) == 0:
 		cause := "Не найден ни один модуль PKCS#11 криптопровайдера или токена."
 		if opts.CSPs != nil {
 			cause = "В системе не зарегистрирован ни один ГОСТ-криптопровайдер (КриптоПро CSP, ViPNet CSP), и не найден модуль PKCS#11 токена."
 		}
-		r.add(Finding{Code: "NO_PROVIDER", Severity: Problem, Title: "Не установлен криптопровайдер", Cause: cause,
-			Fix: "Установите КриптоПро CSP (с модулем PKCS#11) или драйвер вашего токена: Рутокен, JaCarta."})
-		return r
-	}
-	if len(loaded) > 0 {
-		p := opts.Store
-		if p == nil {
-			own, err := pkcs11.New(ctx, pkcs11.Options{Modules: loaded, OnlyModules: true})
-			if err != nil {
-				r.add(Finding{Code: "PROVIDER_ERROR", Severity: Problem, Title: "Криптопровайдер не отвечает", Cause: err.Error()})
-				return r
+		fix := "Установите КриптоПро CSP или ViPNet CSP (с модулем PKCS#11) либо драйвер вашего токена: Рутокен, JaCarta."
+		if len(installed) > 0 && !platform {
+			// The CSP is there: what is missing is its PKCS#11
+			// component (CSP_WITHOUT_PKCS11 says which), not another CSP.
+			var names []string
+			for _, c := range installed {
+				names = append(names, c.Name)
 			}
-			defer own.Close()
-			p = own
+			cause = "Установлен " + strings.Join(names, " и ") + ", но podpis не нашёл ни одного модуля PKCS#11, через который с ним можно работать."
+			fix = "Установите " + installed[0].Package + " (см. пункт выше) или драйвер вашего токена."
 		}
-		c, _ := p.Certificates(ctx)
-		certs = append(certs, c...)
+		r.add(Finding{Code: "NO_PROVIDER", Severity: Problem, Title: "Не установлен криптопровайдер", Cause: cause, Fix: fix})
+		return
+	}
+	if providerErr != nil {
+		r.add(Finding{Code: "PROVIDER_ERROR", Severity: Problem, Title: "Криптопровайдер не отвечает", Cause: providerErr.Error()})
+		return
 	}
 	r.Certificates = append(r.Certificates, certs...)
 	usable := 0
@@ -162,13 +215,18 @@ func Examine(ctx context.Context, opts Options) *Report {
 		r.add(f)
 	}
 	switch {
+	case len(certs) == 0 && r.onlySoftware():
+		names := r.loadedNames()
+		r.add(Finding{Code: "NO_CERTIFICATES", Severity: Problem, Title: "В программном токене нет сертификатов",
+			Cause: "Загружен только программный токен (" + names + "): ключи хранятся в файлах, подключать к компьютеру нечего.",
+			Fix:   "Запишите ключ и сертификат в программный токен (" + names + ") или установите криптопровайдер либо драйвер токена с вашей электронной подписью."})
 	case len(certs) == 0 && !r.anyToken():
 		r.add(Finding{Code: "NO_CERTIFICATES", Severity: Problem, Title: "Не найдено ни одного сертификата",
 			Cause: "Токен не подключён, а в криптопровайдере нет контейнеров с сертификатами.",
-			Fix:   "Вставьте токен с электронной подписью или установите сертификат в контейнер КриптоПро."})
+			Fix:   "Вставьте токен с электронной подписью или установите сертификат в контейнер " + r.containerWord(installed) + "."})
 	case len(certs) == 0:
 		r.add(Finding{Code: "NO_CERTIFICATES", Severity: Problem, Title: "На токене нет сертификатов",
-			Fix: "Запишите сертификат на токен (или установите его в контейнер КриптоПро) в удостоверяющем центре."})
+			Fix: "Запишите сертификат на токен (или установите его в контейнер " + r.containerWord(installed) + ") в удостоверяющем центре."})
 	case usable == 0 && len(certs) > 0:
 		r.add(Finding{Code: "NO_USABLE_CERTIFICATE", Severity: Problem, Title: "Нет сертификата, пригодного для входа",
 			Cause: "Все найденные сертификаты истекли, не имеют закрытого ключа или не предназначены для подписи."})
@@ -177,7 +235,54 @@ func Examine(ctx context.Context, opts Options) *Report {
 		r.add(Finding{Code: "READY", Severity: OK, Title: "Вход по сертификату возможен",
 			Cause: plural(usable, "сертификат пригоден", "сертификата пригодны", "сертификатов пригодны") + " для входа."})
 	}
-	return r
+}
+
+// onlySoftware: every loaded module is a software token (SoftHSM2,
+// podpis's soft token), and no other store is there.
+func (r *Report) onlySoftware() bool {
+	n := 0
+	for _, m := range r.Modules {
+		if m.Loaded {
+			if !m.Software {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0
+}
+
+func (r *Report) loadedNames() string {
+	var names []string
+	for _, m := range r.Modules {
+		if m.Loaded && !slices.Contains(names, m.Name) {
+			names = append(names, m.Name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// containerWord names the CSP whose container a certificate goes into:
+// the one that is loaded or installed, else both.
+func (r *Report) containerWord(installed []CSP) string {
+	var names []string
+	for _, m := range r.Modules {
+		if m.Loaded && m.CSP && !slices.Contains(names, m.Name) {
+			names = append(names, m.Name)
+		}
+	}
+	if len(names) == 0 {
+		for _, c := range installed {
+			names = append(names, c.Name)
+		}
+	}
+	switch len(names) {
+	case 0:
+		return "криптопровайдера (КриптоПро CSP, ViPNet CSP)"
+	case 1:
+		return names[0]
+	}
+	return "криптопровайдера (" + strings.Join(names, ", ") + ")"
 }
 
 func (r *Report) add(f Finding) { r.Findings = append(r.Findings, f) }
@@ -205,19 +310,19 @@ func (r *Report) anyToken() bool {
 	return false
 }
 
-// examineCSP tells "installed without PKCS#11" from "not installed".
-func (r *Report) examineCSP(csp CSP, root string) {
-	installed := false
+func cspInstalled(csp CSP, root string) bool {
 	for _, p := range csp.Markers[runtime.GOOS] {
 		if _, err := os.Stat(filepath.Join(root, p)); err == nil {
-			installed = true
+			return true
 		}
 	}
-	if !installed {
-		return
-	}
+	return false
+}
+
+// examineCSP tells "installed without PKCS#11" from "not installed".
+func (r *Report) examineCSP(csp CSP) {
 	for _, m := range r.Modules {
-		if m.Vendor == csp.Module && m.Found {
+		if m.Name == csp.Module && m.Found {
 			return // its module is there; loading problems are reported per module
 		}
 	}
@@ -225,6 +330,13 @@ func (r *Report) examineCSP(csp CSP, root string) {
 		Title: csp.Name + " установлен, но без модуля PKCS#11",
 		Cause: "podpis обращается к криптопровайдеру через PKCS#11, а этот компонент не установлен.",
 		Fix:   "Установите " + csp.Package + "."})
+}
+
+// softwareFix says how to put a token into a software module: there is
+// nothing to plug in.
+var softwareFix = map[string]string{
+	known.SoftHSM2:  "Создайте токен (softhsm2-util --init-token --free --label ИМЯ) и запишите в него ключ и сертификат; проверьте SOFTHSM2_CONF.",
+	known.SoftToken: "Проверьте папку ключей программного токена (PODPIS_SOFTTOKEN_DIR, по умолчанию ~/.podpis/softtoken): в ней должны быть файлы ИМЯ.key и ИМЯ.pem.",
 }
 
 func (r *Report) examineSlots(m pkcs11.ModuleStatus) {
@@ -237,13 +349,25 @@ func (r *Report) examineSlots(m pkcs11.ModuleStatus) {
 		if s.PINLocked {
 			r.add(Finding{Code: "PIN_LOCKED", Severity: Problem, Personal: true, Title: "PIN-код токена «" + s.Label + "» заблокирован",
 				Fix: "Разблокируйте PIN-код PIN-кодом администратора (или обратитесь в удостоверяющий центр)."})
+		} else if s.PINFinalTry {
+			r.add(Finding{Code: "PIN_COUNT_LOW", Severity: Warning, Personal: true, Title: "На токене «" + s.Label + "» осталась последняя попытка ввода PIN-кода",
+				Fix: "Следующий неверный PIN-код заблокирует токен: введите его внимательно или обратитесь к администратору."})
 		} else if s.PINCountLow {
 			r.add(Finding{Code: "PIN_COUNT_LOW", Severity: Warning, Personal: true, Title: "На токене «" + s.Label + "» ранее вводили неверный PIN-код",
 				Fix: "Будьте внимательны: после нескольких неверных попыток токен блокируется."})
 		}
 	}
-	if tokens == 0 && m.Vendor != "CryptoPro CSP" {
-		r.add(Finding{Code: "NO_TOKEN", Severity: Warning, Title: m.Vendor + ": токен не подключён",
+	switch {
+	case tokens > 0 || m.CSP:
+		// A CSP's containers need no token.
+	case m.Software:
+		fix := softwareFix[m.Name]
+		if fix == "" {
+			fix = "Создайте в нём токен и запишите ключ и сертификат: подключать к компьютеру ничего не нужно."
+		}
+		r.add(Finding{Code: "NO_TOKEN", Severity: Warning, Title: m.Name + ": в программном токене нет инициализированного токена", Fix: fix})
+	default:
+		r.add(Finding{Code: "NO_TOKEN", Severity: Warning, Title: m.Name + ": токен не подключён",
 			Fix: "Вставьте токен в USB-порт; если он вставлен, проверьте, что служба pcscd запущена."})
 	}
 }

@@ -41,6 +41,15 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	tokenEnv = env
+	// The agents and doctors the tests start find each other through
+	// this folder, never through the machine's (another podpis may run
+	// there, or another engineer's tests).
+	rt := filepath.Join(env.Dir, "rt")
+	if err := os.Mkdir(rt, 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_RUNTIME_DIR", rt)
 	t := testpki.MainTB{}
 	tokenCA = testpki.Root(t, gost3410.CurveTC26512A, "CLI CA", time.Now())
 	cert, key := tokenCA.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Сидоров Сидор",

@@ -3,17 +3,21 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os/user"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/config"
+	"github.com/podpis/podpis/agent/control"
 	"github.com/podpis/podpis/agent/doctor"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
+	"github.com/podpis/podpis/agent/nativehost"
 	"github.com/podpis/podpis/agent/server"
 	"github.com/podpis/podpis/installer/trust"
 )
@@ -25,7 +29,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "вывести отчёт в JSON")
 	var modules listFlag
 	fs.Var(&modules, "module", "`ПУТЬ` к ещё одному модулю PKCS#11 для проверки (можно повторять)")
-	agentAddr := fs.String("agent", "", "`АДРЕС` агента, запущенного с --listen (без флага: стандартные порты)")
+	agentAddr := fs.String("agent", "", "`АДРЕС` агента, запущенного с --listen, если он не ответит на канале управления (без флага: стандартные порты)")
 	noKnown := fs.Bool("no-known-modules", false, "только модули из --module и файла настроек, без известных путей CSP")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
@@ -34,25 +38,57 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		return usageError("doctor", stderr)
 	}
 	conf, confErr := config.Load(configPath(), config.SystemPath())
-	candidates := pkcs11.CandidatePaths(append(modules, conf.Modules()...))
-	if *noKnown {
-		// Support staff (and tests) examine one module without the
-		// machine's other modules in the report.
-		candidates = slices.DeleteFunc(candidates, func(c pkcs11.Candidate) bool { return !c.Explicit })
-	}
-	report := doctor.Examine(context.Background(), doctor.Options{Candidates: candidates, Stores: platformStores(), CSPs: platformCSPs()})
-	agentStatus := doctor.ProbeAgent(server.DefaultPorts)
-	if *agentAddr != "" {
-		agentStatus = doctor.ProbeAgentAt(*agentAddr)
-	}
 	me, _ := user.Current()
+	ctx := context.Background()
+	// The running agent's own view first: what pages are served. Modules
+	// named on the command line are examined by doctor itself, as asked.
+	named := len(modules) > 0 || *noKnown
+	var (
+		report      *doctor.Report
+		agentStatus doctor.AgentStatus
+		askErr      error
+	)
+	opts := doctor.Options{Stores: platformStores(), CSPs: platformCSPs()}
+	if st, err := doctor.AskAgent(ctx, &control.Client{}); err == nil {
+		owner := ""
+		if me != nil {
+			owner = me.Username
+		}
+		agentStatus = doctor.StatusOf(st, owner)
+		if !named {
+			report = doctor.FromStatus(ctx, st, opts)
+		}
+	} else {
+		askErr = err
+		agentStatus = doctor.ProbeAgent(server.DefaultPorts)
+		if *agentAddr != "" {
+			agentStatus = doctor.ProbeAgentAt(*agentAddr)
+		}
+	}
+	if report == nil {
+		candidates := pkcs11.CandidatePaths(append(modules, conf.Modules()...))
+		if *noKnown {
+			// Support staff (and tests) examine one module without the
+			// machine's other modules in the report.
+			candidates = slices.DeleteFunc(candidates, func(c pkcs11.Candidate) bool { return !c.Explicit })
+		}
+		opts.Candidates = candidates
+		report = doctor.Examine(ctx, opts)
+	}
 	if !agentStatus.Running {
 		report.Findings = append(report.Findings, doctor.Finding{Code: "AGENT_NOT_RUNNING", Severity: doctor.Problem,
 			Title: "podpis не запущен", Fix: "Запустите podpis (меню приложений) или включите автозапуск в его меню."})
-	} else if me != nil && agentStatus.Owner != "" && agentStatus.Owner != me.Username {
+	} else if !agentStatus.Control && me != nil && agentStatus.Owner != "" && agentStatus.Owner != me.Username {
 		report.Findings = append(report.Findings, doctor.Finding{Code: "AGENT_OTHER_USER", Severity: doctor.Warning,
 			Title: fmt.Sprintf("Порт %d занят podpis пользователя %s", agentStatus.Port, agentStatus.Owner),
 			Fix:   "Ваш podpis займёт следующий свободный порт; страницы находят его сами."})
+	} else if !agentStatus.Control {
+		// An agent answers on the port but not on this account's control
+		// channel: an older podpis, or one started without a runtime folder.
+		report.Findings = append(report.Findings, doctor.Finding{Code: "AGENT_NO_CONTROL", Severity: doctor.Warning,
+			Title: "Запущенный podpis не отвечает на запросы podpis doctor",
+			Cause: "Агент на порту " + strconv.Itoa(agentStatus.Port) + " не открыл канал управления: " + errText(askErr) + ".",
+			Fix:   "Перезапустите podpis (или обновите его): тогда диагностика покажет то, что видит агент."})
 	}
 	if confErr != nil {
 		report.Findings = append(report.Findings, doctor.Finding{Code: "CONFIG_DAMAGED", Severity: doctor.Warning,
@@ -121,14 +157,22 @@ var problemWords = map[keystore.Problem]string{
 func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []trust.StoreStatus, conf *config.Config, recent []string, ready bool) {
 	fmt.Fprintf(w, "podpis %s — диагностика\nСистема: %s\n\n", version, r.OS)
 	if a.Running {
-		fmt.Fprintf(w, "Агент: запущен, порт %d, версия %s", a.Port, a.Version)
+		fmt.Fprintf(w, "Агент: запущен")
+		if a.PID != 0 {
+			fmt.Fprintf(w, " (pid %d)", a.PID)
+		}
+		fmt.Fprintf(w, ", порт %d, версия %s", a.Port, a.Version)
 		if a.Owner != "" {
 			fmt.Fprintf(w, ", пользователь %s", a.Owner)
+		}
+		if a.Headless {
+			fmt.Fprintf(w, ", без окон (--headless)")
 		}
 		fmt.Fprintln(w)
 	} else {
 		fmt.Fprintln(w, "Агент: не запущен")
 	}
+	fmt.Fprintf(w, "Откуда сведения: %s\n", sourceText(r, a))
 	fmt.Fprintln(w, "\nКриптопровайдеры (модули PKCS#11):")
 	if len(r.Modules) == 0 {
 		fmt.Fprintln(w, "  не найдено ни одного")
@@ -138,9 +182,12 @@ func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []t
 		if !m.Loaded {
 			state = "не загружается: " + m.Error
 		}
-		name := m.Vendor
-		if name == m.Path && m.Library != "" {
-			name = m.Library // a module named on the command line
+		name := m.Name
+		if name == "" {
+			name = m.Vendor
+		}
+		if m.Software {
+			name += " (программный токен)"
 		}
 		fmt.Fprintf(w, "  %s — %s\n    %s\n", name, state, m.Path)
 		for _, s := range m.Slots {
@@ -149,7 +196,9 @@ func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []t
 				if gost == "" {
 					gost = "нет"
 				}
-				fmt.Fprintf(w, "    слот %d: токен «%s» (серийный номер %s); механизмы ГОСТ: %s\n", s.ID, s.Label, s.Serial, gost)
+				fmt.Fprintf(w, "    слот %d: токен «%s» (серийный номер %s); механизмы ГОСТ: %s%s\n", s.ID, s.Label, s.Serial, gost, pinWords(s))
+			} else if m.Software {
+				fmt.Fprintf(w, "    слот %d: нет инициализированного токена\n", s.ID)
 			} else {
 				fmt.Fprintf(w, "    слот %d: токен не подключён\n", s.ID)
 			}
@@ -211,4 +260,49 @@ func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []t
 	} else {
 		fmt.Fprintln(w, "\nВход по сертификату сейчас невозможен: см. пункты со знаком ✗.")
 	}
+}
+
+// errText says why the control channel did not answer, for support staff.
+func errText(err error) string {
+	switch {
+	case err == nil:
+		return "причина неизвестна"
+	case errors.Is(err, control.ErrNotRunning):
+		return "канал не найден в " + nativehost.Dir()
+	}
+	return err.Error()
+}
+
+// sourceText says where the report's modules, tokens and certificates
+// come from: the running agent's own view, or doctor's own scan and why.
+func sourceText(r *doctor.Report, a doctor.AgentStatus) string {
+	switch {
+	case r.Source == doctor.FromAgent:
+		return "по данным запущенного агента podpis (его модули, токены и сертификаты — то, что видят сайты)"
+	case a.Control:
+		return "собственная проверка модулей, указанных в --module или без известных путей (--no-known-modules); агент podpis запущен со своими модулями"
+	case a.Running:
+		return "запущенный агент не ответил на запрос podpis doctor: собственная проверка (модули загружены заново, агент может видеть иное)"
+	}
+	return "агент не запущен: собственная проверка (модули загружены заново)"
+}
+
+// pinWords tells the token's PIN state.
+func pinWords(s pkcs11.SlotStatus) string {
+	var w []string
+	switch {
+	case s.PINLocked:
+		w = append(w, "PIN-код заблокирован")
+	case s.PINFinalTry:
+		w = append(w, "осталась последняя попытка ввода PIN-кода")
+	case s.PINCountLow:
+		w = append(w, "ранее вводили неверный PIN-код")
+	}
+	if s.PINSaved {
+		w = append(w, "PIN-код сохранён агентом")
+	}
+	if len(w) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(w, ", ")
 }

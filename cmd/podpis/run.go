@@ -16,6 +16,7 @@ import (
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/config"
+	"github.com/podpis/podpis/agent/control"
 	"github.com/podpis/podpis/agent/doctor"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
@@ -187,6 +188,12 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	srv := &server.Server{API: api, TLS: tlsCfg, Log: log}
 	if ch := serveNative(api, log, stderr); ch != nil {
 		defer ch.Close()
+	}
+	state := &agentState{listen: l.Addr().String(), headless: *headless, p: p, others: cfg.Stores[1:]}
+	// OpenSettings stays nil until the settings window is wired in:
+	// `podpis settings` is then told NOT_AVAILABLE.
+	if cs := serveControl(&control.Server{Status: state.status}, log, stderr); cs != nil {
+		defer cs.Close()
 	}
 	if pages != nil {
 		scheme := "http"
