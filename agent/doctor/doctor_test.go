@@ -15,6 +15,7 @@ import (
 	"github.com/podpis/podpis/agent/keystore/capi"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/crypto/gost3410"
+	"github.com/podpis/podpis/internal/testdeps"
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
 )
@@ -133,5 +134,97 @@ func TestWindowsProviders(t *testing.T) {
 	r = Examine(context.Background(), cp)
 	if f, ok := codes(r)["NO_CERTIFICATES"]; !ok || !strings.HasPrefix(f.Title, "Crypto-Pro GOST R 34.10-2012") || r.Ready {
 		t.Errorf("CryptoPro with an empty store: %+v", r.Findings)
+	}
+}
+
+// TestAdvice: the advice for a machine with nothing to sign with names the
+// CSP that is there, and only what is missing of it; names both CSPs when
+// neither is; and never tells someone whose only module is a software
+// token to insert a token into a USB port. It used to advise КриптоПро
+// with ViPNet installed, and «Вставьте токен в USB-порт» to SoftHSM2 and
+// soft token users.
+func TestAdvice(t *testing.T) {
+	softToken := []pkcs11.Candidate{{Vendor: env.SoftToken, Path: env.SoftToken, Explicit: true}}
+	for _, c := range []struct {
+		name    string
+		markers []string // CSP installations on the machine
+		cands   []pkcs11.Candidate
+		removed bool // the soft token's token is out
+		code    string
+		want    []string // in the finding's text
+		never   []string // in any finding's text
+	}{
+		{name: "nothing installed", code: "NO_PROVIDER",
+			want:  []string{"КриптоПро CSP", "ViPNet CSP", "Рутокен"},
+			never: []string{"USB"}},
+		{name: "ViPNet installed without its PKCS#11 module", markers: []string{"/opt/itcs"}, code: "NO_PROVIDER",
+			want:  []string{"ViPNet CSP", "компонент PKCS#11 ViPNet CSP"},
+			never: []string{"КриптоПро", "USB"}},
+		{name: "ViPNet says what it lacks", markers: []string{"/opt/itcs"}, code: "CSP_WITHOUT_PKCS11",
+			want:  []string{"ViPNet CSP установлен, но без модуля PKCS#11"},
+			never: []string{"КриптоПро"}},
+		{name: "CryptoPro installed without its PKCS#11 module", markers: []string{"/opt/cprocsp/bin"}, code: "NO_PROVIDER",
+			want:  []string{"КриптоПро CSP", "lsb-cprocsp-pkcs11"},
+			never: []string{"ViPNet", "USB"}},
+		{name: "a soft token without its token", cands: softToken, removed: true, code: "NO_TOKEN",
+			want:  []string{"podpis soft token", "в программном токене нет инициализированного токена", "PODPIS_SOFTTOKEN_DIR"},
+			never: []string{"USB", "pcscd", "Вставьте"}},
+		{name: "a soft token with nothing on it", cands: softToken, removed: true, code: "NO_CERTIFICATES",
+			want:  []string{"В программном токене нет сертификатов", "podpis soft token", "подключать к компьютеру нечего"},
+			never: []string{"USB", "Вставьте", "podpis podpis"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			for _, m := range c.markers {
+				os.MkdirAll(filepath.Join(root, m), 0o755)
+			}
+			env.Marker(".removed", c.removed)
+			defer env.Marker(".removed", false)
+			cands := c.cands
+			if cands == nil {
+				cands = []pkcs11.Candidate{}
+			}
+			r := Examine(context.Background(), Options{Candidates: cands, Root: root})
+			f, ok := codes(r)[c.code]
+			if !ok || r.Ready {
+				t.Fatalf("no %s: %+v", c.code, r.Findings)
+			}
+			text := f.Title + " " + f.Cause + " " + f.Fix
+			for _, w := range c.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%s lacks %q: %s", c.code, w, text)
+				}
+			}
+			for _, f := range r.Findings {
+				for _, n := range c.never {
+					if s := f.Title + " " + f.Cause + " " + f.Fix; strings.Contains(s, n) {
+						t.Errorf("%s says %q: %s", f.Code, n, s)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSoftHSMNoUSB: SoftHSM2, found where Debian installs it and named by
+// the table as software, with an initialised token and no certificate, is
+// advised to write one there, not to plug anything in; and its name is
+// said once.
+func TestSoftHSMNoUSB(t *testing.T) {
+	if env.SoftHSM == "" {
+		testdeps.Deps.Missing(t, "SoftHSM2 is not installed")
+	}
+	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{{Vendor: env.SoftHSM, Path: env.SoftHSM, Explicit: true}}})
+	if len(r.Modules) != 1 || !r.Modules[0].Software || r.Modules[0].Name != "SoftHSM2" {
+		t.Fatalf("modules: %+v", r.Modules)
+	}
+	f, ok := codes(r)["NO_CERTIFICATES"]
+	if !ok || !strings.Contains(f.Title, "программном токене") {
+		t.Fatalf("%+v", r.Findings)
+	}
+	for _, f := range r.Findings {
+		if strings.Contains(f.Fix, "USB") || strings.Contains(f.Fix, "Вставьте") {
+			t.Errorf("%s: %s", f.Code, f.Fix)
+		}
 	}
 }

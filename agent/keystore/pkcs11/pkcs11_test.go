@@ -457,3 +457,68 @@ func TestPINPad(t *testing.T) {
 		t.Error("diagnosis misses the PIN pad")
 	}
 }
+
+// TestCurrent: the running agent's view of its tokens is read now, not
+// at start: a token taken out shows as absent, and a PIN saved with
+// «Сохранить пароль» shows until it expires.
+func TestCurrent(t *testing.T) {
+	requireSetup(t)
+	defer env.ResetPIN()
+	defer env.Marker(".removed", false)
+	clock := now
+	p, _ := New(context.Background(), Options{Modules: []string{env.SoftToken}, OnlyModules: true, SavedPINLifetime: time.Minute, Now: func() time.Time { return clock }})
+	defer p.Close()
+	slot := func() SlotStatus {
+		t.Helper()
+		cur := p.Current(context.Background())
+		if len(cur) != 1 || !cur[0].Loaded || len(cur[0].Slots) != 1 {
+			t.Fatalf("%+v", cur)
+		}
+		return cur[0].Slots[0]
+	}
+	if s := slot(); !s.TokenPresent || s.PINSaved {
+		t.Fatalf("fresh: %+v", s)
+	}
+	c := gostCert(t, p)
+	saving := func(context.Context, keystore.PINRequest) ([]byte, bool, error) { return []byte(testtoken.PIN), true, nil }
+	if err := signOnce(p, c, saving); err != nil {
+		t.Fatal(err)
+	}
+	if s := slot(); !s.PINSaved {
+		t.Fatalf("after «Сохранить пароль»: %+v", s)
+	}
+	clock = clock.Add(2 * time.Minute)
+	if s := slot(); s.PINSaved {
+		t.Fatalf("an expired PIN shown as saved: %+v", s)
+	}
+	env.Marker(".removed", true)
+	if s := slot(); s.TokenPresent {
+		t.Fatalf("a removed token shown present: %+v", s)
+	}
+	if st := p.Status(); len(st[0].Slots) != 1 || !st[0].Slots[0].TokenPresent {
+		t.Fatalf("Current changed what New found: %+v", st)
+	}
+}
+
+// TestModuleNames: a module is named once — the product of the known
+// table, else its library's manufacturer and description without saying a
+// word twice («podpis podpis GOST soft token» was printed).
+func TestModuleNames(t *testing.T) {
+	for _, c := range [][3]string{
+		{"podpis", "podpis GOST soft token", "podpis GOST soft token"},
+		{"SoftHSM", "Implementation of PKCS11", "SoftHSM Implementation of PKCS11"},
+		{"Aktiv Co.", "Rutoken ECP PKCS #11 library", "Aktiv Co. Rutoken ECP PKCS #11 library"},
+		{"  Crypto-Pro  ", "crypto-pro PKCS#11", "crypto-pro PKCS#11"},
+		{"", "Only a description", "Only a description"},
+		{"Vendor", "", "Vendor"},
+	} {
+		if got := LibraryName(c[0], c[1]); got != c[2] {
+			t.Errorf("LibraryName(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+	requireSetup(t)
+	st := Diagnose(context.Background(), []Candidate{{Vendor: env.SoftToken, Path: env.SoftToken, Explicit: true}})
+	if len(st) != 1 || st[0].Name != "podpis soft token" || !st[0].Software || st[0].Library != "podpis GOST soft token" {
+		t.Fatalf("the soft token named by its path: %+v", st)
+	}
+}
