@@ -480,7 +480,9 @@ func TestCurrent(t *testing.T) {
 		t.Fatalf("fresh: %+v", s)
 	}
 	c := gostCert(t, p)
-	saving := func(context.Context, keystore.PINRequest) ([]byte, bool, error) { return []byte(testtoken.PIN), true, nil }
+	saving := func(context.Context, keystore.PINRequest) ([]byte, bool, error) {
+		return []byte(testtoken.PIN), true, nil
+	}
 	if err := signOnce(p, c, saving); err != nil {
 		t.Fatal(err)
 	}
