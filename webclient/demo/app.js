@@ -117,7 +117,11 @@ function cannotReach(err) {
 async function explainWhy() {
   try {
     const info = await client.info();
-    diagnose((info.findings || []).filter((f) => f.severity === "problem"));
+    const problems = (info.findings || []).filter((f) => f.severity === "problem");
+    diagnose(problems);
+    // The agent's finding says it with the cause and the fix: the status
+    // line need not say «Не установлен криптопровайдер» a second time.
+    if (problems.some((f) => f.title === $("status").textContent)) status("");
   } catch {
     // An older agent without findings: the status line has to do.
   }

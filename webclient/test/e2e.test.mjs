@@ -248,8 +248,32 @@ test("no token: the page says why, as podpis doctor does", async () => {
   await page.click("#by-cert");
   await page.waitForSelector("#diagnosis:not([hidden])");
   const text = await page.textContent("#diagnosis");
-  assert.match(text, /Не найдено ни одного сертификата/);
-  assert.match(text, /Вставьте токен/);
+  // The only module is podpis's soft token: nothing to plug in.
+  assert.match(text, /В программном токене нет сертификатов/);
+  assert.doesNotMatch(text, /USB/);
+  assert.match(await page.textContent("#status"), /Сертификаты не найдены/);
   await page.screenshot({ path: path.join(shots, "11-no-token.png") });
+  await context.close();
+});
+
+test("no provider at all: «Не установлен криптопровайдер», not «Сертификаты не найдены»", async () => {
+  const dir = path.join(data, "no-provider");
+  mkdirSync(path.join(dir, "agent"), { recursive: true });
+  const port = await freePort();
+  const site = await startDemo(port);
+  await start(bin("podpis"), ["run", "--headless", "--listen", `127.0.0.1:${port}`, "--no-known-modules",
+    "--trust-origin", site],
+    { PODPIS_DATA_DIR: path.join(dir, "agent"), PODPIS_CONFIG: path.join(dir, "agent", "config.json") }, /listening on/);
+  const { context, page } = await newPage();
+  await page.goto(site);
+  await page.click("#by-cert");
+  await page.waitForSelector("#diagnosis:not([hidden])");
+  const text = await page.textContent("#diagnosis");
+  assert.match(text, /Не установлен криптопровайдер/);
+  assert.match(text, /КриптоПро CSP или ViPNet CSP/);
+  // Said once, in the finding with its cause and fix.
+  assert.equal((await page.innerText("body")).split("Не установлен криптопровайдер").length, 2);
+  assert.doesNotMatch(await page.innerText("body"), /Сертификаты не найдены|не найдено сертификатов/);
+  await page.screenshot({ path: path.join(shots, "11-no-provider.png") });
   await context.close();
 });
