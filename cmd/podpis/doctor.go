@@ -268,7 +268,8 @@ func errText(err error) string {
 	case err == nil:
 		return "причина неизвестна"
 	case errors.Is(err, control.ErrNotRunning):
-		return "канал не найден в " + nativehost.Dir()
+		path, _ := nativehost.ControlPath()
+		return "нет канала " + path
 	}
 	return err.Error()
 }
