@@ -221,8 +221,12 @@ func (r *Report) judge(opts Options, certs []*keystore.Certificate, platform boo
 			Cause: "Загружен только программный токен (" + names + "): ключи хранятся в файлах, подключать к компьютеру нечего.",
 			Fix:   "Запишите ключ и сертификат в программный токен (" + names + ") или установите криптопровайдер либо драйвер токена с вашей электронной подписью."})
 	case len(certs) == 0 && !r.anyToken():
+		cause := "Токен не подключён, а криптопровайдера с контейнерами ключей (КриптоПро CSP, ViPNet CSP) нет."
+		if slices.ContainsFunc(r.Modules, func(m pkcs11.ModuleStatus) bool { return m.Loaded && m.CSP }) {
+			cause = "Токен не подключён, а в криптопровайдере нет контейнеров с сертификатами."
+		}
 		r.add(Finding{Code: "NO_CERTIFICATES", Severity: Problem, Title: "Не найдено ни одного сертификата",
-			Cause: "Токен не подключён, а в криптопровайдере нет контейнеров с сертификатами.",
+			Cause: cause,
 			Fix:   "Вставьте токен с электронной подписью или установите сертификат в контейнер " + r.containerWord(installed) + "."})
 	case len(certs) == 0:
 		r.add(Finding{Code: "NO_CERTIFICATES", Severity: Problem, Title: "На токене нет сертификатов",
