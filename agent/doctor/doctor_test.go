@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podpis/podpis/agent/control"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/capi"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
@@ -225,6 +226,42 @@ func TestSoftHSMNoUSB(t *testing.T) {
 	for _, f := range r.Findings {
 		if strings.Contains(f.Fix, "USB") || strings.Contains(f.Fix, "Вставьте") {
 			t.Errorf("%s: %s", f.Code, f.Fix)
+		}
+	}
+}
+
+// TestFromStatus: the report made from the running agent's status judges
+// what the agent serves: its certificates count (doctor never says «не
+// найдены» while the agent serves some), a store besides PKCS#11 in the
+// status is a provider, and an agent with nothing is NO_PROVIDER.
+func TestFromStatus(t *testing.T) {
+	ca := testpki.Root(t, gost3410.CurveTC26256A, "CA", time.Now())
+	cert, _ := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Из агента"}, time.Now(), nil)
+	served := []*keystore.Certificate{keystore.Examine(cert, true, time.Now())}
+	soft := control.Module{Vendor: env.SoftToken, Name: "podpis soft token", Path: env.SoftToken, Software: true, Found: true, Loaded: true,
+		Tokens: []control.Token{{Present: true, Label: "podpis soft token", PINCountLow: true}}}
+	for _, c := range []struct {
+		name  string
+		st    control.Status
+		ready bool
+		code  string
+	}{
+		{"a module serving a certificate", control.Status{Modules: []control.Module{soft}, Certificates: served}, true, "PIN_COUNT_LOW"},
+		{"a platform store serving one", control.Status{Modules: []control.Module{{Name: "Windows: Личное хранилище (CryptoAPI)", Found: true, Loaded: true}}, Certificates: served}, true, "READY"},
+		{"nothing", control.Status{}, false, "NO_PROVIDER"},
+		{"an empty soft token", control.Status{Modules: []control.Module{soft}}, false, "NO_CERTIFICATES"},
+	} {
+		r := FromStatus(context.Background(), &c.st, Options{Root: t.TempDir()})
+		if r.Source != FromAgent || r.Ready != c.ready || len(r.Certificates) != len(c.st.Certificates) {
+			t.Errorf("%s: source %s, ready %v, %d certificates", c.name, r.Source, r.Ready, len(r.Certificates))
+		}
+		if _, ok := codes(r)[c.code]; !ok {
+			t.Errorf("%s: no %s in %+v", c.name, c.code, r.Findings)
+		}
+		if c.ready {
+			if _, ok := codes(r)["NO_CERTIFICATES"]; ok {
+				t.Errorf("%s: NO_CERTIFICATES while the agent serves a certificate", c.name)
+			}
 		}
 	}
 }
