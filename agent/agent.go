@@ -382,7 +382,7 @@ func refusal(c *keystore.Certificate) error {
 		switch p {
 		case keystore.ProblemExpired, keystore.ProblemNotYetValid:
 			return ErrCertExpired
-		case keystore.ProblemPINLocked:
+		case keystore.ProblemTokenLocked:
 			return keystore.ErrPINLocked
 		}
 	}

@@ -493,7 +493,7 @@ func TestLockedTokenRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, c := oneToken(t)
-			c.Problems = append(c.Problems, keystore.ProblemPINLocked)
+			c.Problems = append(c.Problems, keystore.ProblemTokenLocked)
 			who := &person{decision: AllowAlways, confirm: true, pin: tokenPIN}
 			cfg := Config{Stores: []keystore.Store{p}, Prompter: who}
 			if tc.trusted {

@@ -28,7 +28,7 @@ export interface Identity {
   thumbprint: string; serial: string; issuer: string; notBefore: string; notAfter: string;
 }
 
-export type Problem = "EXPIRED" | "NOT_YET_VALID" | "NO_PRIVATE_KEY" | "KEY_USAGE" | "NEEDS_CSP" | "PIN_LOCKED";
+export type Problem = "EXPIRED" | "NOT_YET_VALID" | "NO_PRIVATE_KEY" | "KEY_USAGE" | "NEEDS_CSP" | "TOKEN_LOCKED";
 
 export interface Certificate {
   id: string; identity: Identity; algorithm: string; provider: string;

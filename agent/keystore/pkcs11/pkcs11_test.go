@@ -316,14 +316,14 @@ func TestWrongPIN(t *testing.T) {
 }
 
 // TestLockedTokenListed: once wrong PINs lock the token, its certificates
-// are listed with PIN_LOCKED (the page greys them out), from the token's
+// are listed with TOKEN_LOCKED (the page greys them out), from the token's
 // own flag at each listing, and lose it when the token is unlocked.
 func TestLockedTokenListed(t *testing.T) {
 	requireSetup(t)
 	defer env.ResetPIN()
 	p := openStore(t, 0)
 	c := gostCert(t, p)
-	if slices.Contains(c.Problems, keystore.ProblemPINLocked) {
+	if slices.Contains(c.Problems, keystore.ProblemTokenLocked) {
 		t.Fatalf("an unlocked token's certificate listed as locked: %v", c.Problems)
 	}
 	wrong := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
@@ -332,11 +332,11 @@ func TestLockedTokenListed(t *testing.T) {
 	for i := 0; i < 3 && !errors.Is(signOnce(p, c, wrong), keystore.ErrPINLocked); i++ {
 	}
 	locked := gostCert(t, p)
-	if !slices.Contains(locked.Problems, keystore.ProblemPINLocked) || locked.Usable() {
+	if !slices.Contains(locked.Problems, keystore.ProblemTokenLocked) || locked.Usable() {
 		t.Fatalf("a locked token's certificate: problems %v", locked.Problems)
 	}
 	env.ResetPIN() // the administrator's PUK, as far as the soft token goes
-	if c := gostCert(t, p); slices.Contains(c.Problems, keystore.ProblemPINLocked) {
+	if c := gostCert(t, p); slices.Contains(c.Problems, keystore.ProblemTokenLocked) {
 		t.Fatalf("still listed as locked after unlocking: %v", c.Problems)
 	}
 }

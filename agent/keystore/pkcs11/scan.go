@@ -86,7 +86,7 @@ func (p *Store) scanModule(ctx context.Context, m *Module) ([]*location, error) 
 				// page's list never offers a certificate whose token
 				// would refuse the PIN anyway.
 				if ti.Flags&pkcs11.CKF_USER_PIN_LOCKED != 0 {
-					l.cert.Problems = append(l.cert.Problems, keystore.ProblemPINLocked)
+					l.cert.Problems = append(l.cert.Problems, keystore.ProblemTokenLocked)
 				}
 			}
 			out = append(out, locs...)
