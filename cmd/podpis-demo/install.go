@@ -42,12 +42,9 @@ var packageKinds = []struct {
 	system string // "linux" or "windows": what the User-Agent says
 	name   *regexp.Regexp
 	title  string
-	how    string
 }{
-	{"linux", regexp.MustCompile(`^podpis_[0-9A-Za-z.+~-]+_[0-9a-z]+\.deb$`), "Linux: Astra Linux, РЕД ОС, ALT, Debian, Ubuntu (пакет .deb)",
-		"Откройте скачанный файл в «Установке приложений» или выполните в терминале sudo apt install ./"},
-	{"windows", regexp.MustCompile(`^podpis-setup-[0-9A-Za-z.+~-]+\.exe$`), "Windows 10 и 11 (установщик)",
-		"Запустите скачанный файл и следуйте указаниям установщика: "},
+	{"linux", regexp.MustCompile(`^podpis_[0-9A-Za-z.+~-]+_[0-9a-z]+\.deb$`), "Linux: Astra Linux, РЕД ОС, ALT, Debian, Ubuntu (пакет .deb)"},
+	{"windows", regexp.MustCompile(`^podpis-setup-[0-9A-Za-z.+~-]+\.exe$`), "Windows 10 и 11 (установщик)"},
 }
 
 type hashKey struct {
@@ -60,10 +57,10 @@ type digests struct{ sha256, streebog string }
 
 // pkg is one package as the page shows it.
 type pkg struct {
-	System, Title, How string
-	Name               string
-	Size               int64
-	SHA256, Streebog   string
+	System, Title    string
+	Name             string
+	Size             int64
+	SHA256, Streebog string
 }
 
 // HumanSize is the size as a person reads it: «12,3 МБ».
@@ -109,7 +106,7 @@ func (in *installer) list() ([]pkg, *os.Root, error) {
 			if err != nil {
 				continue
 			}
-			out = append(out, pkg{System: kind.system, Title: kind.title, How: kind.how, Name: e.Name(), Size: fi.Size(),
+			out = append(out, pkg{System: kind.system, Title: kind.title, Name: e.Name(), Size: fi.Size(),
 				SHA256: d.sha256, Streebog: d.streebog})
 		}
 	}

@@ -103,6 +103,9 @@ function notice(n) {
   $("notice-title").textContent = box.dataset.title;
   $("notice-text").textContent = n.message;
   box.hidden = false;
+  // No window to type the PIN into has appeared: the spinner waits for
+  // the person to open the question themselves.
+  if (!$("working").hidden) $("working-text").textContent = "Ожидание ответа в окне podpis…";
 }
 
 function noticeDone() {
