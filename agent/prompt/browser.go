@@ -37,8 +37,8 @@ import (
 // both, the agent's own Origin, and must come at least a second after the
 // page was loaded — a Return meant for another window is not an answer.
 type Browser struct {
-	// BaseURL is the agent's own origin, e.g. https://127.0.0.1:24730; set
-	// once the server listens.
+	// BaseURL is the agent's own origin, set once the server listens:
+	// podpis run uses http://127.0.0.1:PORT (see there why not https).
 	BaseURL string
 	// Dir is where the forwarding pages are written (created 0700; each
 	// page 0600, removed once answered). Empty means

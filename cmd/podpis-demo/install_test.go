@@ -166,3 +166,21 @@ func TestInstallLink(t *testing.T) {
 		t.Fatalf("the NOT_RUNNING steps: %s", fix)
 	}
 }
+
+// BenchmarkInstallDigest: what the first visit of the install page costs
+// per package (SHA-256 and Streebog-256 of a 10 MB file, read once; later
+// visits hit the cache).
+func BenchmarkInstallDigest(b *testing.B) {
+	dir := b.TempDir()
+	os.WriteFile(filepath.Join(dir, "podpis_1.0.0-1_amd64.deb"), make([]byte, 10<<20), 0o644)
+	b.SetBytes(10 << 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		in := &installer{Dir: dir}
+		pkgs, root, err := in.list()
+		if err != nil || len(pkgs) != 1 {
+			b.Fatal(pkgs, err)
+		}
+		root.Close()
+	}
+}
