@@ -234,6 +234,10 @@ func run(argv []string) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	var out tail
 	cmd.Stdout, cmd.Stderr = &out, &out
+	// The browser an opener starts inherits its output and may keep it
+	// open for hours: the opener's exit is what counts, its output is
+	// read only a moment longer.
+	cmd.WaitDelay = 200 * time.Millisecond
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -243,7 +247,7 @@ func run(argv []string) error {
 	defer t.Stop()
 	select {
 	case err := <-done:
-		if err != nil {
+		if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
 			return fmt.Errorf("%s: %w: %s", argv[0], err, out.String())
 		}
 		return nil
