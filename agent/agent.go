@@ -391,15 +391,29 @@ func (a *Agent) find(ctx context.Context, id string) (*located, error) {
 	return nil, keystore.ErrCertNotFound
 }
 
+// refusal is why the agent will not sign with c at all, before anyone is
+// asked anything: an expired certificate, or a locked token (its PIN
+// prompt would only be refused by the token — and a person who typed
+// their PIN into it would think it wrong).
+func refusal(c *keystore.Certificate) error {
+	for _, p := range c.Problems {
+		switch p {
+		case keystore.ProblemExpired, keystore.ProblemNotYetValid:
+			return ErrCertExpired
+		case keystore.ProblemTokenLocked:
+			return keystore.ErrPINLocked
+		}
+	}
+	return nil
+}
+
 // signWith signs content with the located certificate, asking the PIN
 // through the prompter with the origin shown and what is signed: a login
 // (doc nil) or the document doc summarises. A PIN saved with «Сохранить
 // пароль» is kept for this origin only.
 func (a *Agent) signWith(ctx context.Context, origin string, l *located, content []byte, opts cms.SignOptions, doc *keystore.Summary) ([]byte, error) {
-	for _, p := range l.cert.Problems {
-		if p == keystore.ProblemExpired || p == keystore.ProblemNotYetValid {
-			return nil, ErrCertExpired
-		}
+	if err := refusal(l.cert); err != nil {
+		return nil, err
 	}
 	pin := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
 		if a.cfg.Prompter == nil || a.unattended() && a.pinRefused.Load() {
@@ -493,6 +507,9 @@ func (a *Agent) Sign(ctx context.Context, origin string, req SignRequest) ([]byt
 	}
 	l, err := a.find(ctx, req.Certificate)
 	if err != nil {
+		return nil, err
+	}
+	if err := refusal(l.cert); err != nil {
 		return nil, err
 	}
 	sum := streebog.Sum256(req.Data)

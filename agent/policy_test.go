@@ -467,3 +467,47 @@ func TestSignDecisions(t *testing.T) {
 		})
 	}
 }
+
+// TestLockedTokenRefused: a certificate whose token is locked is refused
+// with PIN_LOCKED before anyone is asked anything — no document to
+// approve, no PIN typed into a prompt the token would refuse anyway —
+// whether the site logs in or asks for a document, trusted or not.
+func TestLockedTokenRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted bool
+		call    func(a *Agent, origin, id string) error
+	}{
+		{"authenticate", false, func(a *Agent, origin, id string) error {
+			_, _, err := a.Authenticate(context.Background(), origin, id, "challenge")
+			return err
+		}},
+		{"sign", false, func(a *Agent, origin, id string) error {
+			_, err := a.Sign(context.Background(), origin, SignRequest{Certificate: id, Data: []byte("договор")})
+			return err
+		}},
+		{"sign trusted", true, func(a *Agent, origin, id string) error {
+			_, err := a.Sign(context.Background(), origin, SignRequest{Certificate: id, Data: []byte("договор")})
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, c := oneToken(t)
+			c.Problems = append(c.Problems, keystore.ProblemTokenLocked)
+			who := &person{decision: AllowAlways, confirm: true, pin: tokenPIN}
+			cfg := Config{Stores: []keystore.Store{p}, Prompter: who}
+			if tc.trusted {
+				cfg.Trusted = []Rule{"https://lk.example.ru"}
+			} else {
+				cfg.Decisions = &MemoryDecisions{m: map[string]bool{"https://lk.example.ru": true}}
+			}
+			err := tc.call(New(cfg), "https://lk.example.ru", c.ID)
+			if !errors.Is(err, keystore.ErrPINLocked) {
+				t.Fatalf("signing with a locked token's certificate: %v, want PIN_LOCKED", err)
+			}
+			if _, signs, pins := who.asked(); signs != 0 || pins != 0 {
+				t.Fatalf("asked %d documents and %d PINs for a locked token", signs, pins)
+			}
+		})
+	}
+}

@@ -23,7 +23,9 @@ agent=(bin/podpis run --module "$PWD/bin/libpodpis-softtoken.so" --trust-origin 
 "${agent[@]}" &
 pids+=($!)
 agent_pid=$!
-bin/podpis-demo serve --listen "$SITE_ADDR" --roots "$DATA/roots.pem" --intermediates "$DATA/intermediates.pem" &
+# --dist: the install page («Отсутствует соединение» → «Установка podpis») offers
+# what make package left in dist/ (and says so when it is empty).
+bin/podpis-demo serve --listen "$SITE_ADDR" --roots "$DATA/roots.pem" --intermediates "$DATA/intermediates.pem" --dist "$PWD/dist" &
 site_pid=$!
 pids+=($site_pid)
 echo

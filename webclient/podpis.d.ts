@@ -3,6 +3,11 @@
 export declare const PORTS: number[];
 export declare const PROTOCOL: 2;
 export declare const MESSAGES: Record<ErrorCode, string>;
+/** What the agent may tell a page about a request still in flight. */
+export type NoticeCode = "PROMPT_NOT_SHOWN";
+export declare const NOTICES: Record<NoticeCode, string>;
+/** detail of a Client's "notice" event; request is the id of the request in flight. */
+export interface Notice { code: NoticeCode; message: string; request: number }
 
 export type ErrorCode =
   | "BAD_REQUEST" | "UNKNOWN_METHOD" | "ORIGIN_DENIED" | "USER_CANCELLED" | "NO_PROVIDER"
@@ -23,7 +28,7 @@ export interface Identity {
   thumbprint: string; serial: string; issuer: string; notBefore: string; notAfter: string;
 }
 
-export type Problem = "EXPIRED" | "NOT_YET_VALID" | "NO_PRIVATE_KEY" | "KEY_USAGE" | "NEEDS_CSP";
+export type Problem = "EXPIRED" | "NOT_YET_VALID" | "NO_PRIVATE_KEY" | "KEY_USAGE" | "NEEDS_CSP" | "TOKEN_LOCKED";
 
 export interface Certificate {
   id: string; identity: Identity; algorithm: string; provider: string;
@@ -50,6 +55,7 @@ export declare class Client extends EventTarget {
   cancel(request: Pending<unknown> | number): Pending<{ cancelled: boolean }>;
   close(): void;
   addEventListener(type: "connected" | "disconnected", listener: (ev: Event) => void): void;
+  addEventListener(type: "notice", listener: (ev: CustomEvent<Notice>) => void): void;
 }
 
 export interface ProbeOptions { ports?: number[]; timeout?: number; schemes?: ("wss" | "ws")[] }

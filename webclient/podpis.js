@@ -58,6 +58,17 @@ export const MESSAGES = {
   PROTOCOL: "Установлена несовместимая версия podpis",
 };
 
+// NOTICES: what the agent may tell the page while a request is still in
+// flight (a "notice" event on the Client), with the agent's own texts
+// (agent/wsapi's table: TestClientNotices keeps them equal).
+// PROMPT_NOT_SHOWN: nothing could show the agent's question (no desktop,
+// no browser to start); the person must open what the agent printed.
+export const NOTICES = {
+  PROMPT_NOT_SHOWN:
+    "podpis не смог открыть окно запроса (PIN-код или разрешение для сайта). " +
+    "Откройте адрес, который podpis напечатал в своём окне (терминале) или журнале, в браузере этого компьютера.",
+};
+
 // PERMISSIONS: the Permissions API names of Chrome's Local Network Access
 // for 127.0.0.1, newest first (Chrome 145 split "local-network" into it
 // and "loopback-network"; Firefox and older Chrome know neither).
@@ -365,7 +376,12 @@ export async function connect(options = {}) {
   return client;
 }
 
-/** A connection to the agent. Emits "disconnected" and "connected". */
+/**
+ * A connection to the agent. Emits "disconnected" and "connected", and
+ * "notice" (a CustomEvent, detail {code, message, request}: the id of the
+ * request in flight it is about) when the agent needs the person to do
+ * something for a request to go on (NOTICES).
+ */
 export class Client extends EventTarget {
   constructor(ws, options = {}, transport = "websocket") {
     super();
@@ -389,6 +405,14 @@ export class Client extends EventTarget {
     try {
       msg = JSON.parse(data);
     } catch (_) {
+      return;
+    }
+    if (msg.notice && msg.id === undefined) {
+      // About a request of ours still in flight: it keeps waiting.
+      const n = msg.notice;
+      if (!this.pending.has(n.request)) return;
+      const detail = { code: n.code, message: n.message || NOTICES[n.code] || n.code, request: n.request };
+      this.dispatchEvent(new CustomEvent("notice", { detail }));
       return;
     }
     const p = this.pending.get(msg.id);

@@ -44,6 +44,11 @@ const (
 	// ProblemNeedsCSP marks a certificate whose key is a CryptoPro
 	// container on a token: only CryptoPro's own module can sign with it.
 	ProblemNeedsCSP Problem = "NEEDS_CSP"
+	// ProblemTokenLocked marks a certificate whose token's user PIN is
+	// locked (too many wrong PINs): nothing signs with it until the token
+	// is unlocked with its administrator PIN (PUK), so it is shown, but
+	// not offered, and no PIN is asked for it.
+	ProblemTokenLocked Problem = "TOKEN_LOCKED"
 )
 
 // Usable reports whether the certificate has no problem.

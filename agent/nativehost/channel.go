@@ -165,6 +165,7 @@ func (cc *chConn) receive(env []byte) {
 	go func() {
 		defer cc.wg.Done()
 		start := time.Now()
+		call.Notify = func(r wsapi.Response) { cc.reply(e.Origin, r) }
 		r, err := call.Run()
 		ms := time.Since(start).Milliseconds()
 		if pe := (*wsapi.PanicError)(nil); errors.As(err, &pe) {

@@ -428,3 +428,33 @@ func TestListenErrRunning(t *testing.T) {
 		t.Fatalf("second Listen: %v", err)
 	}
 }
+
+// noticing is a prompter whose PIN question nothing could show: it tells
+// the page so, then the person (having opened it by hand) answers.
+type noticing struct{ prompter }
+
+func (p *noticing) PIN(ctx context.Context, origin string, req keystore.PINRequest) ([]byte, bool, error) {
+	agent.Notify(ctx, agent.NoticePromptNotShown)
+	return p.prompter.PIN(ctx, origin, req)
+}
+
+// TestHostNotice: a notice about a request in flight reaches the page
+// through the channel and the host, in the envelope of the page's origin,
+// before the request's own reply.
+func TestHostNotice(t *testing.T) {
+	defer env.ResetPIN()
+	path, _ := startAgent(t, &noticing{})
+	b := startHost(t, hostFor(path))
+	v, _ := verify.New(verify.Config{Origins: []string{site}, Roots: []*x509.Certificate{ca.Cert}})
+	ch, _ := v.IssueChallenge(context.Background(), site)
+	b.send(site, 5, "authenticate", wsapi.AuthenticateParams{Certificate: certID, Challenge: ch.Value})
+	r := b.recv()
+	if r.Origin != site || r.Message == nil || r.Message.ID != nil || r.Message.Notice == nil ||
+		string(r.Message.Notice.Request) != "5" || r.Message.Notice.Code != string(agent.NoticePromptNotShown) || r.Message.Notice.Message == "" {
+		t.Fatalf("first from the host: %+v %+v", r, r.Message)
+	}
+	r = b.recv()
+	if r.Message == nil || string(r.Message.ID) != "5" || r.Message.Error != nil || len(r.result) == 0 {
+		t.Fatalf("the request's own reply: %+v", r.Message)
+	}
+}

@@ -37,18 +37,20 @@ import (
 // both, the agent's own Origin, and must come at least a second after the
 // page was loaded — a Return meant for another window is not an answer.
 type Browser struct {
-	// BaseURL is the agent's own origin, e.g. https://127.0.0.1:24730; set
-	// once the server listens.
+	// BaseURL is the agent's own origin, set once the server listens:
+	// podpis run uses http://127.0.0.1:PORT (see there why not https).
 	BaseURL string
 	// Dir is where the forwarding pages are written (created 0700; each
 	// page 0600, removed once answered). Empty means
 	// $XDG_RUNTIME_DIR/podpis.
 	Dir string
-	// Open shows a file to the person; nil runs $PODPIS_BROWSER with the
-	// file's path when set, else the system's opener.
+	// Open shows a file to the person; nil is Open: $PODPIS_BROWSER with
+	// the file's path when set, else the system's opener.
 	Open func(path string) error
 	// Tell, when opening fails, tells the person which file to open (the
-	// agent prints it: a path, never the address itself).
+	// agent prints it: a path, never the address itself); the page that
+	// asked gets agent.NoticePromptNotShown. Nil: opening must work, or
+	// the question fails with ErrNoDialog.
 	Tell func(path string)
 	// Settle is how soon after the page loads an approving answer is
 	// refused (the page is shown again); zero means 1 s.
@@ -171,7 +173,12 @@ func (b *Browser) ask(ctx context.Context, q *question) (answer, error) {
 		if b.Tell == nil {
 			return answer{}, fmt.Errorf("%w: %v", ErrNoDialog, err)
 		}
+		// Nothing showed the question: the person is told where it is
+		// (the agent's terminal and log) and the page that asked, where
+		// they are looking, says to look there — never the address
+		// itself, which would let the page answer its own question.
 		b.Tell(path)
+		agent.Notify(ctx, agent.NoticePromptNotShown)
 	}
 	select {
 	case a := <-q.answer:
@@ -181,20 +188,94 @@ func (b *Browser) ask(ctx context.Context, q *question) (answer, error) {
 	}
 }
 
-// Open shows a page or a file with the person's default program
-// (PODPIS_BROWSER overrides it, for tests and odd desktops). Whatever it
-// is given is in the opener's argv, which every account can read.
+// openWait is how long an opener has to report failure. xdg-open and its
+// kin hand the file to a browser and exit, with a status that says whether
+// that worked (xdg-open: 3 when nothing here opens it, as on a machine
+// with no desktop); a program still running after this is a browser in
+// the foreground, showing the page. Either way the opener is waited for
+// until it exits: no defunct child is left behind.
+var openWait = 5 * time.Second
+
+// Open shows a page or a file with the person's browser: $PODPIS_BROWSER
+// when set (a program given the file as its one argument: test rigs,
+// odd desktops), then the system's opener, each tried while the last
+// failed. It fails when none of them could show it. Whatever it is given
+// is in the opener's argv, which every account can read.
 func Open(u string) error {
+	var errs []error
+	for _, argv := range openers(u) {
+		err := run(argv)
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return fmt.Errorf("prompt: nothing could open the page: %w", errors.Join(errs...))
+}
+
+// openers are the commands Open tries, in order.
+func openers(u string) [][]string {
+	var out [][]string
 	if cmd := os.Getenv("PODPIS_BROWSER"); cmd != "" {
-		return exec.Command(cmd, u).Start()
+		out = append(out, []string{cmd, u})
 	}
 	switch runtime.GOOS {
 	case "windows":
-		return exec.Command("rundll32", "url.dll,FileProtocolHandler", u).Start()
+		return append(out, []string{"rundll32", "url.dll,FileProtocolHandler", u})
 	case "darwin":
-		return exec.Command("open", u).Start()
+		return append(out, []string{"open", u})
 	}
-	return exec.Command("xdg-open", u).Start()
+	return append(out, []string{"xdg-open", u})
+}
+
+// run starts argv and waits up to openWait for its verdict (see
+// openWait); the rest of the wait goes on in the background.
+func run(argv []string) error {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var out tail
+	cmd.Stdout, cmd.Stderr = &out, &out
+	// The browser an opener starts inherits its output and may keep it
+	// open for hours: the opener's exit is what counts, its output is
+	// read only a moment longer.
+	cmd.WaitDelay = 200 * time.Millisecond
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t := time.NewTimer(openWait)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
+			return fmt.Errorf("%s: %w: %s", argv[0], err, out.String())
+		}
+		return nil
+	case <-t.C:
+		return nil
+	}
+}
+
+// tail keeps the last bytes an opener wrote, for the log.
+type tail struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > 512 {
+		t.b = t.b[len(t.b)-512:]
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.b))
 }
 
 func (b *Browser) ConfirmOrigin(ctx context.Context, origin string) (agent.Decision, error) {

@@ -267,6 +267,7 @@ func (c *connection) run(call *wsapi.Call) {
 		defer c.wg.Done()
 		defer c.peer.end()
 		start := time.Now()
+		call.Notify = c.reply
 		r, err := call.Run()
 		ms := time.Since(start).Milliseconds()
 		if p := (*wsapi.PanicError)(nil); errors.As(err, &p) {

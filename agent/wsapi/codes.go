@@ -57,6 +57,26 @@ var table = []struct {
 	{Internal, "Внутренняя ошибка podpis", "internal error", nil},
 }
 
+// notices are the agent's notices (agent.Notice) and what the page shows
+// for them; podpis.js passes them on as they come.
+var notices = []struct {
+	notice agent.Notice
+	ru     string
+}{
+	{agent.NoticePromptNotShown, "podpis не смог открыть окно запроса (PIN-код или разрешение для сайта). " +
+		"Откройте адрес, который podpis напечатал в своём окне (терминале) или журнале, в браузере этого компьютера."},
+}
+
+// NoticeMessage is the Russian text of a notice; "" for one not in the table.
+func NoticeMessage(n agent.Notice) string {
+	for _, e := range notices {
+		if e.notice == n {
+			return e.ru
+		}
+	}
+	return ""
+}
+
 // agentErrors map the agent's sentinels (and the context's), in the
 // order they are tried: the first that matches wins.
 var agentErrors = []struct {

@@ -138,3 +138,35 @@ func TestDemoCodes(t *testing.T) {
 		t.Error("demo/app.js: no codes found; has the page changed shape?")
 	}
 }
+
+// TestClientNotices: podpis.js's NOTICES are exactly the agent's notices,
+// with the agent's texts, and docs/protocol.md names each.
+func TestClientNotices(t *testing.T) {
+	js := read(t, "../../webclient/podpis.js")
+	start := strings.Index(js, "export const NOTICES = {")
+	if start < 0 {
+		t.Fatal("podpis.js: no NOTICES")
+	}
+	body := js[start+len("export const NOTICES = {"):]
+	body = body[:strings.Index(body, "\n};")]
+	entry := regexp.MustCompile(`(?s)([A-Z][A-Z_]*):\s*((?:"[^"\\]*"\s*\+?\s*)+),`)
+	got := map[string]string{}
+	for _, m := range entry.FindAllStringSubmatch(body, -1) {
+		for _, part := range regexp.MustCompile(`"[^"\\]*"`).FindAllString(m[2], -1) {
+			s, _ := strconv.Unquote(part)
+			got[m[1]] += s
+		}
+	}
+	if len(got) != len(notices) {
+		t.Errorf("podpis.js NOTICES %v, the agent has %d", got, len(notices))
+	}
+	doc := read(t, "../../docs/protocol.md")
+	for _, n := range notices {
+		if got[string(n.notice)] != n.ru {
+			t.Errorf("podpis.js: notice %s is %q, the agent says %q", n.notice, got[string(n.notice)], n.ru)
+		}
+		if !strings.Contains(doc, "`"+string(n.notice)+"`") {
+			t.Errorf("docs/protocol.md does not name the notice %s", n.notice)
+		}
+	}
+}

@@ -20,11 +20,22 @@ type Request struct {
 	Params json.RawMessage `json:"params,omitempty"`
 }
 
-// Response answers a Request with the same ID.
+// Response answers a Request with the same ID, or is a Notice about a
+// request still in flight (then it has no ID, result or error: a client
+// that knows no notices finds no request of its own in it).
 type Response struct {
-	ID     json.RawMessage `json:"id"`
+	ID     json.RawMessage `json:"id,omitempty"`
 	Result any             `json:"result,omitempty"`
 	Error  *Error          `json:"error,omitempty"`
+	Notice *Notice         `json:"notice,omitempty"`
+}
+
+// Notice tells the page what the person must do for its request Request
+// to go on; the request stays in flight.
+type Notice struct {
+	Request json.RawMessage `json:"request"`
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
 }
 
 // Error is a failure as the page sees it: a stable code and a Russian

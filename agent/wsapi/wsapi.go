@@ -162,6 +162,10 @@ func validID(id json.RawMessage) bool {
 // Call is one request in flight.
 type Call struct {
 	Method string
+	// Notify, set by the transport before Run, sends the page a notice
+	// about this request (a Response with only Notice) while it runs; nil
+	// drops notices.
+	Notify func(Response)
 
 	c      *Conn
 	h      handler
@@ -197,7 +201,13 @@ func (call *Call) Run() (r Response, err error) {
 		delete(call.c.inflight, string(call.id))
 		call.c.mu.Unlock()
 	}()
-	res, err := call.h(call.ctx, call.c.api.agent, call.c.origin, call.params)
+	ctx := call.ctx
+	if call.Notify != nil {
+		ctx = agent.WithNotices(ctx, func(n agent.Notice) {
+			call.Notify(Response{Notice: &Notice{Request: call.id, Code: string(n), Message: NoticeMessage(n)}})
+		})
+	}
+	res, err := call.h(ctx, call.c.api.agent, call.c.origin, call.params)
 	if err != nil {
 		return Response{ID: call.id, Error: ErrorOf(err)}, err
 	}

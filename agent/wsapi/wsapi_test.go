@@ -174,3 +174,48 @@ func TestConn(t *testing.T) {
 		t.Errorf("after a request ended: %+v", r)
 	}
 }
+
+// noticer is a Prompter that cannot show its question: it tells the page
+// so (as prompt.Browser does with no opener) and refuses.
+type noticer struct{}
+
+func (noticer) ConfirmOrigin(ctx context.Context, origin string) (agent.Decision, error) {
+	agent.Notify(ctx, agent.NoticePromptNotShown)
+	return agent.Deny, nil
+}
+func (noticer) ConfirmSign(ctx context.Context, origin string, cert *keystore.Certificate, what agent.SignSummary) (bool, error) {
+	return false, nil
+}
+func (noticer) PIN(ctx context.Context, origin string, req keystore.PINRequest) ([]byte, bool, error) {
+	return nil, false, keystore.ErrCancelled
+}
+
+// TestNotice: a prompter's notice reaches the transport as a message with
+// no id (a client that knows no notices finds no request of its own in
+// it), naming the request it is about, with the Russian text; the request
+// still ends with its own response.
+func TestNotice(t *testing.T) {
+	api := New(agent.New(agent.Config{Prompter: noticer{}}))
+	c := api.NewConn("https://new.example", Limits{})
+	defer c.Close()
+	call, r := c.Receive([]byte(`{"id":"a7","method":"certificates"}`))
+	if call == nil {
+		t.Fatalf("certificates: %+v", r)
+	}
+	var sent []string
+	call.Notify = func(r Response) {
+		b, _ := json.Marshal(r)
+		sent = append(sent, string(b))
+	}
+	res, _ := call.Run()
+	want := `{"notice":{"request":"a7","code":"PROMPT_NOT_SHOWN","message":"` + NoticeMessage(agent.NoticePromptNotShown) + `"}}`
+	if len(sent) != 1 || sent[0] != want {
+		t.Fatalf("notices sent: %q, want %q", sent, want)
+	}
+	if res.Error == nil || res.Error.Code != OriginDenied || string(res.ID) != `"a7"` {
+		t.Fatalf("the request's own response: %+v", res)
+	}
+	if NoticeMessage(agent.NoticePromptNotShown) == "" {
+		t.Fatal("PROMPT_NOT_SHOWN has no message")
+	}
+}

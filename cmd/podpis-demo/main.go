@@ -3,7 +3,7 @@
 // the verify package.
 //
 //	podpis-demo init --dir DIR      make the demo CA and soft token keys (once)
-//	podpis-demo serve --roots FILE [--listen 127.0.0.1:8080] [--origin URL] [--agent-port N]... [--redis ADDR] [--tls-cert FILE --tls-key FILE]
+//	podpis-demo serve --roots FILE [--listen 127.0.0.1:8080] [--origin URL] [--agent-port N]... [--dist DIR] [--redis ADDR] [--tls-cert FILE --tls-key FILE]
 package main
 
 import (
@@ -31,6 +31,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: podpis-demo init --dir DIR | podpis-demo serve --roots FILE [--listen ADDR] [--origin URL] [--agent-port N]... [--redis ADDR] [--tls-cert FILE --tls-key FILE]")
+	fmt.Fprintln(os.Stderr, "usage: podpis-demo init --dir DIR | podpis-demo serve --roots FILE [--listen ADDR] [--origin URL] [--agent-port N]... [--dist DIR] [--redis ADDR] [--tls-cert FILE --tls-key FILE]")
 	os.Exit(2)
 }

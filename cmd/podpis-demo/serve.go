@@ -47,6 +47,9 @@ type demo struct {
 	origin string
 	ports  []int
 	log    *slog.Logger
+	// install serves «Установка podpis» (/install), where «Отсутствует
+	// соединение с podpis» leads.
+	install *installer
 
 	mu       sync.Mutex
 	sessions map[string]login.Identity
@@ -62,6 +65,7 @@ func runServe(args []string) error {
 	keyPath := fset.String("challenge-key-file", "", "the challenge MAC key (32 bytes or more), the same for every server sharing --redis; default random")
 	tlsCert := fset.String("tls-cert", "", "serve https with this certificate (PEM; with --tls-key): a page reaching the agent from a public origin must be https")
 	tlsKey := fset.String("tls-key", "", "the private key of --tls-cert (PEM)")
+	dist := fset.String("dist", "", "folder of make package's output (dist/) offered on the install page /install; default none")
 	var ports portsFlag
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
 	fset.Parse(args)
@@ -112,7 +116,7 @@ func runServe(args []string) error {
 		l.Close()
 		return err
 	}
-	d := &demo{v: v, origin: *origin, ports: ports, sessions: map[string]login.Identity{},
+	d := &demo{v: v, origin: *origin, ports: ports, sessions: map[string]login.Identity{}, install: &installer{Dir: *dist},
 		log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("Откройте %s — демонстрационный вход по сертификату\n", *origin)
@@ -154,6 +158,8 @@ func (d *demo) routes() http.Handler {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(b)
 	})
+	mux.HandleFunc("GET /install", d.install.page)
+	mux.HandleFunc("GET /install/{name}", d.install.file)
 	mux.HandleFunc("GET /api/config", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ports": d.ports})
 	})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -159,9 +160,23 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 			// The page's address is secret: it goes into a file only
 			// this account can read, and the file is what is opened and
 			// printed (argv and stdout are readable by others).
-			pages = &prompt.Browser{Dir: promptDir(), Tell: func(path string) {
-				fmt.Fprintf(stdout, "podpis: откройте в браузере файл, чтобы ответить: %s\n", path)
-			}}
+			pages = &prompt.Browser{Dir: promptDir(),
+				Open: func(path string) error {
+					err := prompt.Open(path)
+					if err != nil {
+						log.Warn("prompt page not opened", "err", err)
+					}
+					return err
+				},
+				// Nothing could show the question: the person reads
+				// where it is in the agent's terminal and log (the
+				// page that asked says to look there).
+				Tell: func(path string) {
+					u := (&url.URL{Scheme: "file", Path: path}).String()
+					log.Warn("prompt not shown: the person must open it", "file", u)
+					fmt.Fprintf(io.MultiWriter(stderr, logFile), "podpis: не удалось открыть окно запроса. "+
+						"Откройте в браузере этого компьютера адрес %s — там вопрос podpis (PIN-код или разрешение для сайта)\n", u)
+				}}
 			cfg.Prompter = pages
 		}
 	}
@@ -196,11 +211,18 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		defer cs.Close()
 	}
 	if pages != nil {
-		scheme := "http"
-		if tlsCfg != nil {
-			scheme = "https"
-		}
-		pages.BaseURL = scheme + "://" + l.Addr().String()
+		// Plain http, even when the port speaks TLS too: the local CA
+		// is not trusted by every browser that may open the page (make
+		// run never installs it; a profile made after podpis install
+		// lacks it), and a certificate warning in front of the PIN
+		// page teaches clicking through warnings. http://127.0.0.1 is
+		// a secure context for browsers, and TLS on loopback guards
+		// against nothing the rest does not: nobody but root reads
+		// loopback traffic, the peer check refuses other accounts, the
+		// Host check DNS rebinding, and an answer still needs the
+		// unguessable address, this Origin and the per-load token in
+		// both the SameSite=Strict cookie and the form.
+		pages.BaseURL = "http://" + l.Addr().String()
 		srv.Prompts = pages
 	}
 	// Start-up (loading modules, scanning tokens, TLS files) leaves

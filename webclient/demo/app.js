@@ -71,12 +71,13 @@ async function start() {
       client = await connect({ ports: (await config).ports, onPrompt: () => status(MESSAGES.PROMPT, "notice") });
       client.addEventListener("disconnected", () => status("Соединение с podpis прервано. Ожидание…", true));
       client.addEventListener("connected", () => status(""));
+      client.addEventListener("notice", (e) => notice(e.detail));
       $("transport").textContent = TRANSPORTS[client.transport];
       $("transport").dataset.transport = client.transport;
       $("transport").hidden = false;
     }
     diagnose([]);
-    const certs = await client.certificates();
+    const certs = await client.certificates().finally(noticeDone);
     status("");
     if (!certs.some((c) => !c.problems || c.problems.length === 0)) await explainWhy();
     list(certs);
@@ -92,6 +93,23 @@ async function start() {
     show("login");
     status(explain(err), true);
   }
+}
+
+// notice shows what the agent needs the person to do for a request to go
+// on (the agent's words; the heading from index.html for its code) until
+// the request ends.
+function notice(n) {
+  const box = document.querySelector(`#notice[data-code="${n.code}"]`) || $("notice");
+  $("notice-title").textContent = box.dataset.title;
+  $("notice-text").textContent = n.message;
+  box.hidden = false;
+  // No window to type the PIN into has appeared: the spinner waits for
+  // the person to open the question themselves.
+  if (!$("working").hidden) $("working-text").textContent = "Ожидание ответа в окне podpis…";
+}
+
+function noticeDone() {
+  $("notice").hidden = true;
 }
 
 // cannotReach shows why the page cannot reach the agent and what fixes it:
@@ -150,6 +168,7 @@ const PROBLEMS = {
   NO_PRIVATE_KEY: "Нет закрытого ключа",
   KEY_USAGE: "Не предназначен для подписи",
   NEEDS_CSP: "Ключ в контейнере КриптоПро: установите КриптоПро CSP",
+  TOKEN_LOCKED: "Токен заблокирован: PIN-код введён неверно слишком много раз. Разблокируйте его PIN-кодом администратора (PUK).",
 };
 
 function date(s) {
@@ -181,6 +200,7 @@ function list(certs) {
     }
     if (c.problems && c.problems.length) {
       b.disabled = true;
+      b.classList.add("unusable");
       const span = document.createElement("span");
       span.className = "problem";
       span.textContent = c.problems.map((p) => PROBLEMS[p] || p).join("; ");
@@ -199,7 +219,7 @@ async function login(cert) {
   try {
     const { challenge } = await api("/api/challenge");
     pending = client.authenticate(cert.id, challenge);
-    const { cms } = await pending;
+    const { cms } = await pending.finally(noticeDone);
     pending = null;
     $("working-text").textContent = "Проверка подписи…";
     const res = await api("/api/login", { cms });

@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -311,6 +312,32 @@ func TestWrongPIN(t *testing.T) {
 	calls.Store(0)
 	if err := signOnce(p, c, pinOK(&calls)); !errors.Is(err, keystore.ErrPINLocked) || calls.Load() != 0 {
 		t.Fatalf("locked token: %v, asked %d times", err, calls.Load())
+	}
+}
+
+// TestLockedTokenListed: once wrong PINs lock the token, its certificates
+// are listed with TOKEN_LOCKED (the page greys them out), from the token's
+// own flag at each listing, and lose it when the token is unlocked.
+func TestLockedTokenListed(t *testing.T) {
+	requireSetup(t)
+	defer env.ResetPIN()
+	p := openStore(t, 0)
+	c := gostCert(t, p)
+	if slices.Contains(c.Problems, keystore.ProblemTokenLocked) {
+		t.Fatalf("an unlocked token's certificate listed as locked: %v", c.Problems)
+	}
+	wrong := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+		return []byte("0000"), false, nil
+	}
+	for i := 0; i < 3 && !errors.Is(signOnce(p, c, wrong), keystore.ErrPINLocked); i++ {
+	}
+	locked := gostCert(t, p)
+	if !slices.Contains(locked.Problems, keystore.ProblemTokenLocked) || locked.Usable() {
+		t.Fatalf("a locked token's certificate: problems %v", locked.Problems)
+	}
+	env.ResetPIN() // the administrator's PUK, as far as the soft token goes
+	if c := gostCert(t, p); slices.Contains(c.Problems, keystore.ProblemTokenLocked) {
+		t.Fatalf("still listed as locked after unlocking: %v", c.Problems)
 	}
 }
 

@@ -82,6 +82,12 @@ func (p *Store) scanModule(ctx context.Context, m *Module) ([]*location, error) 
 			for _, l := range locs {
 				l.module, l.serial, l.label = m, ti.SerialNumber, ti.Label
 				l.cert.Source, l.cert.Token, l.cert.TokenSerial = m.Vendor, ti.Label, ti.SerialNumber
+				// Read at every listing, as the token says it now: a
+				// page's list never offers a certificate whose token
+				// would refuse the PIN anyway.
+				if ti.Flags&pkcs11.CKF_USER_PIN_LOCKED != 0 {
+					l.cert.Problems = append(l.cert.Problems, keystore.ProblemTokenLocked)
+				}
 			}
 			out = append(out, locs...)
 		}
