@@ -210,6 +210,9 @@ func (r *Report) judge(opts Options, certs []*keystore.Certificate, platform boo
 			usable++
 			continue
 		}
+		if slices.Contains(c.Problems, keystore.ProblemTokenLocked) {
+			continue // the token's PIN_LOCKED finding says it, once per token
+		}
 		f := certFinding(c)
 		f.Personal = true
 		r.add(f)
@@ -232,8 +235,11 @@ func (r *Report) judge(opts Options, certs []*keystore.Certificate, platform boo
 		r.add(Finding{Code: "NO_CERTIFICATES", Severity: Problem, Title: "На токене нет сертификатов",
 			Fix: "Запишите сертификат на токен (или установите его в контейнер " + r.containerWord(installed) + ") в удостоверяющем центре."})
 	case usable == 0 && len(certs) > 0:
-		r.add(Finding{Code: "NO_USABLE_CERTIFICATE", Severity: Problem, Title: "Нет сертификата, пригодного для входа",
-			Cause: "Все найденные сертификаты истекли, не имеют закрытого ключа или не предназначены для подписи."})
+		cause := "Все найденные сертификаты истекли, не имеют закрытого ключа или не предназначены для подписи."
+		if slices.ContainsFunc(certs, func(c *keystore.Certificate) bool { return slices.Contains(c.Problems, keystore.ProblemTokenLocked) }) {
+			cause = "Токен заблокирован или у сертификатов истёк срок, нет закрытого ключа: см. замечания выше."
+		}
+		r.add(Finding{Code: "NO_USABLE_CERTIFICATE", Severity: Problem, Title: "Нет сертификата, пригодного для входа", Cause: cause})
 	case usable > 0:
 		r.Ready = true
 		r.add(Finding{Code: "READY", Severity: OK, Title: "Вход по сертификату возможен",
@@ -352,7 +358,7 @@ func (r *Report) examineSlots(m pkcs11.ModuleStatus) {
 		tokens++
 		if s.PINLocked {
 			r.add(Finding{Code: "PIN_LOCKED", Severity: Problem, Personal: true, Title: "PIN-код токена «" + s.Label + "» заблокирован",
-				Fix: "Разблокируйте PIN-код PIN-кодом администратора (или обратитесь в удостоверяющий центр)."})
+				Fix: "PIN-код введён неверно слишком много раз. Разблокируйте токен PIN-кодом администратора (PUK) в программе производителя токена или обратитесь в удостоверяющий центр."})
 		} else if s.PINFinalTry {
 			r.add(Finding{Code: "PIN_COUNT_LOW", Severity: Warning, Personal: true, Title: "На токене «" + s.Label + "» осталась последняя попытка ввода PIN-кода",
 				Fix: "Следующий неверный PIN-код заблокирует токен: введите его внимательно или обратитесь к администратору."})

@@ -265,3 +265,29 @@ func TestFromStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestLockedToken: a token locked by wrong PINs is said to be locked, once,
+// with the way out (PUK), not lumped in with expired certificates.
+func TestLockedToken(t *testing.T) {
+	ca := testpki.Root(t, gost3410.CurveTC26256A, "CA", time.Now())
+	cert, _ := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Заблокированный"}, time.Now(), nil)
+	c := keystore.Examine(cert, true, time.Now())
+	c.Token = "Rutoken ECP"
+	c.Problems = append(c.Problems, keystore.ProblemTokenLocked)
+	soft := control.Module{Vendor: env.SoftToken, Name: "podpis soft token", Path: env.SoftToken, Software: true, Found: true, Loaded: true,
+		Tokens: []control.Token{{Present: true, Label: "Rutoken ECP", PINLocked: true}}}
+	r := FromStatus(context.Background(), &control.Status{Modules: []control.Module{soft}, Certificates: []*keystore.Certificate{c}}, Options{Root: t.TempDir()})
+	f, ok := codes(r)["PIN_LOCKED"]
+	if !ok || r.Ready {
+		t.Fatalf("ready %v, findings %+v", r.Ready, r.Findings)
+	}
+	if !strings.Contains(f.Title, "Rutoken ECP") || !strings.Contains(f.Fix, "PUK") {
+		t.Errorf("PIN_LOCKED says %q / %q", f.Title, f.Fix)
+	}
+	if _, dup := codes(r)["CERT_PROBLEM"]; dup {
+		t.Errorf("the locked token is also a nameless certificate problem: %+v", r.Findings)
+	}
+	if u := codes(r)["NO_USABLE_CERTIFICATE"]; strings.Contains(u.Cause, "Все найденные сертификаты истекли") {
+		t.Errorf("a locked token is blamed on expiry: %q", u.Cause)
+	}
+}

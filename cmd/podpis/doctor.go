@@ -151,7 +151,8 @@ func nonNil[T any](s []T) []T {
 var problemWords = map[keystore.Problem]string{
 	keystore.ProblemExpired: "истёк", keystore.ProblemNotYetValid: "ещё не действует",
 	keystore.ProblemNoKey: "нет закрытого ключа", keystore.ProblemKeyUsage: "не предназначен для подписи",
-	keystore.ProblemNeedsCSP: "ключ в контейнере КриптоПро CSP",
+	keystore.ProblemNeedsCSP:    "ключ в контейнере КриптоПро CSP",
+	keystore.ProblemTokenLocked: "токен заблокирован (PIN-код)",
 }
 
 func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []trust.StoreStatus, conf *config.Config, recent []string, ready bool) {
