@@ -20,6 +20,7 @@ packages=(
 	nsis osslsigncode      # the Windows installer, built and signed on Linux
 	dbus-daemon            # a private session bus: the tray menu as a desktop shell sees it
 	lintian                # Debian's checker, run on the .deb packages
+	wine64 wine            # podpis's Windows programs executed (internal/testwine)
 )
 
 # make bench also compiles a small C program against libcrypto.
