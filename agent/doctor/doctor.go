@@ -155,13 +155,14 @@ func (r *Report) judge(opts Options, certs []*keystore.Certificate, platform boo
 			}
 		}
 	}
-	loaded := 0
+	loaded, broken := 0, 0
 	for _, m := range r.Modules {
 		switch {
 		case m.Loaded:
 			loaded++
 			r.examineSlots(m)
 		case m.Found:
+			broken++
 			r.add(Finding{Code: "MODULE_NOT_LOADABLE", Severity: Problem,
 				Title: "Модуль " + m.Name + " не загружается",
 				Cause: m.Error,
@@ -179,6 +180,11 @@ func (r *Report) judge(opts Options, certs []*keystore.Certificate, platform boo
 		r.add(Finding{Code: "NO_CERTIFICATES", Severity: Problem, Title: gost[0].Name + ": нет сертификата с закрытым ключом",
 			Cause: "В хранилище «Личное» нет сертификата, ключ которого хранит ГОСТ-криптопровайдер.",
 			Fix:   "Установите сертификат из контейнера (КриптоПро CSP → Сервис → Просмотреть сертификаты в контейнере → Установить; в ViPNet CSP — «Контейнеры ключей» → свойства контейнера → «Установить сертификат»), или вставьте токен."})
+		return
+	case loaded == 0 && len(certs) == 0 && broken > 0:
+		// Installed but failing to load: MODULE_NOT_LOADABLE says which
+		// and how to fix it. «Не установлен криптопровайдер» would send
+		// the person to install what is already there.
 		return
 	case loaded == 0 && len(certs) == 0:
 		cause := "Не найден ни один модуль PKCS#11 криптопровайдера или токена."
@@ -421,16 +427,4 @@ func itoa(n int) string {
 		return string(rune('0' + n))
 	}
 	return itoa(n/10) + string(rune('0'+n%10))
-}
-
-func osName() string {
-	name := runtime.GOOS + "/" + runtime.GOARCH
-	if b, err := os.ReadFile("/etc/os-release"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
-				return strings.Trim(v, `"`) + " (" + name + ")"
-			}
-		}
-	}
-	return name
 }

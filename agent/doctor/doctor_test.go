@@ -67,12 +67,19 @@ func TestNoCSP(t *testing.T) {
 	}
 }
 
+// TestBrokenModule: a module that is there but does not load is
+// MODULE_NOT_LOADABLE with the fix «Переустановите», and not also «Не
+// установлен криптопровайдер», which would have the person install what
+// is installed.
 func TestBrokenModule(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "libbroken.so")
 	os.WriteFile(bad, []byte("no library"), 0o644)
 	r := Examine(context.Background(), Options{Candidates: []pkcs11.Candidate{{Vendor: "Рутокен", Path: bad, Explicit: true}}})
 	if _, ok := codes(r)["MODULE_NOT_LOADABLE"]; !ok || r.Ready {
 		t.Fatalf("%+v", r.Findings)
+	}
+	if _, ok := codes(r)["NO_PROVIDER"]; ok {
+		t.Errorf("an installed, failing module reported as no provider: %+v", r.Findings)
 	}
 }
 

@@ -1,10 +1,19 @@
 /*
  * The PKCS#11 v2.40 types and function list that podpis-softtoken
- * implements, written for this module: only what it needs. Unix ABI
- * (natural alignment, unsigned long CK_ULONG).
+ * implements, written for this module: only what it needs. Unix ABI:
+ * natural alignment, unsigned long CK_ULONG (64 bits). Windows ABI: the
+ * structures packed to one byte, as every Windows PKCS#11 module and
+ * application compiles them (PKCS#11 §2.1), and unsigned long is 32 bits.
+ * Packing leaves pointers and some flags unaligned, where Go cannot reach
+ * them: the accessors at the end are the only way the Go code touches
+ * those fields, on every system.
  */
 #ifndef PODPIS_CRYPTOKI_H
 #define PODPIS_CRYPTOKI_H
+
+#ifdef _WIN32
+#pragma pack(push, cryptoki, 1)
+#endif
 
 typedef unsigned char CK_BYTE;
 typedef CK_BYTE CK_CHAR;
@@ -96,4 +105,12 @@ typedef struct {
 	void *fn[68];
 } CK_FUNCTION_LIST;
 
+#ifdef _WIN32
+#pragma pack(pop, cryptoki)
 #endif
+
+static inline void podpis_set_info_flags(CK_INFO *i, CK_FLAGS f) { i->flags = f; }
+static inline void *podpis_attr_value(CK_ATTRIBUTE *a) { return a->pValue; }
+
+#endif
+

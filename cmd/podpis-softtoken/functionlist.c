@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 // The function list podpis-softtoken hands out: the entry points the Go
 // code exports, and a stub for the rest of PKCS#11.

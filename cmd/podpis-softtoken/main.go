@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 // Command podpis-softtoken is podpis's GOST PKCS#11 module, built with
 //
@@ -93,7 +93,7 @@ func C_GetInfo(info *C.CK_INFO) rv {
 	}
 	info.cryptokiVersion = C.CK_VERSION{major: 2, minor: 40}
 	pad(unsafe.Pointer(&info.manufacturerID), 32, "podpis")
-	info.flags = 0
+	C.podpis_set_info_flags(info, 0)
 	pad(unsafe.Pointer(&info.libraryDescription), 32, "podpis GOST soft token")
 	info.libraryVersion = C.CK_VERSION{major: 1, minor: 0}
 	return softtoken.CKR_OK
@@ -285,14 +285,14 @@ func C_GetAttributeValue(h C.CK_SESSION_HANDLE, obj C.CK_OBJECT_HANDLE, attrs *C
 		case r != softtoken.CKR_OK:
 			a.ulValueLen = ^C.CK_ULONG(0)
 			result = ok(r)
-		case a.pValue == nil:
+		case C.podpis_attr_value(a) == nil:
 			a.ulValueLen = C.CK_ULONG(len(v))
 		case int(a.ulValueLen) < len(v):
 			a.ulValueLen = ^C.CK_ULONG(0)
 			result = softtoken.CKR_BUFFER_TOO_SMALL
 		default:
 			if len(v) > 0 {
-				C.memcpy(unsafe.Pointer(a.pValue), unsafe.Pointer(&v[0]), C.size_t(len(v)))
+				C.memcpy(C.podpis_attr_value(a), unsafe.Pointer(&v[0]), C.size_t(len(v)))
 			}
 			a.ulValueLen = C.CK_ULONG(len(v))
 		}
@@ -306,8 +306,9 @@ func C_FindObjectsInit(h C.CK_SESSION_HANDLE, attrs *C.CK_ATTRIBUTE, n C.CK_ULON
 		return softtoken.CKR_ARGUMENTS_BAD
 	}
 	var tmpl []softtoken.Attribute
-	for _, a := range template(attrs, n) {
-		tmpl = append(tmpl, softtoken.Attribute{Type: uint64(a._type), Value: C.GoBytes(unsafe.Pointer(a.pValue), C.int(a.ulValueLen))})
+	for i := range template(attrs, n) {
+		a := &template(attrs, n)[i]
+		tmpl = append(tmpl, softtoken.Attribute{Type: uint64(a._type), Value: C.GoBytes(C.podpis_attr_value(a), C.int(a.ulValueLen))})
 	}
 	return ok(token.FindObjectsInit(uint64(h), tmpl))
 }

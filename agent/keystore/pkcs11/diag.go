@@ -21,6 +21,9 @@ type ModuleStatus struct {
 	// word said once.
 	Name string `json:"name"`
 	Path string `json:"path"`
+	// File is where the module was found when Path names it without a
+	// folder (Windows: rtPKCS11ECP.dll in System32).
+	File string `json:"file,omitempty"`
 	// Software modules keep keys in files: there is no token to insert.
 	Software bool `json:"software,omitempty"`
 	// CSP marks a crypto provider (CryptoPro CSP, ViPNet CSP), whose keys
@@ -91,9 +94,10 @@ func Diagnose(ctx context.Context, candidates []Candidate) []ModuleStatus {
 			st.Error = err.Error()
 		case err != nil:
 			st.Found = true
+			st.File, _ = locate(c.Path)
 			st.Error = err.Error()
 		default:
-			st.Found, st.Loaded = true, true
+			st.Found, st.Loaded, st.File = true, true, m.File
 			st.Library = LibraryName(m.Info.ManufacturerID, m.Info.LibraryDescription)
 			st.Version = formatVersion(m.Info.LibraryVersion)
 			if !ok && st.Library != "" {

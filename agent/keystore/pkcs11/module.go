@@ -2,12 +2,8 @@ package pkcs11
 
 import (
 	"context"
-	"debug/elf"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
 
@@ -46,7 +42,10 @@ type Module struct {
 	// or is the path of a module named by the config file or --module.
 	Vendor string
 	Path   string
-	Info   pkcs11.Info
+	// File is the file loaded: Path itself, or where a module named
+	// without a folder was found (Windows).
+	File string
+	Info pkcs11.Info
 
 	calls chan func()
 	mu    sync.Mutex
@@ -85,19 +84,17 @@ func Open(c Candidate) (*Module, error) {
 }
 
 func open(c Candidate) (*Module, error) {
-	path := c.Path
-	if filepath.IsAbs(path) {
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("%w: %s", ErrNotInstalled, path)
-		}
+	file, err := locate(c.Path)
+	if err != nil {
+		return nil, err
 	}
-	ctx := pkcs11.New(path)
+	ctx := pkcs11.New(file)
 	if ctx == nil {
-		return nil, fmt.Errorf("pkcs11: %s cannot be loaded: %s", path, whyNotLoadable(path))
+		return nil, fmt.Errorf("pkcs11: %s cannot be loaded: %s", file, whyNotLoadable(file))
 	}
-	m := &Module{Vendor: c.Vendor, Path: path, ctx: ctx, calls: make(chan func())}
+	m := &Module{Vendor: c.Vendor, Path: c.Path, File: file, ctx: ctx, calls: make(chan func())}
 	go m.serve()
-	err := m.call(context.Background(), 30*time.Second, func(a api) error {
+	err = m.call(context.Background(), 30*time.Second, func(a api) error {
 		if err := a.Initialize(pkcs11.InitializeWithFlags(pkcs11.CKF_OS_LOCKING_OK)); err != nil && !isRV(err, pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
 			return fmt.Errorf("C_Initialize: %w", err)
 		}
@@ -106,27 +103,9 @@ func open(c Candidate) (*Module, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pkcs11: %s: %w", path, err)
+		return nil, fmt.Errorf("pkcs11: %s: %w", file, err)
 	}
 	return m, nil
-}
-
-// whyNotLoadable guesses why the dynamic loader refused a file:
-// miekg/pkcs11 does not pass dlerror on.
-func whyNotLoadable(path string) string {
-	f, err := elf.Open(path)
-	if err != nil {
-		if runtime.GOOS == "linux" {
-			return "not a shared library"
-		}
-		return "the system refused to load it"
-	}
-	defer f.Close()
-	want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "386": elf.EM_386, "arm64": elf.EM_AARCH64}[runtime.GOARCH]
-	if want != 0 && f.Machine != want {
-		return fmt.Sprintf("built for %v, this is %s", f.Machine, runtime.GOARCH)
-	}
-	return "a library it needs is missing, or it failed to initialise"
 }
 
 // serve runs calls one at a time. A call that returns after its caller

@@ -22,7 +22,11 @@ const SoftHSM2 = "SoftHSM2"
 const SoftToken = "podpis soft token"
 
 // Module is a vendor podpis looks for, by name, with the places its
-// PKCS#11 module is installed.
+// PKCS#11 module is installed. On Windows a path may start with an
+// environment variable (%ProgramFiles%), and a file name alone
+// (rtPKCS11ECP.dll, which the vendors' installers put into System32) is
+// searched for in System32, the Windows folder and PATH, never in the
+// current folder.
 type Module struct {
 	Name  string
 	Paths map[string][]string // GOOS → candidate paths, most likely first
@@ -46,11 +50,11 @@ var Modules = []Module{
 			"/opt/cprocsp/lib/arm64/libcppkcs11.so", "/opt/cprocsp/lib/aarch64/libcppkcs11.so",
 			"/opt/cprocsp/lib/e2k64/libcppkcs11.so", "/opt/cprocsp/lib/mips64el/libcppkcs11.so",
 		},
-		"windows": {`C:\Program Files\Crypto Pro\CSP\cppkcs11.dll`, `C:\Program Files (x86)\Crypto Pro\CSP\cppkcs11.dll`, "cppkcs11.dll"},
+		"windows": {`%ProgramFiles%\Crypto Pro\CSP\cppkcs11.dll`, "cppkcs11.dll"},
 	}},
 	{Name: "ViPNet CSP", CSP: true, Paths: map[string][]string{
 		"linux":   {"/opt/itcs/lib/libvipnetpkcs11.so", "/opt/itcs/lib64/libvipnetpkcs11.so", "/usr/lib/libvipnetpkcs11.so"},
-		"windows": {"vpkcs11.dll", `C:\Program Files\InfoTeCS\ViPNet CSP\vpkcs11.dll`},
+		"windows": {"vpkcs11.dll", `%ProgramFiles%\InfoTeCS\ViPNet CSP\vpkcs11.dll`},
 	}},
 	{Name: "Rutoken", Paths: map[string][]string{
 		"linux": {
@@ -69,7 +73,7 @@ var Modules = []Module{
 	}},
 	{Name: "OpenSC", Paths: map[string][]string{
 		"linux":   {"/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so", "/usr/lib/opensc-pkcs11.so", "/usr/lib64/opensc-pkcs11.so"},
-		"windows": {`C:\Windows\System32\opensc-pkcs11.dll`},
+		"windows": {"opensc-pkcs11.dll"},
 	}},
 	{Name: SoftToken, Software: true, Files: []string{"libpodpis-softtoken.so", "podpis-softtoken.dll"}},
 }
