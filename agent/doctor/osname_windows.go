@@ -36,7 +36,7 @@ func osName() string {
 	if release == "" {
 		release = str("ReleaseId")
 	}
-	name := strings.TrimSpace(product + " " + release + " " + str("CSDVersion"))
+	name := strings.Join(strings.Fields(product+" "+release+" "+str("CSDVersion")), " ")
 	build := fmt.Sprintf("%d.%d.%d", v.MajorVersion, v.MinorVersion, v.BuildNumber)
 	if ubr, _, err := k.GetIntegerValue("UBR"); err == nil {
 		build += fmt.Sprintf(".%d", ubr)

@@ -190,7 +190,11 @@ func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []t
 		if m.Software {
 			name += " (программный токен)"
 		}
-		fmt.Fprintf(w, "  %s — %s\n    %s\n", name, state, m.Path)
+		path := m.Path
+		if m.File != "" && m.File != m.Path {
+			path += " (" + m.File + ")" // where a bare name was found (Windows)
+		}
+		fmt.Fprintf(w, "  %s — %s\n    %s\n", name, state, path)
 		for _, s := range m.Slots {
 			if s.TokenPresent {
 				gost := strings.Join(s.GOSTMechanisms, ", ")
