@@ -67,8 +67,12 @@ func bval(b bool) []byte {
 	return []byte{0}
 }
 
+// ulong encodes a CK_ULONG attribute value: C's unsigned long, 8 bytes on
+// 64-bit Unix (LP64) but 4 on 64-bit Windows (LLP64), where an 8-byte
+// CKA_CLASS matched no template an application sent and no object was
+// ever found.
 func ulong(v uint64) []byte {
-	b := make([]byte, 8)
+	b := make([]byte, ulongSize)
 	for i := range b {
 		b[i] = byte(v >> (8 * i)) // host order: little-endian on every supported platform
 	}
