@@ -2,9 +2,11 @@ package wineagent
 
 import (
 	"context"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,38 +80,77 @@ func checkOS(t *testing.T, p interface {
 	}
 }
 
-// TestDoctorBrokenModule: a file where Rutoken's installer puts
-// rtPKCS11ECP.dll (System32) that is not a DLL is "installed but failing
-// to load", with the reason and the fix, and not «Не установлен
-// криптопровайдер».
+// TestDoctorBrokenModule: a rtPKCS11ECP.dll in System32, where Rutoken's
+// installer puts it, that does not load is "installed but failing to
+// load", with the reason and «Переустановите…», and not «Не установлен
+// криптопровайдер»: a file that is not a DLL (an interrupted
+// installation), a DLL for 32-bit Windows (the x86 driver on a 64-bit
+// system; here a 64-bit DLL whose header says i386), and a DLL that is no
+// PKCS#11 module (the ProcessPrng stand-in).
 func TestDoctorBrokenModule(t *testing.T) {
 	p, b := build(t)
-	bad := p.Path(`C:\windows\system32\rtPKCS11ECP.dll`)
-	if err := os.WriteFile(bad, []byte("an interrupted installation\n"), 0o644); err != nil {
+	dll, err := os.ReadFile(b.dll)
+	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.Remove(bad)
-	r := doctor(t, p, "", agentEnv(t, t.TempDir()), b.exe)
-	var found bool
-	for _, m := range r.Report.Modules {
-		if m.Name != "Rutoken" {
-			t.Errorf("module reported that is not installed: %+v", m)
-			continue
-		}
-		found = true
-		if !m.Found || m.Loaded || !strings.Contains(m.Error, "not a DLL") || !strings.EqualFold(m.File, `C:\windows\system32\rtPKCS11ECP.dll`) {
-			t.Errorf("the broken Rutoken module: %+v", m)
-		}
+	stranger, err := os.ReadFile(p.Path(`C:\windows\system32\bcryptprimitives.dll`))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !found {
-		t.Fatalf("the broken Rutoken module is not reported: %+v", r.Report.Modules)
+	for _, tc := range []struct {
+		name string
+		file []byte
+		why  string
+	}{
+		{"not a DLL", []byte("an interrupted installation\n"), "not a DLL"},
+		{"32-bit", machine(t, dll, 0x14c), "built for 32-bit Windows (i386)"},
+		{"not PKCS#11", stranger, "not a PKCS#11 module"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := p.Path(`C:\windows\system32\rtPKCS11ECP.dll`)
+			if err := os.WriteFile(bad, tc.file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			defer os.Remove(bad)
+			r := doctor(t, p, "", agentEnv(t, t.TempDir()), b.exe)
+			var found bool
+			for _, m := range r.Report.Modules {
+				if m.Name != "Rutoken" {
+					t.Errorf("module reported that is not installed: %+v", m)
+					continue
+				}
+				found = true
+				if !m.Found || m.Loaded || !strings.Contains(m.Error, tc.why) || !strings.EqualFold(m.File, `C:\windows\system32\rtPKCS11ECP.dll`) {
+					t.Errorf("the broken Rutoken module: %+v", m)
+				}
+			}
+			if !found {
+				t.Fatalf("the broken Rutoken module is not reported: %+v", r.Report.Modules)
+			}
+			if title, _, ok := r.finding("MODULE_NOT_LOADABLE"); !ok || title != "Модуль Rutoken не загружается" {
+				t.Errorf("no MODULE_NOT_LOADABLE for Rutoken: %+v", r.Report.Findings)
+			}
+			if _, _, ok := r.finding("NO_PROVIDER"); ok {
+				t.Errorf("an installed, failing module reported as no provider: %+v", r.Report.Findings)
+			}
+		})
 	}
-	if title, _, ok := r.finding("MODULE_NOT_LOADABLE"); !ok || title != "Модуль Rutoken не загружается" {
-		t.Errorf("no MODULE_NOT_LOADABLE for Rutoken: %+v", r.Report.Findings)
+}
+
+// machine returns a copy of a PE file whose COFF header names another
+// machine.
+func machine(t *testing.T, pe []byte, m uint16) []byte {
+	t.Helper()
+	if len(pe) < 0x40 {
+		t.Fatal("not a PE file")
 	}
-	if _, _, ok := r.finding("NO_PROVIDER"); ok {
-		t.Errorf("an installed, failing module reported as no provider: %+v", r.Report.Findings)
+	off := int(binary.LittleEndian.Uint32(pe[0x3c:]))
+	if len(pe) < off+6 || string(pe[off:off+4]) != "PE\x00\x00" {
+		t.Fatal("no PE signature")
 	}
+	out := slices.Clone(pe)
+	binary.LittleEndian.PutUint16(out[off+4:], m)
+	return out
 }
 
 // TestPlantedModuleNotLoaded: a rtPKCS11ECP.dll next to podpis.exe in the
