@@ -3,7 +3,6 @@ package pkcs11
 import (
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // searchFor looks for a module named without a folder (rtPKCS11ECP.dll)
@@ -23,6 +22,3 @@ func searchFor(name string, dirs []string) (string, bool) {
 	}
 	return "", false
 }
-
-// bare reports a module named by its file alone, to be searched for.
-func bare(path string) bool { return !strings.ContainsAny(path, `/\:`) }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
@@ -24,7 +25,7 @@ func locate(path string) (string, error) {
 	if p, err := registry.ExpandString(path); err == nil {
 		path = p // %ProgramFiles%, %SystemRoot% in the known table
 	}
-	if bare(path) {
+	if !strings.ContainsAny(path, `/\:`) { // a file name alone
 		if p, ok := searchFor(path, searchDirs()); ok {
 			return p, nil
 		}
