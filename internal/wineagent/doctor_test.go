@@ -180,3 +180,30 @@ func TestPlantedModuleNotLoaded(t *testing.T) {
 		t.Errorf("no NO_PROVIDER: %+v", r.Report.Findings)
 	}
 }
+
+// TestDoctorRegisteredCSP: a GOST CSP registered with CryptoAPI (its
+// provider entry in the registry, as CryptoPro's installer writes it)
+// without its PKCS#11 module is not «Не установлен криптопровайдер»: the
+// CSP is there, and what is missing is a certificate with its key in the
+// «Личное» store.
+func TestDoctorRegisteredCSP(t *testing.T) {
+	p, b := build(t)
+	const key = `HKLM\SOFTWARE\Microsoft\Cryptography\Defaults\Provider\Crypto-Pro GOST R 34.10-2012 Cryptographic Service Provider`
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if out, err := p.Run(ctx, "wine", "reg", "add", key, "/v", "Type", "/t", "REG_DWORD", "/d", "80", "/f"); err != nil {
+		t.Fatalf("reg add: %v: %s", err, out)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		p.Run(ctx, "wine", "reg", "delete", key, "/f")
+	}()
+	r := doctor(t, p, "", agentEnv(t, t.TempDir()), b.exe)
+	if _, _, ok := r.finding("NO_PROVIDER"); ok {
+		t.Errorf("a registered CSP reported as none: %+v", r.Report.Findings)
+	}
+	if title, _, ok := r.finding("NO_CERTIFICATES"); !ok || !strings.HasPrefix(title, "Crypto-Pro GOST R 34.10-2012") {
+		t.Errorf("no NO_CERTIFICATES naming the registered CSP: %+v", r.Report.Findings)
+	}
+}
