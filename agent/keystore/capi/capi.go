@@ -35,10 +35,11 @@ const (
 )
 
 // Provider types of RSA keys: Microsoft's software providers and the
-// smart-card CSPs registered under the same types.
+// smart-card CSPs registered under the same types. PROV_RSA_SIG (2) is not
+// among them: ViPNet's GOST R 34.10-2001 provider («Infotecs Cryptographic
+// Service Provider») is registered under type 2.
 const (
 	ProvRSAFull     ProviderType = 1
-	ProvRSASig      ProviderType = 2
 	ProvRSASChannel ProviderType = 12
 	ProvRSAAES      ProviderType = 24
 )
@@ -47,7 +48,7 @@ const (
 // through CryptSignHash (PKCS #1 v1.5).
 func IsRSA(t ProviderType) bool {
 	switch t {
-	case ProvRSAFull, ProvRSASig, ProvRSASChannel, ProvRSAAES:
+	case ProvRSAFull, ProvRSASChannel, ProvRSAAES:
 		return true
 	}
 	return false

@@ -123,6 +123,7 @@ func TestRecord(t *testing.T) {
 		{"rsa certificate, gost provider", rsaDER, ProvGOST2012256, ""},
 		{"cng key", rsaDER, 0, ""},
 		{"dsa provider", rsaDER, 3, ""},
+		{"vipnet 2001 (type 2)", rsaDER, 2, ""},
 		{"junk", []byte("junk"), ProvRSAAES, ""},
 	} {
 		c, ok := Record(tc.der, tc.typ, "Microsoft Enhanced Cryptographic Provider v1.0", "c", time.Now())
