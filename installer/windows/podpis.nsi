@@ -2,7 +2,10 @@
 ; system service: a service in session 0 can show neither the tray icon
 ; nor the PIN dialog). Built on Linux with makensis by make package:
 ;   makensis -DVERSION=... -DBIN=... -DOUTFILE=... installer/windows/podpis.nsi
-Unicode true
+; A 64-bit installer: what it installs is amd64 only, and a 32-bit one
+; needs WoW64 — absent from Debian's 64-bit-only Wine, where the Windows
+; suite runs it, and from Windows on ARM's x64 emulation's view of $SYSDIR.
+Target amd64-unicode
 SetCompressor /SOLID lzma
 RequestExecutionLevel user
 
@@ -78,4 +81,20 @@ Section "Uninstall"
   Delete "$INSTDIR\podpis.ico"
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
+
+  ; The agent's own files (os.UserConfigDir and os.UserCacheDir): the
+  ; local CA and the wss certificate with its key (the CA has just left
+  ; the Root store), the lock, the first-run marker, the prompt files and
+  ; the log. The person's settings (config.json) and the doctor reports
+  ; they saved stay, and with them the folder; a soft token's keys are
+  ; never here (%USERPROFILE%\.podpis).
+  Delete "$APPDATA\podpis\localca.pem"
+  Delete "$APPDATA\podpis\server.pem"
+  Delete "$APPDATA\podpis\server.key"
+  Delete "$APPDATA\podpis\agent.lock"
+  Delete "$APPDATA\podpis\setup.done"
+  RMDir /r "$APPDATA\podpis\prompts"
+  RMDir "$APPDATA\podpis"
+  Delete "$LOCALAPPDATA\podpis\podpis.log*"
+  RMDir "$LOCALAPPDATA\podpis"
 SectionEnd

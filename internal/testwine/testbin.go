@@ -42,9 +42,14 @@ func (p *Prefix) Reg(ctx context.Context, args ...string) (string, error) {
 }
 
 // RegValue reads one value with reg query: its data as reg prints it, and
-// false when the key or the value is not there.
+// false when the key or the value is not there. The empty name is the
+// key's default value.
 func (p *Prefix) RegValue(ctx context.Context, key, name string) (string, bool) {
-	out, err := p.Reg(ctx, "query", key, "/v", name)
+	args := []string{"query", key, "/v", name}
+	if name == "" {
+		args, name = []string{"query", key, "/ve"}, "(Default)"
+	}
+	out, err := p.Reg(ctx, args...)
 	if err != nil {
 		return "", false
 	}
