@@ -2,9 +2,9 @@
 ; system service: a service in session 0 can show neither the tray icon
 ; nor the PIN dialog). Built on Linux with makensis by make package:
 ;   makensis -DVERSION=... -DBIN=... -DOUTFILE=... installer/windows/podpis.nsi
-; A 64-bit installer: what it installs is amd64 only, and a 32-bit one
-; needs WoW64 — absent from Debian's 64-bit-only Wine, where the Windows
-; suite runs it, and from Windows on ARM's x64 emulation's view of $SYSDIR.
+; A 64-bit installer: what it installs runs on 64-bit Windows only, and
+; a 32-bit installer needs WoW64, which Debian's 64-bit-only Wine (where
+; the Windows suite runs it) does not have.
 Target amd64-unicode
 SetCompressor /SOLID lzma
 RequestExecutionLevel user

@@ -82,11 +82,25 @@ func TestMYStoreUnderWine(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	podpis := testwine.Build(t, dir, "podpis.exe", "github.com/podpis/podpis/cmd/podpis")
+	t.Setenv("PODPIS_DATA_DIR", testwine.WindowsPath(filepath.Join(dir, "data")))
+	if f := doctorFinding(t, ctx, p, podpis, "NO_PROVIDER"); f == nil {
+		t.Error("doctor with no CSP registered and nothing in MY: no NO_PROVIDER")
+	}
 	for _, c := range fakeCSPs {
 		if out, err := p.Reg(ctx, "add", `HKLM\SOFTWARE\Microsoft\Cryptography\Defaults\Provider\`+c.Name,
 			"/v", "Type", "/t", "REG_DWORD", "/d", strconv.Itoa(int(c.Type)), "/f"); err != nil {
 			t.Fatalf("reg add %s: %v\n%s", c.Name, err, out)
 		}
+	}
+
+	// A GOST CSP registered, MY empty: the CSP is named, the certificate
+	// is what is missing.
+	if f := doctorFinding(t, ctx, p, podpis, "NO_CERTIFICATES"); f == nil || !strings.HasPrefix(f.Title, "Crypto-Pro GOST R 34.10-2012") {
+		t.Errorf("doctor with CryptoPro registered and MY empty: %+v", f)
+	}
+	if f := doctorFinding(t, ctx, p, podpis, "NO_PROVIDER"); f != nil {
+		t.Errorf("doctor says %q with CryptoPro and ViPNet registered", f.Title)
 	}
 
 	report := filepath.Join(dir, "report.json")
@@ -139,6 +153,29 @@ func TestMYStoreUnderWine(t *testing.T) {
 	if !slices.ContainsFunc(rep.CSPs, func(c InstalledCSP) bool { return c.Type == ProvRSAFull || c.Type == ProvRSAAES }) {
 		t.Errorf("Wine's own RSA providers not read: %v", rep.CSPs)
 	}
+}
+
+type finding struct{ Code, Title, Cause string }
+
+// doctorFinding runs podpis.exe doctor --json and returns its finding of
+// code, nil if there is none.
+func doctorFinding(t *testing.T, ctx context.Context, p *testwine.Prefix, exe, code string) *finding {
+	t.Helper()
+	out, _ := p.Run(ctx, "wine", exe, "doctor", "--json") // exit 1: not ready
+	i := bytes.IndexByte(out, '{')
+	var rep struct {
+		Report struct{ Findings []finding } `json:"report"`
+	}
+	if i < 0 || json.Unmarshal(out[i:], &rep) != nil {
+		t.Fatalf("doctor --json:\n%s", out)
+	}
+	for _, f := range rep.Report.Findings {
+		if f.Code == code {
+			t.Logf("doctor: %s: %s — %s", f.Code, f.Title, f.Cause)
+			return &f
+		}
+	}
+	return nil
 }
 
 // checkCMS verifies the message TestMYStore signed with the store's signer,
