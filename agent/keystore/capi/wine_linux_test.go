@@ -75,6 +75,8 @@ func TestMYStoreUnderWine(t *testing.T) {
 	certPEM, keyPEM, pfx := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "sidorov.pfx")
 	os.WriteFile(certPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	os.WriteFile(keyPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: mustPKCS8(t, key)}), 0o600)
+	// An ASCII password: Wine's PFXImportCertStore drops the others
+	// (testwine's TestCrypt32Limits).
 	if out, err := exec.Command("openssl", "pkcs12", "-export", "-in", certPEM, "-inkey", keyPEM, "-name", "Сидоров",
 		"-passout", "pass:parol-1", "-out", pfx).CombinedOutput(); err != nil {
 		t.Fatalf("openssl pkcs12: %v\n%s", err, out)

@@ -110,7 +110,8 @@ func importPFX(t *testing.T, path, password string) {
 // AT_SIGNATURE (3) — in CERT_KEY_PROV_INFO, and CryptSignHash then finds
 // no key of spec 3 (NTE_NO_KEY). Windows records the spec of the key the
 // PFX held: AT_KEYEXCHANGE for an RSA key. The store reads the spec as
-// recorded, as it must for CSPs that keep signature keys.
+// recorded, as it must for CSPs that keep signature keys. (testwine's
+// TestCrypt32Limits shows it with CryptoAPI alone.)
 func fixKeySpec(t *testing.T, c *windows.CertContext) {
 	info, ok := keyProvInfo(c)
 	if !ok || info.KeySpec == atKeyExchange || info.KeySpec == atSignature {
