@@ -40,10 +40,21 @@ VIAddVersionKey /LANG=1049 "LegalCopyright" "podpis developers"
 !insertmacro MUI_UNPAGE_INSTFILES
 !insertmacro MUI_LANGUAGE "Russian"
 
-Section "podpis"
-  ; An agent of the previous version holds its files open.
+; StopAgent ends this person's running agent. taskkill first asks
+; (WM_CLOSE to the process's top-level windows); an agent without one —
+; headless, or only in the tray — does not get it, and taskkill /F then
+; ends it. Without administrator rights taskkill reaches this person's
+; processes only.
+!macro StopAgent
   nsExec::Exec 'taskkill /IM podpis.exe'
   Sleep 500
+  nsExec::Exec 'taskkill /F /IM podpis.exe'
+  Sleep 500
+!macroend
+
+Section "podpis"
+  ; An agent of the previous version holds its files open.
+  !insertmacro StopAgent
   SetOutPath "$INSTDIR"
   File "${BIN}\podpis.exe"
   File "${BIN}\podpis-softtoken.dll"
@@ -69,8 +80,7 @@ Section "podpis"
 SectionEnd
 
 Section "Uninstall"
-  nsExec::Exec 'taskkill /IM podpis.exe'
-  Sleep 500
+  !insertmacro StopAgent
   ; Takes the CA out of exactly the stores install put it in.
   ExecWait '"$INSTDIR\podpis.exe" uninstall'
   DeleteRegValue HKCU "${RUN_KEY}" "podpis"

@@ -121,6 +121,37 @@ func TestInstallUnderWine(t *testing.T) {
 		}
 	}
 
+	// An upgrade over a running agent: on Windows its podpis.exe cannot be
+	// overwritten while it runs, so the installer ends it — though a
+	// headless agent (or one in the tray) has no window to ask.
+	agentLog := filepath.Join(t.TempDir(), "agent.log")
+	f, err := os.Create(agentLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	agent := p.Wine(ctx, exe, "run", "--headless", "--listen", "127.0.0.1:0")
+	agent.Stdout, agent.Stderr = f, f
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- agent.Wait() }()
+	waitForLine(t, agentLog, "listening on", exited)
+	if out, err := p.Run(ctx, "wine", setup, "/S"); err != nil {
+		t.Fatalf("setup /S over a running agent: %v\n%s", err, out)
+	}
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		agent.Process.Kill()
+		<-exited
+		t.Error("the installer left the running agent, whose files Windows keeps from being replaced")
+	}
+	if got, _ := p.RegValue(ctx, uninstallKey, "DisplayVersion"); got != "1.2.3" {
+		t.Errorf("after the upgrade, DisplayVersion = %q", got)
+	}
+
 	// Another CA of podpis's name (another data folder: another person's
 	// install, a renewed CA) and the person's settings: not ours to remove.
 	bystander := home + `\bystander`
@@ -186,6 +217,26 @@ func TestInstallUnderWine(t *testing.T) {
 	if !p.RegKeyExists(ctx, rootKey+otherCA) {
 		t.Error("another CA of podpis's name was taken out of the Root store")
 	}
+}
+
+// waitForLine waits until the file holds line, failing if the process
+// exits first or 30 s pass.
+func waitForLine(t *testing.T, path, line string, exited <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, _ := os.ReadFile(path); bytes.Contains(b, []byte(line)) {
+			return
+		}
+		select {
+		case err := <-exited:
+			b, _ := os.ReadFile(path)
+			t.Fatalf("the agent exited (%v) before %q:\n%s", err, line, b)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	b, _ := os.ReadFile(path)
+	t.Fatalf("no %q in 30 s:\n%s", line, b)
 }
 
 // thumbprint is the SHA-1 of a PEM certificate as the registry names it.
