@@ -144,6 +144,11 @@ func TestMYStoreUnderWine(t *testing.T) {
 	}
 	checkCMS(t, dir, got.CMS, cert, certPEM)
 
+	// podpis.exe itself (doctor, as the agent) reads the store too.
+	if d := doctor(t, ctx, p, podpis); !slices.Contains(d.Certificates, doctorCert{ID: got.ID, Provider: got.Source, HasKey: true}) {
+		t.Errorf("doctor --json does not list the MY store's certificate %s: %+v", got.ID, d.Certificates)
+	}
+
 	for _, c := range fakeCSPs {
 		if !slices.Contains(rep.CSPs, c) {
 			t.Errorf("registered %q (type %d) not read: %v", c.Name, c.Type, rep.CSPs)
@@ -159,19 +164,36 @@ func TestMYStoreUnderWine(t *testing.T) {
 
 type finding struct{ Code, Title, Cause string }
 
-// doctorFinding runs podpis.exe doctor --json and returns its finding of
-// code, nil if there is none.
-func doctorFinding(t *testing.T, ctx context.Context, p *testwine.Prefix, exe, code string) *finding {
+type doctorReport struct {
+	Findings     []finding
+	Certificates []doctorCert
+}
+
+type doctorCert struct {
+	ID       string `json:"id"`
+	Provider string `json:"provider"`
+	HasKey   bool   `json:"hasKey"`
+}
+
+// doctor runs podpis.exe doctor --json and returns its report.
+func doctor(t *testing.T, ctx context.Context, p *testwine.Prefix, exe string) doctorReport {
 	t.Helper()
 	out, _ := p.Run(ctx, "wine", exe, "doctor", "--json") // exit 1: not ready
 	i := bytes.IndexByte(out, '{')
 	var rep struct {
-		Report struct{ Findings []finding } `json:"report"`
+		Report doctorReport `json:"report"`
 	}
 	if i < 0 || json.Unmarshal(out[i:], &rep) != nil {
 		t.Fatalf("doctor --json:\n%s", out)
 	}
-	for _, f := range rep.Report.Findings {
+	return rep.Report
+}
+
+// doctorFinding runs podpis.exe doctor --json and returns its finding of
+// code, nil if there is none.
+func doctorFinding(t *testing.T, ctx context.Context, p *testwine.Prefix, exe, code string) *finding {
+	t.Helper()
+	for _, f := range doctor(t, ctx, p, exe).Findings {
 		if f.Code == code {
 			t.Logf("doctor: %s: %s — %s", f.Code, f.Title, f.Cause)
 			return &f
