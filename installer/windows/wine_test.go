@@ -40,9 +40,11 @@ var hostKeys = map[string]string{
 // the program files under %LOCALAPPDATA%\Programs\podpis, the HKCU Run
 // value, the Start-menu shortcut, the Add/Remove entry, and what the
 // installer's podpis install adds — the local CA in the user's Root store,
-// the native-messaging host keys. The uninstaller (silent) then takes all
-// of it away and nothing else: another program's Run value and host key,
-// another CA of podpis's name, and the person's settings stay.
+// the native-messaging host keys. Installed again over a running agent
+// (an upgrade), it ends the agent. The uninstaller (silent) then takes all
+// of it away — the agent's own files and logs too — and nothing else:
+// another program's Run value and host key, another CA of podpis's name,
+// and the person's settings stay.
 func TestInstallUnderWine(t *testing.T) {
 	p := testwine.Shared(t)
 	setup, _ := buildSetup(t)
