@@ -19,10 +19,23 @@ type WindowsRoot struct{}
 func (WindowsRoot) ID() string      { return "windows:CurrentUser\\Root" }
 func (WindowsRoot) Browser() string { return "Windows (Edge, Chrome, Firefox)" }
 
-func openRoot() (windows.Handle, error) {
+// openRoot opens the user's Root system store: what the browsers trust,
+// and where Add puts the CA (into its registry part, HKCU\Software\
+// Microsoft\SystemCertificates\Root).
+func openRoot() (windows.Handle, error) { return openRootAs(windows.CERT_STORE_PROV_SYSTEM) }
+
+// openRootRegistry opens the registry part of it alone, the physical store
+// the CA went into: deleting through the system store (a collection of
+// physical stores) does not reach the registry under Wine 8 — the delete
+// succeeds and the certificate is back once the store is reopened — while
+// deleting from the physical store does, on Windows as under Wine.
+func openRootRegistry() (windows.Handle, error) {
+	return openRootAs(windows.CERT_STORE_PROV_SYSTEM_REGISTRY)
+}
+
+func openRootAs(provider uintptr) (windows.Handle, error) {
 	name, _ := windows.UTF16PtrFromString("Root")
-	return windows.CertOpenStore(windows.CERT_STORE_PROV_SYSTEM, 0, 0,
-		windows.CERT_SYSTEM_STORE_CURRENT_USER, uintptr(unsafe.Pointer(name)))
+	return windows.CertOpenStore(provider, 0, 0, windows.CERT_SYSTEM_STORE_CURRENT_USER, uintptr(unsafe.Pointer(name)))
 }
 
 func (WindowsRoot) Add(ca *x509.Certificate, name string) error {
@@ -39,9 +52,10 @@ func (WindowsRoot) Add(ca *x509.Certificate, name string) error {
 	return windows.CertAddCertificateContextToStore(st, ctx, windows.CERT_STORE_ADD_REPLACE_EXISTING, nil)
 }
 
-// find calls f with our certificate's context in the store, if it is there.
-func find(e Entry, f func(*windows.CertContext) error) (bool, error) {
-	st, err := openRoot()
+// find calls f with our certificate's context in the store open gives, if
+// it is there.
+func find(open func() (windows.Handle, error), e Entry, f func(*windows.CertContext) error) (bool, error) {
+	st, err := open()
 	if err != nil {
 		return false, err
 	}
@@ -69,12 +83,19 @@ func find(e Entry, f func(*windows.CertContext) error) (bool, error) {
 }
 
 func (WindowsRoot) Has(e Entry) (bool, error) {
-	return find(e, func(c *windows.CertContext) error { return windows.CertFreeCertificateContext(c) })
+	return find(openRoot, e, func(c *windows.CertContext) error { return windows.CertFreeCertificateContext(c) })
 }
 
-func (WindowsRoot) Remove(e Entry) error {
-	_, err := find(e, windows.CertDeleteCertificateFromStore)
-	return err
+// Remove deletes the CA and looks again: a deletion the store reports but
+// did not make (see openRootRegistry) is an error, not «удалён».
+func (r WindowsRoot) Remove(e Entry) error {
+	if _, err := find(openRootRegistry, e, windows.CertDeleteCertificateFromStore); err != nil {
+		return err
+	}
+	if still, err := r.Has(e); err != nil || still {
+		return errors.Join(ErrStillTrusted, err)
+	}
+	return nil
 }
 
 // UserStores are the current user's stores podpis installs its CA into.

@@ -8,12 +8,17 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
 
 	"github.com/podpis/podpis/installer/record"
 )
+
+// ErrStillTrusted says a store still holds the CA after it was deleted
+// from it.
+var ErrStillTrusted = errors.New("trust: the certificate is still in the store after deleting it")
 
 // Store is one trust store: an NSS database or the Windows user's Root store.
 type Store interface {

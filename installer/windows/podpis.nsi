@@ -2,7 +2,10 @@
 ; system service: a service in session 0 can show neither the tray icon
 ; nor the PIN dialog). Built on Linux with makensis by make package:
 ;   makensis -DVERSION=... -DBIN=... -DOUTFILE=... installer/windows/podpis.nsi
-Unicode true
+; A 64-bit installer: what it installs runs on 64-bit Windows only, and
+; a 32-bit installer needs WoW64, which Debian's 64-bit-only Wine (where
+; the Windows suite runs it) does not have.
+Target amd64-unicode
 SetCompressor /SOLID lzma
 RequestExecutionLevel user
 
@@ -37,10 +40,21 @@ VIAddVersionKey /LANG=1049 "LegalCopyright" "podpis developers"
 !insertmacro MUI_UNPAGE_INSTFILES
 !insertmacro MUI_LANGUAGE "Russian"
 
-Section "podpis"
-  ; An agent of the previous version holds its files open.
+; StopAgent ends this person's running agent. taskkill first asks
+; (WM_CLOSE to the process's top-level windows); an agent without one —
+; headless, or only in the tray — does not get it, and taskkill /F then
+; ends it. Without administrator rights taskkill reaches this person's
+; processes only.
+!macro StopAgent
   nsExec::Exec 'taskkill /IM podpis.exe'
   Sleep 500
+  nsExec::Exec 'taskkill /F /IM podpis.exe'
+  Sleep 500
+!macroend
+
+Section "podpis"
+  ; An agent of the previous version holds its files open.
+  !insertmacro StopAgent
   SetOutPath "$INSTDIR"
   File "${BIN}\podpis.exe"
   File "${BIN}\podpis-softtoken.dll"
@@ -66,8 +80,7 @@ Section "podpis"
 SectionEnd
 
 Section "Uninstall"
-  nsExec::Exec 'taskkill /IM podpis.exe'
-  Sleep 500
+  !insertmacro StopAgent
   ; Takes the CA out of exactly the stores install put it in.
   ExecWait '"$INSTDIR\podpis.exe" uninstall'
   DeleteRegValue HKCU "${RUN_KEY}" "podpis"
@@ -78,4 +91,20 @@ Section "Uninstall"
   Delete "$INSTDIR\podpis.ico"
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
+
+  ; The agent's own files (os.UserConfigDir and os.UserCacheDir): the
+  ; local CA and the wss certificate with its key (the CA has just left
+  ; the Root store), the lock, the first-run marker, the prompt files and
+  ; the log. The person's settings (config.json) and the doctor reports
+  ; they saved stay, and with them the folder; a soft token's keys are
+  ; never here (%USERPROFILE%\.podpis).
+  Delete "$APPDATA\podpis\localca.pem"
+  Delete "$APPDATA\podpis\server.pem"
+  Delete "$APPDATA\podpis\server.key"
+  Delete "$APPDATA\podpis\agent.lock"
+  Delete "$APPDATA\podpis\setup.done"
+  RMDir /r "$APPDATA\podpis\prompts"
+  RMDir "$APPDATA\podpis"
+  Delete "$LOCALAPPDATA\podpis\podpis.log*"
+  RMDir "$LOCALAPPDATA\podpis"
 SectionEnd

@@ -2,6 +2,10 @@ package capi
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"math/big"
@@ -95,7 +99,9 @@ func TestErrorOf(t *testing.T) {
 }
 
 // TestRecord: a store entry with a GOST key becomes a certificate with its
-// CSP and container; an RSA provider's entry is left to other stores.
+// CSP and container; so does one with an RSA key in an RSA provider (people
+// keep those in MY for foreign sites); a GOST certificate under an RSA
+// provider, a CNG key (type 0) and junk are left out.
 func TestRecord(t *testing.T) {
 	ca := testpki.Root(t, gost3410.CurveTC26256A, "УЦ", time.Now())
 	cert, _ := ca.Person(t, gost3410.CurveTC26512A, pkix.Name{CommonName: "Иванов Иван"}, time.Now(), nil)
@@ -104,10 +110,59 @@ func TestRecord(t *testing.T) {
 		c.Source != "КриптоПро CSP (Crypto-Pro GOST R 34.10-2012 Strong Cryptographic Service Provider, тип 81)" || c.Token != `\\.\REGISTRY\ivanov` {
 		t.Fatalf("%+v", c)
 	}
-	if _, ok := Record(cert.Raw, 24, "Microsoft Enhanced RSA and AES Cryptographic Provider", "x", time.Now()); ok {
-		t.Error("an RSA provider's entry taken")
+	rsaDER := rsaCertificate(t, "Петров Пётр")
+	for _, tc := range []struct {
+		name string
+		der  []byte
+		typ  ProviderType
+		want string // Source; "" for an entry left out
+	}{
+		{"rsa full", rsaDER, ProvRSAFull, "Microsoft Enhanced Cryptographic Provider v1.0 (RSA, тип 1)"},
+		{"rsa aes", rsaDER, ProvRSAAES, "Microsoft Enhanced Cryptographic Provider v1.0 (RSA, тип 24)"},
+		{"gost certificate, rsa provider", cert.Raw, ProvRSAAES, ""},
+		{"rsa certificate, gost provider", rsaDER, ProvGOST2012256, ""},
+		{"cng key", rsaDER, 0, ""},
+		{"dsa provider", rsaDER, 3, ""},
+		{"vipnet 2001 (type 2)", rsaDER, 2, ""},
+		{"junk", []byte("junk"), ProvRSAAES, ""},
+	} {
+		c, ok := Record(tc.der, tc.typ, "Microsoft Enhanced Cryptographic Provider v1.0", "c", time.Now())
+		switch {
+		case tc.want == "" && ok:
+			t.Errorf("%s: taken: %+v", tc.name, c)
+		case tc.want != "" && !ok:
+			t.Errorf("%s: left out", tc.name)
+		case ok && (c.Source != tc.want || c.Identity.CommonName != "Петров Пётр" || !c.HasKey || c.Token != "c"):
+			t.Errorf("%s: %+v", tc.name, c)
+		}
 	}
-	if _, ok := Record([]byte("junk"), ProvGOST2012256, "p", "x", time.Now()); ok {
-		t.Error("junk taken for a certificate")
+}
+
+func TestHashID(t *testing.T) {
+	for h, want := range map[crypto.Hash]uint32{crypto.SHA1: 0x8004, crypto.SHA256: 0x800c, crypto.SHA384: 0x800d, crypto.SHA512: 0x800e} {
+		if got, ok := HashID(h); !ok || got != want {
+			t.Errorf("%v: 0x%x, %v", h, got, ok)
+		}
 	}
+	for _, h := range []crypto.Hash{crypto.MD5, crypto.SHA3_256, 0} {
+		if _, ok := HashID(h); ok {
+			t.Errorf("%v taken", h)
+		}
+	}
+}
+
+// rsaCertificate is a self-signed RSA signing certificate for cn.
+func rsaCertificate(t *testing.T, cn string) []byte {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
 }
