@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
@@ -28,8 +29,21 @@ func (t lightTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Colo
 // short.
 const maxShown = 400
 
-// bounded cuts s to max runes, the last being "…".
+// bounded makes text from outside podpis fit to show, whatever the agent
+// did before: control characters and line breaks become spaces (no lines
+// of its own), format characters go (an RTL override would show
+// "fdp.exe" as "exe.pdf"), and it is cut to max runes, the last being
+// "…".
 func bounded(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp):
+			return ' '
+		case unicode.Is(unicode.Cf, r):
+			return -1
+		}
+		return r
+	}, s)
 	if utf8.RuneCountInString(s) <= max {
 		return s
 	}
@@ -55,9 +69,8 @@ func fields(pairs ...string) fyne.CanvasObject {
 			continue
 		}
 		n := widget.NewLabel(pairs[i] + ":")
-		n.Importance = widget.LowImportance
 		v := widget.NewLabel(bounded(pairs[i+1], maxShown))
-		v.Wrapping = fyne.TextWrapBreak
+		v.Wrapping = fyne.TextWrapWord
 		c.Add(n)
 		c.Add(v)
 	}
@@ -69,12 +82,11 @@ func fields(pairs ...string) fyne.CanvasObject {
 func site(origin, ascii string) fyne.CanvasObject {
 	o := widget.NewLabelWithStyle(bounded(origin, maxShown), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	o.SizeName = theme.SizeNameSubHeadingText
-	o.Wrapping = fyne.TextWrapBreak
+	o.Wrapping = fyne.TextWrapWord
 	box := container.NewVBox(o)
 	if ascii != "" && ascii != origin {
-		a := widget.NewLabel("в адресной строке: " + bounded(ascii, maxShown))
-		a.Wrapping = fyne.TextWrapBreak
-		a.SizeName = theme.SizeNameCaptionText
+		a := widget.NewLabel("(в punycode: " + bounded(ascii, maxShown) + ")")
+		a.Wrapping = fyne.TextWrapWord
 		box.Add(a)
 	}
 	return box
@@ -85,7 +97,7 @@ func site(origin, ascii string) fyne.CanvasObject {
 // the text, it cannot push podpis's lines or buttons out of the window.
 func siteWords(desc string, height float32) fyne.CanvasObject {
 	l := widget.NewLabelWithStyle("«"+bounded(desc, maxShown)+"»", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
-	l.Wrapping = fyne.TextWrapBreak
+	l.Wrapping = fyne.TextWrapWord
 	bg := canvas.NewRectangle(color.NRGBA{R: 0xf1, G: 0xf1, B: 0xf4, A: 0xff})
 	bg.StrokeColor = color.NRGBA{R: 0xc8, G: 0xc8, B: 0xd0, A: 0xff}
 	bg.StrokeWidth = 1
@@ -148,11 +160,26 @@ func buttons(bs ...fyne.CanvasObject) fyne.CanvasObject {
 	return container.NewHBox(append([]fyne.CanvasObject{layout.NewSpacer()}, bs...)...)
 }
 
-// frame puts a window's content together: its body scrolls if it must,
-// its buttons are pinned to the bottom of a window of fixed size.
-func frame(w fyne.Window, size fyne.Size, body, foot fyne.CanvasObject) {
-	content := container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), foot), nil, nil, container.NewVScroll(body))
-	w.SetContent(container.NewPadded(content))
+// header is the band at the top of every podpis window: its icon and
+// what the window is for, in podpis's own words, above anything a site
+// wrote.
+func header(icon fyne.Resource, title string) fyne.CanvasObject {
+	bg := canvas.NewRectangle(color.NRGBA{R: 0xe8, G: 0xef, B: 0xfa, A: 0xff})
+	img := canvas.NewImageFromResource(theme.NewPrimaryThemedResource(icon))
+	img.FillMode = canvas.ImageFillContain
+	img.SetMinSize(fyne.NewSize(36, 36))
+	t := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	t.SizeName = theme.SizeNameSubHeadingText
+	return container.NewStack(bg, container.NewPadded(container.NewBorder(nil, nil, img, nil, t)))
+}
+
+// frame puts a window's content together: the header, a body that
+// scrolls if it must, and the buttons pinned to the bottom of a window of
+// fixed size.
+func frame(w fyne.Window, size fyne.Size, head, body, foot fyne.CanvasObject) {
+	bottom := container.NewVBox(widget.NewSeparator(), container.NewPadded(foot))
+	content := container.NewBorder(head, bottom, nil, nil, container.NewPadded(container.NewVScroll(container.NewPadded(body))))
+	w.SetContent(content)
 	w.Resize(size)
 	w.SetFixedSize(true)
 	w.CenterOnScreen()

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/podpis/podpis/ui/uiproto"
@@ -15,17 +16,17 @@ import (
 // Window sizes: fixed, as a CSP's dialogs are, so that nothing a page
 // writes can grow a window past its buttons.
 var (
-	pinSize      = fyne.NewSize(500, 470)
-	consentSize  = fyne.NewSize(520, 330)
-	documentSize = fyne.NewSize(540, 500)
+	pinSize      = fyne.NewSize(520, 520)
+	consentSize  = fyne.NewSize(540, 380)
+	documentSize = fyne.NewSize(560, 560)
 )
 
-// Titles of the windows; tests find the windows by them.
+// Titles of the windows.
 const (
-	TitlePIN       = "podpis — PIN-код токена"
-	TitleContainer = "podpis — пароль контейнера ключей"
-	TitleConsent   = "podpis — доступ к сертификатам"
-	TitleDocument  = "podpis — подпись документа"
+	TitlePIN       = uiproto.TitlePIN
+	TitleContainer = uiproto.TitleContainer
+	TitleConsent   = uiproto.TitleConsent
+	TitleDocument  = uiproto.TitleDocument
 )
 
 // Prompt modes of podpis-ui: each reads one uiproto.Prompt from in,
@@ -139,7 +140,11 @@ func RunPIN(in io.Reader, out io.Writer) int {
 	body.Add(container.NewBorder(nil, nil, widget.NewLabel(fieldName+":"), nil, entry))
 	body.Add(save)
 	body.Add(status)
-	frame(w, pinSize, body, buttons(ok, no))
+	head := "PIN-код токена"
+	if p.Container {
+		head = "Пароль контейнера ключей"
+	}
+	frame(w, pinSize, header(theme.LoginIcon(), head), body, buttons(ok, no))
 	w.Canvas().Focus(entry)
 	w.ShowAndRun()
 	if !answered {
@@ -209,7 +214,7 @@ func RunConsent(in io.Reader, out io.Writer) int {
 		site(p.Origin, p.OriginASCII),
 		text("Разрешить этому сайту видеть сертификаты и просить подпись? PIN-код будет спрошен отдельно."),
 	)
-	frame(w, consentSize, body, buttons(always, once, no))
+	frame(w, consentSize, header(theme.QuestionIcon(), "Доступ к сертификатам"), body, buttons(always, once, no))
 	w.ShowAndRun()
 	if !answered {
 		uiproto.Write(out, uiproto.Answer{Consent: uiproto.ConsentDeny})
@@ -265,7 +270,7 @@ func RunDocument(in io.Reader, out io.Writer) int {
 	body.Add(fields("Файл", d.Name, "Размер", humanSize(d.Size), "Сертификат", p.Owner))
 	hash := widget.NewLabel("Хэш «Стрибог-256»:")
 	body.Add(container.NewVBox(hash, digest))
-	frame(w, documentSize, body, buttons(sign, no))
+	frame(w, documentSize, header(theme.DocumentIcon(), "Подпись документа"), body, buttons(sign, no))
 	w.ShowAndRun()
 	if !answered {
 		uiproto.Write(out, uiproto.Answer{Cancelled: true})

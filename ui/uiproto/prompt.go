@@ -18,6 +18,15 @@ const (
 	KindDocument = "document"
 )
 
+// Titles of the windows: podpis's own words, which the person learns to
+// recognise (and tests find the windows by).
+const (
+	TitlePIN       = "podpis — PIN-код токена"
+	TitleContainer = "podpis — пароль контейнера ключей"
+	TitleConsent   = "podpis — доступ к сертификатам"
+	TitleDocument  = "podpis — подпись документа"
+)
+
 // MaxLine bounds one message in either direction: a description is at
 // most a few hundred runes by the time it gets here, and a PIN 64 bytes.
 const MaxLine = 64 << 10

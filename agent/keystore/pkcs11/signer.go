@@ -3,9 +3,9 @@ package pkcs11
 import (
 	"context"
 	"crypto"
-	"crypto/sha256"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/asn1"
 	"errors"
 	"fmt"
