@@ -42,6 +42,11 @@ func TestMain(m *testing.M) {
 }
 
 func testCert() *keystore.Certificate {
+	return &keystore.Certificate{Identity: login.Identity{CommonName: "Иванов <Иван>"}}
+}
+
+// ownerCert is the certificate the windows' screenshots show.
+func ownerCert() *keystore.Certificate {
 	return &keystore.Certificate{Identity: login.Identity{CommonName: "Иванов Иван Иванович"}}
 }
 
@@ -246,7 +251,7 @@ func TestWindowPIN(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- d.window(settle).TryPIN(context.Background(), "https://xn--e1afmkfd.xn--p1ai",
-			keystore.PINRequest{Token: "Rutoken ECP 2.0 (3a5f8c21)", Certificate: testCert(), TriesLeft: 3, Login: true}, tr.try)
+			keystore.PINRequest{Token: "Rutoken ECP 2.0 (3a5f8c21)", Certificate: ownerCert(), TriesLeft: 3, Login: true}, tr.try)
 	}()
 	win := d.find(uiproto.TitlePIN)
 	time.Sleep(read)
@@ -277,7 +282,7 @@ func TestWindowPINContainer(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- d.window(settle).TryPIN(context.Background(), "https://lk.example.ru",
-			keystore.PINRequest{Token: "eea1c548-7f1e-4b9a-9d1c-4c0a2a1b6e33", Container: true, Certificate: testCert(), TriesLeft: 3,
+			keystore.PINRequest{Token: "eea1c548-7f1e-4b9a-9d1c-4c0a2a1b6e33", Container: true, Certificate: ownerCert(), TriesLeft: 3,
 				Document: &keystore.Summary{Size: 48213, Streebog: strings.Repeat("3fa9", 16)}}, tr.try)
 	}()
 	win := d.find(uiproto.TitleContainer)
@@ -295,7 +300,7 @@ func TestWindowPINContainer(t *testing.T) {
 
 	go func() {
 		done <- d.window(settle).TryPIN(context.Background(), "https://lk.example.ru",
-			keystore.PINRequest{Token: "Rutoken ECP 2.0", Certificate: testCert(), TriesLow: true, FinalTry: true, TriesLeft: 1, Login: true}, tr.try)
+			keystore.PINRequest{Token: "Rutoken ECP 2.0", Certificate: ownerCert(), TriesLow: true, FinalTry: true, TriesLeft: 1, Login: true}, tr.try)
 	}()
 	win = d.find(uiproto.TitlePIN)
 	time.Sleep(read)
@@ -316,7 +321,7 @@ func TestWindowPINSettle(t *testing.T) {
 	start := time.Now()
 	go func() {
 		done <- d.window(3*time.Second).TryPIN(context.Background(), "https://lk.example.ru",
-			keystore.PINRequest{Token: "Rutoken", Certificate: testCert(), Login: true}, tr.try)
+			keystore.PINRequest{Token: "Rutoken", Certificate: ownerCert(), Login: true}, tr.try)
 	}()
 	win := d.find(uiproto.TitlePIN)
 	d.keys(win, []string{"type", "9999"}, []string{"key", "Return"})
@@ -404,7 +409,7 @@ func TestWindowDocument(t *testing.T) {
 	ask := func(act func(win string)) bool {
 		done := make(chan bool, 1)
 		go func() {
-			ok, err := d.window(settle).ConfirmSign(context.Background(), "https://lk.example.ru", testCert(), what)
+			ok, err := d.window(settle).ConfirmSign(context.Background(), "https://lk.example.ru", ownerCert(), what)
 			if err != nil {
 				t.Error(err)
 			}
