@@ -469,3 +469,21 @@ func TestWindowHostileDescription(t *testing.T) {
 		t.Fatalf("«Подписать» at its place: %+v", a)
 	}
 }
+
+// TestOriginForms: an IDN site is shown as the browser shows it, with its
+// punycode form beside; an ASCII one as it is.
+func TestOriginForms(t *testing.T) {
+	for _, c := range []struct{ in, shown, ascii string }{
+		{"https://xn--e1afmkfd.xn--p1ai", "https://пример.рф", "https://xn--e1afmkfd.xn--p1ai"},
+		{"https://xn--e1afmkfd.xn--p1ai:8443", "https://пример.рф:8443", "https://xn--e1afmkfd.xn--p1ai:8443"},
+		{"https://lk.example.ru", "https://lk.example.ru", ""},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", ""},
+		// Latin look-alikes in Cyrillic: the punycode gives them away.
+		{"https://xn--80ak6aa92e.com", "https://аррӏе.com", "https://xn--80ak6aa92e.com"},
+	} {
+		shown, ascii := origin(c.in)
+		if shown != c.shown || ascii != c.ascii {
+			t.Errorf("origin(%q) = %q, %q; want %q, %q", c.in, shown, ascii, c.shown, c.ascii)
+		}
+	}
+}

@@ -25,7 +25,7 @@ import (
 
 func main() {
 	version := flag.String("version", "0.1.0", "package version (a git describe is turned into a Debian one)")
-	bin := flag.String("bin", "bin", "folder with podpis and libpodpis-softtoken.so")
+	bin := flag.String("bin", "bin", "folder with podpis, podpis-ui and libpodpis-softtoken.so")
 	arch := flag.String("arch", "amd64", "Debian architecture")
 	dist := flag.String("dist", "dist", "folder for the .deb files (NAME_VERSION_ARCH.deb)")
 	flag.Parse()
@@ -72,13 +72,13 @@ func buildTime() time.Time {
 }
 
 // generate writes into dir the files the nfpm configurations take from
-// ${GEN}: podpis and libpodpis-softtoken.so from bin stripped of symbols
+// ${GEN}: podpis, podpis-ui and libpodpis-softtoken.so from bin stripped of symbols
 // and debug data, as Debian ships binaries (Go's stack traces come from
 // its own tables, which stay); changelog.Debian.gz and podpis.1.gz, both
 // compressed as gzip -9n does (no name, no time), as Debian policy asks.
 // version is the full Debian version, revision included.
 func generate(dir, bin, version string, at time.Time) error {
-	for _, f := range []string{"podpis", "libpodpis-softtoken.so"} {
+	for _, f := range []string{"podpis", "podpis-ui", "libpodpis-softtoken.so"} {
 		if out, err := exec.Command("strip", "--strip-unneeded", "--remove-section=.comment", "-o", filepath.Join(dir, f), filepath.Join(bin, f)).CombinedOutput(); err != nil {
 			return fmt.Errorf("mkdeb: strip %s: %w\n%s", f, err, out)
 		}

@@ -40,10 +40,13 @@ VIAddVersionKey /LANG=1049 "LegalCopyright" "podpis developers"
 Section "podpis"
   ; An agent of the previous version holds its files open.
   nsExec::Exec 'taskkill /IM podpis.exe'
+  nsExec::Exec 'taskkill /IM podpis-ui.exe'
   Sleep 500
   SetOutPath "$INSTDIR"
   File "${BIN}\podpis.exe"
-  File "${BIN}\podpis-softtoken.dll"
+  File "${BIN}\podpis-ui.exe"
+  ; Earlier versions installed the demo soft token for everyone.
+  Delete "$INSTDIR\podpis-softtoken.dll"
   File "${BIN}\podpis.ico"
   WriteUninstaller "$INSTDIR\uninstall.exe"
 
@@ -67,6 +70,7 @@ SectionEnd
 
 Section "Uninstall"
   nsExec::Exec 'taskkill /IM podpis.exe'
+  nsExec::Exec 'taskkill /IM podpis-ui.exe'
   Sleep 500
   ; Takes the CA out of exactly the stores install put it in.
   ExecWait '"$INSTDIR\podpis.exe" uninstall'
@@ -74,6 +78,7 @@ Section "Uninstall"
   DeleteRegKey HKCU "${UNINSTALL_KEY}"
   Delete "$SMPROGRAMS\podpis.lnk"
   Delete "$INSTDIR\podpis.exe"
+  Delete "$INSTDIR\podpis-ui.exe"
   Delete "$INSTDIR\podpis-softtoken.dll"
   Delete "$INSTDIR\podpis.ico"
   Delete "$INSTDIR\uninstall.exe"
