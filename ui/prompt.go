@@ -157,6 +157,10 @@ func RunPIN(in io.Reader, out io.Writer) int {
 // tells one, else its warnings.
 func showTries(l *widget.Label, left int, low, final bool) {
 	l.TextStyle.Bold = final || low
+	l.Importance = widget.MediumImportance
+	if final {
+		l.Importance = widget.DangerImportance
+	}
 	switch {
 	case final:
 		l.SetText("Осталось попыток: 1. После неверного PIN-кода токен будет заблокирован.")
