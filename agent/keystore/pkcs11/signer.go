@@ -241,11 +241,16 @@ func (s *signer) tokenInfo() (pkcs11.TokenInfo, error) {
 	return ti, nil
 }
 
-// pinRequest is what the prompt is told of the token: its label and the
-// PKCS#11 warnings about tries left.
+// cspModules are the vendors (known.Modules) whose PKCS#11 modules show
+// each key container as a token labelled with the container's name: their
+// prompt asks «пароль контейнера ключей», as the CSPs' own dialogs do.
+var cspModules = map[string]bool{"CryptoPro CSP": true, "ViPNet CSP": true}
+
+// pinRequest is what the prompt is told of the token: its label (a CSP's
+// container name) and the PKCS#11 warnings about tries left.
 func pinRequest(ti pkcs11.TokenInfo, l *location) keystore.PINRequest {
 	req := keystore.PINRequest{
-		Token: ti.Label, Certificate: l.cert,
+		Token: ti.Label, Certificate: l.cert, Container: cspModules[l.module.Vendor],
 		TriesLow: ti.Flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0, FinalTry: ti.Flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0,
 	}
 	if req.FinalTry {
