@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -484,6 +485,58 @@ func TestOriginForms(t *testing.T) {
 		shown, ascii := origin(c.in)
 		if shown != c.shown || ascii != c.ascii {
 			t.Errorf("origin(%q) = %q, %q; want %q, %q", c.in, shown, ascii, c.shown, c.ascii)
+		}
+	}
+}
+
+// TestWindowCancelled: a request that is cancelled (the page went away,
+// the agent stops) takes its window off the screen at once: no PIN
+// window is left asking for a signature nobody waits for.
+func TestWindowCancelled(t *testing.T) {
+	d := xvfb(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- d.window(settle).TryPIN(ctx, "https://lk.example.ru", keystore.PINRequest{Token: "Rutoken", Certificate: ownerCert(), Login: true},
+			func([]byte, bool) (keystore.PINRequest, error) { t.Error("a PIN was tried"); return keystore.PINRequest{}, nil })
+	}()
+	d.find(uiproto.TitlePIN)
+	cancel()
+	if err := within(t, done, "the cancelled request"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if out, _ := d.run("xdotool", "search", "--onlyvisible", "--name", "^podpis"); out != "" {
+		t.Fatalf("a window is still up after the request was cancelled: %s", out)
+	}
+}
+
+// TestNativeAvailable: the windows are used where podpis-ui is installed
+// and there is a display; elsewhere the agent asks through its page.
+func TestNativeAvailable(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows always has a display")
+	}
+	bin := t.TempDir()
+	for _, c := range []struct {
+		ui               bool
+		display, wayland string
+		want             bool
+	}{
+		{true, ":0", "", true},
+		{true, "", "wayland-0", true},
+		{true, "", "", false},
+		{false, ":0", "", false},
+	} {
+		os.Remove(filepath.Join(bin, "podpis-ui"))
+		if c.ui {
+			os.WriteFile(filepath.Join(bin, "podpis-ui"), []byte("#!/bin/sh\n"), 0o755)
+		}
+		t.Setenv("PATH", bin)
+		t.Setenv("DISPLAY", c.display)
+		t.Setenv("WAYLAND_DISPLAY", c.wayland)
+		if got := NativeAvailable(); got != c.want {
+			t.Errorf("podpis-ui %v, DISPLAY %q, WAYLAND_DISPLAY %q: %v, want %v", c.ui, c.display, c.wayland, got, c.want)
 		}
 	}
 }
