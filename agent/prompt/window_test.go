@@ -498,7 +498,10 @@ func TestWindowCancelled(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- d.window(settle).TryPIN(ctx, "https://lk.example.ru", keystore.PINRequest{Token: "Rutoken", Certificate: ownerCert(), Login: true},
-			func([]byte, bool) (keystore.PINRequest, error) { t.Error("a PIN was tried"); return keystore.PINRequest{}, nil })
+			func([]byte, bool) (keystore.PINRequest, error) {
+				t.Error("a PIN was tried")
+				return keystore.PINRequest{}, nil
+			})
 	}()
 	d.find(uiproto.TitlePIN)
 	cancel()
