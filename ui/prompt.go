@@ -69,6 +69,23 @@ func RunPIN(in io.Reader, out io.Writer) int {
 	tries := text("")
 	showTries(tries, p.TriesLeft, p.TriesLow, p.FinalTry)
 
+	// The agent's replies, read from the start: stdin closed (the agent
+	// went away or gave up) closes the window, whatever it shows.
+	outcomes := make(chan uiproto.Outcome)
+	go func() {
+		for {
+			var o uiproto.Outcome
+			if err := r.Read(&o); err != nil {
+				fyne.Do(func() {
+					answered = true
+					a.Quit()
+				})
+				return
+			}
+			outcomes <- o
+		}
+	}()
+
 	var ok *keyButton
 	submit := func() {
 		if answered || !s.done() || ok.Disabled() || entry.Text == "" {
@@ -90,10 +107,9 @@ func RunPIN(in io.Reader, out io.Writer) int {
 		status.SetText("Проверка PIN-кода…")
 		status.Importance = widget.MediumImportance
 		go func() {
-			var o uiproto.Outcome
-			err := r.Read(&o)
+			o := <-outcomes
 			fyne.Do(func() {
-				if err != nil || o.Status != uiproto.OutcomeWrong {
+				if o.Status != uiproto.OutcomeWrong {
 					answered = true
 					a.Quit()
 					return
@@ -153,6 +169,17 @@ func RunPIN(in io.Reader, out io.Writer) int {
 	return 0
 }
 
+// closeOnEOF refuses and closes the window once the agent closes its
+// stdin: a question nobody waits for is not left on the screen.
+func closeOnEOF(r *uiproto.Reader, refuse func()) {
+	go func() {
+		var discard struct{}
+		for r.Read(&discard) == nil {
+		}
+		fyne.Do(refuse)
+	}()
+}
+
 // showTries says what the token says of the tries left: a number when it
 // tells one, else its warnings.
 func showTries(l *widget.Label, left int, low, final bool) {
@@ -184,7 +211,8 @@ func showTries(l *widget.Label, left int, low, final bool) {
 // Esc and closing the window all deny.
 func RunConsent(in io.Reader, out io.Writer) int {
 	var p uiproto.Prompt
-	if err := uiproto.NewReader(in).Read(&p); err != nil {
+	r := uiproto.NewReader(in)
+	if err := r.Read(&p); err != nil {
 		fmt.Fprintf(os.Stderr, "podpis-ui: %v\n", err)
 		return 2
 	}
@@ -201,6 +229,7 @@ func RunConsent(in io.Reader, out io.Writer) int {
 	}
 	deny := func() { answer(uiproto.ConsentDeny) }
 	w.SetCloseIntercept(deny)
+	closeOnEOF(r, deny)
 	always := newButton("Разрешить всегда", widget.MediumImportance, func() { answer(uiproto.ConsentAlways) }, deny)
 	once := newButton("Только сейчас", widget.MediumImportance, func() { answer(uiproto.ConsentOnce) }, deny)
 	no := newButton("Запретить", widget.HighImportance, deny, deny)
@@ -231,7 +260,8 @@ func RunConsent(in io.Reader, out io.Writer) int {
 // and «Подписать / Отмена», Отмена the default.
 func RunDocument(in io.Reader, out io.Writer) int {
 	var p uiproto.Prompt
-	if err := uiproto.NewReader(in).Read(&p); err != nil || p.Document == nil {
+	r := uiproto.NewReader(in)
+	if err := r.Read(&p); err != nil || p.Document == nil {
 		fmt.Fprintf(os.Stderr, "podpis-ui: no document to show (%v)\n", err)
 		return 2
 	}
@@ -252,6 +282,7 @@ func RunDocument(in io.Reader, out io.Writer) int {
 	}
 	cancel := func() { answer(false) }
 	w.SetCloseIntercept(cancel)
+	closeOnEOF(r, cancel)
 	sign := newButton("Подписать", widget.MediumImportance, func() { answer(true) }, cancel)
 	no := newButton("Отмена", widget.HighImportance, cancel, cancel)
 	sign.Disable()

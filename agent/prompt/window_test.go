@@ -543,3 +543,29 @@ func TestNativeAvailable(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowAgentGone: when the agent goes away (its end of podpis-ui's
+// stdin closes: a crash, a kill), each window refuses and closes rather
+// than wait on the screen for an answer nobody reads.
+func TestWindowAgentGone(t *testing.T) {
+	d := xvfb(t)
+	for kind, title := range map[string]string{uiproto.KindPIN: uiproto.TitlePIN, uiproto.KindConsent: uiproto.TitleConsent, uiproto.KindDocument: uiproto.TitleDocument} {
+		cmd := exec.Command(uiBin, kind)
+		cmd.Env = append(os.Environ(), "DISPLAY="+d.name)
+		stdin, _ := cmd.StdinPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		uiproto.Write(stdin, uiproto.Prompt{Origin: "https://lk.example.ru", Login: true, Document: &uiproto.Document{Size: 1, Streebog: "ab"}})
+		d.find(title)
+		stdin.Close()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Errorf("the %s window stayed up after the agent went away", kind)
+		}
+	}
+}
