@@ -49,14 +49,15 @@ var ErrNoDialog = errors.New("prompt: cannot show a dialog")
 func Native() agent.Prompter { return &Window{} }
 
 // NativeAvailable reports whether podpis's windows can be shown here:
-// podpis-ui is installed, and there is a display (always on Windows).
-// Where they cannot, the agent asks through its own page in the browser
-// (Browser).
+// podpis-ui is installed, and there is a display (always on Windows; an X
+// display elsewhere, which Wayland desktops give through XWayland: Fyne
+// draws on Wayland itself only when built with -tags wayland). Where they
+// cannot, the agent asks through its own page in the browser (Browser).
 func NativeAvailable() bool {
 	if _, err := uiPath(""); err != nil {
 		return false
 	}
-	return runtime.GOOS == "windows" || os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+	return runtime.GOOS == "windows" || os.Getenv("DISPLAY") != ""
 }
 
 // uiPath finds podpis-ui: path when given, else next to the executable

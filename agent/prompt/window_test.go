@@ -527,7 +527,7 @@ func TestNativeAvailable(t *testing.T) {
 		want             bool
 	}{
 		{true, ":0", "", true},
-		{true, "", "wayland-0", true},
+		{true, "", "wayland-0", false}, // no XWayland
 		{true, "", "", false},
 		{false, ":0", "", false},
 	} {
