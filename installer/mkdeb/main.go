@@ -90,7 +90,39 @@ func generate(dir, bin, version string, at time.Time) error {
 	if err := writeGzip(filepath.Join(dir, "changelog.Debian.gz"), changelog(version, at)); err != nil {
 		return err
 	}
+	if err := writeGzip(filepath.Join(dir, "podpis-ui.1.gz"), uiManPage(version, at)); err != nil {
+		return err
+	}
 	return writeGzip(filepath.Join(dir, "podpis.1.gz"), manPage(version, at, usage))
+}
+
+// uiManPage is podpis-ui(1): the program podpis starts for its windows.
+func uiManPage(version string, at time.Time) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, ".TH PODPIS\\-UI 1 %q \"podpis %s\" \"User Commands\"\n", at.Format("2006-01-02"), roff(version))
+	b.WriteString(`.SH NAME
+podpis\-ui \- the PIN, consent and document windows of podpis
+.SH SYNOPSIS
+.B podpis\-ui
+.I window
+.SH DESCRIPTION
+.B podpis\-ui
+is started by
+.BR podpis (1)
+for each question it asks the person, as gpg\-agent starts pinentry:
+.I window
+is
+.BR pin ,
+.B consent
+or
+.BR document .
+It reads the question from standard input and writes the answers to
+standard output, one JSON message per line; it is not meant to be run by
+hand.
+.SH SEE ALSO
+.BR podpis (1)
+`)
+	return b.Bytes()
 }
 
 // usageText is what `podpis help` prints: the commands and their flags.
