@@ -415,18 +415,19 @@ func (a *Agent) signWith(ctx context.Context, origin string, l *located, content
 	if err := refusal(l.cert); err != nil {
 		return nil, err
 	}
-	pin := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+	pin := func(ctx context.Context, req keystore.PINRequest, try keystore.TryPIN) error {
 		if a.cfg.Prompter == nil || a.unattended() && a.pinRefused.Load() {
-			return nil, false, keystore.ErrPINRequired
+			return keystore.ErrPINRequired
 		}
-		var p []byte
-		var save bool
 		req.Login, req.Document = doc == nil, doc
-		err := a.prompt(origin, func() (err error) {
-			p, save, err = a.cfg.Prompter.PIN(ctx, origin, req)
-			return err
+		return a.prompt(origin, func() error {
+			if t, ok := a.cfg.Prompter.(PINTrier); ok {
+				return t.TryPIN(ctx, origin, req, try)
+			}
+			return keystore.AskOnce(func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+				return a.cfg.Prompter.PIN(ctx, origin, req)
+			})(ctx, req, try)
 		})
-		return p, save, err
 	}
 	var der []byte
 	key, err := l.store.Signer(keystore.WithPINScope(ctx, origin), l.cert.ID, pin)

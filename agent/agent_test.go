@@ -104,12 +104,12 @@ type fakeSigner struct {
 
 func (s *fakeSigner) Public() crypto.PublicKey { return s.p.key.Public() }
 func (s *fakeSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	pin, _, err := s.pin(s.ctx, keystore.PINRequest{Token: "fake", Certificate: s.p.cert})
-	if err != nil {
-		return nil, err
-	}
-	clear(pin)
-	return s.p.key.Sign(r, digest, opts)
+	var sig []byte
+	err := s.pin(s.ctx, keystore.PINRequest{Token: "fake", Certificate: s.p.cert}, func(pin []byte, save bool) (req keystore.PINRequest, err error) {
+		sig, err = s.p.key.Sign(r, digest, opts)
+		return req, err
+	})
+	return sig, err
 }
 
 // recorder is a person who answers as told and remembers what was shown.

@@ -74,18 +74,18 @@ type tokenSigner struct {
 
 func (s *tokenSigner) Public() crypto.PublicKey { return s.key.Public() }
 func (s *tokenSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	pin, _, err := s.pin(s.ctx, keystore.PINRequest{Token: "token"})
-	if err != nil {
-		return nil, err
-	}
-	defer clear(pin)
-	if !bytes.Equal(pin, []byte(tokenPIN)) {
-		s.p.mu.Lock()
-		s.p.wrong++
-		s.p.mu.Unlock()
-		return nil, keystore.ErrPINIncorrect
-	}
-	return s.key.Sign(r, digest, opts)
+	var sig []byte
+	err := s.pin(s.ctx, keystore.PINRequest{Token: "token"}, func(pin []byte, save bool) (req keystore.PINRequest, err error) {
+		if !bytes.Equal(pin, []byte(tokenPIN)) {
+			s.p.mu.Lock()
+			s.p.wrong++
+			s.p.mu.Unlock()
+			return req, keystore.ErrPINIncorrect
+		}
+		sig, err = s.key.Sign(r, digest, opts)
+		return req, err
+	})
+	return sig, err
 }
 
 // person is a Prompter answering from its fields and counting what it was

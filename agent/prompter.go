@@ -28,6 +28,15 @@ type Prompter interface {
 	PIN(ctx context.Context, origin string, req keystore.PINRequest) (pin []byte, save bool, err error)
 }
 
+// PINTrier is implemented by prompters whose PIN window stays open after
+// a wrong PIN: it hands try each PIN the person enters (once per press of
+// OK) and shows what the token said — «Неверный PIN-код» with the tries
+// left — in the same window, until try succeeds, the token locks or the
+// person cancels. The agent prefers it to PIN.
+type PINTrier interface {
+	TryPIN(ctx context.Context, origin string, req keystore.PINRequest, try keystore.TryPIN) error
+}
+
 // Unattended is implemented by prompters that answer without a person
 // (podpis run --headless). Their answers are not rate-limited — the limit
 // protects a person from being worn down — but a PIN they gave that the

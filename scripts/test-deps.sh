@@ -12,7 +12,7 @@ packages=(
 	opensc                 # pkcs11-tool drives our soft token like any module
 	gcc                    # cgo: miekg/pkcs11 and the c-shared soft token
 	gcc-mingw-w64-x86-64   # cgo for the windows/amd64 cross-build
-	zenity xvfb xdotool    # the Linux dialogs, shown on a virtual display and answered by keystrokes
+	xvfb xdotool           # podpis-ui's windows, shown on a virtual display, typed into and clicked
 	libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev pkg-config # podpis-ui: Fyne's GLFW, built with cgo
 	imagemagick            # import: screenshots of the windows on the virtual display
 	chromium               # the demo login page end to end (driven by playwright-core from npm)

@@ -19,17 +19,21 @@ package ui
 
 import (
 	"os"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/theme"
 )
 
 // NewApp starts the toolkit for one podpis-ui run.
 func NewApp() fyne.App {
 	// Fyne parses the locale from LANG and complains on "C" or an empty
 	// one; the windows are in Russian whatever the locale.
-	if l := os.Getenv("LANG"); l == "" || l == "C" || l == "POSIX" {
+	if l := os.Getenv("LANG"); l == "" || l == "C" || l == "POSIX" || strings.HasPrefix(l, "C.") {
 		os.Setenv("LANG", "ru_RU.UTF-8")
 	}
-	return app.NewWithID("ru.podpis.ui")
+	a := app.NewWithID("ru.podpis.ui")
+	a.Settings().SetTheme(lightTheme{theme.DefaultTheme()})
+	return a
 }

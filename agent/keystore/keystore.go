@@ -76,13 +76,19 @@ func Examine(cert *x509.Certificate, hasKey bool, at time.Time) *Certificate {
 
 // PINRequest tells a PIN prompter what is asked for.
 type PINRequest struct {
-	Token       string // token label
+	Token       string // token label, or a CSP container's name (Container)
 	Certificate *Certificate
-	// TriesLow and FinalTry repeat the token's warning that a wrong PIN
-	// was entered before (never by a retry of ours: a wrong PIN is
-	// reported and the person decides).
-	TriesLow bool
-	FinalTry bool
+	// Container: Token names a CSP's key container rather than a token
+	// (the window then asks «пароль контейнера ключей»).
+	Container bool
+	// TriesLeft is the token's count of PIN tries left when it tells one
+	// (a vendor's counter; 1 on the final try), else 0. TriesLow and
+	// FinalTry repeat the token's warnings (CKF_USER_PIN_COUNT_LOW,
+	// CKF_USER_PIN_FINAL_TRY) that a wrong PIN was entered before — never
+	// by a retry of ours: each PIN tried is one the person entered.
+	TriesLeft int
+	TriesLow  bool
+	FinalTry  bool
 	// What the PIN is for, filled in by the agent (a store leaves
 	// them): a login to a site, or the document Document summarises; the
 	// dialog says which, so that a PIN typed for «вход» is not spent on a
@@ -114,9 +120,41 @@ func PINScope(ctx context.Context) string {
 	return s
 }
 
-// PINFunc asks for a PIN. It returns the PIN and whether the user chose
-// «Сохранить пароль». It is called at most once per operation.
-type PINFunc func(ctx context.Context, req PINRequest) (pin []byte, save bool, err error)
+// TryPIN logs in with one PIN the person entered — one press of OK — and
+// carries out the operation that needed it; save is «Сохранить пароль».
+// It returns nil when the token took the PIN and the operation is done.
+// An error matching ErrPINIncorrect means the token refused it and the
+// person may type again: the PINRequest returned is the token's state
+// after the refusal (tries left), for the prompt to show. Any other error
+// (ErrPINLocked, ErrTokenRemoved, …) ends the operation. A PIN equal to
+// one already refused in this operation is refused without reaching the
+// token. The caller clears pin.
+type TryPIN func(pin []byte, save bool) (PINRequest, error)
+
+// PINFunc asks the person for a PIN and hands each one they enter to
+// try, once per confirmation: it is never called again with a PIN the
+// person did not enter again, so a wrong PIN is never retried by code
+// (tokens lock after a few). It returns nil once try returned nil,
+// try's error when that ends the operation, or the reason it stopped
+// asking (ErrCancelled when the person cancelled, ErrPINIncorrect when it
+// does not ask again after a refusal).
+type PINFunc func(ctx context.Context, req PINRequest, try TryPIN) error
+
+// AskOnce makes a PINFunc of a prompt that asks once and whose answer is
+// tried once: a wrong PIN ends the operation with ErrPINIncorrect (the
+// command line's prompt, unattended runs, prompters whose window cannot
+// stay open).
+func AskOnce(ask func(ctx context.Context, req PINRequest) (pin []byte, save bool, err error)) PINFunc {
+	return func(ctx context.Context, req PINRequest, try TryPIN) error {
+		pin, save, err := ask(ctx, req)
+		if err != nil {
+			return err
+		}
+		defer clear(pin)
+		_, err = try(pin, save)
+		return err
+	}
+}
 
 // Store is one source of keys: the PKCS#11 modules, or a platform's own
 // certificate store.

@@ -74,6 +74,13 @@ type question struct {
 	CSRF   string
 	loaded time.Time
 	answer chan answer
+
+	// try, for a PIN asked through TryPIN, checks each PIN posted while
+	// the page waits: a wrong one shows the page again with Warning, and
+	// the question stays open; checking is set meanwhile. Guarded by
+	// Browser.mu.
+	try      func(pin []byte, save bool) (outcome, warning string)
+	checking bool
 }
 
 // answer is what the person posted. pin is the caller's to clear.
@@ -301,18 +308,34 @@ func (b *Browser) ConfirmSign(ctx context.Context, origin string, cert *keystore
 	return a.choice == "sign", nil
 }
 
-func (b *Browser) PIN(ctx context.Context, origin string, req keystore.PINRequest) ([]byte, bool, error) {
-	q := &question{Kind: "pin", Origin: origin, Cert: agent.CleanText(req.Certificate.Identity.CommonName, 100),
-		Token: agent.CleanText(req.Token, 100), Login: req.Login}
+// pinQuestion is the PIN page's question.
+func pinQuestion(origin string, req keystore.PINRequest) *question {
+	q := &question{Kind: "pin", Origin: origin, Token: agent.CleanText(req.Token, 100), Login: req.Login}
+	if req.Certificate != nil {
+		q.Cert = agent.CleanText(req.Certificate.Identity.CommonName, 100)
+	}
 	if d := req.Document; d != nil {
 		q.What = &agent.SignSummary{Description: agent.CleanText(d.Description, agent.MaxShownDescription), Size: d.Size, Streebog: d.Streebog}
 	}
-	if req.FinalTry {
-		q.Warning = "Последняя попытка: после неверного PIN-кода токен будет заблокирован."
-	} else if req.TriesLow {
-		q.Warning = "Ранее был введён неверный PIN-код."
+	q.Warning = triesWarning(req)
+	return q
+}
+
+// triesWarning is what the page says of the token's tries left.
+func triesWarning(req keystore.PINRequest) string {
+	switch {
+	case req.FinalTry:
+		return "Последняя попытка: после неверного PIN-кода токен будет заблокирован."
+	case req.TriesLeft > 0:
+		return fmt.Sprintf("Осталось попыток: %d.", req.TriesLeft)
+	case req.TriesLow:
+		return "Ранее был введён неверный PIN-код."
 	}
-	a, err := b.ask(ctx, q)
+	return ""
+}
+
+func (b *Browser) PIN(ctx context.Context, origin string, req keystore.PINRequest) ([]byte, bool, error) {
+	a, err := b.ask(ctx, pinQuestion(origin, req))
 	if err != nil {
 		return nil, false, err
 	}
@@ -321,6 +344,49 @@ func (b *Browser) PIN(ctx context.Context, origin string, req keystore.PINReques
 		return nil, false, keystore.ErrCancelled
 	}
 	return a.pin, a.save, nil
+}
+
+// PIN page outcomes (question.try).
+const (
+	pinOK     = "ok"
+	pinWrong  = "wrong"
+	pinLocked = "locked"
+	pinFailed = "failed"
+)
+
+// TryPIN asks on the PIN page and checks each PIN posted while the page
+// waits for the answer: after a wrong one the page says so, with the
+// token's new count, and asks again; it says «Готово» only once the token
+// has taken a PIN.
+func (b *Browser) TryPIN(ctx context.Context, origin string, req keystore.PINRequest, try keystore.TryPIN) error {
+	q := pinQuestion(origin, req)
+	var final error // set before the answer is sent on q.answer
+	q.try = func(pin []byte, save bool) (string, string) {
+		next, err := try(pin, save)
+		switch {
+		case err == nil:
+			return pinOK, ""
+		case errors.Is(err, keystore.ErrPINIncorrect):
+			return pinWrong, strings.TrimSpace("Неверный PIN-код. Введите его ещё раз. " + triesWarning(next))
+		case errors.Is(err, keystore.ErrPINLocked):
+			final = err
+			return pinLocked, ""
+		}
+		final = err
+		return pinFailed, ""
+	}
+	a, err := b.ask(ctx, q)
+	if err != nil {
+		return err
+	}
+	clear(a.pin)
+	switch a.choice {
+	case pinOK:
+		return nil
+	case pinLocked, pinFailed:
+		return final
+	}
+	return keystore.ErrCancelled
 }
 
 func (b *Browser) settle() time.Duration {
@@ -386,6 +452,27 @@ func (b *Browser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			b.show(w, r, q)
 			return
 		}
+		page := doneHTML
+		if a.choice == "sign" && q.try != nil {
+			outcome, ok := b.check(q, a.pin, a.save)
+			clear(a.pin)
+			a.pin = nil
+			if !ok {
+				http.Error(w, "PIN-код уже проверяется", http.StatusConflict)
+				return
+			}
+			if outcome == pinWrong {
+				b.show(w, r, q) // with the warning: the question stays open
+				return
+			}
+			a.choice = outcome
+			switch outcome {
+			case pinLocked:
+				page = lockedHTML
+			case pinFailed:
+				page = failedHTML
+			}
+		}
 		b.mu.Lock()
 		_, still := b.pending[id]
 		delete(b.pending, id) // single use
@@ -397,10 +484,30 @@ func (b *Browser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		q.answer <- a.answer
 		h.Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, doneHTML)
+		fmt.Fprint(w, page)
 	default:
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	}
+}
+
+// check tries a posted PIN through q.try, one at a time; ok is false
+// while another is being checked. A wrong PIN's warning goes on the page.
+func (b *Browser) check(q *question, pin []byte, save bool) (outcome string, ok bool) {
+	b.mu.Lock()
+	if q.checking {
+		b.mu.Unlock()
+		return "", false
+	}
+	q.checking = true
+	b.mu.Unlock()
+	outcome, warning := q.try(pin, save)
+	b.mu.Lock()
+	q.checking = false
+	if outcome == pinWrong {
+		q.Warning = warning
+	}
+	b.mu.Unlock()
+	return outcome, true
 }
 
 // approving answers need the page to have been up for a while; a refusal
@@ -506,6 +613,16 @@ func unhex(c byte) (byte, bool) {
 
 const doneHTML = `<!doctype html><html lang="ru"><meta charset="utf-8"><title>podpis</title>
 <body style="font:16px system-ui,sans-serif;margin:3em">Готово. Эту вкладку можно закрыть.</body></html>`
+
+// After a PIN the token did not take for a reason other than a wrong
+// PIN: the page must not say «Готово».
+const lockedHTML = `<!doctype html><html lang="ru"><meta charset="utf-8"><title>podpis</title>
+<body style="font:16px system-ui,sans-serif;margin:3em"><p style="color:#a40000;font-weight:600">Токен заблокирован: неверный PIN-код введён слишком много раз.</p>
+<p>Разблокировать его можно PUK-кодом, программой производителя токена. Эту вкладку можно закрыть.</p></body></html>`
+
+const failedHTML = `<!doctype html><html lang="ru"><meta charset="utf-8"><title>podpis</title>
+<body style="font:16px system-ui,sans-serif;margin:3em"><p style="color:#a40000;font-weight:600">Подпись не выполнена.</p>
+<p>Сайт получит сообщение об ошибке. Эту вкладку можно закрыть.</p></body></html>`
 
 // The page focuses nothing: keys typed elsewhere when it opens neither
 // press a button nor fill in the PIN. The page's own words come last.

@@ -3,6 +3,7 @@ package prompt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -325,5 +326,76 @@ func TestBrowserPromptDirPlanted(t *testing.T) {
 				t.Errorf("files written there: %v", entries)
 			}
 		})
+	}
+}
+
+// TestBrowserPINWrongThenRight: on the PIN page a wrong PIN is said on
+// the page — with the token's new count, never «Готово» — and the person
+// types again on the same question; each post is one try; the right PIN
+// ends it with «Готово»; a token that locks says so instead.
+func TestBrowserPINWrongThenRight(t *testing.T) {
+	told := make(chan string, 1)
+	b := &Browser{BaseURL: "https://127.0.0.1:24730", Dir: t.TempDir(), Settle: 100 * time.Millisecond,
+		Open: func(string) error { return errors.New("no browser") }, Tell: func(p string) { told <- p }}
+	var tried []string
+	run := func(answers ...error) (*page, chan error) {
+		tried = nil
+		done := make(chan error, 1)
+		go func() {
+			done <- b.TryPIN(context.Background(), "https://lk.example.ru", keystore.PINRequest{Token: "Rutoken", Certificate: testCert(), Login: true},
+				func(pin []byte, save bool) (keystore.PINRequest, error) {
+					tried = append(tried, string(pin))
+					err := answers[0]
+					answers = answers[1:]
+					return keystore.PINRequest{TriesLeft: 2, TriesLow: true}, err
+				})
+		}()
+		content, _ := os.ReadFile(<-told)
+		m := forwardRE.FindStringSubmatch(string(content))
+		if m == nil {
+			t.Fatalf("no question: %q", content)
+		}
+		return &page{b: b, url: html.UnescapeString(m[1])}, done
+	}
+	send := func(p *page, pin string) string {
+		t.Helper()
+		if p.csrf == "" {
+			p.get(t)
+		}
+		time.Sleep(150 * time.Millisecond)
+		w := p.post(b.BaseURL, url.Values{"choice": {"sign"}, "csrf": {p.csrf}, "pin": {pin}}, true)
+		if w.Code != 200 {
+			t.Fatalf("posting a PIN: %d %s", w.Code, w.Body)
+		}
+		// The page shown again carries a fresh token and cookie.
+		for _, c := range w.Result().Cookies() {
+			if c.Name == cookieName {
+				p.cookie = c
+			}
+		}
+		if m := csrfRE.FindStringSubmatch(w.Body.String()); m != nil {
+			p.csrf = m[1]
+		}
+		return w.Body.String()
+	}
+
+	p, done := run(keystore.ErrPINIncorrect, nil)
+	body := send(p, "0000")
+	if strings.Contains(body, "Готово") || !strings.Contains(body, "Неверный PIN-код") || !strings.Contains(body, "Осталось попыток: 2") {
+		t.Fatalf("the page after a wrong PIN:\n%s", body)
+	}
+	if body := send(p, "1234"); !strings.Contains(body, "Готово") {
+		t.Fatalf("the page after the right PIN:\n%s", body)
+	}
+	if err := <-done; err != nil || fmt.Sprint(tried) != "[0000 1234]" {
+		t.Fatalf("TryPIN: %v, PINs tried %q", err, tried)
+	}
+
+	p, done = run(keystore.ErrPINLocked)
+	if body := send(p, "0000"); strings.Contains(body, "Готово") || !strings.Contains(body, "Токен заблокирован") {
+		t.Fatalf("the page after the token locked:\n%s", body)
+	}
+	if err := <-done; !errors.Is(err, keystore.ErrPINLocked) {
+		t.Fatalf("TryPIN on a lock: %v", err)
 	}
 }

@@ -60,9 +60,9 @@ func TestLoginForgeryThroughSign(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	key, err := p.Signer(ctx, certID, func(context.Context, keystore.PINRequest) ([]byte, bool, error) {
+	key, err := p.Signer(ctx, certID, keystore.AskOnce(func(context.Context, keystore.PINRequest) ([]byte, bool, error) {
 		return []byte(testtoken.PIN), false, nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -216,9 +216,10 @@ func reportKeystore(stderr io.Writer, err error) int {
 	return 1
 }
 
-// terminalPIN takes the PIN from PODPIS_PIN, or asks on the terminal.
+// terminalPIN takes the PIN from PODPIS_PIN, or asks on the terminal,
+// once: a wrong PIN ends the command.
 func terminalPIN(stderr io.Writer) keystore.PINFunc {
-	return func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+	return keystore.AskOnce(func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
 		if pin, ok := os.LookupEnv("PODPIS_PIN"); ok {
 			return []byte(pin), false, nil
 		}
@@ -236,5 +237,5 @@ func terminalPIN(stderr io.Writer) keystore.PINFunc {
 			return nil, false, err
 		}
 		return pin, false, nil
-	}
+	})
 }

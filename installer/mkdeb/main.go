@@ -25,7 +25,7 @@ import (
 
 func main() {
 	version := flag.String("version", "0.1.0", "package version (a git describe is turned into a Debian one)")
-	bin := flag.String("bin", "bin", "folder with podpis and libpodpis-softtoken.so")
+	bin := flag.String("bin", "bin", "folder with podpis, podpis-ui and libpodpis-softtoken.so")
 	arch := flag.String("arch", "amd64", "Debian architecture")
 	dist := flag.String("dist", "dist", "folder for the .deb files (NAME_VERSION_ARCH.deb)")
 	flag.Parse()
@@ -72,13 +72,13 @@ func buildTime() time.Time {
 }
 
 // generate writes into dir the files the nfpm configurations take from
-// ${GEN}: podpis and libpodpis-softtoken.so from bin stripped of symbols
+// ${GEN}: podpis, podpis-ui and libpodpis-softtoken.so from bin stripped of symbols
 // and debug data, as Debian ships binaries (Go's stack traces come from
 // its own tables, which stay); changelog.Debian.gz and podpis.1.gz, both
 // compressed as gzip -9n does (no name, no time), as Debian policy asks.
 // version is the full Debian version, revision included.
 func generate(dir, bin, version string, at time.Time) error {
-	for _, f := range []string{"podpis", "libpodpis-softtoken.so"} {
+	for _, f := range []string{"podpis", "podpis-ui", "libpodpis-softtoken.so"} {
 		if out, err := exec.Command("strip", "--strip-unneeded", "--remove-section=.comment", "-o", filepath.Join(dir, f), filepath.Join(bin, f)).CombinedOutput(); err != nil {
 			return fmt.Errorf("mkdeb: strip %s: %w\n%s", f, err, out)
 		}
@@ -90,7 +90,39 @@ func generate(dir, bin, version string, at time.Time) error {
 	if err := writeGzip(filepath.Join(dir, "changelog.Debian.gz"), changelog(version, at)); err != nil {
 		return err
 	}
+	if err := writeGzip(filepath.Join(dir, "podpis-ui.1.gz"), uiManPage(version, at)); err != nil {
+		return err
+	}
 	return writeGzip(filepath.Join(dir, "podpis.1.gz"), manPage(version, at, usage))
+}
+
+// uiManPage is podpis-ui(1): the program podpis starts for its windows.
+func uiManPage(version string, at time.Time) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, ".TH PODPIS\\-UI 1 %q \"podpis %s\" \"User Commands\"\n", at.Format("2006-01-02"), roff(version))
+	b.WriteString(`.SH NAME
+podpis\-ui \- the PIN, consent and document windows of podpis
+.SH SYNOPSIS
+.B podpis\-ui
+.I window
+.SH DESCRIPTION
+.B podpis\-ui
+is started by
+.BR podpis (1)
+for each question it asks the person, as gpg\-agent starts pinentry:
+.I window
+is
+.BR pin ,
+.B consent
+or
+.BR document .
+It reads the question from standard input and writes the answers to
+standard output, one JSON message per line; it is not meant to be run by
+hand.
+.SH SEE ALSO
+.BR podpis (1)
+`)
+	return b.Bytes()
 }
 
 // usageText is what `podpis help` prints: the commands and their flags.

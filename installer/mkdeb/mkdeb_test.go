@@ -43,6 +43,7 @@ func buildDebs(t *testing.T) (podpis, softtoken string) {
 	root := filepath.Join("..", "..")
 	bin := t.TempDir()
 	run(t, nil, "go", "build", "-C", root, "-o", filepath.Join(bin, "podpis"), "./cmd/podpis")
+	run(t, nil, "go", "build", "-C", root, "-o", filepath.Join(bin, "podpis-ui"), "./cmd/podpis-ui")
 	run(t, nil, "go", "build", "-C", root, "-buildmode=c-shared", "-o", filepath.Join(bin, "libpodpis-softtoken.so"), "./cmd/podpis-softtoken")
 	gen, dist := t.TempDir(), t.TempDir()
 	if err := generate(gen, bin, "1.2.3-"+revision, time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)); err != nil {
@@ -71,7 +72,7 @@ func TestDebRoundTrip(t *testing.T) {
 	testdeps.Need(t, "dpkg", "dpkg-deb", "certutil", "strip")
 	deb, soft := buildDebs(t)
 	info := run(t, nil, "dpkg-deb", "--info", deb)
-	for _, want := range []string{"Package: podpis", "Version: 1.2.3-1", "Depends: libc6, zenity, libnss3-tools", "postinst", "prerm"} {
+	for _, want := range []string{"Package: podpis", "Version: 1.2.3-1", "Depends: libc6, libgl1, libx11-6, libxcursor1, libxrandr2, libxinerama1, libxi6, libxxf86vm1, libnss3-tools", "postinst", "prerm"} {
 		if !strings.Contains(info, want) {
 			t.Errorf("control lacks %q:\n%s", want, info)
 		}
@@ -90,7 +91,7 @@ func TestDebRoundTrip(t *testing.T) {
 	if out := run(t, nil, podpis, "version"); !strings.HasPrefix(out, "podpis ") {
 		t.Errorf("podpis version: %q", out)
 	}
-	for _, f := range []string{"usr/lib/podpis/libpodpis-softtoken.so", "usr/share/applications/podpis.desktop",
+	for _, f := range []string{"usr/lib/podpis/libpodpis-softtoken.so", "usr/bin/podpis-ui", "usr/share/applications/podpis.desktop",
 		"etc/xdg/autostart/podpis.desktop", "usr/share/icons/hicolor/scalable/apps/podpis.svg"} {
 		if _, err := os.Stat(filepath.Join(r, f)); err != nil {
 			t.Errorf("not installed: %s", f)

@@ -47,6 +47,7 @@ VIAddVersionKey /LANG=1049 "LegalCopyright" "podpis developers"
 ; processes only.
 !macro StopAgent
   nsExec::Exec 'taskkill /IM podpis.exe'
+  nsExec::Exec 'taskkill /IM podpis-ui.exe'
   Sleep 500
   nsExec::Exec 'taskkill /F /IM podpis.exe'
   Sleep 500
@@ -57,7 +58,9 @@ Section "podpis"
   !insertmacro StopAgent
   SetOutPath "$INSTDIR"
   File "${BIN}\podpis.exe"
-  File "${BIN}\podpis-softtoken.dll"
+  File "${BIN}\podpis-ui.exe"
+  ; Earlier versions installed the demo soft token for everyone.
+  Delete "$INSTDIR\podpis-softtoken.dll"
   File "${BIN}\podpis.ico"
   WriteUninstaller "$INSTDIR\uninstall.exe"
 
@@ -87,6 +90,7 @@ Section "Uninstall"
   DeleteRegKey HKCU "${UNINSTALL_KEY}"
   Delete "$SMPROGRAMS\podpis.lnk"
   Delete "$INSTDIR\podpis.exe"
+  Delete "$INSTDIR\podpis-ui.exe"
   Delete "$INSTDIR\podpis-softtoken.dll"
   Delete "$INSTDIR\podpis.ico"
   Delete "$INSTDIR\uninstall.exe"

@@ -150,10 +150,10 @@ func openStore(t *testing.T, timeout time.Duration) *Store {
 }
 
 func pinOK(calls *atomic.Int32) keystore.PINFunc {
-	return func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+	return keystore.AskOnce(func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
 		calls.Add(1)
 		return []byte(testtoken.PIN), false, nil
-	}
+	})
 }
 
 // TestListAndSign lists every certificate of both modules and signs with
@@ -287,10 +287,10 @@ func TestWrongPIN(t *testing.T) {
 	p := openStore(t, 0)
 	c := gostCert(t, p)
 	var calls atomic.Int32
-	wrong := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+	wrong := keystore.AskOnce(func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
 		calls.Add(1)
 		return []byte("0000"), false, nil
-	}
+	})
 	if err := signOnce(p, c, wrong); !errors.Is(err, keystore.ErrPINIncorrect) {
 		t.Fatalf("wrong PIN: %v", err)
 	}
@@ -298,10 +298,10 @@ func TestWrongPIN(t *testing.T) {
 		t.Fatalf("asked %d times, counter %d; want 1 and 1", calls.Load(), env.PINFailures())
 	}
 	var lowSeen bool
-	watch := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+	watch := keystore.AskOnce(func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
 		lowSeen = req.TriesLow
 		return []byte("0000"), false, nil
-	}
+	})
 	signOnce(p, c, watch)
 	if !lowSeen {
 		t.Error("the prompter was not told tries are low")
@@ -326,9 +326,9 @@ func TestLockedTokenListed(t *testing.T) {
 	if slices.Contains(c.Problems, keystore.ProblemTokenLocked) {
 		t.Fatalf("an unlocked token's certificate listed as locked: %v", c.Problems)
 	}
-	wrong := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+	wrong := keystore.AskOnce(func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
 		return []byte("0000"), false, nil
-	}
+	})
 	for i := 0; i < 3 && !errors.Is(signOnce(p, c, wrong), keystore.ErrPINLocked); i++ {
 	}
 	locked := gostCert(t, p)
@@ -350,10 +350,10 @@ func TestSavedPIN(t *testing.T) {
 	p, _ := New(context.Background(), Options{Modules: []string{env.SoftToken}, OnlyModules: true, SavedPINLifetime: time.Minute, Now: func() time.Time { return clock }})
 	c := gostCert(t, p)
 	var calls atomic.Int32
-	saving := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+	saving := keystore.AskOnce(func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
 		calls.Add(1)
 		return []byte(testtoken.PIN), true, nil
-	}
+	})
 	for i := 0; i < 3; i++ {
 		if err := signOnce(p, c, saving); err != nil {
 			t.Fatal(err)
@@ -395,10 +395,10 @@ func TestSavedPINPerSite(t *testing.T) {
 	}
 	var asked atomic.Int32
 	answer := func(pin string, save bool) keystore.PINFunc {
-		return func(context.Context, keystore.PINRequest) ([]byte, bool, error) {
+		return keystore.AskOnce(func(context.Context, keystore.PINRequest) ([]byte, bool, error) {
 			asked.Add(1)
 			return []byte(pin), save, nil
-		}
+		})
 	}
 	if err := sign(siteA, answer(testtoken.PIN, true)); err != nil || asked.Load() != 1 {
 		t.Fatalf("site A saving its PIN: %v, asked %d", err, asked.Load())
@@ -421,10 +421,10 @@ func TestTokenRemoved(t *testing.T) {
 	defer env.Marker(".removed", false)
 	p := openStore(t, 0)
 	c := gostCert(t, p)
-	removing := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+	removing := keystore.AskOnce(func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
 		env.Marker(".removed", true)
 		return []byte(testtoken.PIN), false, nil
-	}
+	})
 	if err := signOnce(p, c, removing); !errors.Is(err, keystore.ErrTokenRemoved) {
 		t.Fatalf("got %v", err)
 	}
@@ -472,10 +472,10 @@ func TestPINPad(t *testing.T) {
 	defer env.Marker(".pinpad", false)
 	p := openStore(t, 0)
 	c := gostCert(t, p)
-	never := func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
+	never := keystore.AskOnce(func(ctx context.Context, req keystore.PINRequest) ([]byte, bool, error) {
 		t.Error("PIN asked for a PIN-pad token")
 		return nil, false, errors.New("no")
-	}
+	})
 	if err := signOnce(p, c, never); err != nil {
 		t.Fatal(err)
 	}
@@ -507,9 +507,9 @@ func TestCurrent(t *testing.T) {
 		t.Fatalf("fresh: %+v", s)
 	}
 	c := gostCert(t, p)
-	saving := func(context.Context, keystore.PINRequest) ([]byte, bool, error) {
+	saving := keystore.AskOnce(func(context.Context, keystore.PINRequest) ([]byte, bool, error) {
 		return []byte(testtoken.PIN), true, nil
-	}
+	})
 	if err := signOnce(p, c, saving); err != nil {
 		t.Fatal(err)
 	}
@@ -549,5 +549,72 @@ func TestModuleNames(t *testing.T) {
 	st := Diagnose(context.Background(), []Candidate{{Vendor: env.SoftToken, Path: env.SoftToken, Explicit: true}})
 	if len(st) != 1 || st[0].Name != "podpis soft token" || !st[0].Software || st[0].Library != "podpis GOST soft token" {
 		t.Fatalf("the soft token named by its path: %+v", st)
+	}
+}
+
+// TestPINTriedPerEntry: in one operation the prompt hands over each PIN
+// the person enters. A wrong one moves the token's counter once and comes
+// back with the token's warning; the same wrong PIN entered again is
+// refused without reaching the token; the right one signs and resets the
+// counter. Once the token locks, nothing more reaches it.
+func TestPINTriedPerEntry(t *testing.T) {
+	requireSetup(t)
+	defer env.ResetPIN()
+	p := openStore(t, 0)
+	c := gostCert(t, p)
+	var results []error
+	var states []keystore.PINRequest
+	typed := func(pins ...string) keystore.PINFunc {
+		return func(ctx context.Context, req keystore.PINRequest, try keystore.TryPIN) error {
+			results, states = nil, nil
+			var err error
+			for _, pin := range pins {
+				var next keystore.PINRequest
+				next, err = try([]byte(pin), false)
+				results, states = append(results, err), append(states, next)
+				if err == nil || !errors.Is(err, keystore.ErrPINIncorrect) {
+					return err
+				}
+			}
+			return err
+		}
+	}
+	if err := signOnce(p, c, typed("0000", "0000", testtoken.PIN)); err != nil {
+		t.Fatalf("wrong, same wrong, right: %v (each: %v)", err, results)
+	}
+	if !errors.Is(results[0], keystore.ErrPINIncorrect) || !states[0].TriesLow {
+		t.Errorf("first wrong PIN: %v, tries low %v", results[0], states[0].TriesLow)
+	}
+	if !errors.Is(results[1], keystore.ErrPINIncorrect) {
+		t.Errorf("the same wrong PIN again: %v", results[1])
+	}
+	if n := env.PINFailures(); n != 0 {
+		t.Errorf("counter %d after the right PIN, want 0", n)
+	}
+
+	// The same wrong PIN twice costs one try, not two: after it, one more
+	// wrong PIN is the second and leaves the final try.
+	if err := signOnce(p, c, typed("0000", "0000", "1111")); !errors.Is(err, keystore.ErrPINIncorrect) {
+		t.Fatalf("three wrong entries: %v", err)
+	}
+	if n := env.PINFailures(); n != 2 {
+		t.Fatalf("counter %d after two distinct wrong PINs (one entered twice), want 2", n)
+	}
+	if !states[2].FinalTry || states[2].TriesLeft != 1 {
+		t.Errorf("after the second wrong PIN the prompt was not told it is the final try: %+v", states[2])
+	}
+	// A prompter that keeps trying after the lock reaches the token no
+	// more: the right PIN would unlock nothing, and must not be sent.
+	var after error
+	stubborn := func(ctx context.Context, req keystore.PINRequest, try keystore.TryPIN) error {
+		_, err := try([]byte("2222"), false)
+		_, after = try([]byte(testtoken.PIN), false)
+		return err
+	}
+	if err := signOnce(p, c, stubborn); !errors.Is(err, keystore.ErrPINLocked) {
+		t.Fatalf("the final wrong PIN: %v", err)
+	}
+	if !errors.Is(after, keystore.ErrPINLocked) || env.PINFailures() != 3 {
+		t.Fatalf("a PIN tried after the lock: %v, counter %d", after, env.PINFailures())
 	}
 }

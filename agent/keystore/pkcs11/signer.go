@@ -5,11 +5,13 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"unsafe"
 
 	"github.com/miekg/pkcs11"
@@ -139,10 +141,88 @@ var digestInfoPrefix = map[crypto.Hash][]byte{
 }
 
 // sign logs in for this one operation (with a saved PIN, the PIN pad, or
-// the PIN the prompter returns: asked once, never retried), signs with the
-// key whose CKA_ID matches the certificate's, and logs out again unless the
-// user chose to save the PIN.
+// each PIN the person enters in the prompter — tried as entered, never
+// retried by code), signs with the key whose CKA_ID matches the
+// certificate's, and logs out again unless the person chose to save the
+// PIN.
 func (s *signer) sign(mech uint, data []byte) ([]byte, error) {
+	l := s.loc
+	ti, err := s.tokenInfo()
+	if err != nil {
+		return nil, err
+	}
+	scope := keystore.PINScope(s.ctx)
+	pin := s.p.savedPIN(l, scope)
+	pad := ti.Flags&pkcs11.CKF_PROTECTED_AUTHENTICATION_PATH != 0
+	if ti.Flags&pkcs11.CKF_LOGIN_REQUIRED == 0 || pin != nil || pad {
+		defer clear(pin)
+		sig, err := s.attempt(mech, data, ti, pin, pin != nil, false)
+		if pin != nil && errors.Is(err, keystore.ErrPINIncorrect) {
+			s.p.forgetPIN(l, scope) // changed on the token since it was saved
+		}
+		return sig, err
+	}
+	if s.pin == nil {
+		return nil, &keystore.Error{Code: keystore.CodePINRequired}
+	}
+	var (
+		sig     []byte
+		done    bool
+		final   error      // an error that ended the operation
+		refused [][32]byte // SHA-256 of the PINs refused in this operation
+	)
+	req := pinRequest(ti, l)
+	try := func(pin []byte, save bool) (keystore.PINRequest, error) {
+		switch {
+		case done:
+			return req, errors.New("pkcs11: the operation is already done")
+		case final != nil:
+			return req, final
+		}
+		h := sha256.Sum256(pin)
+		if slices.Contains(refused, h) {
+			return req, &keystore.Error{Code: keystore.CodePINIncorrect, Err: errors.New("the same PIN was refused before")}
+		}
+		var err error
+		sig, err = s.attempt(mech, data, ti, pin, false, save)
+		switch {
+		case err == nil:
+			done = true
+			return req, nil
+		case errors.Is(err, keystore.ErrPINIncorrect):
+			refused = append(refused, h)
+			// The token's counters after the refusal: the prompt shows
+			// them, and a token that has just locked ends it.
+			if now, ierr := s.tokenInfo(); ierr == nil {
+				ti, req = now, pinRequest(now, l)
+				if now.Flags&pkcs11.CKF_USER_PIN_LOCKED != 0 {
+					final = &keystore.Error{Code: keystore.CodePINLocked, Err: err}
+					return req, final
+				}
+			}
+			return req, err
+		default:
+			final = err
+			return req, err
+		}
+	}
+	err = s.pin(s.ctx, req, try)
+	if done {
+		return sig, nil
+	}
+	if err == nil {
+		err = keystore.ErrCancelled // the prompter gave up without a PIN
+	}
+	var ke *keystore.Error
+	if !errors.As(err, &ke) {
+		err = &keystore.Error{Code: keystore.CodeCancelled, Err: err}
+	}
+	return nil, err
+}
+
+// tokenInfo reads the token's state and checks that it is the token the
+// certificate was found on and that its PIN is not locked.
+func (s *signer) tokenInfo() (pkcs11.TokenInfo, error) {
 	l := s.loc
 	var ti pkcs11.TokenInfo
 	err := l.module.call(s.ctx, s.p.opts.CallTimeout, func(a api) (err error) {
@@ -150,42 +230,47 @@ func (s *signer) sign(mech uint, data []byte) ([]byte, error) {
 		return err
 	})
 	if err != nil {
-		return nil, classify("C_GetTokenInfo", err)
+		return ti, classify("C_GetTokenInfo", err)
 	}
 	if ti.SerialNumber != l.serial {
-		return nil, &keystore.Error{Code: keystore.CodeTokenRemoved, Err: errors.New("another token is in the slot")}
+		return ti, &keystore.Error{Code: keystore.CodeTokenRemoved, Err: errors.New("another token is in the slot")}
 	}
 	if ti.Flags&pkcs11.CKF_USER_PIN_LOCKED != 0 {
-		return nil, &keystore.Error{Code: keystore.CodePINLocked, Err: errors.New("token reports the user PIN locked")}
+		return ti, &keystore.Error{Code: keystore.CodePINLocked, Err: errors.New("token reports the user PIN locked")}
 	}
-	scope := keystore.PINScope(s.ctx)
-	pin := s.p.savedPIN(l, scope)
-	fromSaved := pin != nil
+	return ti, nil
+}
+
+// cspModules are the vendors (known.Modules) whose PKCS#11 modules show
+// each key container as a token labelled with the container's name: their
+// prompt asks «пароль контейнера ключей», as the CSPs' own dialogs do.
+var cspModules = map[string]bool{"CryptoPro CSP": true, "ViPNet CSP": true}
+
+// pinRequest is what the prompt is told of the token: its label (a CSP's
+// container name) and the PKCS#11 warnings about tries left.
+func pinRequest(ti pkcs11.TokenInfo, l *location) keystore.PINRequest {
+	req := keystore.PINRequest{
+		Token: ti.Label, Certificate: l.cert, Container: cspModules[l.module.Vendor],
+		TriesLow: ti.Flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0, FinalTry: ti.Flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0,
+	}
+	if req.FinalTry {
+		req.TriesLeft = 1
+	}
+	return req
+}
+
+// attempt logs in with pin (nil: the PIN pad, or no login needed), signs
+// and logs out unless save or fromSaved. It saves the PIN when save and
+// the token took it.
+func (s *signer) attempt(mech uint, data []byte, ti pkcs11.TokenInfo, pin []byte, fromSaved, save bool) ([]byte, error) {
+	l := s.loc
 	pad := ti.Flags&pkcs11.CKF_PROTECTED_AUTHENTICATION_PATH != 0
-	save := false
-	if ti.Flags&pkcs11.CKF_LOGIN_REQUIRED != 0 && pin == nil && !pad {
-		if s.pin == nil {
-			return nil, &keystore.Error{Code: keystore.CodePINRequired}
-		}
-		pin, save, err = s.pin(s.ctx, keystore.PINRequest{
-			Token: ti.Label, Certificate: l.cert,
-			TriesLow: ti.Flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0, FinalTry: ti.Flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0,
-		})
-		if err != nil {
-			var ke *keystore.Error
-			if errors.As(err, &ke) {
-				return nil, err
-			}
-			return nil, &keystore.Error{Code: keystore.CodeCancelled, Err: err}
-		}
-	}
-	defer clear(pin) // savePIN keeps its own copy
 	timeout := s.p.opts.CallTimeout
 	if pad {
 		timeout *= 4 // the person types on the reader
 	}
 	var sig []byte
-	err = l.module.call(s.ctx, timeout, func(a api) error {
+	err := l.module.call(s.ctx, timeout, func(a api) error {
 		sh, err := a.OpenSession(l.slot, pkcs11.CKF_SERIAL_SESSION)
 		if err != nil {
 			return fmt.Errorf("C_OpenSession: %w", err)
@@ -232,14 +317,10 @@ func (s *signer) sign(mech uint, data []byte) ([]byte, error) {
 		return nil, &keystore.Error{Code: keystore.CodeCertNotFound, Err: err}
 	}
 	if err != nil {
-		err = classify(l.module.Path, err)
-		if fromSaved && errors.Is(err, keystore.ErrPINIncorrect) {
-			s.p.forgetPIN(l, scope) // changed on the token since it was saved
-		}
-		return nil, err
+		return nil, classify(l.module.Path, err)
 	}
 	if save {
-		s.p.savePIN(l, scope, pin)
+		s.p.savePIN(l, keystore.PINScope(s.ctx), pin)
 	}
 	return sig, nil
 }
