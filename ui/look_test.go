@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/podpis/podpis/ui/uiproto"
 )
 
 func TestHumanSize(t *testing.T) {
@@ -43,5 +45,26 @@ func TestBounded(t *testing.T) {
 	long := bounded(strings.Repeat("Ы", 10000), maxShown)
 	if utf8.RuneCountInString(long) != maxShown || !strings.HasSuffix(long, "…") {
 		t.Errorf("10 000 runes bounded to %d, ending %q", utf8.RuneCountInString(long), long[len(long)-3:])
+	}
+}
+
+// TestPINText: the PIN window says whether the PIN logs in or signs a
+// document, and asks a CSP container's password by that name.
+func TestPINText(t *testing.T) {
+	for _, c := range []struct {
+		p                        uiproto.Prompt
+		ask, field, token, title string
+	}{
+		{uiproto.Prompt{Login: true}, "чтобы войти на сайт", "PIN-код", "Токен", "PIN-код токена"},
+		{uiproto.Prompt{Document: &uiproto.Document{Size: 10}}, "чтобы подписать документ для сайта", "PIN-код", "Токен", "PIN-код токена"},
+		{uiproto.Prompt{Login: true, Container: true}, "пароль доступа к контейнеру ключей, чтобы войти на сайт", "Пароль", "Имя контейнера", "Пароль контейнера ключей"},
+	} {
+		ask, field, token, head := pinWords(c.p)
+		if !strings.Contains(ask, c.ask) || field != c.field || token != c.token || head != c.title {
+			t.Errorf("%+v: %q %q %q %q", c.p, ask, field, token, head)
+		}
+	}
+	if ask, _, _, _ := pinWords(uiproto.Prompt{}); strings.Contains(ask, "войти") {
+		t.Errorf("a document's PIN asked as a login: %q", ask)
 	}
 }

@@ -134,18 +134,7 @@ func RunPIN(in io.Reader, out io.Writer) int {
 		ok.Enable()
 	})
 
-	doing := "войти на сайт"
-	if !p.Login {
-		doing = "подписать документ для сайта"
-	}
-	ask := "Введите PIN-код токена, чтобы " + doing + ":"
-	fieldName := "PIN-код"
-	tokenName := "Токен"
-	if p.Container {
-		ask = "Введите пароль доступа к контейнеру ключей, чтобы " + doing + ":"
-		fieldName = "Пароль"
-		tokenName = "Имя контейнера"
-	}
+	ask, fieldName, tokenName, head := pinWords(p)
 	body := container.NewVBox(text(ask), site(p.Origin, p.OriginASCII))
 	size := ""
 	if !p.Login && p.Document != nil {
@@ -156,10 +145,6 @@ func RunPIN(in io.Reader, out io.Writer) int {
 	body.Add(container.NewBorder(nil, nil, widget.NewLabel(fieldName+":"), nil, entry))
 	body.Add(save)
 	body.Add(status)
-	head := "PIN-код токена"
-	if p.Container {
-		head = "Пароль контейнера ключей"
-	}
 	frame(w, pinSize, header(theme.LoginIcon(), head), body, buttons(ok, no))
 	w.Canvas().Focus(entry)
 	w.ShowAndRun()
@@ -311,4 +296,18 @@ func RunDocument(in io.Reader, out io.Writer) int {
 		uiproto.Write(out, uiproto.Answer{Cancelled: true})
 	}
 	return 0
+}
+
+// pinWords are the PIN window's own lines: what the secret is for (a
+// login, or a document, so that a PIN typed for «вход» is not spent on a
+// document nobody saw), and a token's PIN or a CSP container's password.
+func pinWords(p uiproto.Prompt) (ask, field, token, head string) {
+	doing := "войти на сайт"
+	if !p.Login {
+		doing = "подписать документ для сайта"
+	}
+	if p.Container {
+		return "Введите пароль доступа к контейнеру ключей, чтобы " + doing + ":", "Пароль", "Имя контейнера", "Пароль контейнера ключей"
+	}
+	return "Введите PIN-код токена, чтобы " + doing + ":", "PIN-код", "Токен", "PIN-код токена"
 }
