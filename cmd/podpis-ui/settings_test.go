@@ -1,0 +1,325 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/podpis/podpis/agent/config"
+	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/agent/settings"
+	"github.com/podpis/podpis/crypto/gost3410"
+	"github.com/podpis/podpis/internal/testdeps"
+	"github.com/podpis/podpis/internal/testpki"
+	"github.com/podpis/podpis/ui"
+)
+
+// TestMain: the tests run podpis-ui as the agent does, by re-executing
+// the test binary with PODPIS_UI_MAIN set; Fyne's driver has locked the
+// main goroutine to the main thread by then, as its windows need.
+func TestMain(m *testing.M) {
+	if os.Getenv("PODPIS_UI_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// display is the helpers' X display (each engineer's tests use their own).
+const display = ":72"
+
+// xserver makes sure the virtual display runs.
+func xserver(t *testing.T) {
+	t.Helper()
+	testdeps.Need(t, "Xvfb", "xdotool", "import", "xclip")
+	probe := func() bool {
+		cmd := exec.Command("xdotool", "getdisplaygeometry")
+		cmd.Env = append(os.Environ(), "DISPLAY="+display)
+		return cmd.Run() == nil
+	}
+	if probe() {
+		return
+	}
+	x := exec.Command("Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	if err := x.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Process.Signal(os.Interrupt); x.Wait() })
+	for i := 0; i < 100; i++ {
+		if probe() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("Xvfb did not start on " + display)
+}
+
+// x runs an X tool on the display.
+func x(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, stderr.Bytes())
+	}
+	return string(out)
+}
+
+// screen is the settings window on the display, found by its title.
+type screen struct {
+	t          *testing.T
+	id         string
+	x, y, w, h int
+}
+
+func findWindow(t *testing.T) *screen {
+	t.Helper()
+	// xdotool's patterns fail on the title's em dash; its end is enough.
+	ids := strings.Fields(x(t, "xdotool", "search", "--sync", "--onlyvisible", "--name", "настройки$"))
+	id := ids[len(ids)-1]
+	if name := strings.TrimSpace(x(t, "xdotool", "getwindowname", id)); name != ui.SettingsTitle {
+		t.Fatalf("window %q", name)
+	}
+	s := &screen{t: t, id: id}
+	// Fyne lays the window out after mapping it.
+	time.Sleep(1500 * time.Millisecond)
+	s.geometry()
+	return s
+}
+
+func (s *screen) geometry() {
+	s.t.Helper()
+	out := x(s.t, "xdotool", "getwindowgeometry", "--shell", s.id)
+	for _, l := range strings.Fields(out) {
+		k, v, _ := strings.Cut(l, "=")
+		n, _ := strconv.Atoi(v)
+		switch k {
+		case "X":
+			s.x = n
+		case "Y":
+			s.y = n
+		case "WIDTH":
+			s.w = n
+		case "HEIGHT":
+			s.h = n
+		}
+	}
+}
+
+// click clicks at a point of the window.
+func (s *screen) click(px, py int) {
+	s.t.Helper()
+	x(s.t, "xdotool", "mousemove", strconv.Itoa(s.x+px), strconv.Itoa(s.y+py), "click", "1")
+	time.Sleep(700 * time.Millisecond)
+}
+
+func (s *screen) key(keys ...string) {
+	s.t.Helper()
+	x(s.t, "xdotool", append([]string{"key", "--window", s.id}, keys...)...)
+	time.Sleep(700 * time.Millisecond)
+}
+
+// shot saves the window for a person to look at.
+func (s *screen) shot(name string) {
+	s.t.Helper()
+	s.shotTo(testdeps.Artifact(s.t, name))
+}
+
+func (s *screen) shotTo(path string) {
+	s.t.Helper()
+	x(s.t, "import", "-window", "root", "-crop", fmt.Sprintf("%dx%d+%d+%d", s.w, s.h, s.x, s.y), "+repage", path)
+}
+
+// source is the opener's side: a real configuration file and certificates
+// issued by testpki, as the agent's stores give them.
+type source struct {
+	conf   *config.Config
+	certs  []*keystore.Certificate
+	report string
+}
+
+func (s *source) Certificates(context.Context) ([]*keystore.Certificate, error) { return s.certs, nil }
+func (s *source) Allowed() []string                                             { return s.conf.Allowances() }
+func (s *source) Revoke(_ context.Context, o string) error                      { return s.conf.Revoke(o) }
+func (s *source) Report(context.Context) string                                 { return s.report }
+
+var (
+	oidSNILS = []int{1, 2, 643, 100, 3}
+	oidINN   = []int{1, 2, 643, 3, 131, 1, 1}
+	oidOGRN  = []int{1, 2, 643, 100, 1}
+	oidINNLE = []int{1, 2, 643, 100, 4}
+)
+
+func newSource(t *testing.T) (*source, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(path, []byte(`{"allowedOrigins":["https://lk.example.ru","https://gosuslugi.example.ru"]}`), 0o600)
+	conf, err := config.Load(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ca := testpki.Root(t, gost3410.CurveTC26256A, "Тестовый удостоверяющий центр", now)
+	person, _ := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Иванов Иван Иванович",
+		Organization: []string{"ООО «Ромашка»"},
+		ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidSNILS, Value: "12345678901"}, {Type: oidINN, Value: "500100732259"},
+			{Type: oidOGRN, Value: "1027700132195"}, {Type: oidINNLE, Value: "7707083893"}}}, now, nil)
+	expired, _ := ca.Person(t, gost3410.CurveTC26512A, pkix.Name{CommonName: "Петрова Мария Сергеевна",
+		ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidSNILS, Value: "98765432109"}}}, now, func(c *x509.Certificate) {
+		c.NotBefore, c.NotAfter = now.AddDate(-2, 0, 0), now.AddDate(0, -1, 0)
+	})
+	s := &source{conf: conf, report: "podpis 1.2.3 — диагностика\nСистема: Debian GNU/Linux 12\n\nАгент: запущен, порт 24730\n\nСертификаты:\n" +
+		"  Иванов Иван Иванович — GOST R 34.10-2012 256, до " + person.NotAfter.Format("02.01.2006") + " (пригоден)\n\nИтог:\n  ✓ Вход по сертификату возможен\n"}
+	for _, c := range []struct {
+		cert *x509.Certificate
+		alg  string
+	}{{person, "ГОСТ Р 34.10-2012 256 (tc26-256-a)"}, {expired, "ГОСТ Р 34.10-2012 512 (tc26-512-a)"}} {
+		k := keystore.Examine(c.cert, true, now)
+		k.Token, k.Source, k.Algorithm = "Рутокен ЭЦП 3.0 (podpis-test)", "podpis GOST soft token", c.alg
+		s.certs = append(s.certs, k)
+	}
+	return s, path
+}
+
+// open starts the settings window the way the agent does (agent/settings)
+// and returns when it is on the screen.
+func open(t *testing.T, src settings.Source, home string) (*screen, chan error) {
+	t.Helper()
+	xserver(t)
+	win := &settings.Window{Program: os.Args[0], Source: src, Version: "1.2.3", LogPath: "/home/ivanov/.local/state/podpis/podpis.log",
+		Env:    append(os.Environ(), "PODPIS_UI_MAIN=1", "LANG=ru_RU.UTF-8", "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config")),
+		Stderr: os.Stderr}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	ended := make(chan struct{})
+	go func() {
+		err := win.Show(ctx)
+		close(ended)
+		done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-ended
+	})
+	return findWindow(t), done
+}
+
+// Where the window's controls are, at its 760×520 size (read off the
+// screenshots).
+var (
+	tabCertificates = [2]int{90, 25}
+	tabSites        = [2]int{250, 25}
+	tabDiagnostics  = [2]int{418, 25}
+	tabAbout        = [2]int{560, 25}
+	saveCertificate = [2]int{640, 445}
+	firstRevoke     = [2]int{709, 125}
+	copyReport      = [2]int{95, 445}
+	secondSiteRow   = image.Rect(40, 150, 600, 180)
+)
+
+func (s *screen) tap(p [2]int) { s.t.Helper(); s.click(p[0], p[1]) }
+
+// blank reports whether r of the screenshot at path is one colour.
+func blank(t *testing.T, path string, r image.Rectangle) bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := img.At(r.Min.X, r.Min.Y)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if img.At(x, y) != first {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// TestSettingsWindow clicks through the window as a person would: the
+// certificate's details, «Сохранить сертификат…» (the file is that very
+// certificate), «Отозвать» (the opener's configuration forgets the site
+// and the window shows the next snapshot without it), «Скопировать
+// отчёт» (the clipboard holds the report), and Esc closes it.
+func TestSettingsWindow(t *testing.T) {
+	src, confPath := newSource(t)
+	home := t.TempDir()
+	docs := filepath.Join(home, "Documents")
+	os.Mkdir(docs, 0o700)
+	s, done := open(t, src, home)
+	if s.w != 760 || s.h != 520 {
+		t.Errorf("window is %dx%d", s.w, s.h)
+	}
+	s.shot("window-settings-certificates.png")
+
+	s.tap(saveCertificate)
+	s.shot("window-settings-save-certificate.png")
+	s.key("Return")
+	saved := filepath.Join(docs, "Иванов_Иван_Иванович.cer")
+	var der []byte
+	for i := 0; i < 50 && len(der) == 0; i++ {
+		der, _ = os.ReadFile(saved)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if c, err := x509.ParseCertificate(der); err != nil || !bytes.Equal(c.Raw, src.certs[0].Cert.Raw) {
+		t.Errorf("saved certificate %s: %v (%d bytes)", saved, err, len(der))
+	}
+
+	s.tap(tabSites)
+	s.shot("window-settings-sites.png")
+	s.tap(firstRevoke)
+	for i := 0; i < 50 && src.conf.Allowed("https://lk.example.ru"); i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := src.conf.Allowances(); len(got) != 1 || got[0] != "https://gosuslugi.example.ru" {
+		t.Errorf("after «Отозвать» the opener allows %v", got)
+	}
+	if b, _ := os.ReadFile(confPath); strings.Contains(string(b), "lk.example.ru") {
+		t.Errorf("the configuration file still allows the site: %s", b)
+	}
+	time.Sleep(500 * time.Millisecond)
+	after := testdeps.Artifact(t, "window-settings-sites-revoked.png")
+	s.shotTo(after)
+	if !blank(t, after, secondSiteRow) {
+		t.Error("the window still shows two sites after the revoke")
+	}
+
+	s.tap(tabDiagnostics)
+	s.tap(copyReport)
+	s.shot("window-settings-diagnostics.png")
+	if clip := x(t, "xclip", "-o", "-selection", "clipboard", "-t", "UTF8_STRING"); clip != strings.TrimRight(src.report, "\n") {
+		t.Errorf("clipboard holds %q", clip)
+	}
+
+	s.tap(tabAbout)
+	s.shot("window-settings-about.png")
+	s.tap(tabCertificates)
+	s.key("Escape")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the window ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("Esc did not close the window")
+	}
+}
