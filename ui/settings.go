@@ -85,6 +85,18 @@ func (t lightTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Colo
 	return t.Theme.Color(n, theme.VariantLight)
 }
 
+// Size is Fyne's, a little denser: a control panel shows a certificate's
+// fields without scrolling.
+func (t lightTheme) Size(n fyne.ThemeSizeName) float32 {
+	switch n {
+	case theme.SizeNameInnerPadding:
+		return 6
+	case theme.SizeNameText:
+		return 13
+	}
+	return t.Theme.Size(n)
+}
+
 // settingsWindow is the window's state; its methods run on Fyne's thread.
 type settingsWindow struct {
 	app  fyne.App
@@ -118,7 +130,7 @@ func (s *settingsWindow) send(a uiproto.SettingsAction) {
 }
 
 func (s *settingsWindow) setStatus(text string, bad bool) {
-	s.status.SetText(text)
+	s.status.SetText(oneLine(text, maxFieldRunes))
 	s.status.Importance = widget.MediumImportance
 	if bad {
 		s.status.Importance = widget.DangerImportance
@@ -177,7 +189,7 @@ func (s *settingsWindow) fill() {
 		s.sitesBox.Objects = []fyne.CanvasObject{s.siteList}
 	}
 	s.sitesBox.Refresh()
-	s.report.SetText(s.snap.Report)
+	s.report.SetText(reportText(s.snap.Report))
 	s.about.Objects = []fyne.CanvasObject{s.aboutBody()}
 	s.about.Refresh()
 }
@@ -219,9 +231,9 @@ func (s *settingsWindow) certificatesTab() fyne.CanvasObject {
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			c := s.snap.Certificates[i]
 			rows := o.(*fyne.Container).Objects[0].(*fyne.Container).Objects
-			rows[0].(*widget.Label).SetText(c.Owner)
+			rows[0].(*widget.Label).SetText(oneLine(c.Owner, maxFieldRunes))
 			sub := rows[1].(*widget.Label)
-			sub.SetText(listLine(c))
+			sub.SetText(oneLine(listLine(c), maxFieldRunes))
 			sub.Importance = widget.MediumImportance
 			if len(c.Problems) > 0 {
 				sub.Importance = widget.DangerImportance
@@ -278,7 +290,7 @@ func (s *settingsWindow) showCertificate() {
 			return
 		}
 		k := fieldName(name)
-		v := widget.NewLabel(value)
+		v := widget.NewLabel(oneLine(value, maxFieldRunes))
 		// Wrapped, never widened: a long name takes lines, not the
 		// window's width.
 		v.Wrapping = fyne.TextWrapBreak
@@ -459,7 +471,7 @@ func (s *settingsWindow) sitesTab() fyne.CanvasObject {
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			origin := s.snap.Allowed[i]
 			objs := o.(*fyne.Container).Objects
-			objs[0].(*widget.Label).SetText(origin)
+			objs[0].(*widget.Label).SetText(oneLine(origin, maxFieldRunes))
 			b := objs[2].(*widget.Button)
 			b.Enable()
 			b.OnTapped = func() {
@@ -516,14 +528,14 @@ func (s *settingsWindow) aboutBody() fyne.CanvasObject {
 	name := canvas.NewText("podpis", theme.Color(theme.ColorNamePrimary))
 	name.TextSize = 28
 	name.TextStyle = fyne.TextStyle{Bold: true}
-	version := widget.NewLabel("Версия " + s.snap.Version)
+	version := widget.NewLabel("Версия " + oneLine(s.snap.Version, 100))
 	what := widget.NewLabel("Агент электронной подписи: вход на сайты и подпись документов сертификатами " +
 		"с токенов и из криптопровайдеров (ГОСТ Р 34.10-2012, ГОСТ Р 34.11-2012 «Стрибог»). " +
 		"Закрытый ключ не покидает токен; PIN-код podpis спрашивает в своём окне.")
 	what.Wrapping = fyne.TextWrapWord
 	form := container.New(layout.NewFormLayout(),
 		fieldName("Лицензия"), widget.NewLabel("MIT — свободное использование, изменение и распространение"),
-		fieldName("Журнал"), selectable(s.snap.LogPath),
+		fieldName("Журнал"), selectable(oneLine(s.snap.LogPath, maxFieldRunes)),
 	)
 	return container.NewVScroll(container.NewPadded(container.NewVBox(name, version, what, form)))
 }

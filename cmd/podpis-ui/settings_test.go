@@ -23,6 +23,7 @@ import (
 	"github.com/podpis/podpis/internal/testdeps"
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/ui"
+	"github.com/podpis/podpis/ui/uiproto"
 )
 
 // TestMain: the tests run podpis-ui as the agent does, by re-executing
@@ -67,7 +68,11 @@ func xserver(t *testing.T) {
 // x runs an X tool on the display.
 func x(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(name, args...)
+	// A window that never shows (one that hangs laying out a hostile
+	// name) fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -220,13 +225,13 @@ func open(t *testing.T, src settings.Source, home string) (*screen, chan error) 
 // Where the window's controls are, at its 760×520 size (read off the
 // screenshots).
 var (
-	tabCertificates = [2]int{90, 25}
-	tabSites        = [2]int{250, 25}
-	tabDiagnostics  = [2]int{418, 25}
-	tabAbout        = [2]int{560, 25}
-	saveCertificate = [2]int{640, 445}
-	firstRevoke     = [2]int{709, 125}
-	copyReport      = [2]int{95, 445}
+	tabCertificates = [2]int{75, 23}
+	tabSites        = [2]int{232, 23}
+	tabDiagnostics  = [2]int{388, 23}
+	tabAbout        = [2]int{517, 23}
+	saveCertificate = [2]int{650, 452}
+	firstRevoke     = [2]int{713, 118}
+	copyReport      = [2]int{85, 452}
 	secondSiteRow   = image.Rect(40, 150, 600, 180)
 )
 
@@ -322,4 +327,49 @@ func TestSettingsWindow(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("Esc did not close the window")
 	}
+}
+
+// TestSettingsHostileCertificate attacks the window's own layout with a
+// snapshot that no cleaning went through: names of five thousand
+// characters with no space, line breaks, U+202E. They stay data in their
+// fields: the window keeps its size (nothing pushes it wider than the
+// screen) and its other fields and buttons stay where they were.
+func TestSettingsHostileCertificate(t *testing.T) {
+	xserver(t)
+	long := strings.Repeat("Щ", 5000)
+	snap := &uiproto.Settings{Version: "1.2.3\nВерсия 9.9.9", LogPath: long, Report: long + "\n" + long,
+		Failure: "\u202eьтазовто" + long,
+		Allowed: []string{"https://" + strings.Repeat("a", 3000) + ".example", "https://b.example\nhttps://c.example"},
+		Certificates: []uiproto.SettingsCertificate{{
+			Owner: "Иванов Иван\nСНИЛС: 000-000-000 00\n" + long, Organization: "ООО \u202eакшамоР\u202c " + long,
+			SNILS: long, INN: long, Issuer: long + "\r\nИздатель: Минцифры России", Token: long, Provider: long, Algorithm: long,
+			Thumbprint: long, Problems: []string{long}, NotBefore: time.Now(), NotAfter: time.Now(),
+		}},
+	}
+	cmd := exec.Command(os.Args[0], "settings")
+	cmd.Env = append(os.Environ(), "PODPIS_UI_MAIN=1", "LANG=ru_RU.UTF-8", "DISPLAY="+display, "HOME="+t.TempDir())
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer in.Close() // the window closes when its opener goes
+	if err := uiproto.WriteSettings(in, snap); err != nil {
+		t.Fatal(err)
+	}
+	s := findWindow(t)
+	s.shot("window-settings-hostile.png")
+	for _, tab := range [][2]int{tabSites, tabDiagnostics, tabAbout, tabCertificates} {
+		s.tap(tab)
+		s.geometry()
+		if s.w != 760 || s.h != 520 {
+			t.Fatalf("after tab %v the window is %dx%d, not 760x520", tab, s.w, s.h)
+		}
+	}
+	s.tap(tabSites)
+	s.shot("window-settings-hostile-sites.png")
 }
