@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/podpis/podpis/agent/config"
 	"github.com/podpis/podpis/agent/doctor"
+	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/prompt"
+	"github.com/podpis/podpis/agent/settings"
 	"github.com/podpis/podpis/agent/tray"
 	"github.com/podpis/podpis/installer/autostart"
 )
@@ -60,6 +63,7 @@ func trayOptions(examine func(context.Context) *doctor.Report, conf *config.Conf
 		Quit: quit,
 		Icon: trayIcon,
 	}
+	opts.Settings = settingsWindow(examine, conf, modules, addr, log)
 	if s, err := autostart.ForCurrentUser(); err == nil {
 		opts.Autostart = autostartSwitch{s}
 	}
@@ -71,3 +75,28 @@ func trayOptions(examine func(context.Context) *doctor.Report, conf *config.Conf
 type autostartSwitch struct{ autostart.Starter }
 
 func (s autostartSwitch) Enabled() bool { return s.Method() != autostart.None }
+
+// settingsWindow opens the settings window of this agent from the tray:
+// its configuration and stores, and the report about this very agent.
+// One window at a time; it closes when the agent ends (its stdin does).
+func settingsWindow(examine func(context.Context) *doctor.Report, conf *config.Config, modules []string, addr string, log *slog.Logger) func() {
+	args := []string{"--agent", addr}
+	for _, m := range modules {
+		args = append(args, "--module", m)
+	}
+	program, perr := settings.Program()
+	win := &settings.Window{Program: program, Version: version, LogPath: logPath(), Log: log, Stderr: os.Stderr,
+		Source: &settingsSource{conf: conf, doctorArgs: args,
+			certificates: func(ctx context.Context) ([]*keystore.Certificate, error) { return examine(ctx).Certificates, nil }}}
+	return func() {
+		if perr != nil {
+			log.Warn("settings window", "err", perr)
+			return
+		}
+		go func() {
+			if err := win.Show(context.Background()); err != nil && !errors.Is(err, settings.ErrOpen) {
+				log.Warn("settings window", "err", err)
+			}
+		}()
+	}
+}
