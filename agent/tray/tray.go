@@ -1,6 +1,7 @@
 // Package tray is podpis's icon in the notification area and its menu:
-// the settings window, the state at a glance, the certificates, the sites the person allowed
-// (and revoking them), diagnostics, the log, autostart and exit. On Linux
+// the settings window, the state at a glance, the certificates, the sites
+// the person allowed (and revoking them), diagnostics, the log, autostart
+// and exit. On Linux
 // it speaks StatusNotifierItem over D-Bus, on Windows the shell's API,
 // both through fyne.io/systray.
 package tray

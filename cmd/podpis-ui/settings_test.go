@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,15 +152,24 @@ func (s *screen) shotTo(path string) {
 // source is the opener's side: a real configuration file and certificates
 // issued by testpki, as the agent's stores give them.
 type source struct {
-	conf   *config.Config
-	certs  []*keystore.Certificate
-	report string
+	conf    *config.Config
+	certs   []*keystore.Certificate
+	report  string
+	reports atomic.Int32 // how many times doctor was asked
 }
 
 func (s *source) Certificates(context.Context) ([]*keystore.Certificate, error) { return s.certs, nil }
 func (s *source) Allowed() []string                                             { return s.conf.Allowances() }
 func (s *source) Revoke(_ context.Context, o string) error                      { return s.conf.Revoke(o) }
-func (s *source) Report(context.Context) string                                 { return s.report }
+func (s *source) Report(context.Context) string {
+	return s.report + fmt.Sprintf("Проверка № %d\n", s.reports.Add(1))
+}
+
+// lastReport is the report as the window got it last (the opener cleans
+// the trailing line break).
+func (s *source) lastReport() string {
+	return s.report + fmt.Sprintf("Проверка № %d", s.reports.Load())
+}
 
 var (
 	oidSNILS = []int{1, 2, 643, 100, 3}
@@ -225,14 +235,18 @@ func open(t *testing.T, src settings.Source, home string) (*screen, chan error) 
 // Where the window's controls are, at its 760×520 size (read off the
 // screenshots).
 var (
-	tabCertificates = [2]int{75, 23}
-	tabSites        = [2]int{232, 23}
-	tabDiagnostics  = [2]int{388, 23}
-	tabAbout        = [2]int{517, 23}
-	saveCertificate = [2]int{650, 452}
-	firstRevoke     = [2]int{713, 118}
-	copyReport      = [2]int{85, 452}
-	secondSiteRow   = image.Rect(40, 150, 600, 180)
+	tabCertificates   = [2]int{75, 23}
+	tabSites          = [2]int{232, 23}
+	tabDiagnostics    = [2]int{388, 23}
+	tabAbout          = [2]int{517, 23}
+	saveCertificate   = [2]int{650, 452}
+	firstRevoke       = [2]int{713, 118}
+	copyReport        = [2]int{85, 452}
+	saveReport        = [2]int{260, 452}
+	refreshReport     = [2]int{705, 452}
+	firstCertificate  = [2]int{130, 70}
+	secondCertificate = [2]int{130, 125}
+	secondSiteRow     = image.Rect(40, 150, 600, 180)
 )
 
 func (s *screen) tap(p [2]int) { s.t.Helper(); s.click(p[0], p[1]) }
@@ -276,6 +290,9 @@ func TestSettingsWindow(t *testing.T) {
 	}
 	s.shot("window-settings-certificates.png")
 
+	s.tap(secondCertificate)
+	s.shot("window-settings-certificate-expired.png")
+	s.tap(firstCertificate)
 	s.tap(saveCertificate)
 	s.shot("window-settings-save-certificate.png")
 	s.key("Return")
@@ -309,10 +326,32 @@ func TestSettingsWindow(t *testing.T) {
 	}
 
 	s.tap(tabDiagnostics)
+	s.tap(refreshReport)
+	for i := 0; i < 50 && src.reports.Load() < 2; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := src.reports.Load(); n != 2 {
+		t.Errorf("«Обновить» asked doctor %d times in all", n)
+	}
+	time.Sleep(300 * time.Millisecond)
 	s.tap(copyReport)
 	s.shot("window-settings-diagnostics.png")
-	if clip := x(t, "xclip", "-o", "-selection", "clipboard", "-t", "UTF8_STRING"); clip != strings.TrimRight(src.report, "\n") {
+	// The clipboard holds the fresh report: the window showed the
+	// snapshot that «Обновить» brought.
+	if clip := x(t, "xclip", "-o", "-selection", "clipboard", "-t", "UTF8_STRING"); clip != src.lastReport() {
 		t.Errorf("clipboard holds %q", clip)
+	}
+	s.tap(saveReport)
+	s.key("Return")
+	var reports []string
+	for i := 0; i < 50 && len(reports) == 0; i++ {
+		reports, _ = filepath.Glob(filepath.Join(docs, "podpis-doctor-*.txt"))
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(reports) != 1 {
+		t.Errorf("«Сохранить отчёт…» saved %v", reports)
+	} else if b, _ := os.ReadFile(reports[0]); string(b) != src.lastReport()+"\n" {
+		t.Errorf("the saved report is %q", b)
 	}
 
 	s.tap(tabAbout)
