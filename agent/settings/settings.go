@@ -26,6 +26,7 @@ import (
 	"sync"
 
 	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/config"
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/ui/uiproto"
 )
@@ -56,6 +57,11 @@ type Window struct {
 
 	mu sync.Mutex
 }
+
+// ErrAgentRunning is a Source's answer when it must not make a change
+// because an agent has started meanwhile: the change must be that
+// agent's, or the agent's next save would undo it.
+var ErrAgentRunning = errors.New("settings: an agent is running: the change must be made in its own window")
 
 // ErrOpen means the window is already open: a second click on the tray
 // item does not open a second one.
@@ -141,6 +147,12 @@ func (w *Window) revoke(ctx context.Context, origin string) string {
 	}
 	if err := w.Source.Revoke(ctx, origin); err != nil {
 		w.log("settings window: revoke", "origin", origin, "err", err)
+		switch {
+		case errors.Is(err, ErrAgentRunning):
+			return "podpis запущен: отзовите разрешение в его окне настроек (значок podpis → «Настройки…»)."
+		case errors.Is(err, config.ErrNotSaved):
+			return "Разрешение для " + origin + " отозвано до выхода из podpis, но не сохранено: файл настроек повреждён."
+		}
 		return "Не удалось отозвать разрешение для " + origin + ". Подробности — в журнале podpis."
 	}
 	w.log("permission revoked", "origin", origin)

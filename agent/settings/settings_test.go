@@ -261,3 +261,33 @@ func TestShowOnce(t *testing.T) {
 		t.Fatal("cancelling did not close the window")
 	}
 }
+
+// failing is a source whose revokes fail with err.
+type failing struct {
+	*source
+	err error
+}
+
+func (f failing) Revoke(context.Context, string) error { return f.err }
+
+// TestRevokeFailure: a revoke that could not be made says why in the
+// window, in words a person can act on, and the site stays listed.
+func TestRevokeFailure(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{ErrAgentRunning, "«Настройки…»"},
+		{config.ErrNotSaved, "файл настроек повреждён"},
+		{errors.New("disk full"), "Подробности — в журнале podpis"},
+	} {
+		src, _ := newSource(t, `"https://lk.example.ru"`)
+		w := open(t, failing{src, tc.err})
+		w.next(t)
+		w.send(t, uiproto.SettingsAction{Action: uiproto.ActionRevoke, Origin: "https://lk.example.ru"})
+		s := w.next(t)
+		if !strings.Contains(s.Failure, tc.want) || len(s.Allowed) != 1 {
+			t.Errorf("%v: failure %q, allowed %v", tc.err, s.Failure, s.Allowed)
+		}
+	}
+}

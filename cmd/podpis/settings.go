@@ -87,10 +87,10 @@ func runSettings(args []string, stdout, stderr io.Writer) int {
 	if *onlyNamed {
 		doctorArgs = append(doctorArgs, "--no-known-modules")
 	}
-	src := &settingsSource{conf: conf, certificates: storeCertificates(append([]keystore.Store{p}, platformStores()...)), doctorArgs: doctorArgs}
+	src := &settingsSource{conf: conf, certificates: storeCertificates(append([]keystore.Store{p}, platformStores()...)), doctorArgs: doctorArgs, standalone: true}
 	w := &settings.Window{Program: program, Source: src, Version: version, LogPath: logPath(), Stderr: stderr}
 	if err := w.Show(ctx); err != nil {
-		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		fmt.Fprintf(stderr, "podpis: окно настроек не открылось (нет рабочего стола?): %v\n", err)
 		return 1
 	}
 	return 0
@@ -115,6 +115,9 @@ type settingsSource struct {
 	conf         *config.Config
 	certificates func(context.Context) ([]*keystore.Certificate, error)
 	doctorArgs   []string
+	// standalone: no agent ran when the window opened. One may start
+	// while it is open; the file is then that agent's to change.
+	standalone bool
 }
 
 func (s *settingsSource) Certificates(ctx context.Context) ([]*keystore.Certificate, error) {
@@ -123,7 +126,12 @@ func (s *settingsSource) Certificates(ctx context.Context) ([]*keystore.Certific
 
 func (s *settingsSource) Allowed() []string { return s.conf.Allowances() }
 
-func (s *settingsSource) Revoke(_ context.Context, origin string) error { return s.conf.Revoke(origin) }
+func (s *settingsSource) Revoke(_ context.Context, origin string) error {
+	if s.standalone && agentRunning() {
+		return settings.ErrAgentRunning
+	}
+	return s.conf.Revoke(origin)
+}
 
 func (s *settingsSource) Report(context.Context) string {
 	var b bytes.Buffer

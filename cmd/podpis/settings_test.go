@@ -2,11 +2,15 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/podpis/podpis/agent/config"
+	"github.com/podpis/podpis/agent/settings"
 	"github.com/podpis/podpis/internal/instance"
 	"github.com/podpis/podpis/ui/uiproto"
 )
@@ -110,5 +114,35 @@ func TestSettingsWithoutAgent(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(conf); strings.Contains(string(b), "b.example.ru") || !strings.Contains(string(b), "lk.example.ru") {
 		t.Errorf("config after the revoke: %s", b)
+	}
+}
+
+// TestSettingsAgentStartedMeanwhile: an agent that starts while the
+// stand-alone window is open owns the configuration from then on; a
+// revoke in the stand-alone window is refused rather than written behind
+// the agent's back (its next save would undo it).
+func TestSettingsAgentStartedMeanwhile(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("PODPIS_DATA_DIR", data)
+	path := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(path, []byte(`{"allowedOrigins":["https://lk.example.ru"]}`), 0o600)
+	conf, err := config.Load(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &settingsSource{conf: conf, standalone: true}
+	held, err := instance.Acquire(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Revoke(context.Background(), "https://lk.example.ru"); !errors.Is(err, settings.ErrAgentRunning) {
+		t.Errorf("revoke with an agent running: %v", err)
+	}
+	if b, _ := os.ReadFile(path); !strings.Contains(string(b), "lk.example.ru") {
+		t.Errorf("the file was changed behind the agent: %s", b)
+	}
+	held.Release()
+	if err := src.Revoke(context.Background(), "https://lk.example.ru"); err != nil || conf.Allowed("https://lk.example.ru") {
+		t.Errorf("revoke with no agent: %v", err)
 	}
 }

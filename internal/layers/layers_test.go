@@ -50,7 +50,7 @@ var rules = []rule{
 	{pkg: "agent/tray", mayUse: []string{"agent/keystore", "login"}},
 	// The settings window's driver: speaks uiproto to podpis-ui, links
 	// no toolkit (it runs inside the agent).
-	{pkg: "agent/settings", mayUse: []string{"agent", "agent/keystore", "login", "ui/uiproto"}},
+	{pkg: "agent/settings", mayUse: []string{"agent", "agent/config", "agent/keystore", "login", "ui/uiproto"}},
 	// doctor examines the concrete stores; the agent gets its findings
 	// through agent.Config, wired in cmd/.
 	{pkg: "agent/doctor", mayUse: []string{"agent", "agent/keystore", "agent/keystore/...", "login", "crypto/..."}},
