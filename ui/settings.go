@@ -85,14 +85,19 @@ func (t lightTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Colo
 	return t.Theme.Color(n, theme.VariantLight)
 }
 
-// Size is Fyne's, a little denser: a control panel shows a certificate's
-// fields without scrolling.
+// sizeNameReport is the report's monospace text size: at Fyne's caption
+// size its monospace font loses its underscores (fyne-io/fyne#6006), and
+// a path such as /usr/lib/x86_64-linux-gnu/ must read right.
+const sizeNameReport fyne.ThemeSizeName = "podpisReport"
+
+// Size is Fyne's with less padding inside widgets: a control panel shows
+// a certificate's fields without scrolling.
 func (t lightTheme) Size(n fyne.ThemeSizeName) float32 {
 	switch n {
 	case theme.SizeNameInnerPadding:
 		return 6
-	case theme.SizeNameText:
-		return 13
+	case sizeNameReport:
+		return 14
 	}
 	return t.Theme.Size(n)
 }
@@ -494,7 +499,7 @@ func (s *settingsWindow) sitesTab() fyne.CanvasObject {
 func (s *settingsWindow) diagnosticsTab() fyne.CanvasObject {
 	s.report = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	s.report.Selectable = true
-	s.report.SizeName = theme.SizeNameCaptionText
+	s.report.SizeName = sizeNameReport
 	copyBtn := widget.NewButtonWithIcon("Скопировать отчёт", theme.ContentCopyIcon(), func() {
 		s.app.Clipboard().SetContent(s.snap.Report)
 		s.setStatus("Отчёт скопирован в буфер обмена: вставьте его в письмо службе поддержки.", false)

@@ -235,10 +235,10 @@ func open(t *testing.T, src settings.Source, home string) (*screen, chan error) 
 // Where the window's controls are, at its 760×520 size (read off the
 // screenshots).
 var (
-	tabCertificates   = [2]int{75, 23}
-	tabSites          = [2]int{232, 23}
-	tabDiagnostics    = [2]int{388, 23}
-	tabAbout          = [2]int{517, 23}
+	tabCertificates   = [2]int{78, 23}
+	tabSites          = [2]int{245, 23}
+	tabDiagnostics    = [2]int{408, 23}
+	tabAbout          = [2]int{545, 23}
 	saveCertificate   = [2]int{650, 452}
 	firstRevoke       = [2]int{713, 118}
 	copyReport        = [2]int{85, 452}
