@@ -412,11 +412,14 @@ func (s *settingsWindow) saveCertificate() {
 		return
 	}
 	c := s.snap.Certificates[s.selected]
-	s.saveFile("Сохранить сертификат", CertificateFileName(c.Owner), ".cer", c.DER, "Сертификат сохранён: ")
+	// A certificate is made to be handed on: the file is readable by
+	// others, as any .cer.
+	s.saveFile("Сохранить сертификат", CertificateFileName(c.Owner), ".cer", c.DER, 0o644, "Сертификат сохранён: ")
 }
 
-// saveFile asks where to save data with Fyne's save dialog and writes it.
-func (s *settingsWindow) saveFile(title, name, ext string, data []byte, done string) {
+// saveFile asks where to save data with Fyne's save dialog and writes it
+// with mode perm.
+func (s *settingsWindow) saveFile(title, name, ext string, data []byte, perm os.FileMode, done string) {
 	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 		if err != nil {
 			s.setStatus("Не удалось сохранить файл: "+err.Error(), true)
@@ -425,7 +428,12 @@ func (s *settingsWindow) saveFile(title, name, ext string, data []byte, done str
 		if w == nil {
 			return // Отмена
 		}
-		_, werr := w.Write(data)
+		// The mode is set before the data goes in: Fyne creates the file
+		// with the umask's mode.
+		werr := os.Chmod(w.URI().Path(), perm)
+		if werr == nil {
+			_, werr = w.Write(data)
+		}
 		if cerr := w.Close(); werr == nil {
 			werr = cerr
 		}
@@ -506,7 +514,9 @@ func (s *settingsWindow) diagnosticsTab() fyne.CanvasObject {
 	})
 	saveBtn := widget.NewButtonWithIcon("Сохранить отчёт…", theme.DocumentSaveIcon(), func() {
 		name := "podpis-doctor-" + time.Now().Format("20060102-150405") + ".txt"
-		s.saveFile("Сохранить отчёт", name, ".txt", []byte(s.snap.Report+"\n"), "Отчёт сохранён: ")
+		// The report names the person, their tokens and sites: the
+		// file is theirs alone, as the tray's «Диагностика» saves it.
+		s.saveFile("Сохранить отчёт", name, ".txt", []byte(s.snap.Report+"\n"), 0o600, "Отчёт сохранён: ")
 	})
 	refreshBtn := widget.NewButtonWithIcon("Обновить", theme.ViewRefreshIcon(), func() {
 		s.setStatus("Проверка…", false)

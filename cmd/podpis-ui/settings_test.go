@@ -350,8 +350,15 @@ func TestSettingsWindow(t *testing.T) {
 	}
 	if len(reports) != 1 {
 		t.Errorf("«Сохранить отчёт…» saved %v", reports)
-	} else if b, _ := os.ReadFile(reports[0]); string(b) != src.lastReport()+"\n" {
-		t.Errorf("the saved report is %q", b)
+	} else {
+		if b, _ := os.ReadFile(reports[0]); string(b) != src.lastReport()+"\n" {
+			t.Errorf("the saved report is %q", b)
+		}
+		// The report names the person and their sites: other accounts
+		// do not read it.
+		if st, err := os.Stat(reports[0]); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("the saved report's mode: %v %v", st.Mode(), err)
+		}
 	}
 
 	s.tap(tabAbout)
