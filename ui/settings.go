@@ -109,17 +109,18 @@ type settingsWindow struct {
 	out  io.Writer
 	snap *uiproto.Settings
 
-	tabs     *container.AppTabs
-	status   *widget.Label
-	certList *widget.List
-	selected int // index into snap.Certificates, -1 for none
-	details  *fyne.Container
-	saveCert *widget.Button
-	certBody *fyne.Container // the split, or the «none found» text
-	siteList *widget.List
-	sitesBox *fyne.Container
-	report   *widget.Label
-	about    *fyne.Container
+	tabs       *container.AppTabs
+	status     *widget.Label
+	certList   *widget.List
+	selected   int    // index into snap.Certificates, -1 for none
+	selectedID string // its thumbprint
+	details    *fyne.Container
+	saveCert   *widget.Button
+	certBody   *fyne.Container // the split, or the «none found» text
+	siteList   *widget.List
+	sitesBox   *fyne.Container
+	report     *widget.Label
+	about      *fyne.Container
 }
 
 func newSettingsWindow(a fyne.App, w fyne.Window, out io.Writer) *settingsWindow {
@@ -174,9 +175,13 @@ func (s *settingsWindow) apply(snap *uiproto.Settings) {
 
 // fill shows the snapshot in every tab.
 func (s *settingsWindow) fill() {
-	// Keep the selected certificate across snapshots, by thumbprint.
-	if s.selected >= len(s.snap.Certificates) {
-		s.selected = -1
+	// The selected certificate stays selected across snapshots (found by
+	// its thumbprint: a token taken out shifts the list).
+	s.selected = -1
+	for i, c := range s.snap.Certificates {
+		if c.Thumbprint == s.selectedID {
+			s.selected = i
+		}
 	}
 	if s.selected < 0 && len(s.snap.Certificates) > 0 {
 		s.selected = 0
@@ -248,6 +253,7 @@ func (s *settingsWindow) certificatesTab() fyne.CanvasObject {
 	)
 	s.certList.OnSelected = func(i widget.ListItemID) {
 		s.selected = i
+		s.selectedID = s.snap.Certificates[i].Thumbprint
 		s.showCertificate()
 	}
 	s.details = container.New(layout.NewFormLayout())
