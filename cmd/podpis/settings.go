@@ -74,16 +74,17 @@ func runSettings(args []string, stdout, stderr io.Writer) int {
 		// Shown on what could be read; a revoke then says it was not saved.
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 	}
-	modules = append(modules, conf.Modules()...)
-	p, ok := openStore(modules, *onlyNamed, stderr)
-	if !ok {
-		return 1
-	}
-	defer p.Close()
+	// doctor reads the configuration's modules itself: it is given
+	// those of the command line.
 	doctorArgs := []string{}
 	for _, m := range modules {
 		doctorArgs = append(doctorArgs, "--module", m)
 	}
+	p, ok := openStore(append(modules, conf.Modules()...), *onlyNamed, stderr)
+	if !ok {
+		return 1
+	}
+	defer p.Close()
 	if *onlyNamed {
 		doctorArgs = append(doctorArgs, "--no-known-modules")
 	}
