@@ -109,10 +109,12 @@ func (w *Window) Show(ctx context.Context) error {
 }
 
 // serve sends the first snapshot, then one after each action, until the
-// window closes its end.
+// window closes its end. The certificates and the report are examined
+// when the window opens and on «Обновить» only: a revoke changes the
+// sites alone, and examining tokens takes seconds.
 func (w *Window) serve(ctx context.Context, actions *bufio.Reader, snapshots io.Writer) error {
-	report := w.Source.Report(ctx)
-	if err := uiproto.WriteSettings(snapshots, w.snapshot(ctx, report, "")); err != nil {
+	certs, report := w.examine(ctx)
+	if err := uiproto.WriteSettings(snapshots, w.snapshot(certs, report, "")); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
 	for {
@@ -128,15 +130,29 @@ func (w *Window) serve(ctx context.Context, actions *bufio.Reader, snapshots io.
 		case uiproto.ActionRevoke:
 			failure = w.revoke(ctx, a.Origin)
 		case uiproto.ActionRefresh:
-			report = w.Source.Report(ctx)
+			certs, report = w.examine(ctx)
 		default:
 			w.log("settings window: unknown action", "action", a.Action)
 			continue
 		}
-		if err := uiproto.WriteSettings(snapshots, w.snapshot(ctx, report, failure)); err != nil {
+		if err := uiproto.WriteSettings(snapshots, w.snapshot(certs, report, failure)); err != nil {
 			return fmt.Errorf("settings: %w", err)
 		}
 	}
+}
+
+// examine lists the certificates, cleaned for the window, and makes the
+// report.
+func (w *Window) examine(ctx context.Context) ([]uiproto.SettingsCertificate, string) {
+	list, err := w.Source.Certificates(ctx)
+	if err != nil {
+		w.log("settings window: certificates", "err", err)
+	}
+	certs := []uiproto.SettingsCertificate{}
+	for _, c := range list {
+		certs = append(certs, certificate(c))
+	}
+	return certs, cleanReport(w.Source.Report(ctx))
 }
 
 // revoke forgets origin if it is one of the allowed sites, and returns
@@ -168,27 +184,21 @@ func (w *Window) log(msg string, args ...any) {
 // maxField bounds each text of a certificate in the window.
 const maxField = 200
 
-// snapshot is what the window shows now. A certificate's texts are the
-// issuer's words: they are cleaned here, in the one place the agent's
-// prompts clean a page's words (agent.CleanText), so that a name cannot
-// start lines of its own, reverse what follows it or push the window's
-// layout apart.
-func (w *Window) snapshot(ctx context.Context, report, failure string) *uiproto.Settings {
+// snapshot is what the window shows now.
+func (w *Window) snapshot(certs []uiproto.SettingsCertificate, report, failure string) *uiproto.Settings {
 	s := &uiproto.Settings{Version: w.Version, LogPath: w.LogPath, Allowed: w.Source.Allowed(),
-		Report: cleanReport(report), Failure: failure, Certificates: []uiproto.SettingsCertificate{}}
+		Report: report, Failure: failure, Certificates: certs}
 	if s.Allowed == nil {
 		s.Allowed = []string{}
-	}
-	certs, err := w.Source.Certificates(ctx)
-	if err != nil {
-		w.log("settings window: certificates", "err", err)
-	}
-	for _, c := range certs {
-		s.Certificates = append(s.Certificates, certificate(c))
 	}
 	return s
 }
 
+// certificate is c as the window shows it. A certificate's texts are the
+// issuer's words: they are cleaned here, in the one place the agent's
+// prompts clean a page's words (agent.CleanText), so that a name cannot
+// start lines of its own, reverse what follows it or push the window's
+// layout apart.
 func certificate(c *keystore.Certificate) uiproto.SettingsCertificate {
 	id := c.Identity
 	clean := func(s string) string { return agent.CleanText(s, maxField) }
