@@ -77,7 +77,7 @@ func (w *Window) Show(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, w.Program, "settings")
-	cmd.Env = w.Env
+	cmd.Env = withLocale(w.Env)
 	cmd.Stderr = w.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -106,6 +106,25 @@ func (w *Window) Show(ctx context.Context) error {
 		return fmt.Errorf("settings: the window: %w", werr)
 	}
 	return nil
+}
+
+// withLocale is env (nil: this process's) with a UTF-8 locale: the
+// toolkit parses LANG before podpis-ui's code runs and complains on
+// stderr of "C", the locale of services and of many autostarts.
+func withLocale(env []string) []string {
+	if env == nil {
+		env = os.Environ()
+	}
+	lang := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "LANG="); ok {
+			lang = v
+		}
+	}
+	if lang == "" || lang == "C" || lang == "POSIX" {
+		env = append(slices.Clip(env), "LANG=ru_RU.UTF-8")
+	}
+	return env
 }
 
 // serve sends the first snapshot, then one after each action, until the

@@ -235,9 +235,10 @@ func TestShowOnce(t *testing.T) {
 	dir := t.TempDir()
 	prog := filepath.Join(dir, "podpis-ui")
 	// A window that reads its first snapshot and stays open.
-	if err := os.WriteFile(prog, []byte("#!/bin/sh\nread line\necho \"$1\" > "+dir+"/mode\nexec sleep 60\n"), 0o755); err != nil {
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\nread line\necho \"$1 $LANG\" > "+dir+"/mode\nexec sleep 60\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv("LANG", "C")
 	src, _ := newSource(t, "")
 	win := &Window{Program: prog, Source: src}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -249,7 +250,9 @@ func TestShowOnce(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "mode")); string(b) != "settings\n" {
+	// Started as podpis-ui settings, in a UTF-8 locale though the agent
+	// runs in "C".
+	if b, _ := os.ReadFile(filepath.Join(dir, "mode")); string(b) != "settings ru_RU.UTF-8\n" {
 		t.Fatalf("the window program was started with %q", b)
 	}
 	if err := win.Show(context.Background()); !errors.Is(err, ErrOpen) {
