@@ -108,23 +108,32 @@ func (w *Window) Show(ctx context.Context) error {
 	return nil
 }
 
-// withLocale is env (nil: this process's) with a UTF-8 locale: the
-// toolkit parses LANG before podpis-ui's code runs and complains on
-// stderr of "C", the locale of services and of many autostarts.
+// withLocale is env (nil: this process's) with a locale the toolkit can
+// parse: Fyne reads LC_ALL, LC_MESSAGES and LANG before podpis-ui's code
+// runs and complains on stderr of "C" and "C.UTF-8", the locales of
+// services, containers and many autostarts. Those are dropped, and LANG
+// becomes ru_RU.UTF-8 (the windows are in Russian whatever the locale).
 func withLocale(env []string) []string {
 	if env == nil {
 		env = os.Environ()
 	}
-	lang := ""
+	out := make([]string, 0, len(env)+1)
+	lang := false
 	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "LANG="); ok {
-			lang = v
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "LC_ALL", "LC_MESSAGES", "LANG":
+			if name, _, _ := strings.Cut(strings.SplitN(v, "@", 2)[0], "."); name == "" || name == "C" || name == "POSIX" {
+				continue
+			}
+			lang = lang || k == "LANG"
 		}
+		out = append(out, kv)
 	}
-	if lang == "" || lang == "C" || lang == "POSIX" {
-		env = append(slices.Clip(env), "LANG=ru_RU.UTF-8")
+	if !lang {
+		out = append(out, "LANG=ru_RU.UTF-8")
 	}
-	return env
+	return out
 }
 
 // serve sends the first snapshot, then one after each action, until the

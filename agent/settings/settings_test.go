@@ -298,3 +298,19 @@ func TestRevokeFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestWithLocale: the window's program gets a locale its toolkit parses,
+// and a person's own locale is left alone.
+func TestWithLocale(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"PATH=/bin"}, []string{"PATH=/bin", "LANG=ru_RU.UTF-8"}},
+		{[]string{"LANG=C.UTF-8", "HOME=/h"}, []string{"HOME=/h", "LANG=ru_RU.UTF-8"}},
+		{[]string{"LANG=en_US.UTF-8", "LC_ALL=C"}, []string{"LANG=en_US.UTF-8"}},
+		{[]string{"LC_MESSAGES=POSIX", "LANG=ru_RU.UTF-8"}, []string{"LANG=ru_RU.UTF-8"}},
+		{[]string{"LANG=de_DE.UTF-8@euro", "LC_ALL="}, []string{"LANG=de_DE.UTF-8@euro"}},
+	} {
+		if got := withLocale(tc.in); strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("withLocale(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
