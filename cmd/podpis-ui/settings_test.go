@@ -394,22 +394,7 @@ func TestSettingsHostileCertificate(t *testing.T) {
 			Thumbprint: long, Problems: []string{long}, NotBefore: time.Now(), NotAfter: time.Now(),
 		}},
 	}
-	cmd := exec.Command(os.Args[0], "settings")
-	cmd.Env = append(os.Environ(), "PODPIS_UI_MAIN=1", "LANG=ru_RU.UTF-8", "DISPLAY="+display, "HOME="+t.TempDir())
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Wait()
-	defer in.Close() // the window closes when its opener goes
-	if err := uiproto.WriteSettings(in, snap); err != nil {
-		t.Fatal(err)
-	}
-	s := findWindow(t)
+	s := rawWindow(t, snap)
 	s.shot("window-settings-hostile.png")
 	for _, tab := range [][2]int{tabSites, tabDiagnostics, tabAbout, tabCertificates} {
 		s.tap(tab)
@@ -420,4 +405,47 @@ func TestSettingsHostileCertificate(t *testing.T) {
 	}
 	s.tap(tabSites)
 	s.shot("window-settings-hostile-sites.png")
+}
+
+// rawWindow shows snap in podpis-ui directly, with no opener (and none of
+// its cleaning) in between; the window closes at the test's end, when its
+// stdin does.
+func rawWindow(t *testing.T, snap *uiproto.Settings) *screen {
+	t.Helper()
+	xserver(t)
+	cmd := exec.Command(os.Args[0], "settings")
+	cmd.Env = append(os.Environ(), "PODPIS_UI_MAIN=1", "LANG=ru_RU.UTF-8", "DISPLAY="+display, "HOME="+t.TempDir())
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		in.Close()
+		cmd.Wait()
+	})
+	if err := uiproto.WriteSettings(in, snap); err != nil {
+		t.Fatal(err)
+	}
+	return findWindow(t)
+}
+
+// TestSettingsEmpty: with no token and no site allowed, each tab says so
+// and what to do, rather than showing an empty list.
+func TestSettingsEmpty(t *testing.T) {
+	s := rawWindow(t, &uiproto.Settings{Version: "1.2.3", Report: "podpis 1.2.3 — диагностика\n\nСертификаты:\n  не найдены"})
+	s.shot("window-settings-empty.png")
+	s.tap(tabSites)
+	s.shot("window-settings-empty-sites.png")
+	// Nothing to save: «Сохранить сертификат…» is not there to press.
+	s.tap(tabCertificates)
+	s.tap(saveCertificate)
+	after := testdeps.Artifact(t, "window-settings-empty-after-click.png")
+	s.shotTo(after)
+	if !blank(t, after, image.Rect(300, 400, 740, 470)) {
+		t.Error("a button or a dialog is drawn where «Сохранить сертификат…» would be")
+	}
 }
