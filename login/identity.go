@@ -91,3 +91,12 @@ func IdentityOf(c *x509.Certificate) Identity {
 	}
 	return id
 }
+
+// FormatSNILS writes a SNILS as it is printed on the card: XXX-XXX-XXX
+// YY. Anything that is not 11 digits is shown as the certificate has it.
+func FormatSNILS(s string) string {
+	if len(s) != 11 || strings.Trim(s, "0123456789") != "" {
+		return s
+	}
+	return s[0:3] + "-" + s[3:6] + "-" + s[6:9] + " " + s[9:11]
+}

@@ -15,6 +15,7 @@ packages=(
 	xvfb xdotool           # podpis-ui's windows, shown on a virtual display, typed into and clicked
 	libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev pkg-config # podpis-ui: Fyne's GLFW, built with cgo
 	imagemagick            # import: screenshots of the windows on the virtual display
+	xclip                  # reads the clipboard that the settings window's «Скопировать отчёт» fills
 	chromium               # the demo login page end to end (driven by playwright-core from npm)
 	libnss3-tools          # certutil: the local CA into NSS databases (Chromium, Firefox)
 	nsis osslsigncode      # the Windows installer, built and signed on Linux

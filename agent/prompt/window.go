@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -60,23 +59,13 @@ func NativeAvailable() bool {
 	return runtime.GOOS == "windows" || os.Getenv("DISPLAY") != ""
 }
 
-// uiPath finds podpis-ui: path when given, else next to the executable
-// (where the packages install both), else on PATH.
+// uiPath is path when given, else podpis-ui where uiproto.Program finds
+// it.
 func uiPath(path string) (string, error) {
 	if path != "" {
 		return path, nil
 	}
-	name := "podpis-ui"
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	if exe, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(exe), name)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath(name)
+	p, err := uiproto.Program()
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrNoDialog, err)
 	}
@@ -107,7 +96,7 @@ func (w *Window) open(ctx context.Context, kind string, p uiproto.Prompt) (*wind
 	}
 	p.SettleMillis = int(w.settle() / time.Millisecond)
 	cmd := exec.CommandContext(ctx, path, kind)
-	cmd.Env = append(cmd.Environ(), w.Env...)
+	cmd.Env = uiproto.Env(append(cmd.Environ(), w.Env...))
 	errOut := &limitedBuffer{max: 4096}
 	cmd.Stderr = errOut
 	in, err := cmd.StdinPipe()

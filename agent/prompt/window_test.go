@@ -1,7 +1,6 @@
 package prompt
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -63,36 +61,8 @@ func xvfb(t *testing.T) *display {
 	if uiBuildErr != nil {
 		t.Fatal(uiBuildErr)
 	}
-	testdeps.Need(t, "Xvfb", "xdotool", "import")
-	// -displayfd lets Xvfb pick a free display itself and tell us which.
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	// SIGTERM, not SIGKILL: Xvfb removes its socket and lock file.
-	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case n := <-line:
-		if n == "" {
-			t.Fatal("Xvfb did not start")
-		}
-		return &display{t: t, name: ":" + n}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Xvfb did not start")
-	}
-	return nil
+	testdeps.Need(t, "xdotool", "import")
+	return &display{t: t, name: testdeps.Xvfb(t)}
 }
 
 // window is the prompter drawing on d, with a settle time tests can

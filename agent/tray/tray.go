@@ -1,6 +1,7 @@
 // Package tray is podpis's icon in the notification area and its menu:
-// the state at a glance, the certificates, the sites the person allowed
-// (and revoking them), diagnostics, the log, autostart and exit. On Linux
+// the settings window, the state at a glance, the certificates, the sites
+// the person allowed (and revoking them), diagnostics, the log, autostart
+// and exit. On Linux
 // it speaks StatusNotifierItem over D-Bus, on Windows the shell's API,
 // both through fyne.io/systray.
 package tray
@@ -18,7 +19,7 @@ import (
 )
 
 // Options are what the menu acts on; every field is required but
-// Autostart and Renew. What the tray needs it names here; podpis doctor's
+// Autostart, Renew and Settings. What the tray needs it names here; podpis doctor's
 // examination, the installer's autostart and the icon's drawing plug in
 // from cmd/.
 type Options struct {
@@ -38,6 +39,9 @@ type Options struct {
 	Icon func(off bool) []byte
 	// Refresh is how often the menu is brought up to date; zero means 30 s.
 	Refresh time.Duration
+	// Settings opens the settings window («Настройки…»); it returns at
+	// once, the window living on its own.
+	Settings func()
 }
 
 // Status is what the menu shows at a glance.
@@ -88,6 +92,11 @@ func (m *menu) build() {
 	systray.SetIcon(m.opts.Icon(false))
 	systray.SetTitle("podpis")
 	systray.SetTooltip("podpis " + m.opts.Version)
+	var settingsCh <-chan struct{}
+	if m.opts.Settings != nil {
+		// First, where people look for a program's settings.
+		settingsCh = systray.AddMenuItem("Настройки…", "Сертификаты, разрешённые сайты, диагностика").ClickedCh
+	}
 	m.state = systray.AddMenuItem("podpis: проверка…", "")
 	m.state.Disable()
 	systray.AddSeparator()
@@ -123,6 +132,8 @@ func (m *menu) build() {
 			select {
 			case <-tick.C:
 				m.refresh()
+			case <-settingsCh:
+				m.opts.Settings()
 			case <-diag.ClickedCh:
 				if path, err := m.opts.Diagnostics(); err == nil {
 					m.opts.Open(path)

@@ -15,6 +15,7 @@ import (
 	"github.com/podpis/podpis/agent/wsapi"
 	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/login"
+	"github.com/podpis/podpis/ui/uiproto"
 	"golang.org/x/term"
 )
 
@@ -94,7 +95,7 @@ func printCertificate(w io.Writer, c *keystore.Certificate) {
 	fmt.Fprintf(w, "%s  %s\n", c.ID, id.CommonName)
 	for _, f := range [][2]string{
 		{"Владелец", id.CommonName}, {"Организация", id.Organization},
-		{"СНИЛС", formatSNILS(id.SNILS)}, {"ИНН", id.INN}, {"ИНН организации", id.INNLE}, {"ОГРН", id.OGRN},
+		{"СНИЛС", login.FormatSNILS(id.SNILS)}, {"ИНН", id.INN}, {"ИНН организации", id.INNLE}, {"ОГРН", id.OGRN},
 		{"Издатель", id.Issuer}, {"Алгоритм", c.Algorithm},
 	} {
 		if f[1] != "" {
@@ -106,24 +107,10 @@ func printCertificate(w io.Writer, c *keystore.Certificate) {
 	if len(c.Problems) > 0 {
 		words := make([]string, 0, len(c.Problems))
 		for _, p := range c.Problems {
-			word, ok := problemWords[p]
-			if !ok {
-				// A problem newer than this table still shows, by its code.
-				word = string(p)
-			}
-			words = append(words, word)
+			words = append(words, uiproto.ProblemWord(string(p)))
 		}
 		fmt.Fprintf(w, "    Проблемы: %s\n", strings.Join(words, ", "))
 	}
-}
-
-// formatSNILS writes a SNILS as it is printed on the card: XXX-XXX-XXX YY.
-// Anything that is not 11 digits is shown as the certificate has it.
-func formatSNILS(s string) string {
-	if len(s) != 11 || strings.Trim(s, "0123456789") != "" {
-		return s
-	}
-	return s[0:3] + "-" + s[3:6] + "-" + s[6:9] + " " + s[9:11]
 }
 
 func moduleSummary(st pkcs11.ModuleStatus) string {

@@ -15,11 +15,11 @@ import (
 	"github.com/podpis/podpis/agent/config"
 	"github.com/podpis/podpis/agent/control"
 	"github.com/podpis/podpis/agent/doctor"
-	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/nativehost"
 	"github.com/podpis/podpis/agent/server"
 	"github.com/podpis/podpis/installer/trust"
+	"github.com/podpis/podpis/ui/uiproto"
 )
 
 // runDoctor: podpis doctor [--json] [--module PATH]... [--no-known-modules] [--agent ADDR] — exit 0 when
@@ -148,13 +148,6 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-var problemWords = map[keystore.Problem]string{
-	keystore.ProblemExpired: "истёк", keystore.ProblemNotYetValid: "ещё не действует",
-	keystore.ProblemNoKey: "нет закрытого ключа", keystore.ProblemKeyUsage: "не предназначен для подписи",
-	keystore.ProblemNeedsCSP:    "ключ в контейнере КриптоПро CSP",
-	keystore.ProblemTokenLocked: "токен заблокирован (PIN-код)",
-}
-
 func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []trust.StoreStatus, conf *config.Config, recent []string, ready bool) {
 	fmt.Fprintf(w, "podpis %s — диагностика\nСистема: %s\n\n", version, r.OS)
 	if a.Running {
@@ -218,7 +211,7 @@ func printReport(w io.Writer, r *doctor.Report, a doctor.AgentStatus, stores []t
 		if !c.Usable() {
 			var words []string
 			for _, p := range c.Problems {
-				words = append(words, problemWords[p])
+				words = append(words, uiproto.ProblemWord(string(p)))
 			}
 			state = strings.Join(words, ", ")
 		}

@@ -42,6 +42,8 @@ func init() {
 			"", runNativeHost},
 		{"run", "запустить агент podpis для страниц входа",
 			"[--headless] [--trust-origin САЙТ]... [--module ПУТЬ]... [--no-known-modules] [--listen 127.0.0.1:ПОРТ]", runAgent},
+		{"settings", "открыть окно настроек: сертификаты, разрешённые сайты, диагностика, о программе",
+			"[--module ПУТЬ]... [--no-known-modules]", runSettings},
 		{"sign", "подписать файл (CMS) ключом с токена",
 			"--cert ОТПЕЧАТОК --in ФАЙЛ --out ФАЙЛ [--detached] [--module ПУТЬ]... [--no-known-modules]", runSign},
 		{"speed", "измерить скорость ГОСТ-подписи и хэша",

@@ -205,9 +205,14 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		defer ch.Close()
 	}
 	state := &agentState{listen: l.Addr().String(), headless: *headless, p: p, others: cfg.Stores[1:]}
-	// OpenSettings stays nil until the settings window is wired in:
-	// `podpis settings` is then told NOT_AVAILABLE.
-	if cs := serveControl(&control.Server{Status: state.status}, log, stderr); cs != nil {
+	// podpis settings with this agent running opens this agent's
+	// window (so a revoke changes its config, not the file behind it); a
+	// headless agent has none to show.
+	var openSettings func(context.Context) error
+	if !*headless {
+		openSettings = settingsWindow(examine, conf, modules, l.Addr().String(), log)
+	}
+	if cs := serveControl(&control.Server{Status: state.status, OpenSettings: openSettings}, log, stderr); cs != nil {
 		defer cs.Close()
 	}
 	if pages != nil {
@@ -242,7 +247,7 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 			}
 			stop()
 		}()
-		tray.Run(trayOptions(examine, conf, modules, l.Addr().String(), reloadTLS, stop, log))
+		tray.Run(trayOptions(examine, conf, modules, l.Addr().String(), reloadTLS, stop, openSettings, log))
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(shutdown)

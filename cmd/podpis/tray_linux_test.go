@@ -12,6 +12,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/podpis/podpis/internal/testdeps"
+	"github.com/podpis/podpis/ui/uiproto"
 )
 
 // watcher is the desktop's side of StatusNotifierItem: the shell's tray
@@ -81,8 +82,9 @@ func TestTray(t *testing.T) {
 	agent := exec.Command(os.Args[0], "run", "--no-known-modules", "--module", tokenEnv.SoftToken, "--listen", "127.0.0.1:0")
 	agent.Env = append(os.Environ(), "PODPIS_RUN_MAIN=1", "DISPLAY=:77", "DBUS_SESSION_BUS_ADDRESS="+addr,
 		"HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "PODPIS_DATA_DIR="+data,
-		"PODPIS_CONFIG="+filepath.Join(data, "config.json"), "PODPIS_BROWSER="+filepath.Join(data, "open.sh"))
-	os.WriteFile(filepath.Join(data, "config.json"), []byte(`{"allowedOrigins":["https://lk.example.ru"]}`), 0o600)
+		"PODPIS_CONFIG="+filepath.Join(data, "config.json"), "PODPIS_BROWSER="+filepath.Join(data, "open.sh"),
+		"PODPIS_UI="+fakeUI(t, filepath.Join(data, "settings"), `{"action":"revoke","origin":"https://b.example.ru"}`))
+	os.WriteFile(filepath.Join(data, "config.json"), []byte(`{"allowedOrigins":["https://lk.example.ru","https://b.example.ru"]}`), 0o600)
 	if err := agent.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +116,7 @@ func TestTray(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	want := []string{"podpis работает", "Сертификаты", "Разрешённые сайты", "https://lk.example.ru — отозвать",
+	want := []string{"Настройки…", "podpis работает", "Сертификаты", "Разрешённые сайты", "https://lk.example.ru — отозвать",
 		"Диагностика", "Журнал", "Перевыпустить сертификат", "Автозапуск", "Выход"}
 	for _, l := range want {
 		if items[l] == 0 {
@@ -134,6 +136,27 @@ func TestTray(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// «Настройки…» opens the agent's own settings window: a revoke there
+	// changes the running agent's decisions (and its file).
+	click("Настройки…")
+	var settings *uiproto.Settings
+	for i := 0; i < 100 && settings == nil; i++ {
+		time.Sleep(100 * time.Millisecond)
+		if b, err := os.ReadFile(filepath.Join(data, "settings.2")); err == nil && len(b) > 0 {
+			settings = readSnapshot(t, filepath.Join(data, "settings.2"))
+		}
+	}
+	if settings == nil || len(settings.Allowed) != 1 || settings.Allowed[0] != "https://lk.example.ru" {
+		t.Errorf("the settings window after its revoke: %+v", settings)
+	}
+	if first := readSnapshot(t, filepath.Join(data, "settings.1")); len(first.Certificates) != 1 || first.Certificates[0].Owner != "Сидоров Сидор" ||
+		!strings.Contains(first.Report, "Агент: запущен") {
+		t.Errorf("the settings window's first snapshot: %+v", first)
+	}
+	if b, _ := os.ReadFile(filepath.Join(data, "config.json")); strings.Contains(string(b), "b.example.ru") {
+		t.Errorf("the settings window's revoke was not saved: %s", b)
+	}
+
 	click("Диагностика")
 	var report string
 	for i := 0; i < 100 && report == ""; i++ {

@@ -52,6 +52,9 @@ var rules = []rule{
 	{pkg: "agent/control", mayUse: []string{"agent/nativehost", "agent/keystore", "login"}},
 	{pkg: "agent/prompt", mayUse: []string{"agent", "agent/keystore", "login", "ui/uiproto"}},
 	{pkg: "agent/tray", mayUse: []string{"agent/keystore", "login"}},
+	// The settings window's driver: speaks uiproto to podpis-ui, links
+	// no toolkit (it runs inside the agent).
+	{pkg: "agent/settings", mayUse: []string{"agent", "agent/config", "agent/keystore", "login", "ui/uiproto"}},
 	// doctor examines the concrete stores; the agent gets its findings
 	// through agent.Config, wired in cmd/.
 	{pkg: "agent/doctor", mayUse: []string{"agent", "agent/control", "agent/keystore", "agent/keystore/...", "login", "crypto/..."}},
@@ -179,6 +182,7 @@ func TestLayersRefuse(t *testing.T) {
 		{"agent/server", "cmd/podpis"},        // nothing imports cmd/
 		{"agent/control", "agent/server"},     // control never rides the loopback port
 		{"agent/wsapi", "agent/control"},      // pages' protocol knows no control request
+		{"agent/settings", "ui"},              // the agent's side of the settings window draws nothing
 	} {
 		g := graph{}
 		for k, v := range real {
