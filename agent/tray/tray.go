@@ -134,14 +134,19 @@ func (m *menu) build() {
 				m.refresh()
 			case <-settingsCh:
 				m.opts.Settings()
+			// Doctor, an opener that waits for its browser, a renewal:
+			// each can take seconds, and the menu must keep answering
+			// (and «Выход» keep working) meanwhile.
 			case <-diag.ClickedCh:
-				if path, err := m.opts.Diagnostics(); err == nil {
-					m.opts.Open(path)
-				}
+				go func() {
+					if path, err := m.opts.Diagnostics(); err == nil {
+						m.opts.Open(path)
+					}
+				}()
 			case <-logs.ClickedCh:
-				m.opts.Open(m.opts.LogPath)
+				go m.opts.Open(m.opts.LogPath)
 			case <-renewCh:
-				m.opts.Renew()
+				go m.opts.Renew()
 			case <-autoCh:
 				m.toggleAutostart()
 			case <-quit.ClickedCh:
