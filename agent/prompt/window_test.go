@@ -1,6 +1,7 @@
 package prompt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -521,7 +522,9 @@ func TestWindowAgentGone(t *testing.T) {
 	d := xvfb(t)
 	for kind, title := range map[string]string{uiproto.KindPIN: uiproto.TitlePIN, uiproto.KindConsent: uiproto.TitleConsent, uiproto.KindDocument: uiproto.TitleDocument} {
 		cmd := exec.Command(uiBin, kind)
-		cmd.Env = append(os.Environ(), "DISPLAY="+d.name)
+		cmd.Env = uiproto.Env(append(os.Environ(), "DISPLAY="+d.name))
+		var errOut bytes.Buffer
+		cmd.Stderr = &errOut
 		stdin, _ := cmd.StdinPipe()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -529,6 +532,11 @@ func TestWindowAgentGone(t *testing.T) {
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
 		uiproto.Write(stdin, uiproto.Prompt{Origin: "https://lk.example.ru", Login: true, Document: &uiproto.Document{Size: 1, Streebog: "ab"}})
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("podpis-ui %s said: %s", kind, errOut.Bytes())
+			}
+		})
 		d.find(title)
 		stdin.Close()
 		select {

@@ -30,7 +30,7 @@ func TestPrintCertificate(t *testing.T) {
 		// Each known problem by its Russian name; one this table does not
 		// know yet still shows, by its code.
 		{"problems", allProblems, []string{
-			"    Проблемы: истёк, ещё не действует, нет закрытого ключа, не предназначен для подписи, ключ в контейнере КриптоПро CSP, FUTURE_PROBLEM\n",
+			"    Проблемы: срок действия истёк, ещё не действует, нет закрытого ключа, не предназначен для подписи, ключ в контейнере КриптоПро CSP, FUTURE_PROBLEM\n",
 		}, []string{"EXPIRED", "NOT_YET_VALID", "NO_PRIVATE_KEY", "KEY_USAGE", "NEEDS_CSP"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
