@@ -30,12 +30,23 @@ func (t *Token) CreateObject(h uint64, attrs []Attribute) (uint64, RV) {
 	if rv != CKR_OK {
 		return 0, rv
 	}
+	class, haveClass, goodClass := uint64(0), false, false
 	for _, a := range attrs {
 		if a.Type == CKA_CLASS {
-			if class, _ := parseULong(a.Value); class == CKO_DATA {
-				return t.createData(h, attrs)
-			}
+			haveClass = true
+			class, goodClass = parseULong(a.Value)
 		}
+	}
+	switch {
+	case !haveClass:
+		return 0, CKR_TEMPLATE_INCOMPLETE
+	case !goodClass:
+		return 0, CKR_ATTRIBUTE_VALUE_INVALID
+	case class == CKO_DATA:
+		return t.createData(h, attrs)
+	case class != CKO_CERTIFICATE:
+		// Keys are made on the token (C_GenerateKeyPair), never imported.
+		return 0, CKR_ATTRIBUTE_VALUE_INVALID
 	}
 	tm := template{}
 	for _, a := range attrs {
@@ -48,12 +59,6 @@ func (t *Token) CreateObject(h uint64, attrs []Attribute) (uint64, RV) {
 			}
 		}
 		tm[a.Type] = a.Value
-	}
-	if _, ok := tm[CKA_CLASS]; !ok {
-		return 0, CKR_TEMPLATE_INCOMPLETE
-	}
-	if rv := tm.checkULong(CKA_CLASS, CKO_CERTIFICATE); rv != CKR_OK {
-		return 0, CKR_ATTRIBUTE_VALUE_INVALID // only certificates can be created
 	}
 	if rv := tm.checkULong(CKA_CERTIFICATE_TYPE, CKC_X_509); rv != CKR_OK {
 		return 0, CKR_ATTRIBUTE_VALUE_INVALID
