@@ -86,24 +86,27 @@ func (t *Token) CreateObject(h uint64, attrs []Attribute) (uint64, RV) {
 	if onToken && !s.rw {
 		return 0, CKR_SESSION_READ_ONLY
 	}
-	// The key it goes with: by CKA_ID, else by public key.
+	// The key it goes with: by CKA_ID, else by public key. Ids need not be
+	// unique: among keys sharing one, the certificate's own key.
 	id, haveID := tm[CKA_ID]
 	var key *object
+	named := false
 	for _, handle := range t.handles() {
 		o := t.objects[handle]
-		if o.class != CKO_PRIVATE_KEY || o.file == "" {
+		if o.class != CKO_PRIVATE_KEY || o.file == "" || haveID && !bytes.Equal(o.attrs[CKA_ID], id) {
 			continue
 		}
-		if haveID && bytes.Equal(o.attrs[CKA_ID], id) || !haveID && publicMatches(o.key.Public(), cert) {
+		named = named || haveID
+		if publicMatches(o.key.Public(), cert) {
 			key = o
 			break
 		}
 	}
+	if key == nil && named {
+		return 0, CKR_ATTRIBUTE_VALUE_INVALID // CKA_ID names a key the certificate is not for
+	}
 	if key != nil && !haveID {
 		id = key.attrs[CKA_ID]
-	}
-	if key != nil && !publicMatches(key.key.Public(), cert) {
-		return 0, CKR_ATTRIBUTE_VALUE_INVALID // CKA_ID names a key the certificate is not for
 	}
 	if id == nil {
 		id = spkiID(cert.PublicKey)
