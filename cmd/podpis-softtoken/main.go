@@ -5,8 +5,10 @@
 //	go build -buildmode=c-shared -o libpodpis-softtoken.so ./cmd/podpis-softtoken
 //
 // It serves the keys of PODPIS_SOFTTOKEN_DIR under the user PIN
-// PODPIS_SOFTTOKEN_PIN (default 1234); see internal/softtoken. These
-// exports only convert C arguments to the Go token model.
+// PODPIS_SOFTTOKEN_PIN (default 1234) and the security officer's PIN
+// PODPIS_SOFTTOKEN_SO_PIN (default 87654321); see internal/softtoken.
+// These exports only convert C arguments to the Go token model and check
+// what only C can get wrong (NULL pointers).
 package main
 
 /*

@@ -236,9 +236,9 @@ func TestInvalidSessionHandle(t *testing.T) {
 // (CKR_FUNCTION_NOT_PARALLEL), C_SeedRandom with a NULL seed of non-zero
 // length (CKR_ARGUMENTS_BAD; the original module returned CKR_OK).
 func TestRawCalls(t *testing.T) {
-	testdeps.Need(t, "cc")
+	testdeps.Need(t, "gcc")
 	bin := filepath.Join(t.TempDir(), "rawcalls")
-	if out, err := exec.Command("cc", "-o", bin, "testdata/rawcalls.c", "-ldl").CombinedOutput(); err != nil {
+	if out, err := exec.Command("gcc", "-o", bin, "testdata/rawcalls.c", "-ldl").CombinedOutput(); err != nil {
 		t.Fatalf("cc: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, env.SoftToken)

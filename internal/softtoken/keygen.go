@@ -216,12 +216,25 @@ func (t *Token) GenerateKeyPair(h, mech uint64, pubAttrs, privAttrs []Attribute)
 	}
 	// Anything private or on the token needs the user: a session pair of
 	// public objects (PKCS#11 allows it; pkcs11test makes them) does not.
-	if (onToken || privPrivate || pubPrivate) && !t.userIn() {
+	needUser := onToken || privPrivate || pubPrivate
+	if needUser && !t.userIn() {
 		return 0, 0, CKR_USER_NOT_LOGGED_IN
 	}
+	// Generating (seconds for RSA 4096) runs outside the lock, as signing
+	// does; what it relied on is checked again after.
+	t.mu.Unlock()
 	key, keyType, rv := generate(mech, pub, priv)
+	t.mu.Lock()
 	if rv != CKR_OK {
 		return 0, 0, rv
+	}
+	if s2, rv := t.sessionFor(h); rv != CKR_OK {
+		return 0, 0, rv
+	} else if s2 != s {
+		return 0, 0, CKR_SESSION_HANDLE_INVALID // closed and its handle reused meanwhile
+	}
+	if needUser && !t.userIn() {
+		return 0, 0, CKR_USER_NOT_LOGGED_IN // logged out meanwhile
 	}
 	sensitive, extractable := priv.flag(CKA_SENSITIVE, true), priv.flag(CKA_EXTRACTABLE, false)
 	id, ok := one(priv, pub, CKA_ID)

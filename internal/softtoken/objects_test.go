@@ -91,3 +91,54 @@ func TestSessionObjects(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentGeneration: generation runs outside the token's lock;
+// keys generated at once in several sessions, while another session
+// searches, all land with distinct handles (run with -race).
+func TestConcurrentGeneration(t *testing.T) {
+	tok := New(t.TempDir(), "1234")
+	tok.Initialize()
+	first, _ := tok.OpenSession(SlotID, CKF_SERIAL_SESSION|CKF_RW_SESSION)
+	tok.Login(first, CKU_USER, []byte("1234"))
+	params, _ := asn1.Marshal(gost3410.CurveTC26512A.OID())
+	const n = 8
+	handles := make(chan uint64, 2*n)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 50; i++ {
+			findAll(tok, first)
+		}
+	}()
+	errs := make(chan RV, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			h, _ := tok.OpenSession(SlotID, CKF_SERIAL_SESSION|CKF_RW_SESSION)
+			pub, priv, rv := tok.GenerateKeyPair(h, CKM_GOSTR3410_512_KEY_PAIR_GEN,
+				[]Attribute{{CKA_GOSTR3410_PARAMS, params}}, []Attribute{{CKA_TOKEN, bval(true)}})
+			handles <- pub
+			handles <- priv
+			errs <- rv
+		}()
+	}
+	seen := map[uint64]bool{}
+	for i := 0; i < n; i++ {
+		if rv := <-errs; rv != CKR_OK {
+			t.Fatalf("generation: %#x", rv)
+		}
+	}
+	<-done
+	for i := 0; i < 2*n; i++ {
+		h := <-handles
+		if seen[h] {
+			t.Fatalf("handle %d given twice", h)
+		}
+		seen[h] = true
+	}
+	restartToken(t, tok)
+	h, _ := tok.OpenSession(SlotID, CKF_SERIAL_SESSION)
+	tok.Login(h, CKU_USER, []byte("1234"))
+	if got := findAll(tok, h, Attribute{CKA_CLASS, ulong(CKO_PRIVATE_KEY)}); len(got) != n {
+		t.Errorf("%d keys after a restart, want %d", len(got), n)
+	}
+}

@@ -3,7 +3,7 @@
  * module's function list as a C application makes them. Prints one
  * "name rv" line per call for module_test.go to check.
  *
- *	cc -o rawcalls rawcalls.c -ldl && ./rawcalls libpodpis-softtoken.so
+ *	gcc -o rawcalls rawcalls.c -ldl && ./rawcalls libpodpis-softtoken.so
  */
 #include <dlfcn.h>
 #include <stdio.h>
