@@ -3,18 +3,27 @@
 // certificates of a folder, and behaves like a vendor's GOST token (Rutoken,
 // CryptoPro's PKCS#11): TC26 key types and mechanisms, CKA_GOSTR3410_PARAMS,
 // private objects only after login, a wrong-PIN counter that locks the
-// token, CKM_GOSTR3410 over a digest the caller computed.
+// token, CKM_GOSTR3410 over a digest the caller computed, key pairs
+// generated on the token (CKM_GOSTR3410_KEY_PAIR_GEN and TC26's
+// CKM_GOSTR3410_512_KEY_PAIR_GEN on every parameter set, RSA and EC too),
+// certificates stored beside their keys, and a security officer whose one
+// power is C_InitPIN: the PUK that unlocks a locked user PIN.
 //
 // The folder holds NAME.key (PEM PKCS#8: GOST as OpenSSL's GOST engine
 // writes it, RSA or EC) with NAME.pem (its certificate); each pair is one
 // key and certificate labelled NAME. Keys the token generates and
 // certificates it is given (C_GenerateKeyPair, C_CreateObject) are written
 // the same way, mode 0600, each file atomically, with NAME.attrs keeping
-// the attributes the files cannot (CKA_ID, CKA_LABEL, sensitivity). Marker files simulate hardware
-// events for tests: ".removed" takes the token out of the slot, ".hang"
-// makes signing block, ".fail-init" makes initialisation fail, ".pinpad"
-// makes it a token with a PIN pad (protected authentication path: C_Login
-// without a PIN succeeds, as if the person typed it on the reader).
+// what the files cannot say (CKA_ID, CKA_LABEL, sensitivity and its
+// history). Session objects (CKA_TOKEN false) are never written. The
+// PIN state (.pin-state) keeps the wrong-PIN counters and a PIN the SO or
+// the user set, salted and hashed.
+//
+// Marker files simulate hardware events for tests: ".removed" takes the
+// token out of the slot, ".hang" makes signing block, ".fail-init" makes
+// initialisation fail, ".pinpad" makes it a token with a PIN pad
+// (protected authentication path: C_Login without a PIN succeeds, as if
+// the person typed it on the reader).
 //
 // Every method returns a PKCS#11 return value; the exports only convert C
 // arguments.
