@@ -16,6 +16,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
@@ -848,6 +849,35 @@ func TestPKCS11Tool(t *testing.T) {
 			t.Errorf("--keypairgen %s:\n%s", kt, out)
 		}
 	}
+	// A GOST signature made and checked through pkcs11-tool, and checked
+	// again by our verifier against the key file; a changed message fails.
+	msg, sig := filepath.Join(dir, "msg"), filepath.Join(dir, "sig")
+	os.WriteFile(msg, []byte("документ"), 0o600)
+	run("--sign", "--id", "04", "-m", "GOSTR3410-WITH-GOSTR3411-12-512", "-i", msg, "-o", sig)
+	if out := run("--verify", "--id", "04", "-m", "GOSTR3410-WITH-GOSTR3411-12-512", "-i", msg, "--signature-file", sig); !strings.Contains(out, "Signature is valid") {
+		t.Errorf("pkcs11-tool --verify:\n%s", out)
+	}
+	os.WriteFile(msg, []byte("документ?"), 0o600)
+	if out := run("--verify", "--id", "04", "-m", "GOSTR3410-WITH-GOSTR3411-12-512", "-i", msg, "--signature-file", sig); !strings.Contains(out, "Invalid signature") {
+		t.Errorf("pkcs11-tool --verify of a changed message:\n%s", out)
+	}
+	keyFiles, _ := filepath.Glob(filepath.Join(dir, "*.key"))
+	signature, _ := os.ReadFile(sig)
+	digest := streebog.Sum512([]byte("документ"))
+	verified := false
+	for _, f := range keyFiles {
+		der, err := pemFileBytes(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k, err := gostx509.ParsePKCS8PrivateKey(der); err == nil && k.PublicKey().Verify(digest[:], signature) {
+			verified = true
+		}
+	}
+	if !verified {
+		t.Error("pkcs11-tool's GOST signature verifies with no key in the folder")
+	}
+
 	out := run("--test")
 	if !strings.Contains(out, "No errors") || !strings.Contains(out, "RSA-PKCS: OK") {
 		t.Errorf("pkcs11-tool --test:\n%s", out)
@@ -856,4 +886,16 @@ func TestPKCS11Tool(t *testing.T) {
 	if len(keys) != 6 {
 		t.Errorf("pkcs11-tool's keys in the folder: %v", keys)
 	}
+}
+
+func pemFileBytes(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, fmt.Errorf("%s: no PEM block", path)
+	}
+	return blk.Bytes, nil
 }
