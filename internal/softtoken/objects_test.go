@@ -142,3 +142,26 @@ func TestConcurrentGeneration(t *testing.T) {
 		t.Errorf("%d keys after a restart, want %d", len(got), n)
 	}
 }
+
+// BenchmarkGenerateKeyPair: a token key pair, written to the folder, per
+// parameter-set size (what C_GenerateKeyPair costs the agent's request).
+func BenchmarkGenerateKeyPair(b *testing.B) {
+	for _, c := range []*gost3410.Curve{gost3410.CurveTC26256A, gost3410.CurveTC26256B, gost3410.CurveTC26512A, gost3410.CurveTC26512C} {
+		mech := uint64(CKM_GOSTR3410_KEY_PAIR_GEN)
+		if c.Size() == 64 {
+			mech = CKM_GOSTR3410_512_KEY_PAIR_GEN
+		}
+		params, _ := asn1.Marshal(c.OID())
+		b.Run(c.Name(), func(b *testing.B) {
+			tok := New(b.TempDir(), "1234")
+			tok.Initialize()
+			h, _ := tok.OpenSession(SlotID, CKF_SERIAL_SESSION|CKF_RW_SESSION)
+			tok.Login(h, CKU_USER, []byte("1234"))
+			for i := 0; i < b.N; i++ {
+				if _, _, rv := tok.GenerateKeyPair(h, mech, []Attribute{{CKA_GOSTR3410_PARAMS, params}}, []Attribute{{CKA_TOKEN, bval(true)}}); rv != CKR_OK {
+					b.Fatal(rv)
+				}
+			}
+		})
+	}
+}
