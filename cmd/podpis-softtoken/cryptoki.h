@@ -96,6 +96,18 @@ typedef struct {
 	CK_FLAGS flags;
 } CK_MECHANISM_INFO;
 
+/* C_Initialize's argument: the application's mutex callbacks, which this
+ * module does not need (its own locks are the operating system's), and a
+ * reserved pointer that must be NULL. */
+typedef struct {
+	CK_VOID_PTR CreateMutex;
+	CK_VOID_PTR DestroyMutex;
+	CK_VOID_PTR LockMutex;
+	CK_VOID_PTR UnlockMutex;
+	CK_FLAGS flags;
+	CK_VOID_PTR pReserved;
+} CK_C_INITIALIZE_ARGS;
+
 /* The function list: the version, then the 68 entry points of PKCS#11
  * v2.x in the order of the standard. Stored as data pointers; every
  * supported platform gives them the size and alignment of function
@@ -111,6 +123,13 @@ typedef struct {
 
 static inline void podpis_set_info_flags(CK_INFO *i, CK_FLAGS f) { i->flags = f; }
 static inline void *podpis_attr_value(CK_ATTRIBUTE *a) { return a->pValue; }
+
+/* podpis_init_args_bad: pReserved set, or some but not all of the mutex
+ * callbacks (PKCS#11 v2.40 §5.4, C_Initialize). */
+static inline int podpis_init_args_bad(CK_C_INITIALIZE_ARGS *a) {
+	int n = (a->CreateMutex != 0) + (a->DestroyMutex != 0) + (a->LockMutex != 0) + (a->UnlockMutex != 0);
+	return a->pReserved != 0 || (n != 0 && n != 4);
+}
 
 #endif
 

@@ -5,8 +5,10 @@
 //	go build -buildmode=c-shared -o libpodpis-softtoken.so ./cmd/podpis-softtoken
 //
 // It serves the keys of PODPIS_SOFTTOKEN_DIR under the user PIN
-// PODPIS_SOFTTOKEN_PIN (default 1234); see internal/softtoken. These
-// exports only convert C arguments to the Go token model.
+// PODPIS_SOFTTOKEN_PIN (default 1234) and the security officer's PIN
+// PODPIS_SOFTTOKEN_SO_PIN (default 87654321); see internal/softtoken.
+// These exports only convert C arguments to the Go token model and check
+// what only C can get wrong (NULL pointers).
 package main
 
 /*
@@ -58,6 +60,17 @@ func pad(dst unsafe.Pointer, size int, s string) {
 	copy(b, s)
 }
 
+//export podpis_initialized
+func podpis_initialized() C.int {
+	if token.Initialized() {
+		return 1
+	}
+	return 0
+}
+
+//export podpis_check_session
+func podpis_check_session(h C.CK_SESSION_HANDLE) rv { return ok(token.CheckSession(uint64(h))) }
+
 //export C_GetFunctionList
 func C_GetFunctionList(pp **C.CK_FUNCTION_LIST) rv {
 	if pp == nil {
@@ -69,6 +82,9 @@ func C_GetFunctionList(pp **C.CK_FUNCTION_LIST) rv {
 
 //export C_Initialize
 func C_Initialize(args unsafe.Pointer) rv {
+	if args != nil && C.podpis_init_args_bad((*C.CK_C_INITIALIZE_ARGS)(args)) != 0 {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
 	tokenMu.Lock()
 	defer tokenMu.Unlock()
 	if _, r := token.SlotInfo(softtoken.SlotID); r == softtoken.CKR_OK {
@@ -88,6 +104,9 @@ func C_Finalize(reserved unsafe.Pointer) rv {
 
 //export C_GetInfo
 func C_GetInfo(info *C.CK_INFO) rv {
+	if !token.Initialized() {
+		return softtoken.CKR_CRYPTOKI_NOT_INITIALIZED
+	}
 	if info == nil {
 		return softtoken.CKR_ARGUMENTS_BAD
 	}
@@ -409,11 +428,20 @@ func C_SignFinal(h C.CK_SESSION_HANDLE, sig *C.CK_BYTE, sigLen *C.CK_ULONG) rv {
 
 //export C_SeedRandom
 func C_SeedRandom(h C.CK_SESSION_HANDLE, seed *C.CK_BYTE, n C.CK_ULONG) rv {
+	if r := token.CheckSession(uint64(h)); r != softtoken.CKR_OK {
+		return ok(r)
+	}
+	if seed == nil && n != 0 {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
 	return softtoken.CKR_OK // the operating system's generator needs no seed
 }
 
 //export C_GenerateRandom
 func C_GenerateRandom(h C.CK_SESSION_HANDLE, out *C.CK_BYTE, n C.CK_ULONG) rv {
+	if r := token.CheckSession(uint64(h)); r != softtoken.CKR_OK {
+		return ok(r)
+	}
 	if out == nil && n != 0 {
 		return softtoken.CKR_ARGUMENTS_BAD
 	}
@@ -421,4 +449,259 @@ func C_GenerateRandom(h C.CK_SESSION_HANDLE, out *C.CK_BYTE, n C.CK_ULONG) rv {
 		rand.Read(unsafe.Slice((*byte)(unsafe.Pointer(out)), int(n)))
 	}
 	return softtoken.CKR_OK
+}
+
+// The module runs no function in parallel with its caller (PKCS#11 v2.40
+// §5.16: legacy functions that must say so).
+
+//export C_GetFunctionStatus
+func C_GetFunctionStatus(h C.CK_SESSION_HANDLE) rv {
+	if r := token.CheckSession(uint64(h)); r != softtoken.CKR_OK {
+		return ok(r)
+	}
+	return softtoken.CKR_FUNCTION_NOT_PARALLEL
+}
+
+//export C_CancelFunction
+func C_CancelFunction(h C.CK_SESSION_HANDLE) rv {
+	if r := token.CheckSession(uint64(h)); r != softtoken.CKR_OK {
+		return ok(r)
+	}
+	return softtoken.CKR_FUNCTION_NOT_PARALLEL
+}
+
+//export C_InitPIN
+func C_InitPIN(h C.CK_SESSION_HANDLE, pin *C.CK_UTF8CHAR, pinLen C.CK_ULONG) rv {
+	if pin == nil && pinLen != 0 {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	p := C.GoBytes(unsafe.Pointer(pin), C.int(pinLen))
+	defer clear(p)
+	return ok(token.InitPIN(uint64(h), p))
+}
+
+//export C_SetPIN
+func C_SetPIN(h C.CK_SESSION_HANDLE, oldPIN *C.CK_UTF8CHAR, oldLen C.CK_ULONG, newPIN *C.CK_UTF8CHAR, newLen C.CK_ULONG) rv {
+	if oldPIN == nil && oldLen != 0 || newPIN == nil && newLen != 0 {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	o := C.GoBytes(unsafe.Pointer(oldPIN), C.int(oldLen))
+	n := C.GoBytes(unsafe.Pointer(newPIN), C.int(newLen))
+	defer clear(o)
+	defer clear(n)
+	return ok(token.SetPIN(uint64(h), o, n))
+}
+
+// attributes copies a template an application passed.
+func attributes(p *C.CK_ATTRIBUTE, n C.CK_ULONG) ([]softtoken.Attribute, bool) {
+	if p == nil && n != 0 {
+		return nil, false
+	}
+	var out []softtoken.Attribute
+	for i := range template(p, n) {
+		a := &template(p, n)[i]
+		v := C.podpis_attr_value(a)
+		if v == nil && a.ulValueLen != 0 {
+			return nil, false
+		}
+		out = append(out, softtoken.Attribute{Type: uint64(a._type), Value: C.GoBytes(v, C.int(a.ulValueLen))})
+	}
+	return out, true
+}
+
+//export C_CreateObject
+func C_CreateObject(h C.CK_SESSION_HANDLE, attrs *C.CK_ATTRIBUTE, n C.CK_ULONG, obj *C.CK_OBJECT_HANDLE) rv {
+	tmpl, good := attributes(attrs, n)
+	if !good || obj == nil {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	handle, r := token.CreateObject(uint64(h), tmpl)
+	if r == softtoken.CKR_OK {
+		*obj = C.CK_OBJECT_HANDLE(handle)
+	}
+	return ok(r)
+}
+
+//export C_DestroyObject
+func C_DestroyObject(h C.CK_SESSION_HANDLE, obj C.CK_OBJECT_HANDLE) rv {
+	return ok(token.DestroyObject(uint64(h), uint64(obj)))
+}
+
+//export C_GetObjectSize
+func C_GetObjectSize(h C.CK_SESSION_HANDLE, obj C.CK_OBJECT_HANDLE, size *C.CK_ULONG) rv {
+	if size == nil {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	n, r := token.ObjectSize(uint64(h), uint64(obj))
+	if r == softtoken.CKR_OK {
+		*size = C.CK_ULONG(n)
+	}
+	return ok(r)
+}
+
+//export C_GenerateKeyPair
+func C_GenerateKeyPair(h C.CK_SESSION_HANDLE, mech *C.CK_MECHANISM, pubAttrs *C.CK_ATTRIBUTE, nPub C.CK_ULONG,
+	privAttrs *C.CK_ATTRIBUTE, nPriv C.CK_ULONG, pubH, privH *C.CK_OBJECT_HANDLE) rv {
+	pub, good1 := attributes(pubAttrs, nPub)
+	priv, good2 := attributes(privAttrs, nPriv)
+	if mech == nil || !good1 || !good2 || pubH == nil || privH == nil {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	pk, sk, r := token.GenerateKeyPair(uint64(h), uint64(mech.mechanism), pub, priv)
+	if r == softtoken.CKR_OK {
+		*pubH, *privH = C.CK_OBJECT_HANDLE(pk), C.CK_OBJECT_HANDLE(sk)
+	}
+	return ok(r)
+}
+
+//export C_SetAttributeValue
+func C_SetAttributeValue(h C.CK_SESSION_HANDLE, obj C.CK_OBJECT_HANDLE, attrs *C.CK_ATTRIBUTE, n C.CK_ULONG) rv {
+	tmpl, good := attributes(attrs, n)
+	if !good {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	return ok(token.SetAttributeValue(uint64(h), uint64(obj), tmpl))
+}
+
+//export C_CopyObject
+func C_CopyObject(h C.CK_SESSION_HANDLE, obj C.CK_OBJECT_HANDLE, attrs *C.CK_ATTRIBUTE, n C.CK_ULONG, out *C.CK_OBJECT_HANDLE) rv {
+	tmpl, good := attributes(attrs, n)
+	if !good || out == nil {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	c, r := token.CopyObject(uint64(h), uint64(obj), tmpl)
+	if r == softtoken.CKR_OK {
+		*out = C.CK_OBJECT_HANDLE(c)
+	}
+	return ok(r)
+}
+
+//export C_VerifyInit
+func C_VerifyInit(h C.CK_SESSION_HANDLE, mech *C.CK_MECHANISM, key C.CK_OBJECT_HANDLE) rv {
+	if mech == nil {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	return ok(token.VerifyInit(uint64(h), uint64(mech.mechanism), uint64(key)))
+}
+
+//export C_Verify
+func C_Verify(h C.CK_SESSION_HANDLE, data *C.CK_BYTE, dataLen C.CK_ULONG, sig *C.CK_BYTE, sigLen C.CK_ULONG) rv {
+	if data == nil && dataLen != 0 || sig == nil && sigLen != 0 {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	return ok(token.Verify(uint64(h), C.GoBytes(unsafe.Pointer(data), C.int(dataLen)), C.GoBytes(unsafe.Pointer(sig), C.int(sigLen))))
+}
+
+//export C_VerifyUpdate
+func C_VerifyUpdate(h C.CK_SESSION_HANDLE, part *C.CK_BYTE, partLen C.CK_ULONG) rv {
+	if part == nil && partLen != 0 {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	return ok(token.VerifyUpdate(uint64(h), C.GoBytes(unsafe.Pointer(part), C.int(partLen))))
+}
+
+//export C_VerifyFinal
+func C_VerifyFinal(h C.CK_SESSION_HANDLE, sig *C.CK_BYTE, sigLen C.CK_ULONG) rv {
+	if sig == nil && sigLen != 0 {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	return ok(token.VerifyFinal(uint64(h), C.GoBytes(unsafe.Pointer(sig), C.int(sigLen))))
+}
+
+// digestOutput is output's length convention for digests.
+func digestOutput(h C.CK_SESSION_HANDLE, single bool, out *C.CK_BYTE, outLen *C.CK_ULONG) (done bool, r rv) {
+	n, code := token.DigestLen(uint64(h), single)
+	if code != softtoken.CKR_OK {
+		return true, ok(code)
+	}
+	if out == nil {
+		*outLen = C.CK_ULONG(n)
+		return true, softtoken.CKR_OK
+	}
+	if int(*outLen) < n {
+		*outLen = C.CK_ULONG(n)
+		return true, softtoken.CKR_BUFFER_TOO_SMALL
+	}
+	return false, softtoken.CKR_OK
+}
+
+//export C_DigestInit
+func C_DigestInit(h C.CK_SESSION_HANDLE, mech *C.CK_MECHANISM) rv {
+	if r := token.CheckSession(uint64(h)); r != softtoken.CKR_OK {
+		return ok(r)
+	}
+	if mech == nil {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	return ok(token.DigestInit(uint64(h), uint64(mech.mechanism)))
+}
+
+//export C_Digest
+func C_Digest(h C.CK_SESSION_HANDLE, data *C.CK_BYTE, dataLen C.CK_ULONG, out *C.CK_BYTE, outLen *C.CK_ULONG) rv {
+	if r := token.CheckSession(uint64(h)); r != softtoken.CKR_OK {
+		return ok(r)
+	}
+	if outLen == nil || (data == nil && dataLen != 0) {
+		token.DigestAbort(uint64(h))
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	if done, r := digestOutput(h, true, out, outLen); done {
+		return r
+	}
+	d, r := token.Digest(uint64(h), C.GoBytes(unsafe.Pointer(data), C.int(dataLen)))
+	if r != softtoken.CKR_OK {
+		return ok(r)
+	}
+	deliver(d, out, outLen)
+	return softtoken.CKR_OK
+}
+
+//export C_DigestUpdate
+func C_DigestUpdate(h C.CK_SESSION_HANDLE, part *C.CK_BYTE, partLen C.CK_ULONG) rv {
+	if r := token.CheckSession(uint64(h)); r != softtoken.CKR_OK {
+		return ok(r)
+	}
+	if part == nil && partLen != 0 {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	return ok(token.DigestUpdate(uint64(h), C.GoBytes(unsafe.Pointer(part), C.int(partLen))))
+}
+
+//export C_DigestKey
+func C_DigestKey(h C.CK_SESSION_HANDLE, key C.CK_OBJECT_HANDLE) rv {
+	return ok(token.DigestKey(uint64(h), uint64(key)))
+}
+
+//export C_DigestFinal
+func C_DigestFinal(h C.CK_SESSION_HANDLE, out *C.CK_BYTE, outLen *C.CK_ULONG) rv {
+	if r := token.CheckSession(uint64(h)); r != softtoken.CKR_OK {
+		return ok(r)
+	}
+	if outLen == nil {
+		token.DigestAbort(uint64(h))
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	if done, r := digestOutput(h, false, out, outLen); done {
+		return r
+	}
+	d, r := token.DigestFinal(uint64(h))
+	if r != softtoken.CKR_OK {
+		return ok(r)
+	}
+	deliver(d, out, outLen)
+	return softtoken.CKR_OK
+}
+
+// C_GenerateKey: the token makes no secret keys; it checks its arguments
+// and says the mechanism is not one of its own.
+//
+//export C_GenerateKey
+func C_GenerateKey(h C.CK_SESSION_HANDLE, mech *C.CK_MECHANISM, attrs *C.CK_ATTRIBUTE, n C.CK_ULONG, key *C.CK_OBJECT_HANDLE) rv {
+	if r := token.CheckSession(uint64(h)); r != softtoken.CKR_OK {
+		return ok(r)
+	}
+	if _, good := attributes(attrs, n); !good || mech == nil || key == nil {
+		return softtoken.CKR_ARGUMENTS_BAD
+	}
+	return softtoken.CKR_MECHANISM_INVALID
 }

@@ -34,12 +34,15 @@ func (t *Token) SignInit(h, mech, key uint64) RV {
 	if s.signing {
 		return CKR_OPERATION_ACTIVE
 	}
-	if !t.loggedIn {
-		return CKR_USER_NOT_LOGGED_IN
-	}
 	o, rv := t.object(key)
+	if !t.userIn() && (rv != CKR_OK || o.private) {
+		return CKR_USER_NOT_LOGGED_IN // token keys are all private
+	}
 	if rv != CKR_OK || o.class != CKO_PRIVATE_KEY {
 		return CKR_KEY_HANDLE_INVALID
+	}
+	if string(o.attrs[CKA_SIGN]) != string(bval(true)) {
+		return CKR_KEY_FUNCTION_NOT_PERMITTED // made with CKA_SIGN false
 	}
 	want, ok := mechanismKeyTypes[mech]
 	if !ok {

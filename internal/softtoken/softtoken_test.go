@@ -95,8 +95,11 @@ func TestModel(t *testing.T) {
 	if rv := tok.SignInit(h, CKM_GOSTR3410, 3); rv != CKR_USER_NOT_LOGGED_IN {
 		t.Errorf("SignInit before login: %#x", rv)
 	}
-	if rv := tok.Login(h, CKU_SO, []byte("1234")); rv != CKR_USER_TYPE_INVALID {
-		t.Errorf("SO login: %#x", rv)
+	if rv := tok.Login(h, CKU_SO, []byte(DefaultSOPIN)); rv != CKR_SESSION_READ_ONLY_EXISTS {
+		t.Errorf("SO login beside a read-only session: %#x", rv)
+	}
+	if rv := tok.Login(h, 7, []byte("1234")); rv != CKR_USER_TYPE_INVALID {
+		t.Errorf("unknown user type: %#x", rv)
 	}
 	if rv := tok.Login(h, CKU_USER, []byte("1234")); rv != CKR_OK {
 		t.Fatal(rv)
