@@ -57,8 +57,8 @@ func (p *Store) findToken(ctx context.Context, label string) (*token, error) {
 			}
 			for _, s := range slots {
 				ti, err := a.GetTokenInfo(s)
-				if err != nil {
-					continue
+				if err != nil || ti.Flags&pkcs11.CKF_TOKEN_INITIALIZED == 0 {
+					continue // removed meanwhile, or blank (SoftHSM2's free slot): no place for a key
 				}
 				all = append(all, &token{module: m, slot: s, info: ti})
 			}

@@ -455,7 +455,7 @@ type refusingAPI struct {
 
 func (f *refusingAPI) GetSlotList(bool) ([]uint, error) { return []uint{0}, nil }
 func (f *refusingAPI) GetTokenInfo(uint) (pkcs11.TokenInfo, error) {
-	return pkcs11.TokenInfo{Label: "Рутокен ЭЦП", Flags: pkcs11.CKF_LOGIN_REQUIRED}, nil
+	return pkcs11.TokenInfo{Label: "Рутокен ЭЦП", Flags: pkcs11.CKF_LOGIN_REQUIRED | pkcs11.CKF_TOKEN_INITIALIZED}, nil
 }
 func (f *refusingAPI) GetMechanismList(uint) ([]*pkcs11.Mechanism, error) {
 	return []*pkcs11.Mechanism{pkcs11.NewMechanism(ckmGOSTR3410KeyPairGen, nil)}, nil
