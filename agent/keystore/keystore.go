@@ -280,8 +280,9 @@ type KeyRequest struct {
 	// Label is the keys' CKA_LABEL, a name the person recognises (the
 	// owner's name and the date, say).
 	Label string
-	// Extractable leaves the private key exportable; only when the person
-	// chose so.
+	// Extractable lets the private key be exported, wrapped by another
+	// key (it stays CKA_SENSITIVE: never in the clear); only when the
+	// person chose so.
 	Extractable bool
 }
 

@@ -199,7 +199,9 @@ func (p *Store) GenerateKey(ctx context.Context, req keystore.KeyRequest, pin ke
 	pubT = append(common(pkcs11.CKO_PUBLIC_KEY, false), append(pubT, pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true))...)
 	privT = append(common(pkcs11.CKO_PRIVATE_KEY, true), append(privT,
 		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, !req.Extractable),
+		// Sensitive always: even a key the person let be exported
+		// leaves the token only wrapped, never in the clear.
+		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
 		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, req.Extractable))...)
 
 	timeout := p.opts.CallTimeout * 4 // a token takes its time to generate; a PIN pad waits for the person

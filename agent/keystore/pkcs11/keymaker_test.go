@@ -485,8 +485,8 @@ func TestGenerateRefusedByModule(t *testing.T) {
 	}
 }
 
-// TestGenerateGOST generates a key on every GOST token that can, on both
-// sizes, and takes it the whole way: request verified by OpenSSL's GOST
+// TestGenerateGOST generates a key on every GOST token that can, on every
+// parameter set, and takes it the whole way: request verified by OpenSSL's GOST
 // engine, certificate issued by openssl x509 -req -engine gost,
 // installed, signing a CMS that openssl cms -verify accepts. Tokens
 // that do not generate GOST keys yet (podpis's soft token before it learns
@@ -503,7 +503,8 @@ func TestGenerateGOST(t *testing.T) {
 	caCert := filepath.Join(dir, "ca.pem")
 	enginetest.Run(t, nil, "req", "-engine", "gost", "-x509", "-new", "-key", caKey, "-subj", "/CN=GOST CA", "-days", "30", "-out", caCert)
 	for _, tok := range []string{"podpis soft token"} {
-		for _, curve := range []string{"tc26-256-a", "cryptopro-a", "tc26-512-a", "tc26-512-c"} {
+		for _, ps := range enginetest.Paramsets {
+			curve := paramsetCurve(ps)
 			t.Run(tok+"/"+curve, func(t *testing.T) {
 				spec, _ := keystore.KeySpecByName(curve)
 				var calls atomic.Int32
