@@ -31,7 +31,6 @@ import (
 // signs a digest with CKM_GOSTR3410(_512), s‖r as the extension says.
 type gostTokenAPI struct {
 	fakeAPI
-	t       *testing.T
 	keys    map[pkcs11.ObjectHandle]*gost3410.PrivateKey
 	next    pkcs11.ObjectHandle
 	signKey *gost3410.PrivateKey
@@ -138,7 +137,7 @@ func TestGenerateGOSTTemplate(t *testing.T) {
 	for _, ps := range enginetest.Paramsets {
 		c := paramsetCurve(ps)
 		t.Run(c, func(t *testing.T) {
-			f := &gostTokenAPI{t: t, keys: map[pkcs11.ObjectHandle]*gost3410.PrivateKey{}}
+			f := &gostTokenAPI{keys: map[pkcs11.ObjectHandle]*gost3410.PrivateKey{}}
 			m := &Module{Vendor: "fake", Path: "fake", ctx: f, calls: make(chan func())}
 			go m.serve()
 			defer close(m.calls)
@@ -198,7 +197,7 @@ func TestGenerateGOSTTemplate(t *testing.T) {
 // TestGenerateGOSTDeclined: the GOST key pair is destroyed when the
 // request is not made.
 func TestGenerateGOSTDeclined(t *testing.T) {
-	f := &gostTokenAPI{t: t, keys: map[pkcs11.ObjectHandle]*gost3410.PrivateKey{}}
+	f := &gostTokenAPI{keys: map[pkcs11.ObjectHandle]*gost3410.PrivateKey{}}
 	m := &Module{Vendor: "fake", Path: "fake", ctx: f, calls: make(chan func())}
 	go m.serve()
 	defer close(m.calls)
