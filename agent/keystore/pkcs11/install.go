@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -16,8 +17,8 @@ import (
 )
 
 // ParseCertificates reads what a CA hands out: one or more PEM blocks
-// (CERTIFICATE, or PKCS7 holding a chain), a DER certificate, or a DER
-// PKCS#7 (.p7b) bundle. It returns the end-entity certificate (the one
+// (CERTIFICATE, or PKCS7 holding a chain), a DER certificate, a DER
+// PKCS#7 (.p7b) bundle, or either DER as bare base64. It returns the end-entity certificate (the one
 // that is no CA and issued none of the others) and the rest.
 func ParseCertificates(data []byte) (leaf *x509.Certificate, others []*x509.Certificate, err error) {
 	var certs []*x509.Certificate
@@ -38,7 +39,13 @@ func ParseCertificates(data []byte) (leaf *x509.Certificate, others []*x509.Cert
 		return nil
 	}
 	rest := bytes.TrimSpace(data)
-	if bytes.HasPrefix(rest, []byte("-----BEGIN")) {
+	if raw, err := base64.StdEncoding.DecodeString(string(bytes.Join(bytes.Fields(rest), nil))); err == nil && len(raw) > 0 {
+		// Base64 without PEM armour, as CA pages hand out .cer text.
+		rest, data = raw, raw
+	}
+	if bytes.Contains(rest, []byte("-----BEGIN ")) {
+		// PEM, perhaps after a preamble (OpenSSL's "Bag Attributes",
+		// a CA's "subject=" lines): pem.Decode skips it.
 		for {
 			var blk *pem.Block
 			blk, rest = pem.Decode(rest)

@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -552,4 +554,79 @@ func TestGenerateGOST(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestParseCertificates: the forms a CA hands a certificate out in, each
+// giving the end-entity certificate whatever the order of the chain.
+func TestParseCertificates(t *testing.T) {
+	ca := newTestCA(t)
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "Иванов"}, NotBefore: now, NotAfter: now.AddDate(1, 0, 0)}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, k.Public(), ca.key)
+	leaf, _ := x509.ParseCertificate(der)
+	p7 := certsOnly(t, ca.cert, leaf)
+	b64 := func(b []byte) []byte { return []byte(base64.StdEncoding.EncodeToString(b)) }
+	for _, tt := range []struct {
+		name string
+		data []byte
+	}{
+		{"DER", der},
+		{"PEM", pemCert(leaf)},
+		{"PEM after a preamble", append([]byte("Bag Attributes\n    localKeyID: 01\nsubject=CN = Иванов\n"), pemCert(leaf)...)},
+		{"PEM chain, CA first", append(pemCert(ca.cert), pemCert(leaf)...)},
+		{"PEM chain, CA last", append(pemCert(leaf), pemCert(ca.cert)...)},
+		{"bare base64", b64(der)},
+		{"bare base64 in lines", []byte(strings.Join([]string{string(b64(der)[:40]), string(b64(der)[40:])}, "\r\n"))},
+		{"PKCS#7 DER", p7},
+		{"PKCS#7 PEM", pem.EncodeToMemory(&pem.Block{Type: "PKCS7", Bytes: p7})},
+		{"PKCS#7 base64", b64(p7)},
+	} {
+		got, others, err := ParseCertificates(tt.data)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if !got.Equal(leaf) {
+			t.Errorf("%s: %s, want the end-entity certificate", tt.name, got.Subject)
+		}
+		if strings.Contains(tt.name, "chain") || strings.Contains(tt.name, "PKCS#7") {
+			if len(others) != 1 || !others[0].Equal(ca.cert) {
+				t.Errorf("%s: others %d", tt.name, len(others))
+			}
+		}
+	}
+}
+
+// certsOnly is a degenerate SignedData (RFC 5652 5.1: no signers) holding
+// certs, as a CA's .p7b.
+func certsOnly(t *testing.T, certs ...*x509.Certificate) []byte {
+	t.Helper()
+	var raws []asn1.RawValue
+	for _, c := range certs {
+		raws = append(raws, asn1.RawValue{FullBytes: c.Raw})
+	}
+	type signedData struct {
+		Version          int
+		DigestAlgorithms asn1.RawValue
+		EncapContentInfo struct{ ContentType asn1.ObjectIdentifier }
+		Certificates     []asn1.RawValue `asn1:"optional,tag:0,set"`
+		SignerInfos      asn1.RawValue
+	}
+	emptySet := asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true}
+	sd := signedData{Version: 1, DigestAlgorithms: emptySet, Certificates: raws, SignerInfos: emptySet}
+	sd.EncapContentInfo.ContentType = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
+	inner, err := asn1.Marshal(sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// encoding/asn1 drops an explicit tag around a RawValue's FullBytes:
+	// the [0] is written by hand.
+	out, err := asn1.Marshal(struct {
+		ContentType asn1.ObjectIdentifier
+		Content     asn1.RawValue
+	}{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: inner}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
