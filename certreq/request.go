@@ -304,9 +304,8 @@ func sign(random io.Reader, cri []byte, pub crypto.PublicKey, signer crypto.Sign
 		if !k.Verify(digest, sig) {
 			return nil, nil, errors.New("certreq: the key's signature does not verify")
 		}
-		// RFC 9215 section 3.2 leaves the parameters absent; OpenSSL's
-		// GOST engine and GnuTLS accept that form, as crypto/gostx509
-		// writes certificates.
+		// RFC 9215 leaves the parameters absent (OpenSSL's engine writes
+		// NULL); OpenSSL and GnuTLS verify either form alike.
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 			b.AddASN1ObjectIdentifier(gostx509.SignatureOID(k.Curve()))
 		})
