@@ -134,6 +134,32 @@ func requestParts(t *testing.T, der []byte) (subject []byte, exts map[string][]b
 	return name, exts
 }
 
+// openSSLCA writes the configuration of a minimal openssl ca in dir: any
+// subject, the requested extensions copied, 30 days.
+func openSSLCA(t *testing.T, dir string) string {
+	t.Helper()
+	ca := filepath.Join(dir, "ca")
+	os.MkdirAll(filepath.Join(ca, "new"), 0o700)
+	os.WriteFile(filepath.Join(ca, "index.txt"), nil, 0o600)
+	os.WriteFile(filepath.Join(ca, "serial"), []byte("1000\n"), 0o600)
+	conf := filepath.Join(dir, "ca.cnf")
+	os.WriteFile(conf, []byte(`[ca]
+default_ca = podpis
+[podpis]
+database = `+ca+`/index.txt
+new_certs_dir = `+ca+`/new
+serial = `+ca+`/serial
+default_md = default
+default_days = 30
+policy = any
+copy_extensions = copy
+unique_subject = no
+[any]
+commonName = supplied
+`), 0o600)
+	return conf
+}
+
 // certtoolVerdicts records GnuTLS's verdict per parameter set, for the
 // test log.
 var certtoolVerdicts sync.Map
@@ -161,8 +187,9 @@ func opensslVerifies(t *testing.T, args ...string) (bool, []byte) {
 
 // TestEngineAcceptsRequests: for every parameter set, OpenSSL's GOST
 // engine verifies the request's signature, GnuTLS reads it, and the
-// engine issues a certificate from it that carries the subject's types
-// and the requested extensions.
+// engine issues a certificate from it (openssl x509 -req, and openssl ca
+// as a CA runs it) that carries the subject's types and the requested
+// extensions.
 func TestEngineAcceptsRequests(t *testing.T) {
 	enginetest.Require(t)
 	enginetest.RequireCerttool(t)
@@ -170,6 +197,7 @@ func TestEngineAcceptsRequests(t *testing.T) {
 	caKey := enginetest.GenKey(t, dir, enginetest.Paramset{Algorithm: "gost2012_256", Name: "TCA"})
 	caCert := filepath.Join(dir, "ca.pem")
 	enginetest.Run(t, nil, "req", "-engine", "gost", "-x509", "-new", "-key", caKey, "-subj", "/CN=Test CA", "-days", "30", "-out", caCert)
+	caConf := openSSLCA(t, dir)
 	for _, ps := range enginetest.Paramsets {
 		t.Run(ps.Algorithm+"-"+ps.Name, func(t *testing.T) {
 			c := curveFor(ps)
@@ -226,6 +254,23 @@ func TestEngineAcceptsRequests(t *testing.T) {
 			if cert.KeyUsage != x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment {
 				t.Errorf("KeyUsage %v", cert.KeyUsage)
 			}
+
+			// And as a CA runs it: openssl ca, the subject as requested.
+			caPath := filepath.Join(dir, ps.Algorithm+"-"+ps.Name+"-ca.pem")
+			enginetest.Run(t, nil, "ca", "-engine", "gost", "-batch", "-config", caConf, "-cert", caCert, "-keyfile", caKey,
+				"-preserveDN", "-notext", "-in", in, "-out", caPath)
+			issued, err := x509.ParseCertificate(enginetest.ReadPEM(t, caPath))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pub, err := gostx509.PublicKey(issued); err != nil || !pub.Equal(key.Public()) {
+				t.Fatalf("openssl ca: the certificate's key: %v", err)
+			}
+			caExts := map[string][]byte{}
+			for _, e := range issued.Extensions {
+				caExts[e.Id.String()] = e.Value
+			}
+			checkProfile(t, issued.RawSubject, caExts, key.Public())
 		})
 	}
 	certtoolVerdicts.Range(func(k, v any) bool { t.Logf("certtool self signature %s: %s", k, v); return true })
