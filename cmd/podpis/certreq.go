@@ -75,8 +75,8 @@ func runRequest(args []string, stdout, stderr io.Writer) int {
 	ku := fs.String("ku", "", "`СПИСОК` назначений ключа через запятую (по умолчанию digitalSignature,nonRepudiation)")
 	eku := fs.String("eku", "", "`СПИСОК` расширенных назначений через запятую: clientAuth, emailProtection или OID (по умолчанию clientAuth,emailProtection)")
 	policy := fs.String("policy", "", "`СПИСОК` OID политик сертификата через запятую (1.2.643.100.113.1 — КС1)")
-	identKind := fs.Int("ident-kind", 0, "`N` способ идентификации владельца: 0 лично, 1 по действующему сертификату, 2 по загранпаспорту, 3 через ЕБС")
-	label := fs.String("label", "", "`МЕТКА` нового ключа на токене (по умолчанию CN и дата)")
+	identKind := fs.Int("ident-kind", 0, "способ идентификации владельца `N`: 0 лично, 1 по действующему сертификату, 2 по загранпаспорту, 3 через ЕБС")
+	label := fs.String("label", "", "`МЕТКА` нового ключа на токене (по умолчанию — CN владельца)")
 	exportable := fs.Bool("exportable", false, "разрешить экспорт закрытого ключа (по умолчанию ключ неизвлекаемый)")
 	out := fs.String("out", "", "`ФАЙЛ`, куда записать запрос PKCS#10 (DER)")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
