@@ -45,25 +45,22 @@ func (e *Error) Error() string {
 
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
 
+// requestFields are the Russian names of a request's fields beyond the
+// subject.
+var requestFields = map[string]string{
+	"subject":     "Имя владельца",
+	"keyUsage":    "Назначение ключа",
+	"extKeyUsage": "Расширенное назначение ключа",
+	"policy":      "Политика сертификата",
+	"identKind":   "Способ идентификации",
+	"signTool":    "Средство электронной подписи",
+}
+
 // Message is the Russian sentence a person is shown.
 func (e *Error) Message() string {
-	name := e.Field
+	name, other := requestFields[e.Field]
 	if f := lookupField(e.Field); f != nil {
 		name = f.ru
-	}
-	switch e.Field {
-	case "subject":
-		name = "Имя владельца"
-	case "keyUsage":
-		name = "Назначение ключа"
-	case "extKeyUsage":
-		name = "Расширенное назначение ключа"
-	case "policy":
-		name = "Политика сертификата"
-	case "identKind":
-		name = "Способ идентификации"
-	case "signTool":
-		name = "Средство электронной подписи"
 	}
 	switch e.Reason {
 	case ReasonEmpty:
@@ -77,6 +74,9 @@ func (e *Error) Message() string {
 	case ReasonFormat:
 		return name + ": неверный формат"
 	case ReasonUnknown:
+		if other {
+			return name + ": неизвестное значение"
+		}
 		return "Неизвестное поле «" + e.Field + "»"
 	case ReasonDuplicate:
 		return name + ": поле указано дважды"

@@ -89,6 +89,7 @@ func TestRequestRefused(t *testing.T) {
 		field string
 	}{
 		{Request{Subject: s, KeyUsage: []string{"signEverything"}}, "keyUsage"},
+		{Request{Subject: s, IdentKind: -1}, "identKind"},
 		{Request{Subject: s, KeyUsage: []string{}}, "keyUsage"},
 		{Request{Subject: s, ExtKeyUsage: []string{"1.2.x"}}, "extKeyUsage"},
 		{Request{Subject: s, ExtKeyUsage: []string{"3.1"}}, "extKeyUsage"},
@@ -99,6 +100,8 @@ func TestRequestRefused(t *testing.T) {
 		var e *Error
 		if err := tt.r.Validate(); !errors.As(err, &e) || e.Field != tt.field {
 			t.Errorf("%+v: %v, want an error in %s", tt.r, err, tt.field)
+		} else if name := requestFields[tt.field]; !strings.HasPrefix(e.Message(), name+": ") {
+			t.Errorf("%s: message %q does not name %q", tt.field, e.Message(), name)
 		}
 	}
 }
