@@ -12,6 +12,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/login"
 )
 
@@ -245,4 +246,110 @@ func CodeOf(err error) Code {
 		return e.Code
 	}
 	return CodeProviderError
+}
+
+// Codes of key generation and certificate installation (KeyMaker).
+const (
+	// CodeNoKeygen: the token's module cannot generate a key pair of the
+	// algorithm asked (it does not offer the mechanism, or refuses it).
+	CodeNoKeygen Code = "NO_KEYGEN"
+	// CodeTokenNotFound: no token of that label, or several tokens and
+	// none named.
+	CodeTokenNotFound Code = "TOKEN_NOT_FOUND"
+	// CodeNoMatchingKey: no token holds the key of the certificate.
+	CodeNoMatchingKey Code = "NO_MATCHING_KEY"
+	// CodeAlreadyInstalled: the certificate is on the token already.
+	CodeAlreadyInstalled Code = "ALREADY_INSTALLED"
+	// CodeBadCertificate: the file is no certificate (PEM, DER or a PKCS#7
+	// bundle holding one).
+	CodeBadCertificate Code = "BAD_CERTIFICATE"
+)
+
+// Sentinels of KeyMaker's codes.
+var (
+	ErrNoKeygen         = &Error{Code: CodeNoKeygen}
+	ErrTokenNotFound    = &Error{Code: CodeTokenNotFound}
+	ErrNoMatchingKey    = &Error{Code: CodeNoMatchingKey}
+	ErrAlreadyInstalled = &Error{Code: CodeAlreadyInstalled}
+	ErrBadCertificate   = &Error{Code: CodeBadCertificate}
+)
+
+// KeyAlgorithm is the kind of key a KeySpec asks for.
+type KeyAlgorithm int
+
+const (
+	KeyGOST KeyAlgorithm = iota + 1
+	KeyRSA
+	KeyECDSA // P-256
+)
+
+// KeySpec is the key pair to generate.
+type KeySpec struct {
+	Algorithm KeyAlgorithm
+	Curve     *gost3410.Curve // KeyGOST: the parameter set
+	Bits      int             // KeyRSA: 2048 or 3072
+}
+
+// KeySpecByName reads the command line's and the protocol's names of a
+// key: a GOST parameter set as "podpis speed --list" spells it
+// (tc26-256-a, cryptopro-xcha, tc26-512-c…), rsa2048, rsa3072 or
+// ecdsa-p256.
+func KeySpecByName(name string) (KeySpec, bool) {
+	switch name {
+	case "rsa2048":
+		return KeySpec{Algorithm: KeyRSA, Bits: 2048}, true
+	case "rsa3072":
+		return KeySpec{Algorithm: KeyRSA, Bits: 3072}, true
+	case "ecdsa-p256":
+		return KeySpec{Algorithm: KeyECDSA}, true
+	}
+	if c := gost3410.CurveByName(name); c != nil {
+		return KeySpec{Algorithm: KeyGOST, Curve: c}, true
+	}
+	return KeySpec{}, false
+}
+
+// KeyRequest is a key pair to generate on a token.
+type KeyRequest struct {
+	Spec KeySpec
+	// Token is the label of the token to generate on; "" when only one
+	// token is present.
+	Token string
+	// Label is the keys' CKA_LABEL, a name the person recognises (the
+	// owner's name and the date, say).
+	Label string
+	// Extractable lets the private key be exported, wrapped by another
+	// key (it stays CKA_SENSITIVE: never in the clear); only when the
+	// person chose so.
+	Extractable bool
+}
+
+// NewKey is a key pair just generated on a token, while its session is
+// open: Signer signs with it without asking the PIN again.
+type NewKey struct {
+	// ID is the key's CKA_ID: the SHA-1 key identifier of its public key
+	// (RFC 5280 4.2.1.2 method 1), or another the token chose when it
+	// refused to set ours.
+	ID     []byte
+	Token  string // label of the token it is on
+	Signer crypto.Signer
+}
+
+// KeyMaker is a store that can make keys and take certificates in: the
+// steps of getting a certificate (PKCS#10 request signed by the new key,
+// then the CA's certificate installed next to it).
+type KeyMaker interface {
+	// GenerateKey generates a key pair on a token (asking pin to log in)
+	// and calls use with it while the token's session is open; when use
+	// returns an error, or anything fails after the key exists, the key
+	// pair is destroyed, so that nothing is left behind. A token that
+	// cannot generate the key gives ErrNoKeygen, a wrong PIN
+	// ErrPINIncorrect with no key made.
+	GenerateKey(ctx context.Context, req KeyRequest, pin PINFunc, use func(*NewKey) error) error
+	// InstallCertificate writes the certificate in data (DER, PEM, or a
+	// PKCS#7 bundle whose end-entity certificate is installed) to the
+	// token holding its key, under the key's CKA_ID. It asks pin only when
+	// the token needs a login to write. Codes: BAD_CERTIFICATE,
+	// NO_MATCHING_KEY, ALREADY_INSTALLED.
+	InstallCertificate(ctx context.Context, data []byte, pin PINFunc) (*Certificate, error)
 }

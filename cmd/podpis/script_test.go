@@ -47,6 +47,8 @@ var scriptCommands = map[string]func(){
 //	                 an address where nothing answers
 //	$FREEPORT        a port free when the script started
 //	$VERSION         the version podpis reports
+//	$SOFTHSM         SoftHSM2's module with an empty token of the script's
+//	                 own ("podpis-script", PIN 1234); "" without SoftHSM2
 //
 // and the commands "status CODE PROGRAM ARGS..." (exit code), "unhex IN
 // OUT" and "await-agent ADDR", and the condition [have:PROG].
@@ -124,6 +126,10 @@ func scriptSetup(e *testscript.Env, login, doc, otherRoot []byte) error {
 	}
 	freePort := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
+	softhsm, err := scriptSoftHSM(e)
+	if err != nil {
+		return err
+	}
 	for k, v := range map[string]string{
 		"HOME":                 home,
 		"XDG_CONFIG_HOME":      filepath.Join(home, ".config"),
@@ -142,10 +148,35 @@ func scriptSetup(e *testscript.Env, login, doc, otherRoot []byte) error {
 		"SILENT":               silent,
 		"FREEPORT":             freePort,
 		"VERSION":              version,
+		"SOFTHSM":              softhsm,
 	} {
 		e.Setenv(k, v)
 	}
 	return nil
+}
+
+// scriptSoftHSM gives a script a SoftHSM2 token of its own, labelled
+// "podpis-script" with the test PIN, and returns the module's path; ""
+// when SoftHSM2 is not installed.
+func scriptSoftHSM(e *testscript.Env) (string, error) {
+	if tokenEnv.SoftHSM == "" {
+		return "", nil
+	}
+	dir := filepath.Join(e.WorkDir, ".softhsm")
+	if err := os.MkdirAll(filepath.Join(dir, "tokens"), 0o700); err != nil {
+		return "", err
+	}
+	conf := filepath.Join(dir, "softhsm2.conf")
+	if err := os.WriteFile(conf, []byte("directories.tokendir = "+filepath.Join(dir, "tokens")+"\nobjectstore.backend = file\nlog.level = ERROR\n"), 0o600); err != nil {
+		return "", err
+	}
+	cmd := exec.Command("softhsm2-util", "--init-token", "--free", "--label", "podpis-script", "--pin", testtoken.PIN, "--so-pin", "87654321")
+	cmd.Env = append(os.Environ(), "SOFTHSM2_CONF="+conf)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("softhsm2-util: %v\n%s", err, out)
+	}
+	e.Setenv("SOFTHSM2_CONF", conf)
+	return tokenEnv.SoftHSM, nil
 }
 
 // scriptCondition knows [have:PROG]: PROG is on PATH. Under make test

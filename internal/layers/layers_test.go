@@ -30,6 +30,9 @@ var rules = []rule{
 	{pkg: "crypto/...", mayUse: []string{"crypto/..."}, outside: []string{"golang.org/x/crypto/cryptobyte...", "golang.org/x/sys/cpu"}},
 	// The contract between the agent and the servers: a leaf.
 	{pkg: "login", mayUse: []string{"crypto/..."}, outside: []string{}},
+	// The certificate request in the qualified profile: built over a
+	// crypto.Signer, so it knows no key store.
+	{pkg: "certreq", mayUse: []string{"crypto/..."}, outside: []string{"golang.org/x/crypto/cryptobyte..."}},
 
 	// The server side never reaches into the agent. verify turns
 	// revocation on by default, so it may build the checker.
@@ -41,7 +44,7 @@ var rules = []rule{
 	{pkg: "agent/keystore", mayUse: []string{"login", "crypto/..."}},
 	{pkg: "agent/keystore/pkcs11/known", mayUse: []string{}},
 	{pkg: "agent/keystore/...", mayUse: []string{"agent/keystore", "agent/keystore/pkcs11/known", "login", "crypto/..."}},
-	{pkg: "agent", mayUse: []string{"agent/keystore", "login", "crypto/..."}},
+	{pkg: "agent", mayUse: []string{"agent/keystore", "login", "certreq", "crypto/..."}},
 	{pkg: "agent/config", mayUse: []string{"agent", "login"}},
 	{pkg: "agent/wsapi", mayUse: []string{"agent", "agent/keystore", "login"}},
 	{pkg: "agent/server", mayUse: []string{"agent/wsapi", "internal/peercred"}},
@@ -79,7 +82,7 @@ var rules = []rule{
 
 	{pkg: "webclient", mayUse: []string{}},
 	// Binaries wire everything together; nothing imports them.
-	{pkg: "cmd/...", mayUse: []string{"agent", "agent/...", "crypto/...", "login", "verify", "verify/...", "installer/...", "internal/...", "webclient", "ui", "ui/..."}},
+	{pkg: "cmd/...", mayUse: []string{"agent", "agent/...", "certreq", "crypto/...", "login", "verify", "verify/...", "installer/...", "internal/...", "webclient", "ui", "ui/..."}},
 }
 
 func match(pattern, pkg string) bool {
@@ -179,6 +182,7 @@ func TestLayersRefuse(t *testing.T) {
 		{"verify", "agent"},                   // verify never imports agent
 		{"crypto/cms", "verify"},              // crypto/ imports nothing of ours
 		{"login", "verify"},                   // the contract is a leaf
+		{"certreq", "agent/keystore"},         // the request knows no key store
 		{"agent/server", "cmd/podpis"},        // nothing imports cmd/
 		{"agent/control", "agent/server"},     // control never rides the loopback port
 		{"agent/wsapi", "agent/control"},      // pages' protocol knows no control request

@@ -61,32 +61,41 @@ type signer struct {
 
 func (s *signer) Public() crypto.PublicKey { return s.pub }
 
-// Sign signs a digest: GOST with CKM_GOSTR3410(_512) over the Streebog
+// Sign signs a digest with the certificate's key (signDigest says how).
+func (s *signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return signDigest(s.pub, digest, opts, s.sign)
+}
+
+// signDigest signs a digest for pub through raw, which runs one
+// mechanism on the token: GOST with CKM_GOSTR3410(_512) over the Streebog
 // digest as is, RSA with CKM_RSA_PKCS over the DigestInfo, ECDSA with
 // CKM_ECDSA (the raw r‖s the token returns is encoded as ASN.1).
-func (s *signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	switch pub := s.pub.(type) {
+func signDigest(pub crypto.PublicKey, digest []byte, opts crypto.SignerOpts, raw func(mech uint, data []byte) ([]byte, error)) ([]byte, error) {
+	switch pub := pub.(type) {
 	case *gost3410.PublicKey:
 		mech := uint(ckmGOSTR3410)
 		if pub.Curve().Size() == 64 {
 			mech = ckmGOSTR3410_512
 		}
-		return s.sign(mech, digest)
+		return raw(mech, digest)
 	case *rsa.PublicKey:
+		if opts == nil {
+			return nil, errors.New("pkcs11: RSA needs a hash")
+		}
 		prefix, ok := digestInfoPrefix[opts.HashFunc()]
 		if !ok {
 			return nil, fmt.Errorf("pkcs11: RSA with %v is not supported", opts.HashFunc())
 		}
-		return s.sign(pkcs11.CKM_RSA_PKCS, append(append([]byte{}, prefix...), digest...))
+		return raw(pkcs11.CKM_RSA_PKCS, append(append([]byte{}, prefix...), digest...))
 	case *ecdsa.PublicKey:
-		raw, err := s.sign(pkcs11.CKM_ECDSA, digest)
+		sig, err := raw(pkcs11.CKM_ECDSA, digest)
 		if err != nil {
 			return nil, err
 		}
-		n := len(raw) / 2
-		return asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(raw[:n]), new(big.Int).SetBytes(raw[n:])})
+		n := len(sig) / 2
+		return asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:])})
 	}
-	return nil, fmt.Errorf("pkcs11: unsupported key %T", s.pub)
+	return nil, fmt.Errorf("pkcs11: unsupported key %T", pub)
 }
 
 // SignMessage lets a GOST token hash the message itself when it offers
