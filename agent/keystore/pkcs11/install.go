@@ -127,7 +127,7 @@ func (p *Store) InstallCertificate(ctx context.Context, data []byte, pin keystor
 		}
 		kc := keystore.Examine(cert, true, p.opts.Now())
 		kc.Token, kc.Source = t.label(), t.module.Vendor
-		code, _, err = pin(ctx, keystore.PINRequest{Token: t.label(), Certificate: kc,
+		code, err = takePIN(ctx, pin, keystore.PINRequest{Token: t.label(), Certificate: kc,
 			TriesLow: t.info.Flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0, FinalTry: t.info.Flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0})
 		if err != nil {
 			var ke *keystore.Error

@@ -1,6 +1,7 @@
 package pkcs11
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -169,7 +170,7 @@ func (p *Store) GenerateKey(ctx context.Context, req keystore.KeyRequest, pin ke
 		if pin == nil {
 			return &keystore.Error{Code: keystore.CodePINRequired}
 		}
-		code, _, err = pin(ctx, keystore.PINRequest{Token: t.label(),
+		code, err = takePIN(ctx, pin, keystore.PINRequest{Token: t.label(),
 			TriesLow: t.info.Flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0, FinalTry: t.info.Flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0})
 		if err != nil {
 			var ke *keystore.Error
@@ -381,4 +382,21 @@ func (s *sessionSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts)
 		})
 		return sig, classify(s.t.module.Path, err)
 	})
+}
+
+// takePIN asks for a PIN that the caller then tries once, at C_Login in
+// its own session (key generation and installation log in where they
+// work): the window closes on OK, and a wrong PIN ends the operation with
+// PIN_INCORRECT — it is never tried again by code.
+func takePIN(ctx context.Context, pin keystore.PINFunc, req keystore.PINRequest) ([]byte, error) {
+	var code []byte
+	err := pin(ctx, req, func(p []byte, _ bool) (keystore.PINRequest, error) {
+		code = bytes.Clone(p)
+		return req, nil
+	})
+	if err != nil {
+		clear(code)
+		return nil, err
+	}
+	return code, nil
 }
