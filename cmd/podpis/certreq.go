@@ -79,11 +79,13 @@ func runRequest(args []string, stdout, stderr io.Writer) int {
 	label := fs.String("label", "", "`МЕТКА` нового ключа на токене (по умолчанию — CN владельца)")
 	exportable := fs.Bool("exportable", false, "разрешить экспорт закрытого ключа (по умолчанию ключ неизвлекаемый)")
 	out := fs.String("out", "", "`ФАЙЛ`, куда записать запрос PKCS#10 (DER)")
+	// The contract of request and install-cert: 0 on success, 1 with a
+	// reason for anything else, a usage error included.
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
+		return min(code, 1)
 	}
 	if fs.NArg() != 0 || *curve == "" || *subject == "" || *out == "" {
-		return usageError("request", stderr)
+		return min(usageError("request", stderr), 1)
 	}
 	spec, ok := keystore.KeySpecByName(*curve)
 	if !ok {
@@ -142,10 +144,10 @@ func runInstallCert(args []string, stdout, stderr io.Writer) int {
 	var modules listFlag
 	fs.Var(&modules, "module", "`ПУТЬ` к модулю PKCS#11 токена (можно повторять; без него — известные модули)")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
+		return min(code, 1)
 	}
 	if fs.NArg() != 1 {
-		return usageError("install-cert", stderr)
+		return min(usageError("install-cert", stderr), 1)
 	}
 	data, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
