@@ -105,11 +105,7 @@ func doctorJSONOf(t *testing.T, args ...string) (doctorReport, int) {
 // find the same things. doctor used to scan alone and print «Сертификаты:
 // не найдены … невозможен» while the agent served certificates.
 func TestDoctorAsksTheAgent(t *testing.T) {
-	data := t.TempDir()
-	t.Setenv("PODPIS_DATA_DIR", data)
-	t.Setenv("PODPIS_CONFIG", filepath.Join(data, "config.json"))
-	t.Setenv("PODPIS_SYSTEM_CONFIG", "")
-	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	ownAgentFolders(t)
 	silent := silentAddr(t)
 
 	// Without an agent: doctor's own scan, of the module named.

@@ -241,3 +241,16 @@ func TestKilledMidSign(t *testing.T) {
 		t.Errorf("the token's PIN counter moved to %d", n)
 	}
 }
+
+// ownAgentFolders gives the test an agent's folders of its own — data,
+// config, no system config, the runtime folder of the control channel —
+// so that it never meets the machine's podpis or another test's, and
+// returns the data folder.
+func ownAgentFolders(t *testing.T) string {
+	data := t.TempDir()
+	t.Setenv("PODPIS_DATA_DIR", data)
+	t.Setenv("PODPIS_CONFIG", filepath.Join(data, "config.json"))
+	t.Setenv("PODPIS_SYSTEM_CONFIG", "")
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	return data
+}

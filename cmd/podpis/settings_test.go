@@ -153,11 +153,7 @@ func TestSettingsAgentStartedMeanwhile(t *testing.T) {
 // snapshot of the certificates it serves); a headless agent has no window
 // to show, and podpis settings then says so and leaves its config alone.
 func TestSettingsOpensInAgent(t *testing.T) {
-	data := t.TempDir()
-	t.Setenv("PODPIS_DATA_DIR", data)
-	t.Setenv("PODPIS_CONFIG", filepath.Join(data, "config.json"))
-	t.Setenv("PODPIS_SYSTEM_CONFIG", "")
-	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	ownAgentFolders(t)
 	record := filepath.Join(t.TempDir(), "snapshot")
 	// Not podpis settings' own window: the agent's, started by the agent.
 	t.Setenv("PODPIS_UI", fakeUI(t, record+"-own", ""))
@@ -187,11 +183,7 @@ func TestSettingsOpensInAgent(t *testing.T) {
 }
 
 func TestSettingsHeadlessAgent(t *testing.T) {
-	data := t.TempDir()
-	t.Setenv("PODPIS_DATA_DIR", data)
-	t.Setenv("PODPIS_CONFIG", filepath.Join(data, "config.json"))
-	t.Setenv("PODPIS_SYSTEM_CONFIG", "")
-	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	ownAgentFolders(t)
 	record := filepath.Join(t.TempDir(), "snapshot")
 	t.Setenv("PODPIS_UI", fakeUI(t, record, ""))
 	startRun(t, []string{"PODPIS_PIN=1234"}, "--headless", "--no-known-modules", "--module", tokenEnv.SoftToken, "--listen", "127.0.0.1:0")
