@@ -78,7 +78,11 @@ func TestInstallUnderWine(t *testing.T) {
 	}
 	t.Logf("setup /S:\n%s", out)
 
-	for _, f := range []string{"podpis.exe", "podpis-softtoken.dll", "podpis.ico", "uninstall.exe"} {
+	// The demo soft token is not for end users: podpis-ui draws the windows.
+	if _, err := os.Stat(filepath.Join(inst, "podpis-softtoken.dll")); err == nil {
+		t.Error("the installer ships the demo soft token")
+	}
+	for _, f := range []string{"podpis.exe", "podpis-ui.exe", "podpis.ico", "uninstall.exe"} {
 		b, err := os.ReadFile(filepath.Join(inst, f))
 		if err != nil || len(b) == 0 {
 			t.Errorf("%s not installed: %v", f, err)
