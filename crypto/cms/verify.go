@@ -37,27 +37,45 @@ func (info *SignerInfo) FindCertificate(certs []*x509.Certificate) (*x509.Certif
 }
 
 // VerifySigner checks one signer's signature with cert over the
-// encapsulated content, or over detached when the message carries none. It
+// encapsulated content, or over detached when the message carries none, or
+// over the content's digests when the message was read by ParseStream (and
+// HashContent, when detached). It
 // checks the signed attributes (content type, message digest and, when
 // present, the signing certificate) but neither the certificate's chain nor
 // its validity: that is the caller's policy.
 func (sd *SignedData) VerifySigner(info *SignerInfo, cert *x509.Certificate, detached []byte) error {
-	content := sd.Content
 	switch {
-	case content == nil && detached == nil:
+	case !sd.Attached && detached == nil && sd.digests == nil:
 		return ErrNoContent
-	case content == nil:
-		content = detached
-	case detached != nil && !bytes.Equal(content, detached):
+	case sd.Content != nil && detached != nil && !bytes.Equal(sd.Content, detached):
 		return ErrDigestMismatch
 	}
 	dalg := digestByOID(info.DigestAlgorithm)
 	if dalg == nil {
 		return fmt.Errorf("%w: digest %v", ErrUnsupported, info.DigestAlgorithm)
 	}
+	var digest []byte
+	if detached != nil {
+		h := dalg.new()
+		h.Write(detached)
+		digest = h.Sum(nil)
+		if sd.digests != nil {
+			// Streamed, and content given too: it must be what was hashed.
+			want, err := sd.contentDigest(dalg)
+			if err != nil {
+				return err
+			}
+			if subtle.ConstantTimeCompare(want, digest) != 1 {
+				return ErrDigestMismatch
+			}
+		}
+	} else {
+		var err error
+		if digest, err = sd.contentDigest(dalg); err != nil {
+			return err
+		}
+	}
 	h := dalg.new()
-	h.Write(content)
-	digest := h.Sum(nil)
 	if !info.HasSignedAttributes && !sd.ContentType.Equal(OIDData) {
 		// RFC 5652, 5.3: without attributes nothing binds the content type
 		// to the signature, so only id-data may go without them.
