@@ -190,7 +190,10 @@ func assembleDER(contentType x509.OID, content []byte, attached bool, digestAlgs
 					}
 				})
 				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
-					for _, si := range sortedDER(signerInfos) {
+					// In the order given, not sorted: a co-signer's
+					// comes after those it joined, as CryptoPro and
+					// OpenSSL keep them and readers expect.
+					for _, si := range signerInfos {
 						b.AddBytes(si)
 					}
 				})
