@@ -97,6 +97,10 @@ func newSignerParams(cert *x509.Certificate, key crypto.Signer, opts *SignOption
 	if p.random == nil {
 		p.random = rand.Reader
 	}
+	if _, err := gostx509.PublicKey2001(cert); err == nil {
+		// Withdrawn in 2019: archives are verified, nothing new is made.
+		return nil, fmt.Errorf("%w: GOST R 34.10-2001 is verified, never signed with", ErrUnsupported)
+	}
 	var err error
 	if p.dalg, p.sigAlg, p.signOpts, err = algorithmsFor(key.Public()); err != nil {
 		return nil, err

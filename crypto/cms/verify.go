@@ -118,10 +118,20 @@ func checkSigningCert(info *SignerInfo, cert *x509.Certificate) error {
 
 func verifySignature(info *SignerInfo, dalg *digestAlg, digest []byte, cert *x509.Certificate) error {
 	alg := info.SignatureAlgorithm
+	if pub, err := gostx509.PublicKey2001(cert); err == nil {
+		// An archive: GOST R 34.10-2001 with GOST R 34.11-94 only.
+		if !(alg.Equal(gostx509.OIDPublicKey2001) || alg.Equal(gostx509.OIDSignature2001)) || !dalg.v2001 {
+			return fmt.Errorf("%w: %v with digest %v for a GOST R 34.10-2001 key", ErrUnsupported, alg, info.DigestAlgorithm)
+		}
+		if gostx509.VerifySignature2001(digest, info.Signature, pub) != nil {
+			return ErrBadSignature
+		}
+		return nil
+	}
 	if pub, err := gostx509.PublicKey(cert); err == nil {
 		size := pub.Curve().Size()
 		okAlg := alg.Equal(gostx509.KeyOID(pub.Curve())) || alg.Equal(gostx509.SignatureOID(pub.Curve()))
-		if !okAlg || !dalg.gost || dalg.gostSz != size {
+		if !okAlg || !dalg.gost || dalg.v2001 || dalg.gostSz != size {
 			return fmt.Errorf("%w: %v with digest %v for a %d-bit GOST key", ErrUnsupported, alg, info.DigestAlgorithm, 8*size)
 		}
 		if !pub.Verify(digest, info.Signature) {

@@ -245,6 +245,9 @@ func checkSignedBy(child, parent *x509.Certificate) error {
 	if err != nil {
 		return err
 	}
+	if alg.Equal(OIDSignature2001) {
+		return checkSigned2001(child, parent)
+	}
 	if IsSignatureOID(alg) {
 		pub, err := PublicKey(parent)
 		if err != nil {
