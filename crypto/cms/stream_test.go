@@ -8,6 +8,8 @@ import (
 	"io"
 	"runtime"
 	"testing"
+
+	"github.com/podpis/podpis/crypto/gost3410"
 )
 
 // streamSign signs content through a Writer, in pieces of odd sizes.
@@ -292,4 +294,51 @@ func TestCoSign(t *testing.T) {
 	if err := CoSign(io.Discard, bytes.NewReader(other), nil, c2, second.key, nil); !errors.Is(err, ErrContentType) {
 		t.Fatalf("another content type: %v", err)
 	}
+}
+
+// FuzzParseStream: the streaming parser never panics, and on any input
+// agrees with the in-memory one: what Parse accepts, ParseStream accepts
+// with the same content (streamed), signers and certificates, and each
+// signer verifies (or not) alike.
+func FuzzParseStream(f *testing.F) {
+	key, _ := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
+	cert := selfSigned(f, key)
+	for _, o := range []SignOptions{{}, {Detached: true}} {
+		der, _ := Sign([]byte("seed"), cert, key, &o)
+		f.Add(der)
+		f.Add(indefinite(der))
+		f.Add(streamSign(f, []byte("seed"), cert, key, &o))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got bytes.Buffer
+		sd, err := ParseStream(bytes.NewReader(data), &got)
+		held, herr := Parse(data)
+		if herr != nil {
+			return // the streaming parser may be laxer on what it skips, never stricter
+		}
+		if err != nil {
+			t.Fatalf("Parse accepts, ParseStream refuses: %v", err)
+		}
+		if sd.Attached != held.Attached || (held.Attached && !bytes.Equal(got.Bytes(), held.Content)) ||
+			len(sd.Signers) != len(held.Signers) || len(sd.Certificates) != len(held.Certificates) {
+			t.Fatal("ParseStream and Parse disagree")
+		}
+		if !sd.Attached {
+			sd.HashContent(bytes.NewReader([]byte("seed")))
+		}
+		for i, si := range held.Signers {
+			c, err := si.FindCertificate(held.Certificates)
+			if err != nil {
+				continue
+			}
+			var d []byte
+			if !held.Attached {
+				d = []byte("seed")
+			}
+			e1, e2 := held.VerifySigner(si, c, d), sd.VerifySigner(sd.Signers[i], c, nil)
+			if (e1 == nil) != (e2 == nil) {
+				t.Fatalf("signer %d: held %v, streamed %v", i, e1, e2)
+			}
+		}
+	})
 }

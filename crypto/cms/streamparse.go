@@ -180,11 +180,16 @@ func (p *streamParser) head() error {
 		return ErrMalformed
 	}
 	for !algs.Empty() {
-		oid, err := readAlgorithm(&algs)
-		if err != nil {
-			return err
+		var el cryptobyte.String
+		var tag cbasn1.Tag
+		if !algs.ReadAnyASN1Element(&el, &tag) {
+			return ErrMalformed
 		}
-		p.digestOIDs = append(p.digestOIDs, oid)
+		// What is no AlgorithmIdentifier is not hashed, as Parse, which
+		// reads no further, does not mind it: a signer naming it fails.
+		if oid, err := readAlgorithm(&el); err == nil && el.Empty() {
+			p.digestOIDs = append(p.digestOIDs, oid)
+		}
 	}
 	if p.encap, err = s.open(0x30); err != nil {
 		return err
