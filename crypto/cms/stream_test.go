@@ -390,3 +390,53 @@ func BenchmarkStreebogBar(b *testing.B) {
 		h.Sum(nil)
 	}
 }
+
+// TestParseStreamOverheadBound: the parts ParseStream holds (certificates,
+// CRLs, SignerInfos) are bounded: a message announcing a 1 GiB
+// certificate set, or sending 17 MiB of them, is refused without holding
+// it.
+func TestParseStreamOverheadBound(t *testing.T) {
+	dataOID, _ := OIDData.MarshalBinary()
+	head := []byte{0x30, 0x80}
+	head = appendTLV(head, []byte{0x06}, oidSignedDataBody())
+	head = append(head, 0xa0, 0x80, 0x30, 0x80, 0x02, 0x01, 0x01, 0x31, 0x00, 0x30, 0x80)
+	head = appendTLV(head, []byte{0x06}, dataOID)
+	head = append(head, 0x00, 0x00)
+	announced := append(bytes.Clone(head), 0xa0, 0x84, 0x40, 0x00, 0x00, 0x00)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := ParseStream(io.MultiReader(bytes.NewReader(announced), zeros{}), nil); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("1 GiB announced: %v", err)
+	}
+	// Sent, in pieces of 1 MiB inside an indefinite length, with no end.
+	piece := appendTLV(nil, []byte{0x04}, make([]byte, 1<<20))
+	sent := append(bytes.Clone(head), 0xa0, 0x80)
+	if _, err := ParseStream(io.MultiReader(bytes.NewReader(sent), &repeat{b: piece, n: 1024}), nil); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("1 GiB sent: %v", err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 3*MaxStreamOverhead {
+		t.Fatalf("refusing allocated %d MiB", alloc>>20)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+type repeat struct {
+	b []byte
+	n int
+	i int
+}
+
+func (r *repeat) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p, r.b[r.i:])
+	if r.i += k; r.i == len(r.b) {
+		r.i, r.n = 0, r.n-1
+	}
+	return k, nil
+}

@@ -389,7 +389,7 @@ func (s *berStream) close(f frame, err error) error {
 // element reads one whole element of tag want (any tag if 0), at most max
 // bytes, and returns it as DER.
 func (s *berStream) element(want byte, max int) ([]byte, error) {
-	raw, err := s.raw(0, &max)
+	raw, err := s.raw(nil, 0, &max)
 	if err != nil {
 		return nil, err
 	}
@@ -403,26 +403,34 @@ func (s *berStream) element(want byte, max int) ([]byte, error) {
 	return der, nil
 }
 
-// raw reads one element as found, within the budget left.
-func (s *berStream) raw(depth int, left *int) ([]byte, error) {
+// raw appends one element as found to out, within the budget left.
+func (s *berStream) raw(out []byte, depth int, left *int) ([]byte, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("%w: nested deeper than %d", ErrMalformed, maxDepth)
 	}
-	_, n, indef, out, err := s.header()
+	_, n, indef, hdr, err := s.header()
 	if err != nil {
 		return nil, err
 	}
-	if *left -= len(out); *left < 0 || n > int64(*left) {
+	if *left -= len(hdr); *left < 0 || n > int64(*left) {
 		return nil, fmt.Errorf("%w: element over %d bytes", ErrMalformed, MaxStreamOverhead)
 	}
+	out = append(out, hdr...)
 	if !indef {
 		*left -= int(n)
-		body := make([]byte, n)
-		if _, err := io.ReadFull(s.r, body); err != nil {
+		start := len(out)
+		if need := start + int(n); need > cap(out) {
+			// Doubling: what is held is then at most twice what came.
+			grown := make([]byte, start, max(need, 2*cap(out)))
+			copy(grown, out)
+			out = grown
+		}
+		out = out[:start+int(n)]
+		if _, err := io.ReadFull(s.r, out[start:]); err != nil {
 			return nil, fmt.Errorf("%w: truncated", ErrMalformed)
 		}
 		s.pos += n
-		return append(out, body...), nil
+		return out, nil
 	}
 	for {
 		if b, err := s.r.Peek(2); err != nil {
@@ -435,11 +443,9 @@ func (s *berStream) raw(depth int, left *int) ([]byte, error) {
 			}
 			return append(out, 0, 0), nil
 		}
-		child, err := s.raw(depth+1, left)
-		if err != nil {
+		if out, err = s.raw(out, depth+1, left); err != nil {
 			return nil, err
 		}
-		out = append(out, child...)
 	}
 }
 
