@@ -250,3 +250,32 @@ func TestUnsupportedAlgorithm(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyDocumentContext: a ctx that ends stops the reading of a
+// document (here an endless one) with the ctx's cause, not a verdict.
+func TestVerifyDocumentContext(t *testing.T) {
+	p := newTestPKI(t)
+	v := newVerifier(t, p, clockAt(testT0))
+	cert, key := p.person(t, gost3410.CurveTC26256A, nil)
+	msg := docSign(t, cert, key, []byte("x"), true)
+	cause := errors.New("the person closed the page")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	endless := &cancelAfter{n: 8 << 20, cancel: func() { cancel(cause) }}
+	if _, err := v.VerifyDocument(ctx, bytes.NewReader(msg), endless); !errors.Is(err, cause) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// cancelAfter yields zeros forever, calling cancel after n bytes.
+type cancelAfter struct {
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	clear(p)
+	if c.n -= len(p); c.n < 0 {
+		c.cancel()
+	}
+	return len(p), nil
+}

@@ -412,15 +412,21 @@ func (d *Document) Valid() bool {
 // document whose second signature fails still tells the first signer's.
 // Result.Content is nil: the content is not kept.
 func (v *Verifier) VerifyDocument(ctx context.Context, message, content io.Reader) (*Document, error) {
-	sd, err := cms.ParseStream(message, nil)
+	sd, err := cms.ParseStream(ctxReader{ctx, message}, nil)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("verify: %w", context.Cause(ctx))
+		}
 		return nil, classifyCMS(err)
 	}
 	if err := documentMessage(sd, content != nil); err != nil {
 		return nil, err
 	}
 	if content != nil {
-		if err := sd.HashContent(content); err != nil {
+		if err := sd.HashContent(ctxReader{ctx, content}); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("verify: %w", context.Cause(ctx))
+			}
 			if errors.Is(err, cms.ErrDigestMismatch) || errors.Is(err, cms.ErrMalformed) {
 				return nil, classifyCMS(err)
 			}
@@ -444,6 +450,19 @@ func (v *Verifier) VerifyDocument(ctx context.Context, message, content io.Reade
 		doc.Signers = append(doc.Signers, s)
 	}
 	return doc, nil
+}
+
+// ctxReader ends a long read (a document of gigabytes) when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // documentMessage refuses what is no document signature at all.
