@@ -17,7 +17,15 @@
 // stores nothing; the ChallengeStore remembers only used challenges until
 // they expire.
 //
-// GOST R 34.10-2012 with Streebog, RSA and ECDSA signatures are accepted.
+// GOST R 34.10-2012 with Streebog, RSA and ECDSA signatures are accepted,
+// and GOST R 34.10-2001 with GOST R 34.11-94 (CryptoPro sets) for
+// archived documents; an algorithm not known is UNSUPPORTED_ALGORITHM.
+// Documents of any size are verified streamed by VerifyDocument, which
+// gives each signer of a co-signed document its own verdict; a login must
+// have exactly one signer. Certificates are judged chain first, then key
+// usage by Profile: RFC 5280 for documents (a certificate without keyUsage
+// may sign), keyUsage required for logins, the qualified profile on
+// request.
 // Failures are *Error values with a stable Code; use errors.Is with the
 // Err… sentinels, one per code. A call whose ctx ends while it waits (on
 // an OCSP responder or a CRL download) fails with the ctx's cause instead.

@@ -13,6 +13,11 @@
 // checked, and bad input yields an error, never a panic. Signed attributes
 // (contentType, messageDigest, signingTime, CAdES-BES signingCertificateV2)
 // are checked when present; the signature then covers their DER SET.
+//
+// Documents of any size are signed and read in memory independent of
+// their size (Writer, ParseStream, HashContent); CoSign adds a parallel
+// signer to an existing message. GOST R 34.10-2001 with GOST R 34.11-94
+// is verified, for archives, and never signed with.
 package cms
 
 import (
