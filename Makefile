@@ -76,6 +76,7 @@ bench: bench-deps build
 	$(GO) test -run '^$$' -bench . -benchtime 1s ./crypto/... ./verify/...
 	$(GO) run ./internal/benchcmp
 	$(GO) run ./internal/agentbench -podpis $(BIN)/podpis -softtoken $(BIN)/libpodpis-softtoken.so
+	$(GO) run ./internal/docbench -podpis $(BIN)/podpis -softtoken $(BIN)/libpodpis-softtoken.so
 
 bench-deps:
 	./scripts/test-deps.sh --bench

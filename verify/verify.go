@@ -17,7 +17,15 @@
 // stores nothing; the ChallengeStore remembers only used challenges until
 // they expire.
 //
-// GOST R 34.10-2012 with Streebog, RSA and ECDSA signatures are accepted.
+// GOST R 34.10-2012 with Streebog, RSA and ECDSA signatures are accepted,
+// and GOST R 34.10-2001 with GOST R 34.11-94 (CryptoPro sets) for
+// archived documents; an algorithm not known is UNSUPPORTED_ALGORITHM.
+// Documents of any size are verified streamed by VerifyDocument, which
+// gives each signer of a co-signed document its own verdict; a login must
+// have exactly one signer. Certificates are judged chain first, then key
+// usage by Profile: RFC 5280 for documents (a certificate without keyUsage
+// may sign), keyUsage required for logins, the qualified profile on
+// request.
 // Failures are *Error values with a stable Code; use errors.Is with the
 // Err… sentinels, one per code. A call whose ctx ends while it waits (on
 // an OCSP responder or a CRL download) fails with the ctx's cause instead.
@@ -36,7 +44,9 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/podpis/podpis/crypto/cms"
@@ -86,7 +96,34 @@ type Config struct {
 	Revocation RevocationChecker
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Documents is what a document signer's certificate must be;
+	// ProfileDefault means ProfileRFC5280.
+	Documents Profile
+	// Logins is what a login signer's certificate must be;
+	// ProfileDefault means ProfileKeyUsage.
+	Logins Profile
 }
+
+// Profile is what a signer's certificate must be besides chaining to a
+// root: how its key usage and subject are judged.
+type Profile int
+
+const (
+	// ProfileDefault is the purpose's default (see Config).
+	ProfileDefault Profile = iota
+	// ProfileRFC5280: key usage, when the certificate has the extension,
+	// allows digitalSignature or nonRepudiation; a certificate without it
+	// (a v1 one) may sign anything (RFC 5280, 4.2.1.3).
+	ProfileRFC5280
+	// ProfileKeyUsage: the keyUsage extension is present and allows
+	// digitalSignature or nonRepudiation.
+	ProfileKeyUsage
+	// ProfileQualified: ProfileKeyUsage, and the subject names what a
+	// Russian qualified certificate names (63-FZ art. 17, FSB order
+	// 795): a common name, the SNILS, an INN (of the person or of the
+	// organisation) and, for an organisation, its OGRN or OGRNIP.
+	ProfileQualified
+)
 
 // RevocationChecker establishes that no certificate of chain (leaf first,
 // root last) was revoked at time at, and how. A revoked certificate fails
@@ -310,7 +347,7 @@ func (v *Verifier) login(ctx context.Context, message []byte, site string, now t
 	if skew := now.Sub(signedAt).Abs(); skew > v.cfg.MaxClockSkew {
 		return nil, doc, fail(CodeClockSkew, fmt.Errorf("signer's clock is %s off", skew.Round(time.Second)))
 	}
-	res, err := v.verify(ctx, sd, nil, now)
+	res, err := v.verifySigner(ctx, sd, sd.Signers[0], nil, now, v.profile(v.cfg.Logins, ProfileKeyUsage))
 	if err != nil {
 		return nil, doc, err
 	}
@@ -322,22 +359,139 @@ func (v *Verifier) login(ctx context.Context, message []byte, site string, now t
 
 // VerifySignature checks a document signature: CMS attached, or detached
 // with content given. Every signer must verify; the result describes the
-// first. The verification time is the Verifier's clock.
+// first, and the error is the first failing signer's. The verification
+// time is the Verifier's clock. VerifyDocument streams a document of any
+// size and tells each signer's verdict.
 func (v *Verifier) VerifySignature(ctx context.Context, message, content []byte) (*Result, error) {
 	sd, err := cms.Parse(message)
 	if err != nil {
-		return nil, fail(CodeMalformed, err)
+		return nil, classifyCMS(err)
 	}
+	if err := documentMessage(sd, content != nil); err != nil {
+		return nil, err
+	}
+	var first *Result
+	at := v.now()
+	for _, si := range sd.Signers {
+		res, err := v.verifySigner(ctx, sd, si, content, at, v.profile(v.cfg.Documents, ProfileRFC5280))
+		if err != nil {
+			return nil, err
+		}
+		if first == nil {
+			first = res
+		}
+	}
+	return first, nil
+}
+
+// Document is the verdict on a document signature, one per signer.
+type Document struct {
+	// Attached says the message carries the content.
+	Attached bool
+	// Signers are the message's signers in order, each with its verdict.
+	Signers []Signer
+}
+
+// Signer is one signer's verdict: Err nil and Result set when its
+// signature is valid; otherwise Err is an *Error and Result, when the
+// signer's certificate was found, says who it claims to be (unverified).
+type Signer struct {
+	Result
+	Err error
+}
+
+// Valid says the document has signers and every one is valid.
+func (d *Document) Valid() bool {
+	for _, s := range d.Signers {
+		if s.Err != nil {
+			return false
+		}
+	}
+	return len(d.Signers) > 0
+}
+
+// VerifyDocument checks a document signature read from message, in memory
+// independent of the document's size: attached content is hashed as it is
+// read, and the content of a detached signature is read from content
+// (which must then be given; for an attached one it may be, and must then
+// be the content carried). The error is for the message as a whole
+// (MALFORMED, WRONG_PURPOSE, CONTENT_MISMATCH, UNSUPPORTED_ALGORITHM, a
+// ctx ended); each signer then gets its own verdict, so a co-signed
+// document whose second signature fails still tells the first signer's.
+// Result.Content is nil: the content is not kept.
+func (v *Verifier) VerifyDocument(ctx context.Context, message, content io.Reader) (*Document, error) {
+	sd, err := cms.ParseStream(ctxReader{ctx, message}, nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("verify: %w", context.Cause(ctx))
+		}
+		return nil, classifyCMS(err)
+	}
+	if err := documentMessage(sd, content != nil); err != nil {
+		return nil, err
+	}
+	if content != nil {
+		if err := sd.HashContent(ctxReader{ctx, content}); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("verify: %w", context.Cause(ctx))
+			}
+			if errors.Is(err, cms.ErrDigestMismatch) || errors.Is(err, cms.ErrMalformed) {
+				return nil, classifyCMS(err)
+			}
+			return nil, fmt.Errorf("verify: %w", err)
+		}
+	}
+	doc := &Document{Attached: sd.Attached}
+	at := v.now()
+	for _, si := range sd.Signers {
+		res, err := v.verifySigner(ctx, sd, si, nil, at, v.profile(v.cfg.Documents, ProfileRFC5280))
+		if err != nil && ctx.Err() != nil {
+			return nil, err
+		}
+		s := Signer{Err: err}
+		if res != nil {
+			s.Result = *res
+		} else if cert, ferr := v.signerCert(sd, si); ferr == nil {
+			s.Identity = login.IdentityOf(cert)
+			s.SigningTime = si.SigningTime
+		}
+		doc.Signers = append(doc.Signers, s)
+	}
+	return doc, nil
+}
+
+// ctxReader ends a long read (a document of gigabytes) when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// documentMessage refuses what is no document signature at all.
+func documentMessage(sd *cms.SignedData, haveContent bool) error {
 	if sd.ContentType.Equal(login.OID) {
-		return nil, fail(CodeWrongPurpose, errors.New("a login signature is not a document signature"))
+		return fail(CodeWrongPurpose, errors.New("a login signature is not a document signature"))
 	}
 	if len(sd.Signers) == 0 {
-		return nil, fail(CodeMalformed, errors.New("no signers"))
+		return fail(CodeMalformed, errors.New("no signers"))
 	}
-	if sd.Content == nil && content == nil {
-		return nil, fail(CodeMalformed, cms.ErrNoContent)
+	if !sd.Attached && !haveContent {
+		return fail(CodeMalformed, cms.ErrNoContent)
 	}
-	return v.verify(ctx, sd, content, v.now())
+	return nil
+}
+
+func (v *Verifier) profile(p, def Profile) Profile {
+	if p == ProfileDefault {
+		return def
+	}
+	return p
 }
 
 // withContext hands gostx509's path builder, which has no context, a
@@ -358,43 +512,72 @@ func (w *withContext) CheckRevocation(chain []*x509.Certificate, at time.Time) e
 	return err
 }
 
-func (v *Verifier) verify(ctx context.Context, sd *cms.SignedData, detached []byte, at time.Time) (*Result, error) {
-	var first *Result
-	for _, si := range sd.Signers {
-		cert, err := si.FindCertificate(sd.Certificates)
-		if err != nil {
-			cert, err = si.FindCertificate(v.cfg.Intermediates)
+func (v *Verifier) signerCert(sd *cms.SignedData, si *cms.SignerInfo) (*x509.Certificate, error) {
+	cert, err := si.FindCertificate(sd.Certificates)
+	if err != nil {
+		cert, err = si.FindCertificate(v.cfg.Intermediates)
+	}
+	return cert, err
+}
+
+// verifySigner checks one signer: its signature, then its certificate's
+// chain, then what the profile asks of the certificate.
+func (v *Verifier) verifySigner(ctx context.Context, sd *cms.SignedData, si *cms.SignerInfo, detached []byte, at time.Time, profile Profile) (*Result, error) {
+	cert, err := v.signerCert(sd, si)
+	if err != nil {
+		return nil, fail(CodeMalformed, err)
+	}
+	if err := sd.VerifySigner(si, cert, detached); err != nil {
+		return nil, classifyCMS(err)
+	}
+	rc := &withContext{ctx: ctx, checker: v.cfg.Revocation}
+	chain, err := v.chains.VerifyChain(cert, gostx509.ChainOptions{
+		Roots:           v.cfg.Roots,
+		Intermediates:   append(append([]*x509.Certificate{}, sd.Certificates...), v.cfg.Intermediates...),
+		At:              at,
+		ExtKeyUsages:    v.cfg.ExtKeyUsages,
+		Policies:        v.cfg.Policies,
+		Revocation:      rc,
+		AllowNoKeyUsage: profile == ProfileRFC5280,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("verify: %w", context.Cause(ctx))
 		}
-		if err != nil {
-			return nil, fail(CodeMalformed, err)
-		}
-		if err := sd.VerifySigner(si, cert, detached); err != nil {
-			return nil, classifyCMS(err)
-		}
-		rc := &withContext{ctx: ctx, checker: v.cfg.Revocation}
-		chain, err := v.chains.VerifyChain(cert, gostx509.ChainOptions{
-			Roots:         v.cfg.Roots,
-			Intermediates: append(append([]*x509.Certificate{}, sd.Certificates...), v.cfg.Intermediates...),
-			At:            at,
-			ExtKeyUsages:  v.cfg.ExtKeyUsages,
-			Policies:      v.cfg.Policies,
-			Revocation:    rc,
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("verify: %w", context.Cause(ctx))
-			}
-			return nil, classifyChain(err)
-		}
-		if first == nil {
-			content := sd.Content
-			if content == nil {
-				content = detached
-			}
-			first = &Result{Identity: login.IdentityOf(cert), Chain: chain, SigningTime: si.SigningTime, Content: content, Revocation: rc.accepted}
+		return nil, classifyChain(err)
+	}
+	id := login.IdentityOf(cert)
+	if profile == ProfileQualified {
+		if err := qualified(id); err != nil {
+			return nil, fail(CodeKeyUsage, err)
 		}
 	}
-	return first, nil
+	content := sd.Content
+	if content == nil {
+		content = detached
+	}
+	return &Result{Identity: id, Chain: chain, SigningTime: si.SigningTime, Content: content, Revocation: rc.accepted}, nil
+}
+
+// qualified checks the subject of a qualified certificate (ProfileQualified).
+func qualified(id login.Identity) error {
+	var missing []string
+	if id.CommonName == "" {
+		missing = append(missing, "CN")
+	}
+	if id.SNILS == "" {
+		missing = append(missing, "SNILS")
+	}
+	if id.INN == "" && id.INNLE == "" {
+		missing = append(missing, "INN or INNLE")
+	}
+	if id.Organization != "" && id.OGRN == "" && id.OGRNIP == "" {
+		missing = append(missing, "OGRN or OGRNIP of the organisation")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("not a qualified certificate: the subject lacks %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 func classifyCMS(err error) *Error {
@@ -403,6 +586,8 @@ func classifyCMS(err error) *Error {
 		return fail(CodeContentMismatch, err)
 	case errors.Is(err, cms.ErrBadSignature), errors.Is(err, cms.ErrSignerMismatch):
 		return fail(CodeBadSignature, err)
+	case errors.Is(err, cms.ErrUnsupported):
+		return fail(CodeUnsupportedAlgorithm, err)
 	}
 	return fail(CodeMalformed, err)
 }

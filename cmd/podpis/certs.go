@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/agent/keystore/pkcs11"
 	"github.com/podpis/podpis/agent/wsapi"
-	"github.com/podpis/podpis/crypto/cms"
 	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/ui/uiproto"
 	"golang.org/x/term"
@@ -127,61 +125,6 @@ func moduleSummary(st pkcs11.ModuleStatus) string {
 		}
 	}
 	return fmt.Sprintf("загружен, слотов: %d, токенов: %d", len(st.Slots), tokens)
-}
-
-func runSign(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("sign")
-	var modules listFlag
-	fs.Var(&modules, "module", "`ПУТЬ` к модулю PKCS#11 сверх известных (можно повторять)")
-	certID := fs.String("cert", "", "`ОТПЕЧАТОК` сертификата подписи (из podpis certs)")
-	in := fs.String("in", "", "`ФАЙЛ`, который подписать")
-	out := fs.String("out", "", "`ФАЙЛ`, куда записать подпись CMS (DER)")
-	detached := fs.Bool("detached", false, "отсоединённая подпись: без содержимого файла")
-	onlyNamed := fs.Bool("no-known-modules", false, "только модули из --module, без известных путей CSP")
-	if code, done := parseFlags(fs, args, stdout, stderr); done {
-		return code
-	}
-	if fs.NArg() != 0 || *certID == "" || *in == "" || *out == "" {
-		return usageError("sign", stderr)
-	}
-	content, err := os.ReadFile(*in)
-	if err != nil {
-		fmt.Fprintf(stderr, "podpis: %v\n", err)
-		return 2
-	}
-	if login.IsDocument(content) {
-		// Signed as data it could pass for a login with a lax verifier;
-		// logins are made by the agent's authenticate alone.
-		fmt.Fprintf(stderr, "podpis: %s is a login document (podpis-auth): refusing to sign it as a document\n", *in)
-		return 1
-	}
-	p, ok := openStore(modules, *onlyNamed, stderr)
-	if !ok {
-		return 1
-	}
-	defer p.Close()
-	ctx := context.Background()
-	id := strings.ToLower(strings.ReplaceAll(*certID, " ", ""))
-	key, err := p.Signer(ctx, id, terminalPIN(stderr))
-	if err != nil {
-		return reportKeystore(stderr, err)
-	}
-	certs, _ := p.Certificates(ctx)
-	var cert *x509.Certificate
-	for _, c := range certs {
-		if c.ID == id {
-			cert = c.Cert
-		}
-	}
-	der, err := cms.Sign(content, cert, key, &cms.SignOptions{Detached: *detached, ContentType: cms.OIDData})
-	if err != nil {
-		return reportKeystore(stderr, err)
-	}
-	if err := os.WriteFile(*out, der, 0o644); err != nil {
-		fmt.Fprintf(stderr, "podpis: %v\n", err)
-		return 2
-	}
-	return 0
 }
 
 // reportKeystore prints a key store failure: the stable code, then the

@@ -118,7 +118,7 @@ func TestCertsAndSign(t *testing.T) {
 		if _, errOut, code := runCLI(t, args...); code != 0 {
 			t.Fatalf("sign detached=%v: exit %d: %s", detached, code, errOut)
 		}
-		if out, _, code := runCLI(t, vargs...); code != 0 || !strings.Contains(out, "signer: Сидоров Сидор") {
+		if out, _, code := runCLI(t, vargs...); code != 0 || !strings.Contains(out, "    Владелец: Сидоров Сидор\n") {
 			t.Fatalf("verify detached=%v: exit %d\n%s", detached, code, out)
 		}
 	}

@@ -32,6 +32,8 @@ func init() {
 	commands = []command{
 		{"certs", "показать сертификаты на токенах: владелец, СНИЛС, ИНН, срок, проблемы",
 			"[--module ПУТЬ]... [--no-known-modules] [--json]", runCerts},
+		{"cosign", "добавить свою подпись к подписанному файлу (CMS): совместная подпись",
+			"--cert ОТПЕЧАТОК --in ПОДПИСЬ --out ФАЙЛ [--content ФАЙЛ] [--module ПУТЬ]... [--no-known-modules]", runCosign},
 		{"doctor", "проверить, работает ли здесь вход по сертификату, и подсказать, что исправить",
 			"[--json] [--module ПУТЬ]... [--no-known-modules] [--agent 127.0.0.1:ПОРТ]", runDoctor},
 		{"hash", "посчитать хэш «Стрибог» файлов или стандартного ввода",
@@ -55,7 +57,7 @@ func init() {
 		{"uninstall", "убрать то, что сделал install: доверие браузеров, автозапуск, расширение",
 			"", runUninstall},
 		{"verify", "проверить подпись CMS или вход на сайт",
-			"[--login САЙТ] --roots ФАЙЛ [--intermediates ФАЙЛ] [--at RFC3339] [--content ФАЙЛ] [--revocation require|prefer|off] [--crl ФАЙЛ]... [--json] ПОДПИСЬ", runVerify},
+			"[--login САЙТ] --roots ФАЙЛ [--intermediates ФАЙЛ] [--at RFC3339] [--content ФАЙЛ] [--revocation require|prefer|off] [--crl ФАЙЛ]... [--qualified] [--json] ПОДПИСЬ", runVerify},
 		{"version", "показать версию podpis", "", runVersion},
 		{"help", "описание команд; help КОМАНДА — описание команды и её флагов",
 			"[КОМАНДА]", runHelp},

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -11,12 +13,16 @@ import (
 	"os"
 	"time"
 
+	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/verify"
 	"github.com/podpis/podpis/verify/revocation"
 )
 
 // runVerify: podpis verify [--login ORIGIN] --roots FILE [--intermediates FILE] [--at RFC3339]
-// [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--json] SIG. Exit 0 valid, 1 invalid, 2 usage or I/O.
+// [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--qualified] [--json] SIG. Exit 0 valid, 1 invalid, 2 usage or I/O.
+//
+// A document signature is streamed, its content too, and each signer is
+// printed with its own verdict; exit 0 only if all are valid.
 //
 // With --login it checks a login for ORIGIN as a login server does
 // (verify.Verifier.ExamineLogin), all but the challenge, which it prints:
@@ -30,6 +36,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "вывести результат в JSON")
 	login := fs.String("login", "", "проверить вход на этот `САЙТ` (схема://хост[:порт]), а не подпись документа")
 	policy := fs.String("revocation", "prefer", "`ПРАВИЛО` отзыва: require (неизвестный статус — отказ), prefer (отказ только для отозванного) или off")
+	qualified := fs.Bool("qualified", false, "требовать квалифицированный сертификат: keyUsage и в имени владельца СНИЛС, ИНН, для организации ОГРН")
 	var crls listFlag
 	fs.Var(&crls, "crl", "`ФАЙЛ` CRL сверх точек распространения из сертификатов (можно повторять)")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
@@ -39,6 +46,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		return usageError("verify", stderr)
 	}
 	cfg := verify.Config{}
+	if *qualified {
+		cfg.Documents, cfg.Logins = verify.ProfileQualified, verify.ProfileQualified
+	}
 	if *login != "" {
 		cfg.Origins = []string{*login}
 	}
@@ -69,18 +79,6 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.Now = func() time.Time { return t }
 	}
-	var content []byte
-	if *contentFile != "" {
-		if content, err = os.ReadFile(*contentFile); err != nil {
-			fmt.Fprintf(stderr, "podpis: %v\n", err)
-			return 2
-		}
-	}
-	sig, err := readCMS(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintf(stderr, "podpis: %v\n", err)
-		return 2
-	}
 	v, err := verify.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
@@ -88,16 +86,45 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx := context.Background()
 	if *login != "" {
+		sig, err := readCMS(fs.Arg(0))
+		if err != nil {
+			fmt.Fprintf(stderr, "podpis: %v\n", err)
+			return 2
+		}
 		return verifyLogin(ctx, v, sig, *login, *asJSON, stdout, stderr)
 	}
-	res, err := v.VerifySignature(ctx, sig, content)
+	return verifyDocument(ctx, v, fs.Arg(0), *contentFile, *asJSON, stdout, stderr)
+}
+
+// verifyDocument is podpis verify of a document: the signature and the
+// content are streamed, each signer gets its own verdict. Exit 0 when
+// every signer is valid, 1 otherwise. The first line is OK, or the code
+// that fails (the message's, else the first failing signer's).
+func verifyDocument(ctx context.Context, v *verify.Verifier, sigPath, contentPath string, asJSON bool, stdout, stderr io.Writer) int {
+	sig, err := openCMS(sigPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: %v\n", err)
+		return 2
+	}
+	defer sig.Close()
+	var content io.Reader
+	if contentPath != "" {
+		f, err := os.Open(contentPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "podpis: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		content = f
+	}
+	doc, err := v.VerifyDocument(ctx, sig, content)
 	if err != nil {
 		var e *verify.Error
 		if !errors.As(err, &e) {
 			fmt.Fprintf(stderr, "podpis: %v\n", err)
 			return 2
 		}
-		if *asJSON {
+		if asJSON {
 			writeJSON(stdout, map[string]any{"valid": false, "code": e.Code, "message": e.Code.Description(), "detail": errString(e.Err)})
 		} else {
 			fmt.Fprintf(stdout, "%s: %s\n", e.Code, e.Code.Description())
@@ -107,22 +134,88 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	if *asJSON {
-		var chain []string
-		for _, c := range res.Chain {
-			chain = append(chain, c.Subject.String())
+	var firstErr *verify.Error
+	for _, s := range doc.Signers {
+		if s.Err != nil && firstErr == nil {
+			errors.As(s.Err, &firstErr)
 		}
-		out := map[string]any{"valid": true, "identity": res.Identity, "chain": chain}
-		if !res.SigningTime.IsZero() {
-			out["signingTime"] = res.SigningTime.UTC()
-		}
-		out["revocation"] = res.Revocation
-		writeJSON(stdout, out)
-		return 0
 	}
-	fmt.Fprintln(stdout, "OK")
-	printResult(stdout, res)
+	if asJSON {
+		var signers []map[string]any
+		for _, s := range doc.Signers {
+			one := map[string]any{"valid": s.Err == nil, "identity": s.Identity}
+			if s.Err != nil {
+				var e *verify.Error
+				errors.As(s.Err, &e)
+				one["code"], one["message"], one["detail"] = e.Code, e.Code.Description(), errString(e.Err)
+			} else {
+				var chain []string
+				for _, c := range s.Chain {
+					chain = append(chain, c.Subject.String())
+				}
+				one["chain"], one["revocation"] = chain, s.Revocation
+			}
+			if !s.SigningTime.IsZero() {
+				one["signingTime"] = s.SigningTime.UTC()
+			}
+			signers = append(signers, one)
+		}
+		out := map[string]any{"valid": doc.Valid(), "attached": doc.Attached, "signers": signers}
+		if firstErr != nil {
+			out["code"], out["message"] = firstErr.Code, firstErr.Code.Description()
+		} else {
+			// As before co-signatures: the first signer at the top.
+			out["identity"] = doc.Signers[0].Identity
+		}
+		writeJSON(stdout, out)
+	} else {
+		if firstErr != nil {
+			fmt.Fprintf(stdout, "%s: %s\n", firstErr.Code, firstErr.Code.Description())
+		} else {
+			fmt.Fprintln(stdout, "OK")
+		}
+		for i, s := range doc.Signers {
+			printSigner(stdout, i+1, len(doc.Signers), s)
+			if s.Err != nil {
+				fmt.Fprintf(stderr, "podpis: подпись %d: %v\n", i+1, s.Err)
+			}
+		}
+	}
+	if firstErr != nil {
+		return 1
+	}
 	return 0
+}
+
+// printSigner prints one signer's verdict and who it is, with the labels
+// podpis certs uses.
+func printSigner(w io.Writer, n, of int, s verify.Signer) {
+	verdict := "действительна"
+	if s.Err != nil {
+		var e *verify.Error
+		errors.As(s.Err, &e)
+		verdict = fmt.Sprintf("%s: %s", e.Code, e.Code.MessageRU())
+	}
+	fmt.Fprintf(w, "Подпись %d из %d: %s\n", n, of, verdict)
+	id := s.Identity
+	for _, f := range [][2]string{
+		{"Владелец", id.CommonName}, {"Должность", id.Title}, {"Организация", id.Organization},
+		{"СНИЛС", login.FormatSNILS(id.SNILS)}, {"ИНН", id.INN}, {"ИНН организации", id.INNLE}, {"ОГРН", id.OGRN}, {"ОГРНИП", id.OGRNIP},
+		{"Эл. почта", id.Email}, {"Издатель", id.Issuer}, {"Серийный номер", id.Serial}, {"Отпечаток", id.Thumbprint},
+	} {
+		if f[1] != "" {
+			fmt.Fprintf(w, "    %s: %s\n", f[0], f[1])
+		}
+	}
+	if !id.NotBefore.IsZero() {
+		fmt.Fprintf(w, "    Действителен с %s по %s\n", id.NotBefore.Format("02.01.2006"), id.NotAfter.Format("02.01.2006"))
+	}
+	if !s.SigningTime.IsZero() {
+		fmt.Fprintf(w, "    Время подписи: %s\n", s.SigningTime.UTC().Format(time.RFC3339))
+	}
+	for _, r := range s.Revocation {
+		fmt.Fprintf(w, "    Отзыв: %s\n", r)
+	}
 }
 
 // verifyLogin is podpis verify --login: exit 0 a valid login for origin
@@ -199,6 +292,28 @@ func readCertificates(path string) ([]*x509.Certificate, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return certs, nil
+}
+
+// openCMS opens a signature for streaming: DER or BER as is; PEM (CMS,
+// PKCS7), which only small signatures come in, decoded whole.
+func openCMS(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReader(f)
+	if start, _ := br.Peek(11); string(start) == "-----BEGIN " {
+		f.Close()
+		data, err := readCMS(path)
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{br, f}, nil
 }
 
 // readCMS reads a DER or PEM (CMS, PKCS7) signature.

@@ -27,7 +27,7 @@ func TestVerifyCommand(t *testing.T) {
 	detachedPEM := write("d.pem", pem.EncodeToMemory(&pem.Block{Type: "CMS", Bytes: detached}))
 
 	out, errOut, code := runCLI(t, "verify", "--roots", roots, attachedPath)
-	if code != 0 || !strings.HasPrefix(out, "OK\n") || !strings.Contains(out, "signer: Петров Пётр") || !strings.Contains(out, "snils: 11223344595") {
+	if code != 0 || !strings.HasPrefix(out, "OK\n") || !strings.Contains(out, "    Владелец: Петров Пётр\n") || !strings.Contains(out, "    СНИЛС: 112-233-445 95\n") {
 		t.Fatalf("valid: exit %d\n%s%s", code, out, errOut)
 	}
 	if _, _, code := runCLI(t, "verify", "--roots", roots, "--content", content, detachedPEM); code != 0 {

@@ -13,6 +13,11 @@
 // checked, and bad input yields an error, never a panic. Signed attributes
 // (contentType, messageDigest, signingTime, CAdES-BES signingCertificateV2)
 // are checked when present; the signature then covers their DER SET.
+//
+// Documents of any size are signed and read in memory independent of
+// their size (Writer, ParseStream, HashContent); CoSign adds a parallel
+// signer to an existing message. GOST R 34.10-2001 with GOST R 34.11-94
+// is verified, for archives, and never signed with.
 package cms
 
 import (
@@ -47,12 +52,19 @@ type SignedData struct {
 	// content types may have arcs beyond an int, as those under 2.25
 	// (UUIDs) do.
 	ContentType x509.OID
-	// Content is the encapsulated content, or nil when detached.
+	// Content is the encapsulated content, or nil when detached or read
+	// by ParseStream.
 	Content []byte
+	// Attached says the message carries its content.
+	Attached bool
 	// Certificates are the certificates carried in the message.
 	Certificates []*x509.Certificate
 	// Signers are the SignerInfos in order.
 	Signers []*SignerInfo
+
+	// digests are the content's digests by digest OID, when the content
+	// was streamed (ParseStream, HashContent) rather than held.
+	digests map[string][]byte
 }
 
 // SignerInfo is one signer of a SignedData.
@@ -95,6 +107,10 @@ func Parse(data []byte) (*SignedData, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	return parseDER(der)
+}
+
+func parseDER(der []byte) (*SignedData, error) {
 	in := cryptobyte.String(der)
 	var ci, sdBody cryptobyte.String
 	var ctype asn1.ObjectIdentifier
@@ -128,6 +144,7 @@ func Parse(data []byte) (*SignedData, error) {
 			return nil, ErrMalformed
 		}
 		sd.Content = append([]byte{}, octets...)
+		sd.Attached = true
 	}
 	var certs cryptobyte.String
 	var hasCerts bool

@@ -130,7 +130,7 @@ func TestSigningCertificateAttribute(t *testing.T) {
 	}
 }
 
-func mustKey(t *testing.T) *gost3410.PrivateKey {
+func mustKey(t testing.TB) *gost3410.PrivateKey {
 	k, err := gost3410.GenerateKey(gost3410.CurveTC26256A, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"encoding/asn1"
 	"hash"
 
+	"github.com/podpis/podpis/crypto/gost341194"
 	"github.com/podpis/podpis/crypto/gostx509"
 	"github.com/podpis/podpis/crypto/streebog"
 )
@@ -52,6 +53,10 @@ type digestAlg struct {
 	new    func() hash.Hash
 	gost   bool
 	gostSz int
+	// v2001 marks GOST R 34.11-94, the digest of GOST R 34.10-2001
+	// signatures: verified on archives, never signed with, and never
+	// taken with a 2012 key.
+	v2001 bool
 }
 
 var digestAlgs = []digestAlg{
@@ -60,6 +65,7 @@ var digestAlgs = []digestAlg{
 	{oid: oidSHA256, hash: crypto.SHA256, new: crypto.SHA256.New},
 	{oid: oidSHA384, hash: crypto.SHA384, new: crypto.SHA384.New},
 	{oid: oidSHA512, hash: crypto.SHA512, new: crypto.SHA512.New},
+	{oid: gostx509.OIDGost94, new: gost341194.New, gost: true, gostSz: 32, v2001: true},
 }
 
 func digestByOID(oid asn1.ObjectIdentifier) *digestAlg {

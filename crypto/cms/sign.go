@@ -47,102 +47,170 @@ type SignOptions struct {
 // signature algorithm, as OpenSSL's GOST engine writes it; RSA signs with
 // PKCS#1 v1.5 over SHA-256, ECDSA over SHA-256 (SHA-384/512 for P-384/P-521).
 func Sign(content []byte, cert *x509.Certificate, key crypto.Signer, opts *SignOptions) ([]byte, error) {
-	if opts == nil {
-		opts = &SignOptions{}
+	p, err := newSignerParams(cert, key, opts)
+	if err != nil {
+		return nil, err
 	}
-	contentType := opts.ContentType
-	if isZero(contentType) {
-		contentType = OIDData
+	h := p.dalg.new()
+	h.Write(content)
+	si, err := p.signerInfo(h.Sum(nil), content)
+	if err != nil {
+		return nil, err
 	}
-	if opts.NoSignedAttributes && !contentType.Equal(OIDData) {
+	var encap []byte
+	if !p.opts.Detached {
+		encap = content
+	}
+	return assembleDER(p.contentType, encap, !p.opts.Detached, [][]byte{algorithmNULL(p.dalg.oid)},
+		certRaws(p.certs), [][]byte{si}), nil
+}
+
+// signerParams is what one signer needs, checked once: the algorithms its
+// key signs with and the options with their defaults filled in.
+type signerParams struct {
+	cert        *x509.Certificate
+	key         crypto.Signer
+	opts        SignOptions
+	contentType x509.OID
+	random      io.Reader
+	dalg        *digestAlg
+	sigAlg      asn1.ObjectIdentifier
+	signOpts    crypto.SignerOpts
+	certs       []*x509.Certificate // the signer's first
+}
+
+func newSignerParams(cert *x509.Certificate, key crypto.Signer, opts *SignOptions) (*signerParams, error) {
+	p := &signerParams{cert: cert, key: key}
+	if opts != nil {
+		p.opts = *opts
+	}
+	p.contentType = p.opts.ContentType
+	if isZero(p.contentType) {
+		p.contentType = OIDData
+	}
+	if p.opts.NoSignedAttributes && !p.contentType.Equal(OIDData) {
 		// RFC 5652, 5.3: only id-data may be signed without attributes;
 		// the attributes are what binds any other type to the signature.
 		return nil, errors.New("cms: a content type other than id-data needs signed attributes")
 	}
-	random := opts.Rand
-	if random == nil {
-		random = rand.Reader
+	p.random = p.opts.Rand
+	if p.random == nil {
+		p.random = rand.Reader
 	}
-	dalg, sigAlg, signOpts, err := algorithmsFor(key.Public())
-	if err != nil {
+	if _, err := gostx509.PublicKey2001(cert); err == nil {
+		// Withdrawn in 2019: archives are verified, nothing new is made.
+		return nil, fmt.Errorf("%w: GOST R 34.10-2001 is verified, never signed with", ErrUnsupported)
+	}
+	var err error
+	if p.dalg, p.sigAlg, p.signOpts, err = algorithmsFor(key.Public()); err != nil {
 		return nil, err
 	}
 	if !publicKeysMatch(key.Public(), cert) {
 		return nil, errors.New("cms: the key does not belong to the certificate")
 	}
-	h := dalg.new()
-	h.Write(content)
-	digest := h.Sum(nil)
+	p.certs = append([]*x509.Certificate{cert}, p.opts.Certificates...)
+	return p, nil
+}
+
+// signerInfo signs the content whose digest is digest and returns the DER
+// SignerInfo. content is used only without signed attributes (the
+// signature then covers the content itself), which the streaming callers
+// refuse; with them, the content is never held.
+func (p *signerParams) signerInfo(digest, content []byte) ([]byte, error) {
 	signed := content      // what the signature covers
 	var signedAttrs []byte // DER SET
-	if !opts.NoSignedAttributes {
-		when := opts.SigningTime
+	if !p.opts.NoSignedAttributes {
+		when := p.opts.SigningTime
 		if when.IsZero() {
 			when = time.Now()
 		}
-		signedAttrs, err = buildSignedAttrs(contentType, digest, when, cert, dalg)
+		var err error
+		signedAttrs, err = buildSignedAttrs(p.contentType, digest, when, p.cert, p.dalg)
 		if err != nil {
 			return nil, err
 		}
 		signed = signedAttrs
-		h.Reset()
+		h := p.dalg.new()
 		h.Write(signedAttrs)
 		digest = h.Sum(nil)
 	}
 	var sig []byte
-	if ms, ok := key.(crypto.MessageSigner); ok {
+	var err error
+	if ms, ok := p.key.(crypto.MessageSigner); ok {
 		// A token that hashes by itself gets the bytes, not our digest.
-		sig, err = ms.SignMessage(random, signed, signOpts)
+		sig, err = ms.SignMessage(p.random, signed, p.signOpts)
 	} else {
-		sig, err = key.Sign(random, digest, signOpts)
+		sig, err = p.key.Sign(p.random, digest, p.signOpts)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cms: signing: %w", err)
 	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1Int64(1)
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddBytes(p.cert.RawIssuer)
+			b.AddASN1BigInt(p.cert.SerialNumber)
+		})
+		addAlgorithmNULL(b, p.dalg.oid)
+		if signedAttrs != nil {
+			_, body, _ := splitTLV(signedAttrs)
+			b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+				b.AddBytes(body)
+			})
+		}
+		addAlgorithmNULL(b, p.sigAlg)
+		b.AddASN1OctetString(sig)
+	})
+	return b.Bytes()
+}
 
-	certs := append([]*x509.Certificate{cert}, opts.Certificates...)
+// assembleDER makes a DER ContentInfo holding SignedData from its parts:
+// DER AlgorithmIdentifiers, certificates and SignerInfos. content is
+// carried when attached.
+func assembleDER(contentType x509.OID, content []byte, attached bool, digestAlgs, certs, signerInfos [][]byte) []byte {
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1ObjectIdentifier(oidSignedData)
 		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 				b.AddASN1Int64(1)
-				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { addAlgorithmNULL(b, dalg.oid) })
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+					for _, a := range sortedDER(digestAlgs) {
+						b.AddBytes(a)
+					}
+				})
 				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 					addOID(b, contentType)
-					if !opts.Detached {
+					if attached {
 						b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 							b.AddASN1OctetString(content)
 						})
 					}
 				})
 				b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-					for _, raw := range sortedDER(certRaws(certs)) {
+					for _, raw := range sortedDER(certs) {
 						b.AddBytes(raw)
 					}
 				})
 				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
-					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-						b.AddASN1Int64(1)
-						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-							b.AddBytes(cert.RawIssuer)
-							b.AddASN1BigInt(cert.SerialNumber)
-						})
-						addAlgorithmNULL(b, dalg.oid)
-						if signedAttrs != nil {
-							_, body, _ := splitTLV(signedAttrs)
-							b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-								b.AddBytes(body)
-							})
-						}
-						addAlgorithmNULL(b, sigAlg)
-						b.AddASN1OctetString(sig)
-					})
+					// In the order given, not sorted: a co-signer's
+					// comes after those it joined, as CryptoPro and
+					// OpenSSL keep them and readers expect.
+					for _, si := range signerInfos {
+						b.AddBytes(si)
+					}
 				})
 			})
 		})
 	})
-	return b.Bytes()
+	return b.BytesOrPanic()
+}
+
+func algorithmNULL(oid asn1.ObjectIdentifier) []byte {
+	var b cryptobyte.Builder
+	addAlgorithmNULL(&b, oid)
+	return b.BytesOrPanic()
 }
 
 func isZero(oid x509.OID) bool {

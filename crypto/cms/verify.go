@@ -37,27 +37,45 @@ func (info *SignerInfo) FindCertificate(certs []*x509.Certificate) (*x509.Certif
 }
 
 // VerifySigner checks one signer's signature with cert over the
-// encapsulated content, or over detached when the message carries none. It
+// encapsulated content, or over detached when the message carries none, or
+// over the content's digests when the message was read by ParseStream (and
+// HashContent, when detached). It
 // checks the signed attributes (content type, message digest and, when
 // present, the signing certificate) but neither the certificate's chain nor
 // its validity: that is the caller's policy.
 func (sd *SignedData) VerifySigner(info *SignerInfo, cert *x509.Certificate, detached []byte) error {
-	content := sd.Content
 	switch {
-	case content == nil && detached == nil:
+	case !sd.Attached && detached == nil && sd.digests == nil:
 		return ErrNoContent
-	case content == nil:
-		content = detached
-	case detached != nil && !bytes.Equal(content, detached):
+	case sd.Content != nil && detached != nil && !bytes.Equal(sd.Content, detached):
 		return ErrDigestMismatch
 	}
 	dalg := digestByOID(info.DigestAlgorithm)
 	if dalg == nil {
 		return fmt.Errorf("%w: digest %v", ErrUnsupported, info.DigestAlgorithm)
 	}
+	var digest []byte
+	if detached != nil {
+		h := dalg.new()
+		h.Write(detached)
+		digest = h.Sum(nil)
+		if sd.digests != nil {
+			// Streamed, and content given too: it must be what was hashed.
+			want, err := sd.contentDigest(dalg)
+			if err != nil {
+				return err
+			}
+			if subtle.ConstantTimeCompare(want, digest) != 1 {
+				return ErrDigestMismatch
+			}
+		}
+	} else {
+		var err error
+		if digest, err = sd.contentDigest(dalg); err != nil {
+			return err
+		}
+	}
 	h := dalg.new()
-	h.Write(content)
-	digest := h.Sum(nil)
 	if !info.HasSignedAttributes && !sd.ContentType.Equal(OIDData) {
 		// RFC 5652, 5.3: without attributes nothing binds the content type
 		// to the signature, so only id-data may go without them.
@@ -100,10 +118,20 @@ func checkSigningCert(info *SignerInfo, cert *x509.Certificate) error {
 
 func verifySignature(info *SignerInfo, dalg *digestAlg, digest []byte, cert *x509.Certificate) error {
 	alg := info.SignatureAlgorithm
+	if pub, err := gostx509.PublicKey2001(cert); err == nil {
+		// An archive: GOST R 34.10-2001 with GOST R 34.11-94 only.
+		if !(alg.Equal(gostx509.OIDPublicKey2001) || alg.Equal(gostx509.OIDSignature2001)) || !dalg.v2001 {
+			return fmt.Errorf("%w: %v with digest %v for a GOST R 34.10-2001 key", ErrUnsupported, alg, info.DigestAlgorithm)
+		}
+		if gostx509.VerifySignature2001(digest, info.Signature, pub) != nil {
+			return ErrBadSignature
+		}
+		return nil
+	}
 	if pub, err := gostx509.PublicKey(cert); err == nil {
 		size := pub.Curve().Size()
 		okAlg := alg.Equal(gostx509.KeyOID(pub.Curve())) || alg.Equal(gostx509.SignatureOID(pub.Curve()))
-		if !okAlg || !dalg.gost || dalg.gostSz != size {
+		if !okAlg || !dalg.gost || dalg.v2001 || dalg.gostSz != size {
 			return fmt.Errorf("%w: %v with digest %v for a %d-bit GOST key", ErrUnsupported, alg, info.DigestAlgorithm, 8*size)
 		}
 		if !pub.Verify(digest, info.Signature) {

@@ -3,6 +3,7 @@ package gostx509
 import (
 	"bytes"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -47,6 +48,11 @@ type ChainOptions struct {
 	Policies []asn1.ObjectIdentifier
 	// Revocation, when set, is consulted for every complete chain.
 	Revocation RevocationChecker
+	// AllowNoKeyUsage accepts a leaf without a keyUsage extension (a v1
+	// certificate, or a v3 one that leaves it out), which RFC 5280,
+	// 4.2.1.3 lets be used for any purpose. Without it such a leaf is
+	// refused: qualified certificates always carry one.
+	AllowNoKeyUsage bool
 }
 
 // ChainVerifier builds and checks certificate paths with GOST, RSA and
@@ -64,17 +70,13 @@ type ChainVerifier struct {
 // Every certificate must be valid at opts.At; every issuer must be a CA
 // allowed to sign certificates, within its path length; the leaf's key usage
 // must include digitalSignature or nonRepudiation (a leaf without a key
-// usage extension is refused: qualified certificates always carry one).
+// usage extension is refused unless opts.AllowNoKeyUsage). The leaf's own
+// uses are judged on a path to a root only, so a certificate of a foreign
+// CA is ErrUntrusted whatever its key usage, as RFC 5280, 6.1 orders it.
 func (v *ChainVerifier) VerifyChain(leaf *x509.Certificate, opts ChainOptions) ([]*x509.Certificate, error) {
 	at := opts.At
 	if at.IsZero() {
 		at = time.Now()
-	}
-	if leaf.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
-		return nil, fmt.Errorf("%w: the signer's certificate allows neither digitalSignature nor nonRepudiation", ErrKeyUsage)
-	}
-	if err := checkLeafPolicy(leaf, opts); err != nil {
-		return nil, err
 	}
 	b := &builder{v: v, opts: opts, at: at, best: ErrUntrusted}
 	pool := append(slices.Clone(opts.Roots), opts.Intermediates...)
@@ -155,8 +157,30 @@ func validity(c *x509.Certificate, at time.Time) error {
 	return nil
 }
 
-// checkConstraints checks the CA certificates of a complete path.
+// checkConstraints checks the CA certificates of a complete path, then
+// what the leaf may be used for.
 func (b *builder) checkConstraints(path []*x509.Certificate) error {
+	if err := b.checkCAs(path); err != nil {
+		return err
+	}
+	return checkLeafUse(path[0], b.opts)
+}
+
+var oidExtKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 15}
+
+func checkLeafUse(leaf *x509.Certificate, opts ChainOptions) error {
+	hasKU := slices.ContainsFunc(leaf.Extensions, func(e pkix.Extension) bool { return e.Id.Equal(oidExtKeyUsage) })
+	switch {
+	case !hasKU && opts.AllowNoKeyUsage:
+	case !hasKU:
+		return fmt.Errorf("%w: the signer's certificate has no keyUsage extension", ErrKeyUsage)
+	case leaf.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0:
+		return fmt.Errorf("%w: the signer's certificate allows neither digitalSignature nor nonRepudiation", ErrKeyUsage)
+	}
+	return checkLeafPolicy(leaf, opts)
+}
+
+func (b *builder) checkCAs(path []*x509.Certificate) error {
 	for i := 1; i < len(path); i++ {
 		ca := path[i]
 		if !ca.BasicConstraintsValid || !ca.IsCA {
@@ -220,6 +244,9 @@ func checkSignedBy(child, parent *x509.Certificate) error {
 	alg, err := SignatureAlgorithm(child)
 	if err != nil {
 		return err
+	}
+	if alg.Equal(OIDSignature2001) {
+		return checkSigned2001(child, parent)
 	}
 	if IsSignatureOID(alg) {
 		pub, err := PublicKey(parent)

@@ -97,6 +97,7 @@ func TestVerifyChain(t *testing.T) {
 	noDS := issue(t, gost3410.CurveTC26256A, "Encipherment only", inter, func(c *x509.Certificate) {
 		c.KeyUsage = x509.KeyUsageKeyEncipherment
 	})
+	noKU := issue(t, gost3410.CurveTC26256A, "v1-like, no keyUsage", inter, func(c *x509.Certificate) { c.KeyUsage = 0 })
 	rsaRoot := issue(t, nil, "RSA root", nil, ca(-1))
 	rsaLeaf := issue(t, nil, "RSA leaf", rsaRoot, nil)
 	gostUnderRSA := issue(t, gost3410.CurveTC26256B, "GOST under RSA", rsaRoot, nil)
@@ -128,6 +129,13 @@ func TestVerifyChain(t *testing.T) {
 		{"issuer is not a CA", underNotCA.cert, base, ErrNotCA, 0},
 		{"path length", tooDeep.cert, base, ErrPathLength, 0},
 		{"leaf without digitalSignature", noDS.cert, base, ErrKeyUsage, 0},
+		{"leaf without keyUsage", noKU.cert, base, ErrKeyUsage, 0},
+		{"leaf without keyUsage, RFC 5280 allows it", noKU.cert, with(func(o *ChainOptions) { o.AllowNoKeyUsage = true }), nil, 3},
+		{"leaf without digitalSignature, RFC 5280 or not", noDS.cert, with(func(o *ChainOptions) { o.AllowNoKeyUsage = true }), ErrKeyUsage, 0},
+		// The chain is judged first: a foreign CA is the chain's failure,
+		// whatever the leaf's key usage.
+		{"foreign CA and no digitalSignature", noDS.cert, with(func(o *ChainOptions) { o.Roots = []*x509.Certificate{otherRoot.cert} }), ErrUntrusted, 0},
+		{"foreign CA and no keyUsage", noKU.cert, with(func(o *ChainOptions) { o.Roots = []*x509.Certificate{otherRoot.cert} }), ErrUntrusted, 0},
 		{"EKU required", rsaLeaf.cert, with(func(o *ChainOptions) { o.ExtKeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth} }), ErrKeyUsage, 0},
 		{"policy required", rsaLeaf.cert, with(func(o *ChainOptions) { o.Policies = []asn1.ObjectIdentifier{{1, 2, 3}} }), ErrPolicy, 0},
 		{"revocation hook", leaf.cert, with(func(o *ChainOptions) { o.Revocation = rejectAll{} }), ErrRevokedOrUnsure, 0},
