@@ -98,7 +98,7 @@ func TestWineAgentLogin(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	d.shot(t, win, "wine-agent-pin-02-wrong.png")
 	d.keys(t, win, []string{"type", pin}, []string{"key", "Return"})
-	r := within(t, called, "the login")
+	r := within(t, d, called, "the login")
 	lines := strings.Split(strings.TrimSpace(r.out), "\n")
 	if r.err != nil || len(lines) != 2 {
 		log, _ := os.ReadFile(agentLog)

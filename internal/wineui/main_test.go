@@ -77,6 +77,20 @@ func setup(t *testing.T) desk {
 			if out, err := p.Run(ctx, "wineserver", "-p"); err != nil {
 				t.Fatalf("wineserver -p: %v: %s", err, out)
 			}
+			// Xvfb has no window manager to frame the windows: Wine draws
+			// the Windows frame and caption itself (title, close button),
+			// so that they look and are closed as on Windows.
+			if out, err := p.Reg(ctx, "add", `HKCU\Software\Wine\X11 Driver`, "/v", "Decorated", "/d", "N", "/f"); err != nil {
+				t.Fatalf("reg add Decorated: %v: %s", err, out)
+			}
+			// Wine draws the caption's buttons in its Marlett font
+			// (fonts-wine), which this Wine does not find in its data
+			// folder by itself: without it they read «0 1 r».
+			if font, err := os.ReadFile("/usr/share/wine/fonts/marlett.ttf"); err == nil {
+				os.WriteFile(p.Path(`C:\windows\Fonts\marlett.ttf`), font, 0o644)
+			} else {
+				t.Logf("no Marlett for the windows' caption buttons (fonts-wine): %v", err)
+			}
 			// podpis-ui.exe with no window named: the first GUI program of
 			// the prefix (Wine starts its desktop process for it, outside
 			// the tests' pipes too), and its console text must arrive.
@@ -237,15 +251,19 @@ func (d desk) gone(t *testing.T) {
 	t.Errorf("a window of podpis is still up")
 }
 
-// within waits for a result from ch.
-func within[T any](t *testing.T, ch <-chan T, what string) T {
+// within waits for a result from ch. When none comes it says what is
+// still there: a window on the screen (the keys did not reach it) or
+// only a process (it answered and did not end).
+func within[T any](t *testing.T, d desk, ch <-chan T, what string) T {
 	t.Helper()
 	select {
 	case v := <-ch:
 		return v
 	case <-time.After(60 * time.Second):
-		t.Fatalf("%s: no answer in 60 s", what)
 	}
+	wins, _ := d.run("xdotool", "search", "--onlyvisible", "--name", "^podpis")
+	ps, _ := exec.Command("ps", "-o", "pid,stat,etime,args", "-C", "podpis-ui.exe,wine,wine64-preloader").CombinedOutput()
+	t.Fatalf("%s: no answer in 60 s; windows of podpis on the screen: %q; processes:\n%s", what, wins, ps)
 	var zero T
 	return zero
 }

@@ -76,7 +76,8 @@ func (d desk) askPIN(t *testing.T, req keystore.PINRequest, tr *tries) <-chan er
 // TestWinePIN: the PIN window under Wine takes a PIN typed on the
 // keyboard and Return; after the agent's «wrong» it says so in the same
 // window (the screenshot) and takes another; the agent gets exactly the
-// PINs typed, one per Return. A second window, Esc: cancelled, no PIN.
+// PINs typed, one per Return. A second window, Esc: cancelled, no PIN;
+// a third, Alt+F4 (Windows closes it): cancelled too.
 func TestWinePIN(t *testing.T) {
 	d := setup(t)
 	tr := newTries(keystore.PINRequest{TriesLeft: 2, TriesLow: true}, keystore.ErrPINIncorrect, nil)
@@ -95,7 +96,7 @@ func TestWinePIN(t *testing.T) {
 	}
 	d.shot(t, win, "wine-window-pin.png")
 	d.keys(t, win, []string{"type", "1234"}, []string{"key", "Return"})
-	if err := within(t, done, "the right PIN"); err != nil {
+	if err := within(t, d, done, "the right PIN"); err != nil {
 		t.Fatal(err)
 	}
 	if want := fmt.Sprint([]string{"0000 save=false", "1234 save=false"}); tr.got() != want {
@@ -108,17 +109,31 @@ func TestWinePIN(t *testing.T) {
 	win = d.find(t, uiproto.TitlePIN)
 	time.Sleep(read)
 	d.keys(t, win, []string{"type", "99"}, []string{"key", "Escape"})
-	if err := within(t, done, "Esc"); !errors.Is(err, keystore.ErrCancelled) {
+	if err := within(t, d, done, "Esc"); !errors.Is(err, keystore.ErrCancelled) {
 		t.Fatalf("Esc: %v, want cancelled", err)
 	}
 	if tr.got() != "[]" {
 		t.Fatalf("Esc handed a PIN over: %s", tr.got())
 	}
 	d.gone(t)
+
+	// Alt+F4: Windows closes the window (WM_CLOSE), which is Отмена.
+	done = d.askPIN(t, keystore.PINRequest{Token: "Rutoken ECP 2.0", Certificate: owner(), Login: true}, tr)
+	win = d.find(t, uiproto.TitlePIN)
+	time.Sleep(read)
+	d.keys(t, win, []string{"type", "12"}, []string{"key", "alt+F4"})
+	if err := within(t, d, done, "Alt+F4"); !errors.Is(err, keystore.ErrCancelled) {
+		t.Fatalf("Alt+F4: %v, want cancelled", err)
+	}
+	if tr.got() != "[]" {
+		t.Fatalf("Alt+F4 handed a PIN over: %s", tr.got())
+	}
+	d.gone(t)
 }
 
 // TestWineConsent: the consent window under Wine. Return on a fresh
-// window denies (Запретить is the default) and so does Esc; Tab, Tab
+// window denies (Запретить is the default), and so do Esc and Alt+F4
+// (Windows closes the window); Tab, Tab
 // brings the focus to «Только сейчас» and Return then allows once, as a
 // click on it does.
 func TestWineConsent(t *testing.T) {
@@ -137,7 +152,7 @@ func TestWineConsent(t *testing.T) {
 			done <- result{dec, err}
 		}()
 		act(d.find(t, uiproto.TitleConsent))
-		r := within(t, done, "the consent window")
+		r := within(t, d, done, "the consent window")
 		if r.err != nil {
 			t.Fatal(r.err)
 		}
@@ -151,6 +166,7 @@ func TestWineConsent(t *testing.T) {
 	}{
 		{"Return", func(win string) { d.keys(t, win, []string{"key", "Return"}) }, agent.Deny},
 		{"Esc", func(win string) { d.keys(t, win, []string{"key", "Escape"}) }, agent.Deny},
+		{"Alt+F4", func(win string) { d.keys(t, win, []string{"key", "alt+F4"}) }, agent.Deny},
 		{"Tab Tab Return", func(win string) {
 			d.keys(t, win, []string{"key", "Tab"}, []string{"key", "Tab"})
 			d.shot(t, win, "wine-window-consent.png")
