@@ -47,6 +47,7 @@ type desk struct {
 	// program with the window's kind as its argument, as it starts
 	// podpis-ui.exe on Windows.
 	launcher string
+	stderr   string // the windows' stderr, all of them
 }
 
 var (
@@ -101,7 +102,10 @@ func setup(t *testing.T) desk {
 			}
 			t.Logf("podpis-ui.exe started and ended under Wine in %v", time.Since(start).Round(time.Millisecond))
 			shared.launcher = filepath.Join(buildDir, "podpis-ui-wine")
-			script := fmt.Sprintf("#!/bin/sh\nexec wine %s \"$@\"\n", shellQuote(exe))
+			// What the windows and Wine say on stderr (a crash report of
+			// winedbg among it) is kept for a failing test to show.
+			shared.stderr = filepath.Join(buildDir, "podpis-ui.stderr")
+			script := fmt.Sprintf("#!/bin/sh\nexec wine %s \"$@\" 2>>%s\n", shellQuote(exe), shellQuote(shared.stderr))
 			if err := os.WriteFile(shared.launcher, []byte(script), 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -263,7 +267,8 @@ func within[T any](t *testing.T, d desk, ch <-chan T, what string) T {
 	}
 	wins, _ := d.run("xdotool", "search", "--onlyvisible", "--name", "^podpis")
 	ps, _ := exec.Command("ps", "-o", "pid,stat,etime,args", "-C", "podpis-ui.exe,wine,wine64-preloader").CombinedOutput()
-	t.Fatalf("%s: no answer in 60 s; windows of podpis on the screen: %q; processes:\n%s", what, wins, ps)
+	errs, _ := os.ReadFile(d.stderr)
+	t.Fatalf("%s: no answer in 60 s; windows of podpis on the screen: %q; processes:\n%s\nthe windows' stderr:\n%s", what, wins, ps, errs)
 	var zero T
 	return zero
 }
