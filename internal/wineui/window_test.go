@@ -179,3 +179,43 @@ func TestWineConsent(t *testing.T) {
 		}
 	}
 }
+
+// TestWinePINSettle: keys that reach the PIN window under Wine in its
+// first moment (the person was typing elsewhere when it came up) are
+// dropped by the window — WM_CHAR and WM_KEYDOWN through GLFW on Windows,
+// not X's key events — neither their digits nor their Return make a PIN,
+// and the window is still there for the PIN typed after.
+func TestWinePINSettle(t *testing.T) {
+	d := setup(t)
+	const long = 4 * time.Second
+	tr := newTries(keystore.PINRequest{})
+	done := make(chan error, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	go func() {
+		done <- d.window(long).TryPIN(ctx, "https://lk.example.ru", keystore.PINRequest{Token: "Rutoken", Certificate: owner(), Login: true}, tr.try)
+	}()
+	win := d.find(t, uiproto.TitlePIN)
+	d.keys(t, win, []string{"type", "9999"}, []string{"key", "Return"})
+	if time.Since(start) > long-time.Second {
+		t.Skipf("the window came up %v after it was asked for: its first moment was over", time.Since(start))
+	}
+	time.Sleep(time.Until(start.Add(long + read)))
+	select {
+	case err := <-done:
+		t.Fatalf("keys typed in the first moment ended the window: %v (PINs %s)", err, tr.got())
+	default:
+	}
+	if tr.got() != "[]" {
+		t.Fatalf("a PIN typed in the first moment was handed over: %s", tr.got())
+	}
+	d.keys(t, win, []string{"type", "1234"}, []string{"key", "Return"})
+	if err := within(t, d, done, "the PIN after the first moment"); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprint([]string{"1234 save=false"}); tr.got() != want {
+		t.Fatalf("PINs handed over: %s, want %s (the early keys must not be in it)", tr.got(), want)
+	}
+	d.gone(t)
+}
