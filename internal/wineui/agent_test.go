@@ -28,7 +28,9 @@ import (
 
 // TestWineAgentLogin: the whole of a login on Windows, under Wine.
 // podpis.exe run — not headless: it asks in its own windows — with
-// podpis-ui.exe next to it, as the installer puts them, and the GOST soft
+// podpis-ui.exe next to it, both built as the installer builds them
+// (-H windowsgui: the window's stdin and stdout are the pipes the agent
+// gave it, with no console), and the GOST soft
 // token as a Windows PKCS#11 DLL; a page's client of the same Windows
 // account (wscall.exe) asks for a login. The agent starts the PIN window
 // itself (a Windows process starting a Windows process with pipes); a
@@ -39,7 +41,11 @@ func TestWineAgentLogin(t *testing.T) {
 	enginetest.Require(t)
 	d := setup(t)
 	const site, pin = "https://lk.example.ru", "5791"
-	exe := testwine.Build(t, buildDir, "podpis.exe", "github.com/podpis/podpis/cmd/podpis")
+	// The programs as the installer ships them (scripts/package-windows.sh):
+	// -H windowsgui, no console; podpis-ui.exe next to podpis.exe.
+	install := t.TempDir()
+	exe := testwine.Build(t, install, "podpis.exe", "github.com/podpis/podpis/cmd/podpis", "-ldflags", "-H windowsgui")
+	testwine.Build(t, install, "podpis-ui.exe", "github.com/podpis/podpis/cmd/podpis-ui", "-ldflags", "-H windowsgui")
 	dll := testwine.Build(t, buildDir, "podpis-softtoken.dll", "github.com/podpis/podpis/cmd/podpis-softtoken", "-buildmode=c-shared")
 	client := testwine.Build(t, t.TempDir(), "wscall.exe", "github.com/podpis/podpis/internal/wineagent/testdata/wscall")
 
