@@ -99,6 +99,10 @@ func (w *Window) open(ctx context.Context, kind string, p uiproto.Prompt) (*wind
 	cmd.Env = uiproto.Env(append(cmd.Environ(), w.Env...))
 	errOut := &limitedBuffer{max: 4096}
 	cmd.Stderr = errOut
+	// A process the window leaves behind may hold its stderr open (under
+	// Wine, the crash handler winedbg does): the window's end, not that
+	// process's, ends the question.
+	cmd.WaitDelay = time.Second
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoDialog, err)
