@@ -39,10 +39,19 @@ type KeyPrompter interface {
 // NewKeySummary is what the person is shown before a key is made. Every
 // string is cleaned for showing (CleanText).
 type NewKeySummary struct {
-	Token      string
-	Algorithm  string // as KeySpecByName spells it: tc26-256-a, rsa2048…
-	Subject    certreq.Subject
+	Token     string
+	Algorithm string // as KeySpecByName spells it: tc26-256-a, rsa2048…
+	// Subject is the owner's name, field by field in the request's
+	// order, each named as a person knows it (СНИЛС, ИНН…).
+	Subject    []ShownField
 	Exportable bool
+}
+
+// ShownField is one named line of a prompt.
+type ShownField struct {
+	Key   string // the protocol's key: "SNILS"
+	Name  string // the person's: «СНИЛС»
+	Value string
 }
 
 // NewKeyRequest is a createRequest.
@@ -91,9 +100,9 @@ func (a *Agent) CreateRequest(ctx context.Context, origin string, req NewKeyRequ
 	if err != nil {
 		return nil, nil, err
 	}
-	shown := make(certreq.Subject, 0, len(req.Request.Subject))
+	shown := make([]ShownField, 0, len(req.Request.Subject))
 	for _, at := range req.Request.Subject {
-		shown = append(shown, certreq.Attribute{Key: at.Key, Value: CleanText(at.Value, MaxShownDescription)})
+		shown = append(shown, ShownField{Key: at.Key, Name: certreq.FieldName(at.Key), Value: CleanText(at.Value, MaxShownDescription)})
 	}
 	ctx = keystore.WithConsent(ctx, func(ctx context.Context, c keystore.Consent) error {
 		return a.consent(n, func() (bool, error) {

@@ -303,7 +303,12 @@ func RunDocument(in io.Reader, out io.Writer) int {
 // document nobody saw), and a token's PIN or a CSP container's password.
 func pinWords(p uiproto.Prompt) (ask, field, token, head string) {
 	doing := "войти на сайт"
-	if !p.Login {
+	switch {
+	case p.Purpose == uiproto.PurposeNewKey:
+		doing = "создать на токене новый ключ электронной подписи для сайта"
+	case p.Purpose == uiproto.PurposeInstall:
+		doing = "установить на токен сертификат от сайта"
+	case !p.Login:
 		doing = "подписать документ для сайта"
 	}
 	if p.Container {
