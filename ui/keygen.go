@@ -15,7 +15,7 @@ import (
 
 var (
 	newKeySize  = fyne.NewSize(580, 600)
-	installSize = fyne.NewSize(580, 560)
+	installSize = fyne.NewSize(580, 600)
 )
 
 // RunNewKey shows the window «Сайт … просит создать ключ электронной
@@ -30,20 +30,24 @@ func RunNewKey(in io.Reader, out io.Writer) int {
 		return 2
 	}
 	k := p.NewKey
+	a := NewApp() // before any widget
 	body := container.NewVBox(
 		text("Сайт"),
 		site(p.Origin, p.OriginASCII),
 		text("просит создать ключ электронной подписи на токене «"+bounded(p.Token, 100)+"» и запрос на сертификат для него. "+
-			"Удостоверяющий центр выпустит по запросу сертификат на имя:"),
-		fieldTable(k.Subject),
+			"Создавайте ключ, только если вы сами сейчас получаете сертификат на этом сайте."),
 	)
 	export := "нет: ключ не покинет токен"
 	if k.Exportable {
 		export = "да, в зашифрованном виде"
 	}
+	// podpis's facts first: however long the page made the subject, they
+	// are in view without scrolling.
 	body.Add(fields("Алгоритм", algorithmName(k.Algorithm), "Экспорт ключа", export))
-	body.Add(text("Создавайте ключ, только если вы сами сейчас получаете сертификат на этом сайте. PIN-код токена будет спрошен отдельно."))
-	return runApprove(r, out, uiproto.TitleNewKey, newKeySize, header(theme.ContentAddIcon(), "Создание ключа электронной подписи"), body, "Создать", p.SettleMillis)
+	body.Add(text("Удостоверяющий центр выпустит по запросу сертификат на имя:"))
+	body.Add(fieldTable(k.Subject))
+	body.Add(text("PIN-код токена будет спрошен отдельно."))
+	return runApprove(a, r, out, uiproto.TitleNewKey, newKeySize, header(theme.ContentAddIcon(), "Создание ключа электронной подписи"), body, "Создать", p.SettleMillis)
 }
 
 // RunInstall shows the window asking to write a certificate to a token:
@@ -57,6 +61,7 @@ func RunInstall(in io.Reader, out io.Writer) int {
 		fmt.Fprintf(os.Stderr, "podpis-ui: no certificate to show (%v)\n", err)
 		return 2
 	}
+	a := NewApp() // before any widget
 	body := container.NewVBox(
 		text("Сайт"),
 		site(p.Origin, p.OriginASCII),
@@ -64,14 +69,13 @@ func RunInstall(in io.Reader, out io.Writer) int {
 		fieldTable(append([]uiproto.Field{{Name: "Владелец", Value: p.Owner}}, p.Install.Fields...)),
 		text("PIN-код токена будет спрошен отдельно."),
 	)
-	return runApprove(r, out, uiproto.TitleInstall, installSize, header(theme.DownloadIcon(), "Установка сертификата"), body, "Установить", p.SettleMillis)
+	return runApprove(a, r, out, uiproto.TitleInstall, installSize, header(theme.DownloadIcon(), "Установка сертификата"), body, "Установить", p.SettleMillis)
 }
 
 // runApprove shows a question whose answer is yes (the button yes, once
 // the window has settled) or no (Отмена, the default: Return, Esc,
 // closing the window, the agent going away).
-func runApprove(r *uiproto.Reader, out io.Writer, title string, size fyne.Size, head, body fyne.CanvasObject, yes string, settle int) int {
-	a := NewApp()
+func runApprove(a fyne.App, r *uiproto.Reader, out io.Writer, title string, size fyne.Size, head, body fyne.CanvasObject, yes string, settle int) int {
 	w := a.NewWindow(title)
 	s := newSettle(settle)
 	answered := false

@@ -62,6 +62,11 @@ func RunPIN(in io.Reader, out io.Writer) int {
 
 	entry := newPINEntry(s, cancel)
 	save := widget.NewCheck("Сохранить пароль (на 30 минут)", nil)
+	if p.Purpose != "" {
+		// A PIN for a new key or an installation is used once and kept
+		// for nothing else.
+		save.Hide()
+	}
 	status := widget.NewLabel("")
 	status.Wrapping = fyne.TextWrapWord
 	status.Importance = widget.DangerImportance
