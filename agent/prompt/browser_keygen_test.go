@@ -1,0 +1,76 @@
+package prompt
+
+import (
+	"context"
+	"html"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/podpis/podpis/agent"
+)
+
+// TestBrowserNewKey: on a machine without a desktop the key question is
+// podpis's page: it shows the site, the token and the owner's fields (the
+// page's markup is text), «Создать» posted as the page loads is not
+// taken, and «Отмена» refuses.
+func TestBrowserNewKey(t *testing.T) {
+	dir := t.TempDir()
+	argv := filepath.Join(dir, "argv")
+	opener := filepath.Join(dir, "open.sh")
+	os.WriteFile(opener, []byte("#!/bin/sh\necho \"$@\" > '"+argv+"'\n"), 0o755)
+	t.Setenv("PODPIS_BROWSER", opener)
+	const base = "https://127.0.0.1:24730"
+	b := &Browser{BaseURL: base, Dir: filepath.Join(dir, "run", "podpis"), Settle: 300 * time.Millisecond}
+	for _, tc := range []struct {
+		choice string
+		want   bool
+	}{{"cancel", false}, {"approve", true}} {
+		os.Remove(argv)
+		what := newKeySummary()
+		what.Subject[0].Value = `<b>Иванов</b>`
+		got := make(chan bool, 1)
+		go func() {
+			ok, err := b.ConfirmNewKey(context.Background(), "https://ca.example.ru", what)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- ok
+		}()
+		content, _ := os.ReadFile(opened(t, argv))
+		m := forwardRE.FindStringSubmatch(string(content))
+		if m == nil {
+			t.Fatalf("no forwarding page: %s", content)
+		}
+		p := &page{b: b, url: html.UnescapeString(m[1])}
+		body := p.get(t).Body.String()
+		for _, want := range []string{"просит создать ключ электронной подписи на токене «Рутокен ЭЦП 3.0»", "https://ca.example.ru", "11223344595", "&lt;b&gt;Иванов&lt;/b&gt;", "Создать"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the page lacks %q:\n%s", want, body)
+			}
+		}
+		form := url.Values{"choice": {tc.choice}, "csrf": {p.csrf}}
+		if tc.want {
+			p.post(base, form, true) // at once: shown again, not taken
+			select {
+			case ok := <-got:
+				t.Fatalf("«Создать» posted as the page loaded was taken: %v", ok)
+			case <-time.After(50 * time.Millisecond):
+			}
+			p.get(t)
+			time.Sleep(350 * time.Millisecond)
+			form.Set("csrf", p.csrf)
+		}
+		if w := p.post(base, form, true); !strings.Contains(w.Body.String(), "Готово") {
+			t.Fatalf("%s: %d %s", tc.choice, w.Code, w.Body)
+		}
+		if ok := <-got; ok != tc.want {
+			t.Errorf("%s answered %v", tc.choice, ok)
+		}
+	}
+}
+
+var _ agent.KeyPrompter = (*Browser)(nil)
