@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
@@ -27,6 +28,7 @@ import (
 	"github.com/podpis/podpis/certreq"
 	"github.com/podpis/podpis/crypto/gost3410"
 	"github.com/podpis/podpis/internal/enginetest"
+	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
 	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/verify"
@@ -51,6 +53,7 @@ func TestMain(m *testing.M) {
 type agreeing struct {
 	mu                sync.Mutex
 	newKeys, installs int
+	declines          bool // answers «Отмена» to the key and install windows
 }
 
 func (p *agreeing) ConfirmOrigin(context.Context, string) (agent.Decision, error) {
@@ -66,13 +69,13 @@ func (p *agreeing) ConfirmNewKey(context.Context, string, agent.NewKeySummary) (
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.newKeys++
-	return true, nil
+	return !p.declines, nil
 }
 func (p *agreeing) ConfirmInstall(context.Context, string, string, *keystore.Certificate) (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.installs++
-	return true, nil
+	return !p.declines, nil
 }
 
 // agentConn is the agent over the soft token, as a page at origin talks
@@ -316,3 +319,60 @@ func TestEngineIssuesFromProtocolRequest(t *testing.T) {
 
 func asn1Unmarshal(b []byte, v any) ([]byte, error) { return asn1.Unmarshal(b, v) }
 func asn1Marshal(v any) ([]byte, error)             { return asn1.Marshal(v) }
+
+// TestRefusedBeforeAnyWindow: on the real soft token, what the page got
+// wrong and a certificate that is not the person's are refused before
+// any window or PIN; «Отмена» leaves no key and no certificate behind.
+func TestRefusedBeforeAnyWindow(t *testing.T) {
+	srv, _ := site(t)
+	keys := func() int {
+		n := 0
+		entries, _ := os.ReadDir(tokenEnv.SoftTokenDir)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".key") {
+				n++
+			}
+		}
+		return n
+	}
+	who := &agreeing{declines: true}
+	call := agentConn(t, srv.URL, who)
+	before := keys()
+	bad := map[string]string{"CN": "Иванов Иван", "INN": "500100732258"}
+	if _, perr := call("createRequest", map[string]any{"algorithm": "tc26-256-a", "subject": bad}); perr == nil || perr.Code != wsapi.InvalidRequest || perr.Field != "INN" || perr.Message != "ИНН: неверное контрольное число" {
+		t.Errorf("a wrong INN: %+v", perr)
+	}
+	if _, perr := call("createRequest", map[string]any{"algorithm": "tc26-256-z", "subject": newOwner}); perr == nil || perr.Code != wsapi.InvalidRequest || perr.Field != "algorithm" {
+		t.Errorf("an unknown parameter set: %+v", perr)
+	}
+	if _, perr := call("createRequest", map[string]any{"algorithm": "tc26-256-a", "subject": newOwner, "token": "чужой"}); perr == nil || perr.Code != wsapi.TokenNotFound {
+		t.Errorf("no such token: %+v", perr)
+	}
+	if who.newKeys != 0 {
+		t.Fatalf("%d key windows for refused requests", who.newKeys)
+	}
+	if _, perr := call("createRequest", map[string]any{"algorithm": "tc26-256-a", "subject": newOwner}); perr == nil || perr.Code != wsapi.UserCancelled {
+		t.Errorf("declined: %+v", perr)
+	}
+	if who.newKeys != 1 || keys() != before {
+		t.Errorf("%d windows; %d keys after «Отмена», %d before", who.newKeys, keys(), before)
+	}
+
+	ca := testpki.Root(t, gost3410.CurveTC26256A, "Чужой УЦ", time.Now())
+	foreign, _ := ca.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Чужой"}, time.Now(), nil)
+	for name, tc := range map[string]struct {
+		cert string
+		code wsapi.Code
+	}{
+		"someone else's certificate": {base64.StdEncoding.EncodeToString(foreign.Raw), wsapi.NoMatchingKey},
+		"not a certificate":          {base64.StdEncoding.EncodeToString([]byte("это не сертификат")), wsapi.BadCertificate},
+		"PEM of nothing":             {"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", wsapi.BadCertificate},
+	} {
+		if _, perr := call("installCertificate", map[string]any{"certificate": tc.cert}); perr == nil || perr.Code != tc.code {
+			t.Errorf("%s: %+v, want %s", name, perr, tc.code)
+		}
+	}
+	if who.installs != 0 {
+		t.Errorf("%d install windows for refused certificates", who.installs)
+	}
+}
