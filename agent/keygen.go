@@ -245,3 +245,26 @@ func KeyAlgorithmName(algorithm, paramSet string) string {
 	}
 	return algorithm
 }
+
+// KeygenTokens tells a page which tokens can make keys, and of which
+// algorithms, so that it offers only those. A token's label may name its
+// owner: a site the person has not trusted or allowed learns only the
+// algorithms, not the labels (as Diagnosis keeps personal findings).
+func (a *Agent) KeygenTokens(ctx context.Context, origin string) []keystore.KeygenToken {
+	n, err := NormalizeOrigin(origin)
+	known := err == nil && (a.Trusted(n) || a.cfg.Decisions.Allowed(n))
+	out := []keystore.KeygenToken{}
+	for _, s := range a.cfg.Stores {
+		r, ok := s.(keystore.KeygenReporter)
+		if !ok {
+			continue
+		}
+		for _, t := range r.KeygenTokens(ctx) {
+			if !known {
+				t.Token = ""
+			}
+			out = append(out, t)
+		}
+	}
+	return out
+}

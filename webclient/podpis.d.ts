@@ -39,7 +39,9 @@ export interface Certificate {
 
 export interface ProviderInfo { name: string; library?: string; loaded: boolean; error?: string }
 export interface Finding { code: string; severity: "ok" | "warning" | "problem"; title: string; cause?: string; fix?: string }
-export interface Info { product: "podpis"; version: string; protocol: number; providers: ProviderInfo[]; ready: boolean; findings: Finding[] }
+/** A token that can make keys (createRequest); token is omitted for a site the person has not allowed. */
+export interface KeygenToken { token?: string; algorithms: string[] }
+export interface Info { product: "podpis"; version: string; protocol: number; providers: ProviderInfo[]; ready: boolean; findings: Finding[]; keygen: KeygenToken[] }
 
 export interface Filter { issuer?: string; policies?: string[]; onlyValid?: boolean }
 

@@ -392,3 +392,27 @@ func AskConsent(ctx context.Context, c Consent) error {
 	}
 	return nil
 }
+
+// KeyNames lists every name KeySpecByName reads: the GOST parameter sets,
+// then rsa2048, rsa3072, ecdsa-p256.
+func KeyNames() []string {
+	var out []string
+	for _, c := range gost3410.Curves() {
+		out = append(out, c.Name())
+	}
+	return append(out, "rsa2048", "rsa3072", "ecdsa-p256")
+}
+
+// KeygenToken is a token that offers key generation, and the keys it
+// offers (names of KeySpecByName), as its module's mechanism list says:
+// a module may still refuse a parameter set it lists the mechanism of.
+type KeygenToken struct {
+	Token      string
+	Algorithms []string
+}
+
+// KeygenReporter is implemented by KeyMakers that can tell which tokens
+// generate keys, for a page to offer only those (the info method).
+type KeygenReporter interface {
+	KeygenTokens(ctx context.Context) []KeygenToken
+}

@@ -69,6 +69,16 @@ type InfoResult struct {
 	Modules  []ModuleInfo `json:"providers"`
 	Ready    bool         `json:"ready"`
 	Findings []Finding    `json:"findings"`
+	// Keygen lists the tokens that can make keys (createRequest) and
+	// which; the token's label only for a site the person trusts or
+	// allowed.
+	Keygen []KeygenToken `json:"keygen"`
+}
+
+// KeygenToken is a token that can generate keys of Algorithms.
+type KeygenToken struct {
+	Token      string   `json:"token,omitempty"`
+	Algorithms []string `json:"algorithms"`
 }
 
 // ModuleInfo is one PKCS#11 module or key store and whether it loaded

@@ -254,6 +254,10 @@ func info(ctx context.Context, a *agent.Agent, origin string, params json.RawMes
 		r.Findings = append(r.Findings, findingOf(f))
 	}
 	r.Ready = ready
+	r.Keygen = []KeygenToken{}
+	for _, t := range a.KeygenTokens(ctx, origin) {
+		r.Keygen = append(r.Keygen, KeygenToken{Token: t.Token, Algorithms: t.Algorithms})
+	}
 	return r, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -374,5 +375,29 @@ func TestRefusedBeforeAnyWindow(t *testing.T) {
 	}
 	if who.installs != 0 {
 		t.Errorf("%d install windows for refused certificates", who.installs)
+	}
+}
+
+// TestInfoKeygen: info tells a page which algorithms the token makes, so
+// that it offers only those; the token's label (which may name its owner)
+// only once the person allowed the site.
+func TestInfoKeygen(t *testing.T) {
+	call := agentConn(t, "https://ca.example.ru", &agreeing{})
+	keygen := func() []wsapi.KeygenToken {
+		res, perr := call("info", nil)
+		if perr != nil {
+			t.Fatal(perr)
+		}
+		var info wsapi.InfoResult
+		json.Unmarshal(res, &info)
+		return info.Keygen
+	}
+	k := keygen()
+	if len(k) != 1 || k[0].Token != "" || !slices.Contains(k[0].Algorithms, "tc26-256-a") || !slices.Contains(k[0].Algorithms, "tc26-512-c") {
+		t.Fatalf("before the site was allowed: %+v", k)
+	}
+	call("certificates", nil) // the person answers «Разрешить всегда»
+	if k := keygen(); len(k) != 1 || k[0].Token != "podpis soft token" {
+		t.Fatalf("after the site was allowed: %+v", k)
 	}
 }
