@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/ui/uiproto"
 )
 
 // TestBrowserNewKey: on a machine without a desktop the key question is
@@ -74,3 +76,24 @@ func TestBrowserNewKey(t *testing.T) {
 }
 
 var _ agent.KeyPrompter = (*Browser)(nil)
+
+// TestPINPurpose: the PIN window and page say what the PIN is for — a new
+// key, an installation — and never «вход» for either: a PIN typed for a
+// login must not make a key nobody asked for.
+func TestPINPurpose(t *testing.T) {
+	for _, tc := range []struct {
+		req     keystore.PINRequest
+		purpose string
+	}{
+		{keystore.PINRequest{Token: "t", NewKey: true}, uiproto.PurposeNewKey},
+		{keystore.PINRequest{Token: "t", Install: true}, uiproto.PurposeInstall},
+		{keystore.PINRequest{Token: "t", Login: true}, ""},
+	} {
+		if p := pinPrompt("https://ca.example.ru", tc.req); p.Purpose != tc.purpose || p.Login != tc.req.Login {
+			t.Errorf("%+v: window purpose %q login %v", tc.req, p.Purpose, p.Login)
+		}
+		if q := pinQuestion("https://ca.example.ru", tc.req); q.Purpose != tc.purpose || q.Login != tc.req.Login {
+			t.Errorf("%+v: page purpose %q login %v", tc.req, q.Purpose, q.Login)
+		}
+	}
+}

@@ -366,9 +366,29 @@ async function issue(ev) {
   }
 }
 
+// offerAlgorithms leaves in the form only the algorithms a token can make
+// (info's keygen); with no agent yet, the form stays as it is and the
+// agent answers NO_KEYGEN if it must.
+async function offerAlgorithms() {
+  try {
+    await ensureClient();
+    const offered = new Set((await client.info()).keygen.flatMap((k) => k.algorithms));
+    const select = $("issue-form").elements.algorithm;
+    for (const o of select.options) o.disabled = !offered.has(o.value);
+    if (select.selectedOptions[0] && select.selectedOptions[0].disabled) {
+      const first = [...select.options].find((o) => !o.disabled);
+      if (first) select.value = first.value;
+    }
+    if (offered.size === 0) status("Ни один подключённый токен не умеет создавать ключи: подключите токен.", true);
+  } catch {
+    client = null;
+  }
+}
+
 $("to-issue").addEventListener("click", () => {
   status("");
   show("issue");
+  offerAlgorithms();
 });
 $("issue-form").addEventListener("submit", issue);
 $("by-cert").addEventListener("click", start);
