@@ -12,6 +12,7 @@ import (
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/ui/uiproto"
 )
 
@@ -94,6 +95,20 @@ func TestPINPurpose(t *testing.T) {
 		}
 		if q := pinQuestion("https://ca.example.ru", tc.req); q.Purpose != tc.purpose || q.Login != tc.req.Login {
 			t.Errorf("%+v: page purpose %q login %v", tc.req, q.Purpose, q.Login)
+		}
+	}
+}
+
+// TestInstallFieldsCleaned: the certificate to install came from the
+// page, so what its fields say is cleaned like the page's words: an RTL
+// override or a line break in the issuer cannot forge a line of the
+// window («Токен: …») or reorder what it says.
+func TestInstallFieldsCleaned(t *testing.T) {
+	cert := &keystore.Certificate{Identity: login.Identity{CommonName: "Иванов", SNILS: "11223344595",
+		Issuer: "УЦ\nТокен: ДРУГОЙ\u202Eнекот", Email: strings.Repeat("a", 500) + "@example.ru"}}
+	for _, f := range installFields(cert) {
+		if strings.ContainsAny(f.Value, "\n\u202E") || len([]rune(f.Value)) > agent.MaxShownDescription {
+			t.Errorf("%s shown as %q", f.Name, f.Value)
 		}
 	}
 }
