@@ -45,6 +45,7 @@ type NewKeySummary struct {
 	// order, each named as a person knows it (СНИЛС, ИНН…).
 	Subject    []ShownField
 	Exportable bool
+	Label      string // the key's name on the token (the page's, or the CN)
 }
 
 // ShownField is one named line of a prompt.
@@ -106,7 +107,7 @@ func (a *Agent) CreateRequest(ctx context.Context, origin string, req NewKeyRequ
 	}
 	ctx = keystore.WithConsent(ctx, func(ctx context.Context, c keystore.Consent) error {
 		return a.consent(n, func() (bool, error) {
-			return kp.ConfirmNewKey(ctx, n, NewKeySummary{Token: CleanText(c.Token, 100), Algorithm: req.Algorithm, Subject: shown, Exportable: req.Exportable})
+			return kp.ConfirmNewKey(ctx, n, NewKeySummary{Token: CleanText(c.Token, 100), Algorithm: req.Algorithm, Subject: shown, Exportable: req.Exportable, Label: label})
 		})
 	})
 	kr := keystore.KeyRequest{Spec: spec, Token: req.Token, Label: label, Extractable: req.Exportable}

@@ -156,7 +156,7 @@ func TestCreateRequestConsent(t *testing.T) {
 				t.Fatalf("%d consent windows, %d keys; want 1 window and %d keys", len(person.newKeys), len(store.keys), tc.keys)
 			}
 			shown := person.newKeys[0]
-			if shown.Token != "Рутокен" || shownField(shown, "O") != "фирма" || shownField(shown, "SNILS") != "11223344595" {
+			if shown.Token != "Рутокен" || shown.Label != "Иванов Иван" || shownField(shown, "O") != "фирма" || shownField(shown, "SNILS") != "11223344595" {
 				t.Errorf("the window showed %+v", shown)
 			}
 			if !tc.create {

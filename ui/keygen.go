@@ -43,7 +43,7 @@ func RunNewKey(in io.Reader, out io.Writer) int {
 	}
 	// podpis's facts first: however long the page made the subject, they
 	// are in view without scrolling.
-	body.Add(fields("Алгоритм", algorithmName(k.Algorithm), "Экспорт ключа", export))
+	body.Add(fields("Алгоритм", algorithmName(k.Algorithm), "Экспорт ключа", export, "Имя ключа на токене", k.Label))
 	body.Add(text("Удостоверяющий центр выпустит по запросу сертификат на имя:"))
 	body.Add(fieldTable(k.Subject))
 	body.Add(text("PIN-код токена будет спрошен отдельно."))

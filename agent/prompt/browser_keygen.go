@@ -17,6 +17,9 @@ func (b *Browser) ConfirmNewKey(ctx context.Context, origin string, what agent.N
 	for _, f := range what.Subject {
 		q.Fields = append(q.Fields, agent.ShownField{Name: agent.CleanText(f.Name, 60), Value: agent.CleanText(f.Value, agent.MaxShownDescription)})
 	}
+	if what.Label != "" {
+		q.Fields = append(q.Fields, agent.ShownField{Name: "Имя ключа на токене", Value: agent.CleanText(what.Label, agent.MaxLabel)})
+	}
 	if what.Exportable {
 		q.Fields = append(q.Fields, agent.ShownField{Name: "Экспорт ключа", Value: "разрешён, в зашифрованном виде"})
 	}

@@ -17,7 +17,7 @@ var _ agent.KeyPrompter = (*Window)(nil)
 func (w *Window) ConfirmNewKey(ctx context.Context, origin string, what agent.NewKeySummary) (bool, error) {
 	p := prompt(origin)
 	p.Token = agent.CleanText(what.Token, 200)
-	k := &uiproto.NewKey{Algorithm: agent.CleanText(what.Algorithm, 40), Exportable: what.Exportable}
+	k := &uiproto.NewKey{Algorithm: agent.CleanText(what.Algorithm, 40), Exportable: what.Exportable, Label: agent.CleanText(what.Label, agent.MaxLabel)}
 	for _, f := range what.Subject {
 		k.Subject = append(k.Subject, uiproto.Field{Name: agent.CleanText(f.Name, 60), Value: agent.CleanText(f.Value, agent.MaxShownDescription)})
 	}

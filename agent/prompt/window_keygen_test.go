@@ -20,7 +20,7 @@ const (
 )
 
 func newKeySummary() agent.NewKeySummary {
-	return agent.NewKeySummary{Token: "Рутокен ЭЦП 3.0", Algorithm: "tc26-256-a", Subject: []agent.ShownField{
+	return agent.NewKeySummary{Token: "Рутокен ЭЦП 3.0", Algorithm: "tc26-256-a", Label: "Иванов Иван Иванович", Subject: []agent.ShownField{
 		{Key: "CN", Name: "Владелец (CN)", Value: "Иванов Иван Иванович"},
 		{Key: "SN", Name: "Фамилия", Value: "Иванов"},
 		{Key: "G", Name: "Имя и отчество", Value: "Иван Иванович"},

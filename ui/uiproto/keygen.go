@@ -33,6 +33,7 @@ type NewKey struct {
 	Subject    []Field `json:"subject"`
 	Algorithm  string  `json:"algorithm"`
 	Exportable bool    `json:"exportable,omitempty"`
+	Label      string  `json:"label,omitempty"` // the key's name on the token
 }
 
 // Install is the certificate a site asks to write to Prompt.Token: its
