@@ -161,6 +161,12 @@ func (a *Agent) Serves(origin string) bool {
 // at all, and a batch of documents (a question and a PIN each) must not
 // run into a limit meant for sites nobody vouched for.
 func (a *Agent) prompt(origin string, ask func() error) error {
+	return a.promptCounted(origin, !a.Trusted(origin), ask)
+}
+
+// promptCounted is prompt, counting the prompt against the origin's
+// domain when counted.
+func (a *Agent) promptCounted(origin string, counted bool, ask func() error) error {
 	if a.unattended() {
 		return ask()
 	}
@@ -174,7 +180,6 @@ func (a *Agent) prompt(origin string, ask func() error) error {
 			a.recent[k] = ts
 		}
 	}
-	counted := !a.Trusted(origin)
 	if a.promptOpen || counted && len(a.recent[d]) >= a.cfg.PromptsPerMinute {
 		a.mu.Unlock()
 		return ErrBusy

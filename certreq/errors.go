@@ -49,6 +49,7 @@ func (e *Error) Is(target error) bool { return target == ErrInvalid }
 // subject.
 var requestFields = map[string]string{
 	"subject":     "Имя владельца",
+	"algorithm":   "Алгоритм ключа",
 	"keyUsage":    "Назначение ключа",
 	"extKeyUsage": "Расширенное назначение ключа",
 	"policy":      "Политика сертификата",

@@ -257,3 +257,12 @@ func checkEmail(v string) error {
 	}
 	return nil
 }
+
+// FieldName is the Russian name of a subject field («СНИЛС», «Владелец
+// (CN)»), or key itself when the profile has no such field.
+func FieldName(key string) string {
+	if f := lookupField(key); f != nil {
+		return f.ru
+	}
+	return key
+}

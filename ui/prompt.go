@@ -62,6 +62,11 @@ func RunPIN(in io.Reader, out io.Writer) int {
 
 	entry := newPINEntry(s, cancel)
 	save := widget.NewCheck("Сохранить пароль (на 30 минут)", nil)
+	if p.Purpose != "" {
+		// A PIN for a new key or an installation is used once and kept
+		// for nothing else.
+		save.Hide()
+	}
 	status := widget.NewLabel("")
 	status.Wrapping = fyne.TextWrapWord
 	status.Importance = widget.DangerImportance
@@ -303,7 +308,12 @@ func RunDocument(in io.Reader, out io.Writer) int {
 // document nobody saw), and a token's PIN or a CSP container's password.
 func pinWords(p uiproto.Prompt) (ask, field, token, head string) {
 	doing := "войти на сайт"
-	if !p.Login {
+	switch {
+	case p.Purpose == uiproto.PurposeNewKey:
+		doing = "создать на токене новый ключ электронной подписи для сайта"
+	case p.Purpose == uiproto.PurposeInstall:
+		doing = "установить на токен сертификат от сайта"
+	case !p.Login:
 		doing = "подписать документ для сайта"
 	}
 	if p.Container {

@@ -13,11 +13,13 @@ export type ErrorCode =
   | "BAD_REQUEST" | "UNKNOWN_METHOD" | "ORIGIN_DENIED" | "USER_CANCELLED" | "NO_PROVIDER"
   | "PROVIDER_ERROR" | "NO_CERTIFICATES" | "CERT_NOT_FOUND" | "CERT_EXPIRED" | "PIN_REQUIRED"
   | "PIN_INCORRECT" | "PIN_LOCKED" | "TOKEN_REMOVED" | "BUSY" | "TIMEOUT" | "INTERNAL"
+  | "INVALID_REQUEST" | "NO_KEYGEN" | "TOKEN_NOT_FOUND" | "NO_MATCHING_KEY" | "ALREADY_INSTALLED" | "BAD_CERTIFICATE"
   // produced by the client
   | "NOT_RUNNING" | "BLOCKED" | "PROMPT" | "IFRAME_POLICY" | "OUTDATED" | "DISCONNECTED" | "PROTOCOL";
 
 export declare class PodpisError extends Error {
   readonly code: ErrorCode;
+  /** INVALID_REQUEST: { field } names the request field refused ("INN", "CN", "algorithm"…). */
   readonly detail?: unknown;
 }
 
@@ -37,11 +39,32 @@ export interface Certificate {
 
 export interface ProviderInfo { name: string; library?: string; loaded: boolean; error?: string }
 export interface Finding { code: string; severity: "ok" | "warning" | "problem"; title: string; cause?: string; fix?: string }
-export interface Info { product: "podpis"; version: string; protocol: number; providers: ProviderInfo[]; ready: boolean; findings: Finding[] }
+/** A token that can make keys (createRequest); token is omitted for a site the person has not allowed. */
+export interface KeygenToken { token?: string; algorithms: string[] }
+export interface Info { product: "podpis"; version: string; protocol: number; providers: ProviderInfo[]; ready: boolean; findings: Finding[]; keygen: KeygenToken[] }
 
 export interface Filter { issuer?: string; policies?: string[]; onlyValid?: boolean }
 
 export type Pending<T> = Promise<T> & { id: number };
+
+/** The owner's name: keys CN, SN, G, T, O, OU, INN, INNLE, KPP, OGRN, OGRNIP, SNILS, E, S, L, Street, C, in the request's order. */
+export type Subject = Partial<Record<"CN" | "SN" | "G" | "T" | "O" | "OU" | "INN" | "INNLE" | "KPP" | "OGRN" | "OGRNIP" | "SNILS" | "E" | "S" | "L" | "Street" | "C", string>>;
+
+export interface CreateRequest {
+  /** token label (info/certificates); omitted when there is one token */
+  token?: string;
+  /** tc26-256-a…d, tc26-512-a…c, cryptopro-a…c, cryptopro-xcha/xchb, rsa2048, rsa3072, ecdsa-p256; or "gost2012_256"/"gost2012_512" with paramSet */
+  algorithm: string;
+  paramSet?: string;
+  subject: Subject;
+  keyUsage?: string[];
+  extKeyUsage?: string[];
+  policies?: string[];
+  /** 0 in person, 1 by a valid qualified certificate, 2 by a biometric passport, 3 through the unified biometric system */
+  identKind?: 0 | 1 | 2 | 3;
+  label?: string;
+  exportable?: boolean;
+}
 
 /** How a client reaches the agent: the podpis browser extension (native messaging) or the loopback WebSocket. */
 export type Transport = "extension" | "websocket";
@@ -52,6 +75,10 @@ export declare class Client extends EventTarget {
   certificates(filter?: Filter): Promise<Certificate[]>;
   authenticate(certificate: string, challenge: string): Pending<{ cms: string; certificate: string }>;
   sign(req: { certificate: string; data: Uint8Array | string; detached?: boolean; description?: string }): Pending<{ cms: string }>;
+  /** base64 DER PKCS#10 request and the new key's hex id */
+  createRequest(req: CreateRequest): Pending<{ request: string; keyId: string }>;
+  /** base64 DER, PEM or a PKCS#7 bundle; resolves with the certificate installed */
+  installCertificate(certificate: string): Pending<Certificate>;
   cancel(request: Pending<unknown> | number): Pending<{ cancelled: boolean }>;
   close(): void;
   addEventListener(type: "connected" | "disconnected", listener: (ev: Event) => void): void;

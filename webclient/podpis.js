@@ -42,6 +42,12 @@ export const MESSAGES = {
   BUSY: "Подождите: предыдущий запрос ещё не завершён",
   TIMEOUT: "Время ожидания истекло",
   INTERNAL: "Внутренняя ошибка podpis",
+  INVALID_REQUEST: "Неверно заполнены данные запроса на сертификат",
+  NO_KEYGEN: "Токен не умеет создавать ключи этого алгоритма",
+  TOKEN_NOT_FOUND: "Токен не найден",
+  NO_MATCHING_KEY: "Ключ этого сертификата не найден ни на одном токене",
+  ALREADY_INSTALLED: "Сертификат уже установлен на токен",
+  BAD_CERTIFICATE: "Файл не является сертификатом",
   // produced by the client
   NOT_RUNNING:
     "Программа podpis не отвечает: она не запущена или не установлена " +
@@ -418,7 +424,8 @@ export class Client extends EventTarget {
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
-    if (msg.error) p.reject(new PodpisError(msg.error.code, msg.error.message));
+    // INVALID_REQUEST names the field refused (detail.field: "INN", "CN"…).
+    if (msg.error) p.reject(new PodpisError(msg.error.code, msg.error.message, msg.error.field ? { field: msg.error.field } : undefined));
     else p.resolve(msg.result);
   }
 
@@ -503,6 +510,27 @@ export class Client extends EventTarget {
   sign(req) {
     const data = typeof req.data === "string" ? req.data : toBase64(req.data);
     return this.call("sign", { certificate: req.certificate, data, detached: !!req.detached, description: req.description || "" });
+  }
+
+  /**
+   * Makes a key pair on a token and a PKCS#10 request for it, once the
+   * person agreed in podpis's window and entered the token's PIN there.
+   * @param {{token?: string, algorithm: string, paramSet?: string, subject: Object<string, string>,
+   *   keyUsage?: string[], extKeyUsage?: string[], policies?: string[], identKind?: number,
+   *   label?: string, exportable?: boolean}} req
+   * @returns {Promise<{request: string, keyId: string}>} base64 DER request, hex key id
+   */
+  createRequest(req) {
+    return this.call("createRequest", req, 600000);
+  }
+
+  /**
+   * Writes a certificate (base64 DER, PEM or a PKCS#7 bundle) to the token
+   * holding its key, once the person agreed; resolves with the certificate
+   * as certificates() lists it.
+   */
+  installCertificate(certificate) {
+    return this.call("installCertificate", { certificate }, 600000);
   }
 
   /** Cancels a request made on this connection (pass the promise or its id). */

@@ -96,6 +96,10 @@ type PINRequest struct {
 	// document nobody saw.
 	Login    bool
 	Document *Summary
+	// NewKey: the PIN is to make a key pair (createRequest); Install: to
+	// write a certificate next to its key (installCertificate).
+	NewKey  bool
+	Install bool
 }
 
 // Summary describes a document to be signed.
@@ -352,4 +356,63 @@ type KeyMaker interface {
 	// the token needs a login to write. Codes: BAD_CERTIFICATE,
 	// NO_MATCHING_KEY, ALREADY_INSTALLED.
 	InstallCertificate(ctx context.Context, data []byte, pin PINFunc) (*Certificate, error)
+}
+
+// Consent is what a KeyMaker is about to do, once every refusal that needs
+// no person is behind it (unknown algorithm, no such token, a token that
+// cannot generate, no key for the certificate, a certificate already
+// there) and before it asks the PIN: the agent's question to the person.
+type Consent struct {
+	Token string // label of the token the key goes on, or the certificate goes to
+	// Certificate is the certificate to install (InstallCertificate);
+	// nil when a key is to be made.
+	Certificate *Certificate
+}
+
+// ConsentFunc asks the person; an error (ErrCancelled when they declined)
+// ends the operation before the PIN is asked and before anything is
+// written to the token.
+type ConsentFunc func(ctx context.Context, c Consent) error
+
+type consentKey struct{}
+
+// WithConsent returns ctx under which a KeyMaker calls ask between its
+// checks and its PIN: a question about the token it found is asked only
+// once it is known that the answer matters, and always before the token
+// is changed, whether the token needs a PIN or not. Without it (the
+// command line, where the person typed the command) nobody is asked.
+func WithConsent(ctx context.Context, ask ConsentFunc) context.Context {
+	return context.WithValue(ctx, consentKey{}, ask)
+}
+
+// AskConsent calls the ConsentFunc set by WithConsent, if any.
+func AskConsent(ctx context.Context, c Consent) error {
+	if ask, ok := ctx.Value(consentKey{}).(ConsentFunc); ok && ask != nil {
+		return ask(ctx, c)
+	}
+	return nil
+}
+
+// KeyNames lists every name KeySpecByName reads: the GOST parameter sets,
+// then rsa2048, rsa3072, ecdsa-p256.
+func KeyNames() []string {
+	var out []string
+	for _, c := range gost3410.Curves() {
+		out = append(out, c.Name())
+	}
+	return append(out, "rsa2048", "rsa3072", "ecdsa-p256")
+}
+
+// KeygenToken is a token that offers key generation, and the keys it
+// offers (names of KeySpecByName), as its module's mechanism list says:
+// a module may still refuse a parameter set it lists the mechanism of.
+type KeygenToken struct {
+	Token      string
+	Algorithms []string
+}
+
+// KeygenReporter is implemented by KeyMakers that can tell which tokens
+// generate keys, for a page to offer only those (the info method).
+type KeygenReporter interface {
+	KeygenTokens(ctx context.Context) []KeygenToken
 }

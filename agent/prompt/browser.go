@@ -68,6 +68,10 @@ type question struct {
 	Warning string
 	Login   bool
 	What    *agent.SignSummary // a document (sign, and pin for a document)
+	// Purpose: "newkey" or "install" for those questions and their PIN;
+	// Fields are what the newkey and install pages list (cleaned).
+	Purpose string
+	Fields  []agent.ShownField
 
 	// CSRF is the token of the last load of the page (cookie and form);
 	// loaded is when. Guarded by Browser.mu.
@@ -311,6 +315,12 @@ func (b *Browser) ConfirmSign(ctx context.Context, origin string, cert *keystore
 // pinQuestion is the PIN page's question.
 func pinQuestion(origin string, req keystore.PINRequest) *question {
 	q := &question{Kind: "pin", Origin: origin, Token: agent.CleanText(req.Token, 100), Login: req.Login}
+	switch {
+	case req.NewKey:
+		q.Purpose = "newkey"
+	case req.Install:
+		q.Purpose = "install"
+	}
 	if req.Certificate != nil {
 		q.Cert = agent.CleanText(req.Certificate.Identity.CommonName, 100)
 	}
@@ -513,7 +523,7 @@ func (b *Browser) check(q *question, pin []byte, save bool) (outcome string, ok 
 // approving answers need the page to have been up for a while; a refusal
 // is taken at once.
 func approving(a answer) bool {
-	return a.choice == "always" || a.choice == "once" || a.choice == "sign"
+	return a.choice == "always" || a.choice == "once" || a.choice == "sign" || a.choice == "approve"
 }
 
 // show renders the question with a fresh token, set in the cookie too.
@@ -653,9 +663,24 @@ label{display:block;margin:.8em 0 .3em} input[type=password]{width:100%;font-siz
 <dl>{{template "document" .What}}<dt>Сертификат</dt><dd>{{.Cert}}</dd>{{template "words" .}}</dl>
 <form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}"><div class="buttons">
 <button name="choice" value="cancel">Отмена</button><button name="choice" value="sign">Подписать</button></div></form>
+{{else if eq .Kind "newkey"}}
+<h1>Создание ключа электронной подписи</h1>
+<p>Сайт <span class="site">{{.Origin}}</span> просит создать ключ электронной подписи на токене «{{.Token}}» и запрос на сертификат для него.
+Создавайте ключ, только если вы сами сейчас получаете сертификат на этом сайте.</p>
+<dl><dt>Алгоритм</dt><dd>{{.Cert}}</dd>{{range .Fields}}<dt>{{.Name}}</dt><dd>{{.Value}}</dd>{{end}}</dl>
+<form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}"><div class="buttons">
+<button name="choice" value="cancel">Отмена</button><button name="choice" value="approve">Создать</button></div></form>
+{{else if eq .Kind "install"}}
+<h1>Установка сертификата</h1>
+<p>Сайт <span class="site">{{.Origin}}</span> просит установить сертификат на токен «{{.Token}}», рядом с его ключом.</p>
+<dl><dt>Владелец</dt><dd>{{.Cert}}</dd>{{range .Fields}}<dt>{{.Name}}</dt><dd>{{.Value}}</dd>{{end}}</dl>
+<form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}"><div class="buttons">
+<button name="choice" value="cancel">Отмена</button><button name="choice" value="approve">Установить</button></div></form>
 {{else}}
 <h1>PIN-код токена</h1>
-{{if .Login}}<p>Сайт <span class="site">{{.Origin}}</span>: вход на сайт.</p>
+{{if eq .Purpose "newkey"}}<p>Сайт <span class="site">{{.Origin}}</span>: создание нового ключа на токене.</p>
+{{else if eq .Purpose "install"}}<p>Сайт <span class="site">{{.Origin}}</span>: установка сертификата на токен.</p>
+{{else if .Login}}<p>Сайт <span class="site">{{.Origin}}</span>: вход на сайт.</p>
 {{else if .What}}<p>Сайт <span class="site">{{.Origin}}</span>: подпись документа.</p>
 {{else}}<p>Сайт <span class="site">{{.Origin}}</span> просит подпись.</p>{{end}}
 <dl>{{if .What}}{{template "document" .What}}{{end}}<dt>Сертификат</dt><dd>{{.Cert}}</dd><dt>Токен</dt><dd>{{.Token}}</dd>{{template "words" .}}</dl>

@@ -233,6 +233,12 @@ func pinPrompt(origin string, req keystore.PINRequest) uiproto.Prompt {
 	p.Token, p.Container = agent.CleanText(req.Token, 200), req.Container
 	p.TriesLeft, p.TriesLow, p.FinalTry = req.TriesLeft, req.TriesLow, req.FinalTry
 	p.Login, p.Document = req.Login, document(req.Document)
+	switch {
+	case req.NewKey:
+		p.Purpose = uiproto.PurposeNewKey
+	case req.Install:
+		p.Purpose = uiproto.PurposeInstall
+	}
 	return p
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/certreq"
 )
 
 // Code is one of the fixed protocol error codes.
@@ -28,6 +29,13 @@ const (
 	Busy           Code = "BUSY"
 	Timeout        Code = "TIMEOUT"
 	Internal       Code = "INTERNAL"
+	// Getting a certificate (createRequest, installCertificate).
+	InvalidRequest   Code = "INVALID_REQUEST"
+	NoKeygen         Code = "NO_KEYGEN"
+	TokenNotFound    Code = "TOKEN_NOT_FOUND"
+	NoMatchingKey    Code = "NO_MATCHING_KEY"
+	AlreadyInstalled Code = "ALREADY_INSTALLED"
+	BadCertificate   Code = "BAD_CERTIFICATE"
 )
 
 // table is the one code → message table of podpis, in the order of
@@ -55,6 +63,15 @@ var table = []struct {
 	{Busy, "Подождите: предыдущий запрос ещё не завершён", "busy: another prompt is open or the site asked too often", nil},
 	{Timeout, "Время ожидания истекло", "timed out", []keystore.Code{keystore.CodeTimeout}},
 	{Internal, "Внутренняя ошибка podpis", "internal error", nil},
+	// The message of INVALID_REQUEST that the agent sends names the field
+	// and what is wrong with it (certreq.Error.Message); this is the
+	// general one.
+	{InvalidRequest, "Неверно заполнены данные запроса на сертификат", "invalid certificate request", nil},
+	{NoKeygen, "Токен не умеет создавать ключи этого алгоритма", "the token cannot generate this key", []keystore.Code{keystore.CodeNoKeygen}},
+	{TokenNotFound, "Токен не найден", "token not found", []keystore.Code{keystore.CodeTokenNotFound}},
+	{NoMatchingKey, "Ключ этого сертификата не найден ни на одном токене", "no token holds the certificate's key", []keystore.Code{keystore.CodeNoMatchingKey}},
+	{AlreadyInstalled, "Сертификат уже установлен на токен", "certificate already installed", []keystore.Code{keystore.CodeAlreadyInstalled}},
+	{BadCertificate, "Файл не является сертификатом", "not a certificate", []keystore.Code{keystore.CodeBadCertificate}},
 }
 
 // notices are the agent's notices (agent.Notice) and what the page shows
@@ -83,6 +100,7 @@ var agentErrors = []struct {
 	err  error
 	code Code
 }{
+	{certreq.ErrInvalid, InvalidRequest},
 	{agent.ErrBadRequest, BadRequest},
 	{agent.ErrOriginDenied, OriginDenied},
 	{agent.ErrBusy, Busy},
@@ -144,7 +162,13 @@ func CodeOf(err error) Code {
 
 // ErrorOf maps an error to its protocol error. The Go error itself (which
 // may name files, modules, people) never reaches the page.
+// A request field the profile refuses (certreq) is named, in Russian from
+// certreq's own table, with Field its key for the page's form.
 func ErrorOf(err error) *Error {
 	c := CodeOf(err)
+	var ce *certreq.Error
+	if c == InvalidRequest && errors.As(err, &ce) {
+		return &Error{Code: c, Message: ce.Message(), Field: ce.Field}
+	}
 	return &Error{Code: c, Message: c.Message()}
 }

@@ -1,11 +1,15 @@
 package wsapi
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/certreq"
 )
 
 // The wire: what goes over the connection, as docs/protocol.md shows it.
@@ -43,6 +47,9 @@ type Notice struct {
 type Error struct {
 	Code    Code   `json:"code"`
 	Message string `json:"message"`
+	// Field names the request field that INVALID_REQUEST refuses ("INN",
+	// "CN", "algorithm", "keyUsage"…).
+	Field string `json:"field,omitempty"`
 }
 
 // Detection is the body of GET /v1/info: enough for a page to know an
@@ -62,6 +69,16 @@ type InfoResult struct {
 	Modules  []ModuleInfo `json:"providers"`
 	Ready    bool         `json:"ready"`
 	Findings []Finding    `json:"findings"`
+	// Keygen lists the tokens that can make keys (createRequest) and
+	// which; the token's label only for a site the person trusts or
+	// allowed.
+	Keygen []KeygenToken `json:"keygen"`
+}
+
+// KeygenToken is a token that can generate keys of Algorithms.
+type KeygenToken struct {
+	Token      string   `json:"token,omitempty"`
+	Algorithms []string `json:"algorithms"`
 }
 
 // ModuleInfo is one PKCS#11 module or key store and whether it loaded
@@ -180,4 +197,64 @@ func CertificateOf(c *keystore.Certificate) Certificate {
 		out.Problems = append(out.Problems, string(p))
 	}
 	return out
+}
+
+// CreateRequestParams are the createRequest method's. Algorithm is a name
+// of podpis speed --list (tc26-256-a…), rsa2048, rsa3072 or ecdsa-p256;
+// or "gost2012_256"/"gost2012_512" with ParamSet ("A"…"D",
+// "CryptoPro-A"…"CryptoPro-XchB").
+type CreateRequestParams struct {
+	Token       string   `json:"token,omitempty"`
+	Algorithm   string   `json:"algorithm"`
+	ParamSet    string   `json:"paramSet,omitempty"`
+	Subject     Subject  `json:"subject"`
+	KeyUsage    []string `json:"keyUsage,omitempty"`
+	ExtKeyUsage []string `json:"extKeyUsage,omitempty"`
+	Policies    []string `json:"policies,omitempty"`
+	IdentKind   int      `json:"identKind,omitempty"`
+	Label       string   `json:"label,omitempty"`
+	Exportable  bool     `json:"exportable,omitempty"`
+}
+
+// Subject is the owner's name as a JSON object {"CN": "…", "SNILS": "…"},
+// its fields in the order the page wrote them (the order of the name in
+// the request).
+type Subject []certreq.Attribute
+
+// MaxSubjectFields bounds the fields of a subject (the profile has 17).
+const MaxSubjectFields = 32
+
+func (s *Subject) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("wsapi: subject is not an object")
+	}
+	var out Subject
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var v string
+		if err := dec.Decode(&v); err != nil {
+			return fmt.Errorf("wsapi: subject field %v: %w", t, err)
+		}
+		if out = append(out, certreq.Attribute{Key: t.(string), Value: v}); len(out) > MaxSubjectFields {
+			return errors.New("wsapi: subject has too many fields")
+		}
+	}
+	*s = out
+	return nil
+}
+
+// CreateRequestResult is the createRequest method's result.
+type CreateRequestResult struct {
+	Request string `json:"request"` // base64 DER PKCS#10
+	KeyID   string `json:"keyId"`   // hex CKA_ID of the new key
+}
+
+// InstallCertificateParams are the installCertificate method's; the
+// result is the Certificate installed, as certificates lists it.
+type InstallCertificateParams struct {
+	Certificate string `json:"certificate"` // base64 DER, PEM, or a PKCS#7 bundle (base64 or PEM)
 }

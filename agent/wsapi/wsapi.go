@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/certreq"
 )
 
 // API is the protocol over one Agent.
@@ -224,6 +226,9 @@ var methods = map[string]handler{
 	"certificates": certificates,
 	"authenticate": authenticate,
 	"sign":         sign,
+
+	"createRequest":      createRequest,
+	"installCertificate": installCertificate,
 }
 
 func decode(params json.RawMessage, v any) error {
@@ -249,6 +254,10 @@ func info(ctx context.Context, a *agent.Agent, origin string, params json.RawMes
 		r.Findings = append(r.Findings, findingOf(f))
 	}
 	r.Ready = ready
+	r.Keygen = []KeygenToken{}
+	for _, t := range a.KeygenTokens(ctx, origin) {
+		r.Keygen = append(r.Keygen, KeygenToken{Token: t.Token, Algorithms: t.Algorithms})
+	}
 	return r, nil
 }
 
@@ -297,4 +306,43 @@ func sign(ctx context.Context, a *agent.Agent, origin string, params json.RawMes
 		return nil, err
 	}
 	return SignResult{CMS: base64.StdEncoding.EncodeToString(der)}, nil
+}
+
+func createRequest(ctx context.Context, a *agent.Agent, origin string, params json.RawMessage) (any, error) {
+	var p CreateRequestParams
+	if err := decode(params, &p); err != nil {
+		return nil, err
+	}
+	req := &certreq.Request{Subject: certreq.Subject(p.Subject), KeyUsage: p.KeyUsage, ExtKeyUsage: p.ExtKeyUsage,
+		Policies: p.Policies, IdentKind: certreq.IdentKind(p.IdentKind)}
+	der, id, err := a.CreateRequest(ctx, origin, agent.NewKeyRequest{Token: p.Token, Algorithm: agent.KeyAlgorithmName(p.Algorithm, p.ParamSet),
+		Request: req, Label: p.Label, Exportable: p.Exportable})
+	if err != nil {
+		return nil, err
+	}
+	return CreateRequestResult{Request: base64.StdEncoding.EncodeToString(der), KeyID: hex.EncodeToString(id)}, nil
+}
+
+// MaxCertificate bounds the certificate (or bundle) a page may send.
+const MaxCertificate = 64 << 10
+
+func installCertificate(ctx context.Context, a *agent.Agent, origin string, params json.RawMessage) (any, error) {
+	var p InstallCertificateParams
+	if err := decode(params, &p); err != nil {
+		return nil, err
+	}
+	if p.Certificate == "" || len(p.Certificate) > MaxCertificate {
+		return nil, agent.ErrBadRequest
+	}
+	// Base64 DER is decoded here; anything else (PEM, base64 with line
+	// breaks) goes to the store as text, which reads those forms.
+	data := []byte(p.Certificate)
+	if der, err := base64.StdEncoding.DecodeString(p.Certificate); err == nil {
+		data = der
+	}
+	c, err := a.InstallCertificate(ctx, origin, data)
+	if err != nil {
+		return nil, err
+	}
+	return CertificateOf(c), nil
 }

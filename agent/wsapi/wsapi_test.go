@@ -12,6 +12,7 @@ import (
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/certreq"
 )
 
 // TestProtocolDoc keeps docs/protocol.md in step: every method has a
@@ -108,9 +109,14 @@ func TestWireJSON(t *testing.T) {
 			`"algorithm":"","provider":"","token":"","hasKey":false}`},
 		{InfoResult{Product: "podpis", Version: "1.0.0", Protocol: 2,
 			Modules:  []ModuleInfo{moduleInfoOf(keystore.ModuleInfo{Name: "CryptoPro CSP", Library: "/opt/x.so", Loaded: true}), moduleInfoOf(keystore.ModuleInfo{Name: "Rutoken", Error: "e"})},
-			Findings: []Finding{findingOf(agent.Finding{Code: "NO_TOKEN", Severity: "warning", Title: "t", Personal: true}), findingOf(agent.Finding{Code: "X", Severity: "problem", Title: "t", Cause: "c", Fix: "f"})}},
+			Findings: []Finding{findingOf(agent.Finding{Code: "NO_TOKEN", Severity: "warning", Title: "t", Personal: true}), findingOf(agent.Finding{Code: "X", Severity: "problem", Title: "t", Cause: "c", Fix: "f"})},
+			Keygen:   []KeygenToken{{Token: "Rutoken ECP", Algorithms: []string{"tc26-256-a", "tc26-512-a"}}, {Algorithms: []string{"rsa2048"}}}},
 			`{"product":"podpis","version":"1.0.0","protocol":2,"providers":[{"name":"CryptoPro CSP","library":"/opt/x.so","loaded":true},{"name":"Rutoken","loaded":false,"error":"e"}],` +
-				`"ready":false,"findings":[{"code":"NO_TOKEN","severity":"warning","title":"t"},{"code":"X","severity":"problem","title":"t","cause":"c","fix":"f"}]}`},
+				`"ready":false,"findings":[{"code":"NO_TOKEN","severity":"warning","title":"t"},{"code":"X","severity":"problem","title":"t","cause":"c","fix":"f"}],` +
+				`"keygen":[{"token":"Rutoken ECP","algorithms":["tc26-256-a","tc26-512-a"]},{"algorithms":["rsa2048"]}]}`},
+		{CreateRequestResult{Request: "MIIC", KeyID: "5c1f"}, `{"request":"MIIC","keyId":"5c1f"}`},
+		{Response{ID: json.RawMessage("6"), Error: ErrorOf(&certreq.Error{Field: "INN", Reason: certreq.ReasonChecksum})},
+			`{"id":6,"error":{"code":"INVALID_REQUEST","message":"ИНН: неверное контрольное число","field":"INN"}}`},
 		{Detection{Product: "podpis", Version: "1.0.0", Protocol: 2}, `{"product":"podpis","version":"1.0.0","protocol":2}`},
 		{Response{ID: json.RawMessage("5"), Result: CancelResult{Cancelled: true}}, `{"id":5,"result":{"cancelled":true}}`},
 		{BadMessage(), `{"id":null,"error":{"code":"BAD_REQUEST","message":"Неверный запрос"}}`},

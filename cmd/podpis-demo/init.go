@@ -110,6 +110,15 @@ func runInit(args []string) error {
 			return err
 		}
 	}
+	// The issuing CA's key stays, for «Выпуск сертификата» (serve
+	// --ca-key); the root's is not needed again.
+	caDER, err := gostx509.MarshalPKCS8PrivateKey(caKey)
+	if err != nil {
+		return err
+	}
+	if err := writePEM(filepath.Join(*dir, caKeyFile), "PRIVATE KEY", caDER); err != nil {
+		return err
+	}
 	if err := writePEM(filepath.Join(*dir, "intermediates.pem"), "CERTIFICATE", ca.Raw); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +51,9 @@ type demo struct {
 	// install serves «Установка podpis» (/install), where «Отсутствует
 	// соединение с podpis» leads.
 	install *installer
+	// ca issues certificates from requests (/api/issue); nil when the
+	// demo data has no CA key (made by an older init).
+	ca *ca
 
 	mu       sync.Mutex
 	sessions map[string]login.Identity
@@ -66,6 +70,7 @@ func runServe(args []string) error {
 	tlsCert := fset.String("tls-cert", "", "serve https with this certificate (PEM; with --tls-key): a page reaching the agent from a public origin must be https")
 	tlsKey := fset.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	dist := fset.String("dist", "", "folder of make package's output (dist/) offered on the install page /install; default none")
+	caKeyPath := fset.String("ca-key", "", "the issuing CA's key, for «Выпуск сертификата» (default "+caKeyFile+" beside --roots; its certificate is in --intermediates)")
 	var ports portsFlag
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
 	fset.Parse(args)
@@ -118,6 +123,14 @@ func runServe(args []string) error {
 	}
 	d := &demo{v: v, origin: *origin, ports: ports, sessions: map[string]login.Identity{}, install: &installer{Dir: *dist},
 		log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	if *caKeyPath == "" {
+		*caKeyPath = filepath.Join(filepath.Dir(*rootsPath), caKeyFile)
+	}
+	if *intersPath != "" {
+		if d.ca, err = loadCA(*intersPath, *caKeyPath); err != nil {
+			d.log.Warn("«Выпуск сертификата» is off", "err", err)
+		}
+	}
 	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("Откройте %s — демонстрационный вход по сертификату\n", *origin)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -167,6 +180,7 @@ func (d *demo) routes() http.Handler {
 	mux.HandleFunc("POST /api/login", d.login)
 	mux.HandleFunc("GET /api/me", d.me)
 	mux.HandleFunc("POST /api/logout", d.logout)
+	mux.HandleFunc("POST /api/issue", d.issueCertificate)
 	return headers(mux)
 }
 

@@ -12,36 +12,15 @@ import (
 	"github.com/podpis/podpis/certreq"
 )
 
-// keyMakerMessages are the Russian messages of the key store's codes for
-// getting a certificate, until the protocol's one table (agent/wsapi)
-// carries them with createRequest and installCertificate.
-var keyMakerMessages = map[keystore.Code]string{
-	keystore.CodeNoKeygen:         "Токен не умеет создавать ключи этого алгоритма",
-	keystore.CodeTokenNotFound:    "Токен не найден",
-	keystore.CodeNoMatchingKey:    "Ключ этого сертификата не найден ни на одном токене",
-	keystore.CodeAlreadyInstalled: "Сертификат уже установлен на токен",
-	keystore.CodeBadCertificate:   "Файл не является сертификатом",
-}
-
 // reportKeyMaker prints a failure of request or install-cert: a field the
-// profile refuses, one of keyMakerMessages' codes, or any other key store
-// failure as reportKeystore prints it.
+// profile refuses, or a key store failure as reportKeystore prints it
+// (the codes of getting a certificate are in the protocol's one table).
 func reportKeyMaker(stderr io.Writer, err error) int {
 	var ce *certreq.Error
 	if errors.As(err, &ce) {
 		fmt.Fprintf(stderr, "podpis: %s: %s\n", certreq.Code, ce.Message())
 		fmt.Fprintf(stderr, "podpis: %v\n", ce)
 		return 1
-	}
-	var ke *keystore.Error
-	if errors.As(err, &ke) {
-		if msg, ok := keyMakerMessages[ke.Code]; ok {
-			fmt.Fprintf(stderr, "podpis: %s: %s\n", ke.Code, msg)
-			if ke.Err != nil {
-				fmt.Fprintf(stderr, "podpis: %v\n", ke.Err)
-			}
-			return 1
-		}
 	}
 	return reportKeystore(stderr, err)
 }

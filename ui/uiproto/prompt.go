@@ -54,6 +54,12 @@ type Prompt struct {
 	// Login: the PIN is for a login to the site; else for Document.
 	Login    bool      `json:"login,omitempty"`
 	Document *Document `json:"document,omitempty"`
+	// Purpose is PurposeNewKey or PurposeInstall when the PIN is for
+	// that, not a login or a document; NewKey and Install are what the
+	// newkey and install windows show.
+	Purpose string   `json:"purpose,omitempty"`
+	NewKey  *NewKey  `json:"newKey,omitempty"`
+	Install *Install `json:"install,omitempty"`
 	// SettleMillis is how long after the window appears it ignores the
 	// keyboard and its approving buttons: keys meant for another window
 	// are not an answer. Zero means 1000.

@@ -4,7 +4,7 @@
 import { connect, PodpisError, MESSAGES, PROTOCOL } from "/podpis.js";
 
 const $ = (id) => document.getElementById(id);
-const sections = ["login", "no-agent", "choose", "working", "done"];
+const sections = ["login", "issue", "no-agent", "choose", "working", "done"];
 let client = null;
 let pending = null;
 // The site's settings (which ports the agent may listen on). start waits
@@ -62,20 +62,24 @@ const TRANSPORTS = {
   websocket: "Связь с podpis: через локальный порт (WebSocket)",
 };
 
+// ensureClient connects to podpis once.
+async function ensureClient() {
+  if (client) return;
+  // Where the browser will ask for local network access, connect asks
+  // now, in this click, and says so first.
+  client = await connect({ ports: (await config).ports, onPrompt: () => status(MESSAGES.PROMPT, "notice") });
+  client.addEventListener("disconnected", () => status("Соединение с podpis прервано. Ожидание…", true));
+  client.addEventListener("connected", () => status(""));
+  client.addEventListener("notice", (e) => notice(e.detail));
+  $("transport").textContent = TRANSPORTS[client.transport];
+  $("transport").dataset.transport = client.transport;
+  $("transport").hidden = false;
+}
+
 async function start() {
   status("Поиск podpis…");
   try {
-    if (!client) {
-      // Where the browser will ask for local network access, connect asks
-      // now, in this click, and says so first.
-      client = await connect({ ports: (await config).ports, onPrompt: () => status(MESSAGES.PROMPT, "notice") });
-      client.addEventListener("disconnected", () => status("Соединение с podpis прервано. Ожидание…", true));
-      client.addEventListener("connected", () => status(""));
-      client.addEventListener("notice", (e) => notice(e.detail));
-      $("transport").textContent = TRANSPORTS[client.transport];
-      $("transport").dataset.transport = client.transport;
-      $("transport").hidden = false;
-    }
+    await ensureClient();
     diagnose([]);
     const certs = await client.certificates().finally(noticeDone);
     status("");
@@ -256,6 +260,137 @@ function welcome(id) {
   show("done");
 }
 
+// «Выпуск сертификата». The page checks what the person typed (the
+// checksums of СНИЛС and ИНН) so that a typo is shown at its field; the
+// agent checks all of it again before any key is made, and its
+// INVALID_REQUEST names the field (err.detail.field).
+
+const digits = (s) => s.replace(/[\s-]/g, "");
+
+// snilsOK: the check number of СНИЛС (the last two digits) from the first
+// nine, weighted 9…1, modulo 101 (100 and 101 give 00).
+function snilsOK(v) {
+  if (!/^\d{11}$/.test(v)) return false;
+  let sum = 0;
+  for (let i = 0; i < 9; i++) sum += Number(v[i]) * (9 - i);
+  const check = sum < 100 ? sum : sum % 101 === 100 ? 0 : sum % 101;
+  return check === Number(v.slice(9));
+}
+
+// innOK: a person's ИНН, twelve digits with two check digits.
+function innOK(v) {
+  if (!/^\d{12}$/.test(v)) return false;
+  const digit = (w) => (w.reduce((s, k, i) => s + k * Number(v[i]), 0) % 11) % 10;
+  return digit([7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) === Number(v[10]) && digit([3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) === Number(v[11]);
+}
+
+const fieldChecks = {
+  SN: (v) => (v ? "" : "Укажите фамилию"),
+  G: (v) => (v ? "" : "Укажите имя и отчество"),
+  SNILS: (v) => (snilsOK(v) ? "" : "СНИЛС: 11 цифр с верным контрольным числом"),
+  INN: (v) => (innOK(v) ? "" : "ИНН: 12 цифр с верными контрольными цифрами"),
+  E: (v) => (!v || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v) ? "" : "Адрес электронной почты указан неверно"),
+};
+
+function fieldError(input, text) {
+  let note = input.parentElement.querySelector(".field-error");
+  if (!note) {
+    note = document.createElement("span");
+    note.className = "field-error";
+    input.after(note);
+  }
+  note.textContent = text;
+  input.setAttribute("aria-invalid", text ? "true" : "false");
+}
+
+// readForm returns the subject, or null after marking what is wrong.
+function readForm() {
+  const form = $("issue-form");
+  const subject = {};
+  let first = null;
+  for (const input of form.querySelectorAll("input")) {
+    let v = input.value.trim();
+    if (input.inputMode === "numeric") v = digits(v);
+    const check = fieldChecks[input.name];
+    const bad = check ? check(v) : "";
+    if (input.type !== "hidden") fieldError(input, bad);
+    if (bad && !first) first = input;
+    if (v) subject[input.name] = v;
+  }
+  if (first) {
+    first.focus();
+    return null;
+  }
+  // The owner's name as the certificate shows it: surname, then names.
+  return { CN: subject.SN + " " + subject.G, ...subject };
+}
+
+async function issue(ev) {
+  ev.preventDefault();
+  status("");
+  const subject = readForm();
+  if (!subject) return;
+  const algorithm = $("issue-form").elements.algorithm.value;
+  try {
+    await ensureClient();
+  } catch (err) {
+    client = null;
+    if (!cannotReach(err)) status(explain(err), true);
+    return;
+  }
+  show("working");
+  $("working-title").textContent = "Выпуск сертификата";
+  try {
+    $("working-text").textContent = "Подтвердите создание ключа и введите PIN-код в окне podpis…";
+    pending = client.createRequest({ algorithm, subject, label: subject.CN });
+    const { request } = await pending.finally(noticeDone);
+    $("working-text").textContent = "Удостоверяющий центр выпускает сертификат…";
+    const { certificate } = await api("/api/issue", { request });
+    $("working-text").textContent = "Подтвердите установку сертификата и введите PIN-код в окне podpis…";
+    pending = client.installCertificate(certificate);
+    const cert = await pending.finally(noticeDone);
+    pending = null;
+    $("working-title").textContent = "Подписание";
+    status("Сертификат выпущен и записан на токен «" + cert.token + "». Вход с ним:", "notice");
+    await login(cert);
+  } catch (err) {
+    pending = null;
+    $("working-title").textContent = "Подписание";
+    show("issue");
+    const field = err.detail && err.detail.field;
+    const input = field && $("issue-form").querySelector(`input[name="${field}"]`);
+    if (input) fieldError(input, err.message);
+    status(explain(err), true);
+  } finally {
+    $("working-text").textContent = "Введите PIN-код в окне podpis…";
+  }
+}
+
+// offerAlgorithms leaves in the form only the algorithms a token can make
+// (info's keygen); with no agent yet, the form stays as it is and the
+// agent answers NO_KEYGEN if it must.
+async function offerAlgorithms() {
+  try {
+    await ensureClient();
+    const offered = new Set((await client.info()).keygen.flatMap((k) => k.algorithms));
+    const select = $("issue-form").elements.algorithm;
+    for (const o of select.options) o.disabled = !offered.has(o.value);
+    if (select.selectedOptions[0] && select.selectedOptions[0].disabled) {
+      const first = [...select.options].find((o) => !o.disabled);
+      if (first) select.value = first.value;
+    }
+    if (offered.size === 0) status("Ни один подключённый токен не умеет создавать ключи: подключите токен.", true);
+  } catch {
+    client = null;
+  }
+}
+
+$("to-issue").addEventListener("click", () => {
+  status("");
+  show("issue");
+  offerAlgorithms();
+});
+$("issue-form").addEventListener("submit", issue);
 $("by-cert").addEventListener("click", start);
 $("retry").addEventListener("click", start);
 $("cancel").addEventListener("click", () => {

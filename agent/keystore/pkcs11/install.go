@@ -119,15 +119,19 @@ func (p *Store) InstallCertificate(ctx context.Context, data []byte, pin keystor
 		return nil, err
 	}
 	t := home.t
+	kc := keystore.Examine(cert, true, p.opts.Now())
+	kc.Algorithm = algorithmOf(cert)
+	kc.Token, kc.TokenSerial, kc.Source = t.label(), t.info.SerialNumber, t.module.Vendor
+	if err := keystore.AskConsent(ctx, keystore.Consent{Token: t.label(), Certificate: kc}); err != nil {
+		return nil, err
+	}
 	pad := t.info.Flags&pkcs11.CKF_PROTECTED_AUTHENTICATION_PATH != 0
 	var code []byte
 	if t.info.Flags&pkcs11.CKF_LOGIN_REQUIRED != 0 && !pad {
 		if pin == nil {
 			return nil, &keystore.Error{Code: keystore.CodePINRequired}
 		}
-		kc := keystore.Examine(cert, true, p.opts.Now())
-		kc.Token, kc.Source = t.label(), t.module.Vendor
-		code, err = takePIN(ctx, pin, keystore.PINRequest{Token: t.label(), Certificate: kc,
+		code, err = takePIN(ctx, pin, keystore.PINRequest{Token: t.label(), Certificate: kc, Install: true,
 			TriesLow: t.info.Flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0, FinalTry: t.info.Flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0})
 		if err != nil {
 			var ke *keystore.Error
@@ -185,9 +189,6 @@ func (p *Store) InstallCertificate(ctx context.Context, data []byte, pin keystor
 	if err != nil {
 		return nil, classify(t.module.Path, err)
 	}
-	kc := keystore.Examine(cert, true, p.opts.Now())
-	kc.Algorithm = algorithmOf(cert)
-	kc.Token, kc.TokenSerial, kc.Source = t.label(), t.info.SerialNumber, t.module.Vendor
 	return kc, nil
 }
 

@@ -164,13 +164,16 @@ func (p *Store) GenerateKey(ctx context.Context, req keystore.KeyRequest, pin ke
 	if t.info.Flags&pkcs11.CKF_USER_PIN_LOCKED != 0 {
 		return &keystore.Error{Code: keystore.CodePINLocked, Err: errors.New("token reports the user PIN locked")}
 	}
+	if err := keystore.AskConsent(ctx, keystore.Consent{Token: t.label()}); err != nil {
+		return err
+	}
 	pad := t.info.Flags&pkcs11.CKF_PROTECTED_AUTHENTICATION_PATH != 0
 	var code []byte
 	if t.info.Flags&pkcs11.CKF_LOGIN_REQUIRED != 0 && !pad {
 		if pin == nil {
 			return &keystore.Error{Code: keystore.CodePINRequired}
 		}
-		code, err = takePIN(ctx, pin, keystore.PINRequest{Token: t.label(),
+		code, err = takePIN(ctx, pin, keystore.PINRequest{Token: t.label(), NewKey: true,
 			TriesLow: t.info.Flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0, FinalTry: t.info.Flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0})
 		if err != nil {
 			var ke *keystore.Error

@@ -1,0 +1,133 @@
+// End to end in headless Chromium: the demo's «Выпуск сертификата». The
+// person fills the form (the page checks СНИЛС and ИНН), the agent
+// (bin/podpis, soft token) makes the key and the request after the person
+// agreed on its page and typed the PIN there, the demo CA (bin/podpis-demo)
+// issues the certificate, the agent installs it after asking again, and
+// the person is logged in with it at once. Run after `make build`;
+// screenshots go to $ARTIFACTS (issue-*.png).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, existsSync, mkdirSync, chmodSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium } from "playwright-core";
+import { bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
+
+let browser, data, demo, prompts, seen = 0;
+
+// nextPrompt: the next page the agent "opened" (the recorder script got
+// the forwarding file), opened as the person's browser would.
+async function openPrompt(context) {
+  for (let i = 0; i < 400; i++) {
+    const lines = existsSync(prompts) ? readFileSync(prompts, "utf8").trim().split("\n").filter(Boolean) : [];
+    if (lines.length > seen) {
+      const page = await context.newPage();
+      await page.goto(pathToFileURL(lines[seen++]).href);
+      await page.waitForSelector("main form");
+      return page;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the agent opened no prompt page");
+}
+
+// The agent refuses an approval posted within a second of its page
+// loading; a person reads first.
+const settle = () => new Promise((r) => setTimeout(r, 1200));
+
+async function answer(context, { expect, button, pin, shot }) {
+  const page = await openPrompt(context);
+  assert.match(await page.textContent("main"), expect);
+  if (pin) await page.fill("#pin", pin);
+  await page.screenshot({ path: path.join(shots, shot), fullPage: true });
+  if (button !== "cancel") await settle();
+  await page.click(`button[value="${button}"]`);
+  await page.waitForSelector("text=Готово");
+  await page.close();
+}
+
+const keyFiles = () => readdirSync(path.join(data, "softtoken")).filter((f) => f.endsWith(".key")).length;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  data = mkdtempSync(path.join(tmpdir(), "podpis-issue-"));
+  execFileSync(bin("podpis-demo"), ["init", "--dir", data]);
+  mkdirSync(path.join(data, "agent"));
+  prompts = path.join(data, "prompts.txt");
+  writeFileSync(path.join(data, "record.sh"), `#!/bin/sh\necho "$1" >> '${prompts}'\n`);
+  chmodSync(path.join(data, "record.sh"), 0o755);
+  const agentPort = await freePort();
+  const port = await freePort();
+  demo = `http://127.0.0.1:${port}`;
+  await start(bin("podpis-demo"), ["serve", "--listen", `127.0.0.1:${port}`, "--roots", path.join(data, "roots.pem"),
+    "--intermediates", path.join(data, "intermediates.pem"), "--agent-port", String(agentPort)], {}, /Откройте/);
+  // DISPLAY unset: the agent asks through its own pages. The demo site is
+  // trusted — and still asked before a key is made.
+  await start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
+    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo],
+    { DISPLAY: "", WAYLAND_DISPLAY: "", PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"),
+      PODPIS_DATA_DIR: path.join(data, "agent"), PODPIS_CONFIG: path.join(data, "agent", "config.json"),
+      PODPIS_BROWSER: path.join(data, "record.sh") }, /listening on/);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  for (const p of procs) p.kill("SIGINT");
+  if (data) rmSync(data, { recursive: true, force: true });
+});
+
+test("«Выпуск сертификата»: form, key on the token, CA, installation, login", async () => {
+  const context = await browser.newContext({ locale: "ru-RU", viewport: { width: 1024, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(demo);
+  await page.click("#to-issue");
+  await page.waitForSelector("#issue:not([hidden])");
+  await page.fill('input[name="SN"]', "Кузнецова");
+  await page.fill('input[name="G"]', "Анна Павловна");
+  await page.fill('input[name="SNILS"]', "112-233-445 96"); // a typo: wrong check number
+  await page.fill('input[name="INN"]', "500100732259");
+  await page.fill('input[name="E"]', "kuznetsova@example.ru");
+  await page.screenshot({ path: path.join(shots, "issue-01-form.png"), fullPage: true });
+
+  // The page catches the typo at its field; nothing reaches the agent.
+  await page.click("#issue-go");
+  await page.waitForSelector('input[name="SNILS"][aria-invalid="true"]');
+  assert.match(await page.textContent("#issue-form"), /СНИЛС: 11 цифр с верным контрольным числом/);
+  await page.screenshot({ path: path.join(shots, "issue-02-invalid-snils.png"), fullPage: true });
+  assert.equal(existsSync(prompts), false, "the agent was asked about a form the page refused");
+  const keysBefore = keyFiles();
+
+  // The person declines the key in the agent's window: nothing is made.
+  await page.fill('input[name="SNILS"]', "112-233-445 95");
+  await page.click("#issue-go");
+  await page.waitForSelector("#working:not([hidden])");
+  await answer(context, { expect: /просит создать ключ электронной подписи на токене/, button: "cancel", shot: "issue-03-agent-newkey-declined.png" });
+  await page.waitForSelector(".status.error");
+  assert.match(await page.textContent("#status"), /Операция отменена/);
+  assert.equal(keyFiles(), keysBefore, "a key was made after «Отмена»");
+
+  // Again, and agreed: consent, PIN, the CA, the installation's consent and PIN.
+  await page.click("#issue-go");
+  await page.waitForSelector("#working:not([hidden])");
+  await page.screenshot({ path: path.join(shots, "issue-04-waiting.png"), fullPage: true });
+  await answer(context, { expect: /Кузнецова Анна Павловна[\s\S]*11223344595/, button: "approve", shot: "issue-05-agent-newkey.png" });
+  await answer(context, { expect: /создание нового ключа/, button: "sign", pin: "1234", shot: "issue-06-agent-newkey-pin.png" });
+  await answer(context, { expect: /просит установить сертификат на токен[\s\S]*Демонстрационный УЦ podpis/, button: "approve", shot: "issue-07-agent-install.png" });
+  await answer(context, { expect: /установка сертификата/, button: "sign", pin: "1234", shot: "issue-08-agent-install-pin.png" });
+  // And the login with the new certificate: its PIN.
+  await answer(context, { expect: /вход на сайт/, button: "sign", pin: "1234", shot: "issue-09-agent-login-pin.png" });
+  await page.waitForSelector("#done:not([hidden])");
+  assert.match(await page.textContent("#done h1"), /Вы вошли как Кузнецова Анна Павловна/);
+  assert.match(await page.textContent("#who-details"), /500100732259/);
+  assert.match(await page.textContent("#who-details"), /11223344595/);
+  await page.screenshot({ path: path.join(shots, "issue-10-logged-in.png"), fullPage: true });
+  assert.equal(keyFiles(), keysBefore + 1, "one key made");
+  await context.close();
+});
