@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command docbench measures podpis sign, cosign and verify on a large
 // document against podpis hash in the same run (make bench): wall time,
 // throughput and the child's peak RSS (getrusage of each podpis process),
