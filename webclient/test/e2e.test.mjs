@@ -137,20 +137,29 @@ test("login by certificate, from «Отсутствует соединение»
   assert.ok(cards.find((c) => c.text.includes("ООО «Ромашка»") && c.text.includes("ИНН 500100732259")));
   await page.screenshot({ path: path.join(shots, "03-choose.png") });
 
-  // A wrong PIN: the right message, the token not locked.
+  // A wrong PIN: the agent's page says so and asks again, on the same
+  // question; the token counts one try, and nothing retries it.
   await page.click(".cert:has-text('Иванов')");
   await page.waitForSelector("#working:not([hidden])");
   await page.screenshot({ path: path.join(shots, "04-waiting-for-pin.png") });
-  await answerPIN(context, "0000");
-  await page.waitForSelector(".status.error");
-  assert.match(await page.textContent("#status"), /Неверный PIN-код/);
-  await page.screenshot({ path: path.join(shots, "06-wrong-pin.png") });
+  const pinPage = await openPrompt(context);
+  await pinPage.screenshot({ path: path.join(shots, "05-agent-pin-page.png") });
+  await pinPage.fill("#pin", "0000");
+  await settle();
+  await pinPage.click('button[value="sign"]');
+  await pinPage.waitForSelector("text=Неверный PIN-код");
+  assert.doesNotMatch(await pinPage.textContent("main"), /Готово/);
+  await pinPage.screenshot({ path: path.join(shots, "06-wrong-pin.png") });
   const state = JSON.parse(readFileSync(path.join(data, "softtoken", ".pin-state"), "utf8"));
   assert.equal(state.failures, 1, "one wrong PIN moves the counter once");
+  assert.ok(await page.isVisible("#working"), "the site still waits for the person");
 
-  // The right PIN logs in with the right name and INN.
-  await page.click(".cert:has-text('Иванов')");
-  await answerPIN(context, "1234");
+  // The right PIN, typed into the same page, logs in with the right name and INN.
+  await pinPage.fill("#pin", "1234");
+  await settle();
+  await pinPage.click('button[value="sign"]');
+  await pinPage.waitForSelector("text=Готово");
+  await pinPage.close();
   await page.waitForSelector("#done:not([hidden])");
   assert.match(await page.textContent("#done h1"), /Вы вошли как Иванов Иван Иванович/);
   assert.match(await page.textContent("#who-details"), /771234567890/);
