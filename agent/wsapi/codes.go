@@ -28,7 +28,13 @@ const (
 	Busy           Code = "BUSY"
 	Timeout        Code = "TIMEOUT"
 	Internal       Code = "INTERNAL"
+	// TooLargeCode: a message, chunk or reply over the limits (also the
+	// native host's TOO_LARGE for a frame it skipped).
+	TooLargeCode Code = "TOO_LARGE"
 )
+
+// NoticeProgress is the notice of a batch's progress (Done of Total).
+const NoticeProgress = "PROGRESS"
 
 // table is the one code → message table of podpis, in the order of
 // docs/protocol.md. The agent sends the Russian text with every error, the
@@ -55,6 +61,7 @@ var table = []struct {
 	{Busy, "Подождите: предыдущий запрос ещё не завершён", "busy: another prompt is open or the site asked too often", nil},
 	{Timeout, "Время ожидания истекло", "timed out", []keystore.Code{keystore.CodeTimeout}},
 	{Internal, "Внутренняя ошибка podpis", "internal error", nil},
+	{TooLargeCode, "Слишком большое сообщение: документ передаётся частями", "message too large", nil},
 }
 
 // notices are the agent's notices (agent.Notice) and what the page shows
@@ -83,6 +90,7 @@ var agentErrors = []struct {
 	err  error
 	code Code
 }{
+	{ErrTooLarge, TooLargeCode},
 	{agent.ErrBadRequest, BadRequest},
 	{agent.ErrOriginDenied, OriginDenied},
 	{agent.ErrBusy, Busy},

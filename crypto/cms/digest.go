@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -40,26 +41,123 @@ func NewHash(pub crypto.PublicKey) (hash.Hash, error) {
 // opts.NoSignedAttributes are ignored: without signed attributes there
 // would be nothing to sign but the digest itself.
 func SignDigest(digest []byte, cert *x509.Certificate, key crypto.Signer, opts *SignOptions) ([]byte, error) {
-	if opts == nil {
-		opts = &SignOptions{}
-	}
-	si, dalg, err := signerInfo(digest, cert, key, opts)
+	p, err := Prepare(digest, cert, key.Public(), opts)
 	if err != nil {
 		return nil, err
 	}
-	contentType := opts.ContentType
-	if isZero(contentType) {
-		contentType = OIDData
+	sig, err := p.sign(key)
+	if err != nil {
+		return nil, err
 	}
-	certs := append([]*x509.Certificate{cert}, opts.Certificates...)
+	return p.Finish(sig)
+}
+
+// Prepared is a detached signature over a digest waiting for its key's
+// signature: a batch prepares every document, has the token sign all the
+// ToSign digests in one session, and finishes each.
+type Prepared struct {
+	// ToSign is the digest of the signed attributes, what the key signs.
+	ToSign []byte
+
+	attrs    []byte // DER SET of the signed attributes
+	cert     *x509.Certificate
+	dalg     *digestAlg
+	sigAlg   asn1.ObjectIdentifier
+	signOpts crypto.SignerOpts
+	rand     io.Reader
+	opts     SignOptions
+}
+
+// Prepare checks the key and the digest and builds the signed attributes
+// of a signature by cert's key (its public key pub) over content whose
+// digest is digest.
+func Prepare(digest []byte, cert *x509.Certificate, pub crypto.PublicKey, opts *SignOptions) (*Prepared, error) {
+	if opts == nil {
+		opts = &SignOptions{}
+	}
+	p := &Prepared{cert: cert, opts: *opts, rand: opts.Rand}
+	if isZero(p.opts.ContentType) {
+		p.opts.ContentType = OIDData
+	}
+	if p.rand == nil {
+		p.rand = rand.Reader
+	}
+	var err error
+	p.dalg, p.sigAlg, p.signOpts, err = algorithmsFor(pub)
+	if err != nil {
+		return nil, err
+	}
+	if !publicKeysMatch(pub, cert) {
+		return nil, errors.New("cms: the key does not belong to the certificate")
+	}
+	if n := p.dalg.new().Size(); len(digest) != n {
+		return nil, fmt.Errorf("%w: %d bytes, the key's digest has %d", ErrDigestSize, len(digest), n)
+	}
+	when := opts.SigningTime
+	if when.IsZero() {
+		when = time.Now()
+	}
+	if p.attrs, err = buildSignedAttrs(p.opts.ContentType, digest, when, cert, p.dalg); err != nil {
+		return nil, err
+	}
+	h := p.dalg.new()
+	h.Write(p.attrs)
+	p.ToSign = h.Sum(nil)
+	return p, nil
+}
+
+// SignerOpts are the options the key signs ToSign with.
+func (p *Prepared) SignerOpts() crypto.SignerOpts { return p.signOpts }
+
+func (p *Prepared) sign(key crypto.Signer) ([]byte, error) {
+	var sig []byte
+	var err error
+	if ms, ok := key.(crypto.MessageSigner); ok {
+		// A token that hashes by itself gets the bytes, not our digest.
+		sig, err = ms.SignMessage(p.rand, p.attrs, p.signOpts)
+	} else {
+		sig, err = key.Sign(p.rand, p.ToSign, p.signOpts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cms: signing: %w", err)
+	}
+	return sig, nil
+}
+
+// signerInfo is the DER SignerInfo with the key's signature sig.
+func (p *Prepared) signerInfo(sig []byte) ([]byte, error) {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1Int64(1)
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddBytes(p.cert.RawIssuer)
+			b.AddASN1BigInt(p.cert.SerialNumber)
+		})
+		addAlgorithmNULL(b, p.dalg.oid)
+		_, body, _ := splitTLV(p.attrs)
+		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(body) })
+		addAlgorithmNULL(b, p.sigAlg)
+		b.AddASN1OctetString(sig)
+	})
+	return b.Bytes()
+}
+
+// Finish makes the detached DER SignedData with the key's signature sig
+// over ToSign.
+func (p *Prepared) Finish(sig []byte) ([]byte, error) {
+	si, err := p.signerInfo(sig)
+	if err != nil {
+		return nil, err
+	}
+	certs := append([]*x509.Certificate{p.cert}, p.opts.Certificates...)
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1ObjectIdentifier(oidSignedData)
 		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 				b.AddASN1Int64(1)
-				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { addAlgorithmNULL(b, dalg.oid) })
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { addOID(b, contentType) })
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { addAlgorithmNULL(b, p.dalg.oid) })
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { addOID(b, p.opts.ContentType) })
 				b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 					for _, raw := range sortedDER(certRaws(certs)) {
 						b.AddBytes(raw)
@@ -70,64 +168,6 @@ func SignDigest(digest []byte, cert *x509.Certificate, key crypto.Signer, opts *
 		})
 	})
 	return b.Bytes()
-}
-
-// signerInfo makes the DER SignerInfo of cert's key over content whose
-// digest is digest, with CAdES-BES signed attributes.
-func signerInfo(digest []byte, cert *x509.Certificate, key crypto.Signer, opts *SignOptions) ([]byte, *digestAlg, error) {
-	contentType := opts.ContentType
-	if isZero(contentType) {
-		contentType = OIDData
-	}
-	random := opts.Rand
-	if random == nil {
-		random = rand.Reader
-	}
-	dalg, sigAlg, signOpts, err := algorithmsFor(key.Public())
-	if err != nil {
-		return nil, nil, err
-	}
-	if !publicKeysMatch(key.Public(), cert) {
-		return nil, nil, errors.New("cms: the key does not belong to the certificate")
-	}
-	if len(digest) != dalg.new().Size() {
-		return nil, nil, fmt.Errorf("%w: %d bytes, the key's digest has %d", ErrDigestSize, len(digest), dalg.new().Size())
-	}
-	when := opts.SigningTime
-	if when.IsZero() {
-		when = time.Now()
-	}
-	signedAttrs, err := buildSignedAttrs(contentType, digest, when, cert, dalg)
-	if err != nil {
-		return nil, nil, err
-	}
-	var sig []byte
-	if ms, ok := key.(crypto.MessageSigner); ok {
-		// A token that hashes by itself gets the bytes, not our digest.
-		sig, err = ms.SignMessage(random, signedAttrs, signOpts)
-	} else {
-		h := dalg.new()
-		h.Write(signedAttrs)
-		sig, err = key.Sign(random, h.Sum(nil), signOpts)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("cms: signing: %w", err)
-	}
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1Int64(1)
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddBytes(cert.RawIssuer)
-			b.AddASN1BigInt(cert.SerialNumber)
-		})
-		addAlgorithmNULL(b, dalg.oid)
-		_, body, _ := splitTLV(signedAttrs)
-		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(body) })
-		addAlgorithmNULL(b, sigAlg)
-		b.AddASN1OctetString(sig)
-	})
-	si, err := b.Bytes()
-	return si, dalg, err
 }
 
 // CoSign adds a parallel SignerInfo by cert's key to the SignedData der
@@ -166,10 +206,19 @@ func CoSign(der, detachedDigest []byte, cert *x509.Certificate, key crypto.Signe
 	}
 	o := *opts
 	o.ContentType = sd.ContentType
-	si, dalg, err := signerInfo(digest, cert, key, &o)
+	p, err := Prepare(digest, cert, key.Public(), &o)
 	if err != nil {
 		return nil, err
 	}
+	sig, err := p.sign(key)
+	if err != nil {
+		return nil, err
+	}
+	si, err := p.signerInfo(sig)
+	if err != nil {
+		return nil, err
+	}
+	dalg := p.dalg
 	algs := parts.digestAlgs
 	var alg cryptobyte.Builder
 	addAlgorithmNULL(&alg, dalg.oid)

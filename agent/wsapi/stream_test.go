@@ -1,0 +1,104 @@
+package wsapi
+
+import (
+	"encoding/base64"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/podpis/podpis/agent"
+)
+
+// TestStreamBounds (issue 24): a page cannot make the agent hold more
+// than MaxStreams streams per connection (more get BUSY), a stream left
+// without chunks is dropped after StreamIdle, a closed connection drops
+// its streams and opens none, and a thousand streams opened and dropped
+// leave no goroutine or timer behind.
+func TestStreamBounds(t *testing.T) {
+	api := New(agent.New(agent.Config{}))
+	c := api.NewConn("https://lk.example.ru", Limits{MaxStreams: 3, StreamIdle: 150 * time.Millisecond})
+	code := func(r *Response) Code {
+		if r == nil {
+			t.Fatal("no response")
+		}
+		if r.Error == nil {
+			return "OK"
+		}
+		return r.Error.Code
+	}
+	n := 0
+	send := func(method, params string) *Response {
+		n++
+		_, r := c.Receive([]byte(fmt.Sprintf(`{"id":%d,"method":%q,"params":%s}`, n, method, params)))
+		return r
+	}
+	var ids []string
+	for range 3 {
+		r := send("streamBegin", `{}`)
+		if code(r) != "OK" {
+			t.Fatalf("streamBegin: %+v", r.Error)
+		}
+		ids = append(ids, r.Result.(StreamBeginResult).Stream)
+	}
+	if r := send("streamBegin", `{}`); code(r) != Busy {
+		t.Fatalf("a fourth stream: %s", code(r))
+	}
+	// One kept alive by its chunks, the others left idle.
+	chunk := base64.StdEncoding.EncodeToString([]byte("abc"))
+	for i := range 4 {
+		time.Sleep(60 * time.Millisecond)
+		if r := send("streamChunk", fmt.Sprintf(`{"stream":%q,"offset":%d,"data":%q}`, ids[0], 3*i, chunk)); code(r) != "OK" {
+			t.Fatalf("chunk %d: %s", i, code(r))
+		}
+	}
+	if got := c.Streams(); got != 1 {
+		t.Fatalf("%d streams after idling, want the one kept alive", got)
+	}
+	if r := send("streamChunk", fmt.Sprintf(`{"stream":%q,"offset":0,"data":%q}`, ids[1], chunk)); code(r) != BadRequest {
+		t.Fatalf("chunk to an idle stream: %s", code(r))
+	}
+	if r := send("streamAbort", fmt.Sprintf(`{"stream":%q}`, ids[0])); code(r) != "OK" || r.Result != (CancelResult{Cancelled: true}) || c.Streams() != 0 {
+		t.Fatalf("abort: %+v, %d streams", r, c.Streams())
+	}
+	send("streamBegin", `{}`)
+	c.Close()
+	if c.Streams() != 0 {
+		t.Fatalf("%d streams after Close", c.Streams())
+	}
+	if r := send("streamBegin", `{}`); code(r) == "OK" {
+		t.Fatal("a stream opened on a closed connection")
+	}
+
+	before := runtime.NumGoroutine()
+	c2 := api.NewConn("https://lk.example.ru", Limits{})
+	for i := range 1000 {
+		_, r := c2.Receive([]byte(`{"id":1,"method":"streamBegin","params":{"name":"` + strings.Repeat("я", i%255) + `"}}`))
+		if r.Error != nil {
+			t.Fatalf("stream %d: %+v", i, r.Error)
+		}
+		c2.Receive([]byte(fmt.Sprintf(`{"id":2,"method":"streamAbort","params":{"stream":%q}}`, r.Result.(StreamBeginResult).Stream)))
+	}
+	c2.Close()
+	if after := runtime.NumGoroutine(); after > before+2 {
+		t.Fatalf("goroutines %d → %d", before, after)
+	}
+}
+
+// TestTooLargeKeepsID: the transport's answer to an over-limit frame
+// carries the request's id when it leads the message, null otherwise.
+func TestTooLargeKeepsID(t *testing.T) {
+	for _, tc := range []struct{ prefix, id string }{
+		{`{"id":7,"method":"sign","params":{"data":"AAAA`, "7"},
+		{`{"id":"a-1","method":"sign"`, `"a-1"`},
+		{`{"method":"sign","params":{"data":"AAAA`, "null"},
+		{`{"id":{"x":1},"method"`, "null"},
+		{`garbage`, "null"},
+	} {
+		r := TooLarge([]byte(tc.prefix))
+		if string(r.ID) != tc.id || r.Error.Code != TooLargeCode {
+			t.Errorf("%s: %s %+v", tc.prefix, r.ID, r.Error)
+		}
+	}
+}
