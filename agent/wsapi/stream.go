@@ -1,6 +1,7 @@
 package wsapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"strings"
 	"time"
 
 	"github.com/podpis/podpis/agent"
@@ -105,18 +107,89 @@ func (c *Conn) streamBegin(params json.RawMessage) (any, error) {
 	return StreamBeginResult{Stream: id, ChunkSize: ChunkSize}, nil
 }
 
+// fastChunk reads a streamChunk message written exactly as podpis.js
+// writes it — {"id":N,"method":"streamChunk","params":{"stream":"…",
+// "offset":N,"data":"…"}} with no white space — in one pass, decoding the
+// base64 straight from the message: the general path goes over a chunk's
+// 700 KB five times (validation, the request, the params, unquoting,
+// base64) and was most of the agent's time per chunk. Anything else —
+// another order, escapes, spaces — is left to the general path (ok
+// false), which gives the same answer.
+func (c *Conn) fastChunk(msg []byte) (Response, bool) {
+	rest, ok := bytes.CutPrefix(msg, []byte(`{"id":`))
+	if !ok {
+		return Response{}, false
+	}
+	i := bytes.IndexByte(rest, ',')
+	if i < 1 || i > 20 {
+		return Response{}, false
+	}
+	id := rest[:i]
+	for _, ch := range id {
+		if ch < '0' || ch > '9' {
+			return Response{}, false
+		}
+	}
+	if rest, ok = bytes.CutPrefix(rest[i:], []byte(`,"method":"streamChunk","params":{"stream":"`)); !ok {
+		return Response{}, false
+	}
+	i = bytes.IndexByte(rest, '"')
+	if i < 0 || i > 64 {
+		return Response{}, false
+	}
+	stream := string(rest[:i])
+	if strings.IndexByte(stream, '\\') >= 0 {
+		return Response{}, false
+	}
+	if rest, ok = bytes.CutPrefix(rest[i:], []byte(`","offset":`)); !ok {
+		return Response{}, false
+	}
+	i = bytes.IndexByte(rest, ',')
+	if i < 1 || i > 18 {
+		return Response{}, false
+	}
+	var off int64
+	for _, ch := range rest[:i] {
+		if ch < '0' || ch > '9' {
+			return Response{}, false
+		}
+		off = off*10 + int64(ch-'0')
+	}
+	if rest, ok = bytes.CutPrefix(rest[i:], []byte(`,"data":"`)); !ok {
+		return Response{}, false
+	}
+	b64, ok := bytes.CutSuffix(rest, []byte(`"}}`))
+	if !ok || bytes.IndexByte(b64, '"') >= 0 || bytes.IndexByte(b64, '\\') >= 0 {
+		return Response{}, false
+	}
+	rid := json.RawMessage(append([]byte{}, id...))
+	res, err := c.chunk(stream, off, b64)
+	if err != nil {
+		return Response{ID: rid, Error: ErrorOf(err)}, true
+	}
+	return Response{ID: rid, Result: res}, true
+}
+
 func (c *Conn) streamChunk(params json.RawMessage) (any, error) {
 	var p StreamChunkParams
 	if err := decode(params, &p); err != nil {
 		return nil, err
 	}
-	if base64.StdEncoding.DecodedLen(len(p.Data)) > ChunkSize+2 {
+	return c.chunk(p.Stream, p.Offset, []byte(p.Data))
+}
+
+// chunk hashes one chunk, b64 its base64, into the stream.
+func (c *Conn) chunk(id string, offset int64, b64 []byte) (any, error) {
+	if base64.StdEncoding.DecodedLen(len(b64)) > ChunkSize+2 {
 		return nil, fmt.Errorf("%w: a chunk over %d bytes", ErrTooLarge, ChunkSize)
 	}
-	data, err := base64.StdEncoding.DecodeString(p.Data)
+	data := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
+	n, err := base64.StdEncoding.Decode(data, b64)
 	if err != nil {
 		return nil, agent.ErrBadRequest
 	}
+	data = data[:n]
+	p := StreamChunkParams{Stream: id, Offset: offset}
 	if len(data) > ChunkSize {
 		return nil, fmt.Errorf("%w: a chunk over %d bytes", ErrTooLarge, ChunkSize)
 	}

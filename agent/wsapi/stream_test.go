@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/crypto/streebog"
 )
 
 // TestStreamBounds (issue 24): a page cannot make the agent hold more
@@ -100,5 +101,55 @@ func TestTooLargeKeepsID(t *testing.T) {
 		if string(r.ID) != tc.id || r.Error.Code != TooLargeCode {
 			t.Errorf("%s: %s %+v", tc.prefix, r.ID, r.Error)
 		}
+	}
+}
+
+// TestChunkPaths: a chunk written as podpis.js writes it (the one-pass
+// path) and written any other valid way (spaces, another order, an
+// escaped stream id) hash the same bytes; a bad chunk is refused the same
+// way by both.
+func TestChunkPaths(t *testing.T) {
+	api := New(agent.New(agent.Config{}))
+	c := api.NewConn("https://lk.example.ru", Limits{})
+	defer c.Close()
+	_, r := c.Receive([]byte(`{"id":1,"method":"streamBegin"}`))
+	id := r.Result.(StreamBeginResult).Stream
+	parts := [][]byte{[]byte("первая часть;"), []byte("вторая/часть+"), []byte("третья"), []byte("четвёртая")}
+	b64 := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+	escaped := `\u00` + fmt.Sprintf("%x", id[0]) + id[1:]
+	var off int
+	msgs := []string{
+		`{"id":2,"method":"streamChunk","params":{"stream":"%s","offset":%d,"data":"%s"}}`,
+		`{ "id": 3, "method": "streamChunk", "params": { "data": "%[3]s", "offset": %[2]d, "stream": "%[1]s" } }`,
+		`{"id":4,"method":"streamChunk","params":{"stream":"` + escaped + `","offset":%[2]d,"data":"%[3]s"}}`,
+		`{"id":"x","method":"streamChunk","params":{"stream":"%s","offset":%d,"data":"%s"}}`,
+	}
+	var all []byte
+	for i, m := range msgs {
+		msg := fmt.Sprintf(m, id, off, b64(parts[i]))
+		if _, r := c.Receive([]byte(msg)); r == nil || r.Error != nil {
+			t.Fatalf("%s: %+v", msg, r)
+		}
+		off += len(parts[i])
+		all = append(all, parts[i]...)
+	}
+	for _, bad := range []string{
+		`{"id":5,"method":"streamChunk","params":{"stream":"%s","offset":%d,"data":"@@@@"}}`,
+		`{"id":5,"method":"streamChunk","params":{"stream":"%s","offset":0,"data":"%[3]s"}}`,
+	} {
+		msg := fmt.Sprintf(bad, id, off, b64([]byte("x")))
+		_, fast := c.Receive([]byte(msg))
+		_, slow := c.Receive([]byte(strings.Replace(msg, `"id":5,`, `"id": 5,`, 1)))
+		if fast.Error == nil || slow.Error == nil || fast.Error.Code != slow.Error.Code {
+			t.Errorf("%s: fast %+v, general %+v", msg, fast.Error, slow.Error)
+		}
+	}
+	doc, err := c.finished(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := streebog.Sum256(all)
+	if string(doc.Digest) != string(want[:]) || doc.Size != int64(len(all)) {
+		t.Fatalf("digest %x of %d bytes, want %x of %d", doc.Digest, doc.Size, want, len(all))
 	}
 }

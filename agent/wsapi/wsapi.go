@@ -155,6 +155,9 @@ func failure(id json.RawMessage, code Code) Response {
 // returned as call for the transport to Run where it likes: never in its
 // read loop, since token calls and prompts take long.
 func (c *Conn) Receive(msg []byte) (call *Call, reply *Response) {
+	if r, ok := c.fastChunk(msg); ok {
+		return nil, &r
+	}
 	var req Request
 	if err := json.Unmarshal(msg, &req); err != nil || req.Method == "" || !validID(req.ID) {
 		id := req.ID
