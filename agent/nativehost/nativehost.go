@@ -46,6 +46,7 @@ const (
 
 var transportMessages = map[wsapi.Code]string{
 	NotRunning:  "podpis не запущен: запустите его и повторите",
+	TooLarge:    wsapi.TooLargeCode.Message(),
 	BadEnvelope: "Неверный запрос",
 }
 
