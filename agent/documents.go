@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/crypto/cms"
@@ -23,8 +22,9 @@ import (
 // to the content, and id-data is what keeps it from ever being a login
 // (a login is under login.OID, which only Authenticate signs).
 
-// MaxBatch bounds the documents of one request.
-const MaxBatch = 1000
+// MaxBatch bounds the documents of one request: the window lists each,
+// and the reply (a CMS each) must fit one message.
+const MaxBatch = 100
 
 // MaxName bounds a document's name (a file name) as a page sends it.
 const MaxName = 255
@@ -138,9 +138,9 @@ func (a *Agent) SignDigests(ctx context.Context, origin string, req DigestSignRe
 			return nil, ErrCancelled
 		}
 	}
-	doc := &keystore.Summary{Description: what.Description, Size: what.Size, Streebog: what.Streebog}
+	doc := &keystore.Summary{Description: what.Description, Size: what.Size, Streebog: what.Streebog, DigestName: what.DigestName}
 	if len(what.Documents) > 1 {
-		doc.Description = strings.TrimSpace(fmt.Sprintf("%s (документов: %d)", what.Description, len(what.Documents)))
+		doc.Count = len(what.Documents)
 	}
 	key, err := l.store.Signer(keystore.WithPINScope(ctx, n), l.cert.ID, a.pinFunc(n, doc))
 	if err != nil {
@@ -284,7 +284,7 @@ func (a *Agent) CoSign(ctx context.Context, origin string, req CoSignRequest) ([
 		}
 	}
 	key, err := l.store.Signer(keystore.WithPINScope(ctx, n), l.cert.ID,
-		a.pinFunc(n, &keystore.Summary{Description: what.Description, Size: what.Size, Streebog: what.Streebog}))
+		a.pinFunc(n, &keystore.Summary{Description: what.Description, Size: what.Size, Streebog: what.Streebog, DigestName: what.DigestName}))
 	if err != nil {
 		return nil, err
 	}
