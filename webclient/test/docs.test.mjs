@@ -197,3 +197,44 @@ test("a batch of documents: one window listing each, one PIN", async () => {
   await page.screenshot({ path: path.join(shots, "docs-05-page-after-batch.png") });
   await context.close();
 });
+
+test("the demo page: log in, choose files, sign them with one PIN, download the signatures", async () => {
+  const context = await browser.newContext({ locale: "ru-RU", viewport: { width: 1024, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(demo);
+  await page.click("#by-cert");
+  await page.click(".cert:has-text('Петрова')");
+  const login = await openPrompt(context);
+  await login.fill("#pin", "1234");
+  await settle();
+  await login.click('button[value="sign"]');
+  await page.waitForSelector("#done:not([hidden])");
+
+  const files = [
+    { name: "Договор поставки.pdf", mimeType: "application/pdf", buffer: Buffer.from(generate(300_000, 7)) },
+    { name: "Спецификация.pdf", mimeType: "application/pdf", buffer: Buffer.from(generate(2_000_000, 8)) },
+    { name: "Сопроводительное письмо.txt", mimeType: "text/plain", buffer: Buffer.from("Направляем документы на подпись.\n") },
+  ];
+  await page.setInputFiles("#doc-files", files);
+  await page.fill("#doc-desc", "Договор поставки № 17 с приложениями");
+  await page.click("#doc-sign");
+  const list = await openPrompt(context);
+  await settle();
+  await list.click('button[value="sign"]');
+  const pin = await openPrompt(context);
+  await pin.fill("#pin", "1234");
+  await settle();
+  await pin.click('button[value="sign"]');
+  await page.waitForFunction(() => document.querySelectorAll("#doc-results li").length === 3);
+  assert.match(await page.textContent("#doc-progress-text"), /Готово/);
+  await page.screenshot({ path: path.join(shots, "docs-06-demo-signed.png"), fullPage: true });
+  // The person downloads each signature.
+  const sigs = [];
+  for (const link of await page.$$("#doc-results a")) {
+    const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    sigs.push({ name: download.suggestedFilename(), cms: readFileSync(await download.path()).toString("base64") });
+  }
+  assert.deepEqual(sigs.map((s) => s.name), files.map((f) => f.name + ".sig"));
+  sigs.forEach((s, i) => engineVerify(s.cms, files[i].buffer, s.name));
+  await context.close();
+});
