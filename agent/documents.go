@@ -288,7 +288,7 @@ func (a *Agent) CoSign(ctx context.Context, origin string, req CoSignRequest) ([
 	if err != nil {
 		return nil, err
 	}
-	der, err := cms.CoSign(req.CMS, detached, l.cert.Cert, key, &cms.SignOptions{SigningTime: a.cfg.Now()})
+	der, err := cms.CoSignDigest(req.CMS, detached, l.cert.Cert, key, &cms.SignOptions{SigningTime: a.cfg.Now()})
 	if errors.Is(err, keystore.ErrPINIncorrect) && a.unattended() {
 		a.pinRefused.Store(true)
 	}

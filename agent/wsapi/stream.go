@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/podpis/podpis/agent"
@@ -35,6 +36,11 @@ const ChunkSize = 512 << 10
 var ErrTooLarge = errors.New("wsapi: over the size limit")
 
 type stream struct {
+	// mu is held while a chunk is hashed: a request that signs the
+	// stream (in its own goroutine) waits for the chunk, and a chunk that
+	// comes after it finds the stream done.
+	mu     sync.Mutex
+	done   bool
 	name   string
 	size   int64 // declared, -1 when not
 	got    int64
@@ -196,18 +202,23 @@ func (c *Conn) chunk(id string, offset int64, b64 []byte) (any, error) {
 	c.mu.Lock()
 	s, ok := c.streams[p.Stream]
 	if ok && s.idle.Stop() {
-		// Held while hashing: a sign of this stream, or streamAbort,
-		// waits for the chunk to be in, and the timer starts again after.
+		// The idle clock stops while the chunk is hashed and starts
+		// again after it.
 		defer s.idle.Reset(c.limits.StreamIdle)
 	}
 	c.mu.Unlock()
-	switch {
-	case !ok:
+	if !ok {
 		return nil, fmt.Errorf("%w: no stream %q", agent.ErrBadRequest, p.Stream)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
 	case p.Offset != s.got:
 		// A lost or repeated chunk would sign another document than
 		// the page holds.
 		return nil, fmt.Errorf("%w: chunk at %d, %d received", agent.ErrBadRequest, p.Offset, s.got)
+	case s.done:
+		return nil, fmt.Errorf("%w: stream %q already signed", agent.ErrBadRequest, p.Stream)
 	case s.size >= 0 && s.got+int64(len(data)) > s.size:
 		c.takeStream(p.Stream)
 		return nil, fmt.Errorf("%w: more than the %d bytes announced", agent.ErrBadRequest, s.size)
@@ -235,6 +246,9 @@ func (c *Conn) finished(id string) (agent.Document, error) {
 	if !ok {
 		return agent.Document{}, fmt.Errorf("%w: no stream %q", agent.ErrBadRequest, id)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done = true
 	if s.size >= 0 && s.got != s.size {
 		return agent.Document{}, fmt.Errorf("%w: stream ended at %d of %d bytes", agent.ErrBadRequest, s.got, s.size)
 	}

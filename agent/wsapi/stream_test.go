@@ -153,3 +153,33 @@ func TestChunkPaths(t *testing.T) {
 		t.Fatalf("digest %x of %d bytes, want %x of %d", doc.Digest, doc.Size, want, len(all))
 	}
 }
+
+// TestChunkRacesSign: a page that sends a chunk right after the request
+// that signs its stream (which runs in its own goroutine) gets either the
+// chunk refused or the chunk in what is signed — never a digest of half
+// a chunk (go test -race finds the data race this once was).
+func TestChunkRacesSign(t *testing.T) {
+	api := New(agent.New(agent.Config{}))
+	c := api.NewConn("https://lk.example.ru", Limits{})
+	defer c.Close()
+	a, b := []byte(strings.Repeat("a", 1000)), []byte(strings.Repeat("b", 200_000))
+	withA, withAB := streebog.Sum256(a), streebog.Sum256(append(append([]byte{}, a...), b...))
+	for range 50 {
+		_, r := c.Receive([]byte(`{"id":1,"method":"streamBegin"}`))
+		id := r.Result.(StreamBeginResult).Stream
+		c.Receive([]byte(fmt.Sprintf(`{"id":2,"method":"streamChunk","params":{"stream":%q,"offset":0,"data":%q}}`, id, base64.StdEncoding.EncodeToString(a))))
+		got := make(chan agent.Document, 1)
+		go func() {
+			d, _ := c.finished(id)
+			got <- d
+		}()
+		_, r = c.Receive([]byte(fmt.Sprintf(`{"id":3,"method":"streamChunk","params":{"stream":%q,"offset":%d,"data":%q}}`, id, len(a), base64.StdEncoding.EncodeToString(b))))
+		d := <-got
+		switch {
+		case r.Error == nil && string(d.Digest) == string(withAB[:]):
+		case r.Error != nil && string(d.Digest) == string(withA[:]):
+		default:
+			t.Fatalf("chunk answered %+v, signed digest %x", r.Error, d.Digest)
+		}
+	}
+}

@@ -170,14 +170,14 @@ func (p *Prepared) Finish(sig []byte) ([]byte, error) {
 	return b.Bytes()
 }
 
-// CoSign adds a parallel SignerInfo by cert's key to the SignedData der
+// CoSignDigest adds a parallel SignerInfo by cert's key to the SignedData der
 // (attached or detached, DER or BER) and returns the new message in DER.
 // The new signer signs the same content under the same content type:
 // for an attached message its encapsulated content, for a detached one
 // the content whose digest (NewHash of the key) is detachedDigest, which
 // the caller computed (streaming the document again). The existing
 // signers are kept byte for byte; they are not verified here.
-func CoSign(der, detachedDigest []byte, cert *x509.Certificate, key crypto.Signer, opts *SignOptions) ([]byte, error) {
+func CoSignDigest(der, detachedDigest []byte, cert *x509.Certificate, key crypto.Signer, opts *SignOptions) ([]byte, error) {
 	if opts == nil {
 		opts = &SignOptions{}
 	}

@@ -98,7 +98,7 @@ func TestSignDigestAndCoSignEngine(t *testing.T) {
 
 			h2, _ := NewHash(second.key.Public())
 			h2.Write(msg)
-			co, err := CoSign(der, h2.Sum(nil), second.cert, second.key, nil)
+			co, err := CoSignDigest(der, h2.Sum(nil), second.cert, second.key, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestSignDigestAndCoSignEngine(t *testing.T) {
 
 			h2.Reset()
 			h2.Write(bad)
-			wrong, err := CoSign(der, h2.Sum(nil), second.cert, second.key, nil)
+			wrong, err := CoSignDigest(der, h2.Sum(nil), second.cert, second.key, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +124,7 @@ func TestSignDigestAndCoSignEngine(t *testing.T) {
 			enginetest.Run(t, nil, "cms", "-sign", "-engine", "gost", "-binary", "-nodetach", "-signer", first.certPath,
 				"-inkey", filepath.Join(dir, ps.Algorithm+"-"+ps.Name+".key"), "-in", msgPath, "-outform", "DER", "-out", att)
 			attDER, _ := os.ReadFile(att)
-			co, err = CoSign(attDER, nil, second.cert, second.key, nil)
+			co, err = CoSignDigest(attDER, nil, second.cert, second.key, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,10 +174,10 @@ func TestSignDigestRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CoSign(der, nil, s.cert, s.key, nil); !errors.Is(err, ErrNoContent) {
+	if _, err := CoSignDigest(der, nil, s.cert, s.key, nil); !errors.Is(err, ErrNoContent) {
 		t.Errorf("co-sign of detached without digest: %v", err)
 	}
-	if _, err := CoSign(der[:len(der)-3], h.Sum(nil), s.cert, s.key, nil); !errors.Is(err, ErrMalformed) {
+	if _, err := CoSignDigest(der[:len(der)-3], h.Sum(nil), s.cert, s.key, nil); !errors.Is(err, ErrMalformed) {
 		t.Errorf("co-sign of truncated: %v", err)
 	}
 }
