@@ -643,6 +643,9 @@ export class Client extends EventTarget {
 }
 
 function toBase64(bytes) {
+  // The browser's own (Chromium 140+, Firefox 133+) is several times
+  // faster: it sets the pace of a streamed document.
+  if (typeof bytes.toBase64 === "function") return bytes.toBase64();
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
   return btoa(s);
