@@ -200,7 +200,6 @@ test("a batch of documents: one window listing each, one PIN", async () => {
   assert.ok(r.progress.includes("upload:4/4") && r.progress.includes("sign:4/4"), r.progress.join(" "));
   r.results.forEach((cms, i) => engineVerify(cms, generate(sizes[i], 1000 + i), names[i]));
   assert.throws(() => engineVerify(r.results[0], generate(sizes[1], 1001), "swapped"), /refused/);
-  await page.screenshot({ path: path.join(shots, "docs-05-page-after-batch.png") });
   await context.close();
 });
 
