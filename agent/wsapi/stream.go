@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"strings"
 	"sync"
 	"time"
 
@@ -131,10 +130,8 @@ func (c *Conn) fastChunk(msg []byte) (Response, bool) {
 		return Response{}, false
 	}
 	id := rest[:i]
-	for _, ch := range id {
-		if ch < '0' || ch > '9' {
-			return Response{}, false
-		}
+	if !jsonUint(id) {
+		return Response{}, false
 	}
 	if rest, ok = bytes.CutPrefix(rest[i:], []byte(`,"method":"streamChunk","params":{"stream":"`)); !ok {
 		return Response{}, false
@@ -144,8 +141,10 @@ func (c *Conn) fastChunk(msg []byte) (Response, bool) {
 		return Response{}, false
 	}
 	stream := string(rest[:i])
-	if strings.IndexByte(stream, '\\') >= 0 {
-		return Response{}, false
+	for _, ch := range []byte(stream) {
+		if ch < 0x20 || ch >= 0x7f || ch == '\\' {
+			return Response{}, false // escapes, control bytes, UTF-8: the general path
+		}
 	}
 	if rest, ok = bytes.CutPrefix(rest[i:], []byte(`","offset":`)); !ok {
 		return Response{}, false
@@ -154,19 +153,26 @@ func (c *Conn) fastChunk(msg []byte) (Response, bool) {
 	if i < 1 || i > 18 {
 		return Response{}, false
 	}
+	if !jsonUint(rest[:i]) {
+		return Response{}, false
+	}
 	var off int64
 	for _, ch := range rest[:i] {
-		if ch < '0' || ch > '9' {
-			return Response{}, false
-		}
 		off = off*10 + int64(ch-'0')
 	}
 	if rest, ok = bytes.CutPrefix(rest[i:], []byte(`,"data":"`)); !ok {
 		return Response{}, false
 	}
 	b64, ok := bytes.CutSuffix(rest, []byte(`"}}`))
-	if !ok || bytes.IndexByte(b64, '"') >= 0 || bytes.IndexByte(b64, '\\') >= 0 {
+	if !ok {
 		return Response{}, false
+	}
+	for _, ch := range b64 {
+		// Only the base64 alphabet: the decoder would skip a raw line
+		// break that JSON refuses.
+		if !('A' <= ch && ch <= 'Z' || 'a' <= ch && ch <= 'z' || '0' <= ch && ch <= '9' || ch == '+' || ch == '/' || ch == '=') {
+			return Response{}, false
+		}
 	}
 	rid := json.RawMessage(append([]byte{}, id...))
 	res, err := c.chunk(stream, off, b64)
@@ -174,6 +180,19 @@ func (c *Conn) fastChunk(msg []byte) (Response, bool) {
 		return Response{ID: rid, Error: ErrorOf(err)}, true
 	}
 	return Response{ID: rid, Result: res}, true
+}
+
+// jsonUint: digits as JSON writes a number (no leading zero but "0").
+func jsonUint(b []byte) bool {
+	if len(b) == 0 || len(b) > 1 && b[0] == '0' {
+		return false
+	}
+	for _, ch := range b {
+		if ch < '0' || ch > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Conn) streamChunk(params json.RawMessage) (any, error) {

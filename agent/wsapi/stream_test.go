@@ -183,3 +183,49 @@ func TestChunkRacesSign(t *testing.T) {
 		}
 	}
 }
+
+// FuzzChunkPaths: whatever the message, when the one-pass reader takes a
+// streamChunk, the general JSON path (the same message with a space
+// after its first brace, which the one-pass reader never takes) answers
+// the same — the same code, or the same count received and digest.
+func FuzzChunkPaths(f *testing.F) {
+	f.Add([]byte(`{"id":1,"method":"streamChunk","params":{"stream":"s","offset":0,"data":"YWJj"}}`))
+	f.Add([]byte(`{"id":1,"method":"streamChunk","params":{"stream":"s","offset":0,"data":"YWJ"}}`))
+	f.Add([]byte(`{"id":12,"method":"streamChunk","params":{"stream":"s","offset":0,"data":"YW\nJj"}}`))
+	f.Add([]byte(`{"id":1,"method":"streamChunk","params":{"stream":"t","offset":0,"data":""}}`))
+	f.Add([]byte(`{"id":1,"method":"streamChunk","params":{"stream":"s","offset":00,"data":"YWJj"}}`))
+	f.Add([]byte(`{"id":1,"method":"streamChunk","params":{"stream":"s","offset":0,"data":"YWJj"}}}`))
+	api := New(agent.New(agent.Config{}))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		conns := [2]*Conn{api.NewConn("https://lk.example.ru", Limits{}), api.NewConn("https://lk.example.ru", Limits{})}
+		for _, c := range conns {
+			defer c.Close()
+			c.streams["s"] = &stream{size: -1, h: streebog.New256(), idle: time.NewTimer(time.Hour)}
+		}
+		fast, ok := conns[0].fastChunk(msg)
+		if !ok {
+			return
+		}
+		general := append([]byte("{ "), msg[1:]...)
+		if _, ok := conns[1].fastChunk(general); ok {
+			t.Fatal("the one-pass reader took a message with a space")
+		}
+		_, slow := conns[1].Receive(general)
+		if slow == nil {
+			t.Fatalf("%q: no answer from the general path", msg)
+		}
+		code := func(r *Response) Code {
+			if r.Error == nil {
+				return "OK"
+			}
+			return r.Error.Code
+		}
+		if code(&fast) != code(slow) || string(fast.ID) != string(slow.ID) {
+			t.Fatalf("%q: one-pass %s %s, general %s %s", msg, fast.ID, code(&fast), slow.ID, code(slow))
+		}
+		if fast.Error == nil && (fast.Result != slow.Result ||
+			string(conns[0].streams["s"].h.Sum(nil)) != string(conns[1].streams["s"].h.Sum(nil))) {
+			t.Fatalf("%q: one-pass %+v, general %+v", msg, fast.Result, slow.Result)
+		}
+	})
+}
