@@ -378,7 +378,11 @@ func runBatch(w fyne.Window, p uiproto.Prompt, digestName string, sign, no fyne.
 // document nobody saw), and a token's PIN or a CSP container's password.
 func pinWords(p uiproto.Prompt) (ask, field, token, head string) {
 	doing := "войти на сайт"
-	if !p.Login {
+	switch {
+	case p.Login:
+	case p.Document != nil && p.Document.Count > 1:
+		doing = fmt.Sprintf("подписать документы (%d) для сайта", p.Document.Count)
+	default:
 		doing = "подписать документ для сайта"
 	}
 	if p.Container {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/agent/keystore"
 	"github.com/podpis/podpis/ui/uiproto"
 )
 
@@ -76,5 +77,33 @@ func TestWindowSignHash(t *testing.T) {
 	d.keys(win, []string{"key", "Escape"})
 	if within(t, done, "the signHash window") {
 		t.Error("Esc approved")
+	}
+}
+
+// TestWindowPINBatch: the PIN window after a batch's window says how many
+// documents the one PIN signs, and hands over the PIN once.
+func TestWindowPINBatch(t *testing.T) {
+	d := xvfb(t)
+	tr := newTries(keystore.PINRequest{}, nil)
+	done := make(chan error, 1)
+	go func() {
+		done <- d.window(settle).TryPIN(context.Background(), "https://lk.example.ru",
+			keystore.PINRequest{Token: "Rutoken ECP 2.0 (3a5f8c21)", Certificate: ownerCert(),
+				Document: &keystore.Summary{Description: "Документы по договору поставки № 17/2026", Size: 925_875, Count: 6}}, tr.try)
+	}()
+	win := d.find(uiproto.TitlePIN)
+	time.Sleep(read)
+	d.shot(win, "window-pin-batch.png")
+	d.keys(win, []string{"type", "1234"}, []string{"key", "Return"})
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the window did not close on the right PIN")
+	}
+	if fmt.Sprint(tr.pins) != fmt.Sprint([]string{"1234 save=false"}) {
+		t.Fatalf("PINs handed over: %q", tr.pins)
 	}
 }
