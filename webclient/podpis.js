@@ -536,7 +536,7 @@ export class Client extends EventTarget {
    * (backpressure: the agent hashes each before it reads the next).
    */
   async upload(file, { name, digest, onProgress, signal } = {}) {
-    const WINDOW = 4;
+    const WINDOW = 16;
     const bytes = file instanceof Uint8Array ? file : null;
     const total = bytes ? bytes.length : file.size;
     const begin = await this.call("streamBegin", { name: name || file.name || "", size: total, digest: digest || "streebog256" });
