@@ -167,12 +167,16 @@ func (c *Conn) fastChunk(msg []byte) (Response, bool) {
 	if !ok {
 		return Response{}, false
 	}
+	// Only the base64 alphabet: the decoder would skip a raw line break
+	// that JSON refuses. A table, OR-ed over the chunk: one branch for
+	// 700 KB of random letters, not one a letter (mispredicted, those
+	// made the agent three times slower).
+	var bad byte
 	for _, ch := range b64 {
-		// Only the base64 alphabet: the decoder would skip a raw line
-		// break that JSON refuses.
-		if !('A' <= ch && ch <= 'Z' || 'a' <= ch && ch <= 'z' || '0' <= ch && ch <= '9' || ch == '+' || ch == '/' || ch == '=') {
-			return Response{}, false
-		}
+		bad |= notBase64[ch]
+	}
+	if bad != 0 {
+		return Response{}, false
 	}
 	rid := json.RawMessage(append([]byte{}, id...))
 	res, err := c.chunk(stream, off, b64)
@@ -181,6 +185,17 @@ func (c *Conn) fastChunk(msg []byte) (Response, bool) {
 	}
 	return Response{ID: rid, Result: res}, true
 }
+
+// notBase64 is 1 for every byte outside the standard base64 alphabet.
+var notBase64 = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 1
+	}
+	for _, ch := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") {
+		t[ch] = 0
+	}
+	return t
+}()
 
 // jsonUint: digits as JSON writes a number (no leading zero but "0").
 func jsonUint(b []byte) bool {

@@ -20,7 +20,7 @@ import (
 )
 
 // Documents as a page sends them (issue 24): a 100 MB document streamed
-// in 512 KiB chunks (base64 in JSON, four chunks awaiting their
+// in 512 KiB chunks (base64 in JSON, sixteen chunks awaiting their
 // acknowledgement, as podpis.js sends them) and signed detached, with the
 // fresh agent's peak RSS (VmHWM) and the throughput against `podpis hash`
 // of the same bytes from a file; then a batch of 100 streamed documents
