@@ -420,7 +420,22 @@ func (a *Agent) signWith(ctx context.Context, origin string, l *located, content
 	if err := refusal(l.cert); err != nil {
 		return nil, err
 	}
-	pin := func(ctx context.Context, req keystore.PINRequest, try keystore.TryPIN) error {
+	var der []byte
+	key, err := l.store.Signer(keystore.WithPINScope(ctx, origin), l.cert.ID, a.pinFunc(origin, doc))
+	if err == nil {
+		opts.SigningTime = a.cfg.Now()
+		der, err = cms.Sign(content, l.cert.Cert, key, &opts)
+	}
+	if errors.Is(err, keystore.ErrPINIncorrect) && a.unattended() {
+		a.pinRefused.Store(true)
+	}
+	return der, err
+}
+
+// pinFunc asks the PIN through the prompter, with the origin shown and
+// what is signed: a login (doc nil) or the document doc summarises.
+func (a *Agent) pinFunc(origin string, doc *keystore.Summary) keystore.PINFunc {
+	return func(ctx context.Context, req keystore.PINRequest, try keystore.TryPIN) error {
 		if a.cfg.Prompter == nil || a.unattended() && a.pinRefused.Load() {
 			return keystore.ErrPINRequired
 		}
@@ -434,16 +449,6 @@ func (a *Agent) signWith(ctx context.Context, origin string, l *located, content
 			})(ctx, req, try)
 		})
 	}
-	var der []byte
-	key, err := l.store.Signer(keystore.WithPINScope(ctx, origin), l.cert.ID, pin)
-	if err == nil {
-		opts.SigningTime = a.cfg.Now()
-		der, err = cms.Sign(content, l.cert.Cert, key, &opts)
-	}
-	if errors.Is(err, keystore.ErrPINIncorrect) && a.unattended() {
-		a.pinRefused.Store(true)
-	}
-	return der, err
 }
 
 func (a *Agent) unattended() bool {

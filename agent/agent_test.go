@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,7 +270,7 @@ func TestSignShowsDocument(t *testing.T) {
 		}
 		sum := streebog.Sum256([]byte("документ"))
 		want := SignSummary{Description: "Договор Размер: 1 байтfdp.exe", Size: len("документ"), Streebog: hex.EncodeToString(sum[:])}
-		if len(person.shown) != 1 || person.shown[0] != want {
+		if len(person.shown) != 1 || !reflect.DeepEqual(person.shown[0], want) {
 			t.Fatalf("trusted=%v: the document shown: %+v, want %+v", trusted, person.shown, want)
 		}
 		if len(person.pins) != 1 || person.pins[0].Login || person.pins[0].Document == nil ||

@@ -27,3 +27,19 @@ func Notify(ctx context.Context, n Notice) {
 		tell(n)
 	}
 }
+
+type progressKey struct{}
+
+// WithProgress returns ctx under which Progress reaches tell: the
+// transport sends the page a progress notice for a batch.
+func WithProgress(ctx context.Context, tell func(done, total int)) context.Context {
+	return context.WithValue(ctx, progressKey{}, tell)
+}
+
+// Progress tells the page behind ctx that done of total documents are
+// signed; without a listener nobody is told.
+func Progress(ctx context.Context, done, total int) {
+	if tell, ok := ctx.Value(progressKey{}).(func(int, int)); ok {
+		tell(done, total)
+	}
+}

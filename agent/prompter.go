@@ -12,6 +12,23 @@ type SignSummary struct {
 	Size        int
 	Streebog    string // hex Streebog-256 of the data
 	Login       bool   // an authentication, not a document
+	// DigestName names the digest in Streebog and Documents' digests when
+	// it is not Streebog-256 of the data («Стрибог-512»); "" for -256.
+	DigestName string
+	// HashOnly: the page sent the digest, not the document (signHash):
+	// nobody here saw the content, the person is told so.
+	HashOnly bool
+	// Documents lists every document of a batch (signBatch), each with
+	// its name, size and digest; one document signed over its digest
+	// (streamed, signHash) is listed too.
+	Documents []DocumentSummary
+}
+
+// DocumentSummary is one document of SignSummary.Documents.
+type DocumentSummary struct {
+	Name   string // cleaned
+	Size   int64  // -1: not known (signHash)
+	Digest string // hex
 }
 
 // Prompter asks the person. Implementations: native dialogs (agent/prompt),

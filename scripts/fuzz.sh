@@ -16,6 +16,7 @@ targets=(
 	"./agent FuzzCleanText"
 	"./agent/config FuzzConfig"
 	"./agent/server FuzzProtocol"
+	"./agent/wsapi FuzzChunkPaths"
 )
 for t in "${targets[@]}"; do
 	set -- $t

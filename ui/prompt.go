@@ -2,10 +2,12 @@ package ui
 
 import (
 	"fmt"
+	"image/color"
 	"io"
 	"os"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -19,6 +21,7 @@ var (
 	pinSize      = fyne.NewSize(520, 520)
 	consentSize  = fyne.NewSize(540, 380)
 	documentSize = fyne.NewSize(560, 560)
+	batchSize    = fyne.NewSize(640, 680)
 )
 
 // Titles of the windows.
@@ -141,11 +144,14 @@ func RunPIN(in io.Reader, out io.Writer) int {
 
 	ask, fieldName, tokenName, head := pinWords(p)
 	body := container.NewVBox(text(ask), site(p.Origin, p.OriginASCII))
-	size := ""
+	size, docName := "", "Документ"
 	if !p.Login && p.Document != nil {
 		size = humanSize(p.Document.Size)
+		if p.Document.Count > 1 {
+			docName, size = "Документы", fmt.Sprintf("%d, всего %s", p.Document.Count, size)
+		}
 	}
-	body.Add(fields("Документ", size, "Владелец", p.Owner, tokenName, p.Token))
+	body.Add(fields(docName, size, "Владелец", p.Owner, tokenName, p.Token))
 	body.Add(tries)
 	body.Add(container.NewBorder(nil, nil, widget.NewLabel(fieldName+":"), nil, entry))
 	body.Add(save)
@@ -284,23 +290,92 @@ func RunDocument(in io.Reader, out io.Writer) int {
 		}
 	})
 	d := p.Document
-	digest := widget.NewLabelWithStyle(groupHex(d.Streebog), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-	body := container.NewVBox(
-		text("Сайт просит подписать документ:"),
-		site(p.Origin, p.OriginASCII),
-	)
-	if d.Description != "" {
-		body.Add(siteWords(d.Description, 64))
+	digestName := d.DigestName
+	if digestName == "" {
+		digestName = "Стрибог-256"
 	}
-	body.Add(fields("Файл", d.Name, "Размер", humanSize(d.Size), "Сертификат", p.Owner))
-	hash := widget.NewLabel("Хэш «Стрибог-256»:")
-	body.Add(container.NewVBox(hash, digest))
-	frame(w, documentSize, header(theme.DocumentIcon(), "Подпись документа"), body, buttons(sign, no))
+	if len(d.Items) > 1 {
+		runBatch(w, p, digestName, sign, no)
+	} else {
+		digest := widget.NewLabelWithStyle(groupHex(d.Streebog), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+		body := container.NewVBox(
+			text("Сайт просит подписать документ:"),
+			site(p.Origin, p.OriginASCII),
+		)
+		if d.Description != "" {
+			body.Add(siteWords(d.Description, 64))
+		}
+		size := humanSize(d.Size)
+		if d.HashOnly {
+			size = "неизвестен: сайт передал только хэш документа"
+		}
+		body.Add(fields("Файл", d.Name, "Размер", size, "Сертификат", p.Owner))
+		hash := widget.NewLabel("Хэш «" + digestName + "»:")
+		body.Add(container.NewVBox(hash, digest))
+		frame(w, documentSize, header(theme.DocumentIcon(), "Подпись документа"), body, buttons(sign, no))
+	}
 	w.ShowAndRun()
 	if !answered {
 		uiproto.Write(out, uiproto.Answer{Cancelled: true})
 	}
 	return 0
+}
+
+// runBatch lays out the document window for a batch: every document
+// with its name, size and digest in a list of fixed height that scrolls
+// (the site's words and podpis's buttons stay in place), one «Подписать»
+// for all, one PIN after it.
+func runBatch(w fyne.Window, p uiproto.Prompt, digestName string, sign, no fyne.CanvasObject) {
+	d := p.Document
+	var total int64
+	known := true
+	for _, it := range d.Items {
+		if it.Size < 0 {
+			known = false
+		} else {
+			total += it.Size
+		}
+	}
+	body := container.NewVBox(
+		text(fmt.Sprintf("Сайт просит подписать документы (%d) одним PIN-кодом:", len(d.Items))),
+		site(p.Origin, p.OriginASCII),
+	)
+	if d.Description != "" {
+		body.Add(siteWords(d.Description, 36))
+	}
+	sum := humanSize(int(total))
+	if !known {
+		sum += "; у части документов — только хэш от сайта"
+	}
+	body.Add(fields("Всего", sum, "Сертификат", p.Owner))
+	list := container.NewVBox()
+	for i, it := range d.Items {
+		name := it.Name
+		if name == "" {
+			name = "без имени"
+		}
+		size := "размер неизвестен: сайт передал только хэш"
+		if it.Size >= 0 {
+			size = humanSize(int(it.Size))
+		}
+		n := widget.NewLabelWithStyle(fmt.Sprintf("%d. %s", i+1, bounded(name, maxShown)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		n.Wrapping = fyne.TextWrapBreak
+		h := widget.NewLabelWithStyle(groupHex(it.Digest), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+		row := container.New(tightVBox{}, n, widget.NewLabel(size), h)
+		if i > 0 {
+			list.Add(widget.NewSeparator())
+		}
+		list.Add(row)
+	}
+	// The list scrolls in a box of its own, the rest of the window stays.
+	bg := canvas.NewRectangle(color.NRGBA{R: 0xfa, G: 0xfa, B: 0xfc, A: 0xff})
+	bg.StrokeColor = color.NRGBA{R: 0xc8, G: 0xc8, B: 0xd0, A: 0xff}
+	bg.StrokeWidth = 1
+	scroll := container.NewVScroll(list)
+	scroll.SetMinSize(fyne.NewSize(0, 262))
+	body.Add(widget.NewLabel("Документы и их хэши «" + digestName + "»:"))
+	body.Add(container.NewStack(bg, scroll))
+	frame(w, batchSize, header(theme.DocumentIcon(), "Подпись пакета документов"), body, buttons(sign, no))
 }
 
 // pinWords are the PIN window's own lines: what the secret is for (a
@@ -313,7 +388,10 @@ func pinWords(p uiproto.Prompt) (ask, field, token, head string) {
 		doing = "создать на токене новый ключ электронной подписи для сайта"
 	case p.Purpose == uiproto.PurposeInstall:
 		doing = "установить на токен сертификат от сайта"
-	case !p.Login:
+	case p.Login:
+	case p.Document != nil && p.Document.Count > 1:
+		doing = fmt.Sprintf("подписать документы (%d) для сайта", p.Document.Count)
+	default:
 		doing = "подписать документ для сайта"
 	}
 	if p.Container {

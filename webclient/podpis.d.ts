@@ -4,15 +4,15 @@ export declare const PORTS: number[];
 export declare const PROTOCOL: 2;
 export declare const MESSAGES: Record<ErrorCode, string>;
 /** What the agent may tell a page about a request still in flight. */
-export type NoticeCode = "PROMPT_NOT_SHOWN";
+export type NoticeCode = "PROMPT_NOT_SHOWN" | "PROGRESS";
 export declare const NOTICES: Record<NoticeCode, string>;
 /** detail of a Client's "notice" event; request is the id of the request in flight. */
-export interface Notice { code: NoticeCode; message: string; request: number }
+export interface Notice { code: NoticeCode; message: string; request: number; done?: number; total?: number }
 
 export type ErrorCode =
   | "BAD_REQUEST" | "UNKNOWN_METHOD" | "ORIGIN_DENIED" | "USER_CANCELLED" | "NO_PROVIDER"
   | "PROVIDER_ERROR" | "NO_CERTIFICATES" | "CERT_NOT_FOUND" | "CERT_EXPIRED" | "PIN_REQUIRED"
-  | "PIN_INCORRECT" | "PIN_LOCKED" | "TOKEN_REMOVED" | "BUSY" | "TIMEOUT" | "INTERNAL"
+  | "PIN_INCORRECT" | "PIN_LOCKED" | "TOKEN_REMOVED" | "BUSY" | "TIMEOUT" | "INTERNAL" | "TOO_LARGE"
   | "INVALID_REQUEST" | "NO_KEYGEN" | "TOKEN_NOT_FOUND" | "NO_MATCHING_KEY" | "ALREADY_INSTALLED" | "BAD_CERTIFICATE"
   // produced by the client
   | "NOT_RUNNING" | "BLOCKED" | "PROMPT" | "IFRAME_POLICY" | "OUTDATED" | "DISCONNECTED" | "PROTOCOL";
@@ -44,6 +44,8 @@ export interface KeygenToken { token?: string; algorithms: string[] }
 export interface Info { product: "podpis"; version: string; protocol: number; providers: ProviderInfo[]; ready: boolean; findings: Finding[]; keygen: KeygenToken[] }
 
 export interface Filter { issuer?: string; policies?: string[]; onlyValid?: boolean }
+
+export type Digest = "streebog256" | "streebog512";
 
 export type Pending<T> = Promise<T> & { id: number };
 
@@ -79,6 +81,17 @@ export declare class Client extends EventTarget {
   createRequest(req: CreateRequest): Pending<{ request: string; keyId: string }>;
   /** base64 DER, PEM or a PKCS#7 bundle; resolves with the certificate installed */
   installCertificate(certificate: string): Pending<Certificate>;
+  /** Streams a document of any size (chunks of 512 KiB) and signs it detached. */
+  sign(req: { certificate: string; file: Blob | Uint8Array; name?: string; description?: string; digest?: Digest;
+    onProgress?: (p: { sent: number; total: number }) => void; signal?: AbortSignal }): Promise<{ cms: string }>;
+  /** Signs a digest the server computed (the key's Streebog); detached, never a login. */
+  signHash(req: { certificate: string; hash: string; name?: string; description?: string }): Pending<{ cms: string }>;
+  /** Several documents, one question, one PIN; one result per document, in order. */
+  signBatch(req: { certificate: string; description?: string; digest?: Digest; signal?: AbortSignal;
+    documents: Array<{ file: Blob | Uint8Array; name?: string } | { hash: string; name?: string }>;
+    onProgress?: (p: { phase: "upload" | "sign"; done: number; total: number }) => void }): Promise<Array<{ cms: string } | { error: PodpisError }>>;
+  /** Adds a signature to a CMS; a detached one needs its document again as file. */
+  cosign(req: { certificate: string; cms: string; file?: Blob | Uint8Array; name?: string; description?: string; digest?: Digest; signal?: AbortSignal }): Promise<{ cms: string }>;
   cancel(request: Pending<unknown> | number): Pending<{ cancelled: boolean }>;
   close(): void;
   addEventListener(type: "connected" | "disconnected", listener: (ev: Event) => void): void;

@@ -48,6 +48,7 @@ export const MESSAGES = {
   NO_MATCHING_KEY: "Ключ этого сертификата не найден ни на одном токене",
   ALREADY_INSTALLED: "Сертификат уже установлен на токен",
   BAD_CERTIFICATE: "Файл не является сертификатом",
+  TOO_LARGE: "Слишком большое сообщение: документ передаётся частями",
   // produced by the client
   NOT_RUNNING:
     "Программа podpis не отвечает: она не запущена или не установлена " +
@@ -417,7 +418,8 @@ export class Client extends EventTarget {
       // About a request of ours still in flight: it keeps waiting.
       const n = msg.notice;
       if (!this.pending.has(n.request)) return;
-      const detail = { code: n.code, message: n.message || NOTICES[n.code] || n.code, request: n.request };
+      const detail = { code: n.code, message: n.message || NOTICES[n.code] || "", request: n.request };
+      if (n.total) Object.assign(detail, { done: n.done || 0, total: n.total });
       this.dispatchEvent(new CustomEvent("notice", { detail }));
       return;
     }
@@ -504,10 +506,17 @@ export class Client extends EventTarget {
   }
 
   /**
-   * Signs a document.
-   * @param {{certificate: string, data: Uint8Array|string, detached?: boolean, description?: string}} req
+   * Signs a document. With `data` it goes in one message (attached: at
+   * most 512 KiB). With `file` (a Blob, File or Uint8Array of any size) it
+   * is streamed in chunks (docs/protocol.md) and signed detached;
+   * `onProgress({sent, total})` follows the upload and `signal` (an
+   * AbortSignal) cancels it, or the signature while the person is asked.
+   * `digest` ("streebog256" | "streebog512") is the certificate key's; by
+   * default it is read from the certificate's algorithm.
+   * @returns {Promise<{cms: string}>}
    */
   sign(req) {
+    if (req.file !== undefined) return this.signFile(req);
     const data = typeof req.data === "string" ? req.data : toBase64(req.data);
     return this.call("sign", { certificate: req.certificate, data, detached: !!req.detached, description: req.description || "" });
   }
@@ -533,6 +542,121 @@ export class Client extends EventTarget {
     return this.call("installCertificate", { certificate }, 600000);
   }
 
+  async signFile(req) {
+    const digest = req.digest || (await this.digestOf(req.certificate));
+    const stream = await this.upload(req.file, { name: req.name, digest, onProgress: req.onProgress, signal: req.signal });
+    return this.abortable(this.call("sign", { certificate: req.certificate, stream, description: req.description || "" }), req.signal);
+  }
+
+  /** The digest the certificate's key signs with: streebog512 for 512-bit GOST keys. */
+  async digestOf(certificate) {
+    if (!this.algorithms) this.algorithms = new Map();
+    if (!this.algorithms.has(certificate)) {
+      const list = await this.call("certificates", {}).then((r) => r.certificates, () => []);
+      for (const c of list) this.algorithms.set(c.id, c.algorithm);
+    }
+    return /\b512\b/.test(this.algorithms.get(certificate) || "") ? "streebog512" : "streebog256";
+  }
+
+  /**
+   * Sends a document in chunks; resolves with the stream's id. Up to
+   * WINDOW chunks wait for the agent's acknowledgement at once
+   * (backpressure: the agent hashes each before it reads the next).
+   */
+  async upload(file, { name, digest, onProgress, signal } = {}) {
+    const WINDOW = 16;
+    const bytes = file instanceof Uint8Array ? file : null;
+    const total = bytes ? bytes.length : file.size;
+    const begin = await this.call("streamBegin", { name: name || file.name || "", size: total, digest: digest || "streebog256" });
+    const stream = begin.stream;
+    const size = begin.chunkSize;
+    const inFlight = [];
+    let sent = 0;
+    try {
+      for (let off = 0; off < total || (total === 0 && off === 0); off += size) {
+        if (signal && signal.aborted) throw new PodpisError("USER_CANCELLED");
+        const end = Math.min(off + size, total);
+        const part = bytes ? bytes.subarray(off, end) : new Uint8Array(await file.slice(off, end).arrayBuffer());
+        const ack = this.call("streamChunk", { stream, offset: off, data: toBase64(part) }).then(() => {
+          sent += end - off;
+          if (onProgress) onProgress({ sent, total });
+        });
+        inFlight.push(ack);
+        if (inFlight.length >= WINDOW) await inFlight.shift();
+        if (total === 0) break;
+      }
+      await Promise.all(inFlight);
+    } catch (e) {
+      this.call("streamAbort", { stream }).catch(() => {});
+      throw e;
+    }
+    return stream;
+  }
+
+  /** Ends the request when signal aborts (cancel reaches the agent). */
+  abortable(pending, signal) {
+    if (!signal) return pending;
+    const stop = () => this.cancel(pending).catch(() => {});
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
+    return pending;
+  }
+
+  /**
+   * Signs a digest the server computed (the key's: Streebog-256 or -512),
+   * hex or base64; the CMS is detached. Never a login.
+   */
+  signHash(req) {
+    return this.call("signHash", { certificate: req.certificate, hash: req.hash, name: req.name || "", description: req.description || "" });
+  }
+
+  /**
+   * Signs several documents with one question and one PIN. Each document
+   * is {file, name} (streamed) or {hash, name}. Resolves with one
+   * {cms} or {error: PodpisError} per document, in order;
+   * onProgress({phase: "upload"|"sign", done, total}).
+   */
+  async signBatch(req) {
+    const digest = req.digest || (req.documents.some((d) => d.file !== undefined) ? await this.digestOf(req.certificate) : undefined);
+    const documents = [];
+    let i = 0;
+    for (const d of req.documents) {
+      if (d.file === undefined) {
+        documents.push({ hash: d.hash, name: d.name || "" });
+      } else {
+        const stream = await this.upload(d.file, { name: d.name, digest, signal: req.signal });
+        documents.push({ stream, name: d.name || d.file.name || "" });
+      }
+      i++;
+      if (req.onProgress) req.onProgress({ phase: "upload", done: i, total: req.documents.length });
+    }
+    const pending = this.call("signBatch", { certificate: req.certificate, description: req.description || "", documents });
+    const onNotice = (ev) => {
+      if (ev.detail.request === pending.id && ev.detail.code === "PROGRESS" && req.onProgress) {
+        req.onProgress({ phase: "sign", done: ev.detail.done, total: ev.detail.total });
+      }
+    };
+    this.addEventListener("notice", onNotice);
+    try {
+      const r = await this.abortable(pending, req.signal);
+      return r.results.map((x) => (x.error ? { error: new PodpisError(x.error.code, x.error.message) } : { cms: x.cms }));
+    } finally {
+      this.removeEventListener("notice", onNotice);
+    }
+  }
+
+  /**
+   * Adds the person's signature to a CMS (base64). For a detached CMS pass
+   * the document as `file`: it is streamed again.
+   */
+  async cosign(req) {
+    const params = { certificate: req.certificate, cms: req.cms, description: req.description || "" };
+    if (req.file !== undefined) {
+      params.stream = await this.upload(req.file, { name: req.name, digest: req.digest || (await this.digestOf(req.certificate)), signal: req.signal });
+    }
+    return this.abortable(this.call("cosign", params), req.signal);
+  }
+
   /** Cancels a request made on this connection (pass the promise or its id). */
   cancel(request) {
     const id = typeof request === "number" ? request : request && request.id;
@@ -547,6 +671,9 @@ export class Client extends EventTarget {
 }
 
 function toBase64(bytes) {
+  // The browser's own (Chromium 140+, Firefox 133+) is several times
+  // faster: it sets the pace of a streamed document.
+  if (typeof bytes.toBase64 === "function") return bytes.toBase64();
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
   return btoa(s);

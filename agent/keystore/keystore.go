@@ -107,6 +107,10 @@ type Summary struct {
 	Description string // the page's words, already cleaned for showing
 	Size        int
 	Streebog    string // hex Streebog-256 of the data
+	// DigestName names Streebog's digest when it is not Streebog-256
+	// («Стрибог-512»); Count is the documents of a batch (0: one).
+	DigestName string
+	Count      int
 }
 
 type pinScopeKey struct{}

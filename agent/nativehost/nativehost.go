@@ -40,13 +40,13 @@ type Reply struct {
 // in the message.
 const (
 	NotRunning  wsapi.Code = "NOT_RUNNING"
-	TooLarge    wsapi.Code = "TOO_LARGE"
+	TooLarge               = wsapi.TooLargeCode // its message is the protocol's
 	BadEnvelope wsapi.Code = "BAD_REQUEST"
 )
 
 var transportMessages = map[wsapi.Code]string{
 	NotRunning:  "podpis не запущен: запустите его и повторите",
-	TooLarge:    "Слишком большое сообщение: не больше 1 МиБ",
+	TooLarge:    wsapi.TooLargeCode.Message(),
 	BadEnvelope: "Неверный запрос",
 }
 

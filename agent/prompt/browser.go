@@ -72,6 +72,7 @@ type question struct {
 	// Fields are what the newkey and install pages list (cleaned).
 	Purpose string
 	Fields  []agent.ShownField
+	Count   int // the PIN is for a batch of Count documents
 
 	// CSRF is the token of the last load of the page (cookie and form);
 	// loaded is when. Guarded by Browser.mu.
@@ -325,7 +326,8 @@ func pinQuestion(origin string, req keystore.PINRequest) *question {
 		q.Cert = agent.CleanText(req.Certificate.Identity.CommonName, 100)
 	}
 	if d := req.Document; d != nil {
-		q.What = &agent.SignSummary{Description: agent.CleanText(d.Description, agent.MaxShownDescription), Size: d.Size, Streebog: d.Streebog}
+		q.What = &agent.SignSummary{Description: agent.CleanText(d.Description, agent.MaxShownDescription), Size: d.Size, Streebog: d.Streebog, DigestName: d.DigestName}
+		q.Count = d.Count
 	}
 	q.Warning = triesWarning(req)
 	return q
@@ -644,11 +646,16 @@ body{font:16px system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d1d1f}
 main{max-width:28em;margin:3em auto;background:#fff;border-radius:8px;padding:1.5em 2em;box-shadow:0 1px 4px #0002}
 h1{font-size:1.2em;margin-top:0} .site{font-weight:600;word-break:break-all}
 .warn{color:#a40000;font-weight:600} dl{margin:1em 0} dt{color:#555;font-size:.9em} dd{margin:0 0 .6em}
-.words{word-break:break-word;font-style:italic} code{overflow-wrap:anywhere}
+.words{word-break:break-word;font-style:italic} code{overflow-wrap:anywhere;font-size:.85em;color:#333}
+ol.docs{margin:.3em 0;padding-left:1.6em;max-height:22em;overflow-y:auto} ol.docs li{margin-bottom:.5em} .name{font-weight:600;word-break:break-all}
 label{display:block;margin:.8em 0 .3em} input[type=password]{width:100%;font-size:1.1em;padding:.4em;box-sizing:border-box}
 .buttons{margin-top:1.2em;display:flex;gap:.6em;flex-wrap:wrap} button{font-size:1em;padding:.5em 1em}
 </style></head><body><main>
-{{define "document"}}<dt>Размер</dt><dd>{{.Size}} байт</dd><dt>Хэш (Стрибог-256)</dt><dd><code>{{.Streebog}}</code></dd>{{end}}
+{{define "digest"}}{{if .DigestName}}{{.DigestName}}{{else}}Стрибог-256{{end}}{{end}}
+{{define "document"}}{{if gt (len .Documents) 1}}<dt>Документы: {{len .Documents}}{{if .Size}}, всего {{.Size}} байт{{end}}; хэш {{template "digest" .}}</dt>
+<dd><ol class="docs">{{range .Documents}}<li><span class="name">{{if .Name}}{{.Name}}{{else}}без имени{{end}}</span> · {{if lt .Size 0}}размер неизвестен: сайт передал только хэш{{else}}{{.Size}} байт{{end}}<br><code>{{.Digest}}</code></li>{{end}}</ol></dd>
+{{else}}{{range .Documents}}{{if .Name}}<dt>Файл</dt><dd class="name">{{.Name}}</dd>{{end}}{{end}}
+<dt>Размер</dt><dd>{{if .HashOnly}}неизвестен: сайт передал только хэш документа{{else}}{{.Size}} байт{{end}}</dd><dt>Хэш ({{template "digest" .}})</dt><dd><code>{{.Streebog}}</code></dd>{{end}}{{end}}
 {{define "words"}}{{if .What}}{{if .What.Description}}<dt>Описание со слов сайта</dt><dd class="words">«{{.What.Description}}»</dd>{{end}}{{end}}{{end}}
 {{if eq .Kind "origin"}}
 <h1>Доступ к сертификатам</h1>
@@ -658,8 +665,10 @@ label{display:block;margin:.8em 0 .3em} input[type=password]{width:100%;font-siz
 <button name="choice" value="once">Только сейчас</button>
 <button name="choice" value="always">Разрешить всегда</button></div></form>
 {{else if eq .Kind "sign"}}
-<h1>Подписание документа</h1>
-<p>Сайт <span class="site">{{.Origin}}</span> просит подписать документ.</p>
+{{if gt (len .What.Documents) 1}}<h1>Подписание документов</h1>
+<p>Сайт <span class="site">{{.Origin}}</span> просит подписать документы ({{len .What.Documents}}) одним PIN-кодом.</p>
+{{else}}<h1>Подписание документа</h1>
+<p>Сайт <span class="site">{{.Origin}}</span> просит подписать документ.</p>{{end}}
 <dl>{{template "document" .What}}<dt>Сертификат</dt><dd>{{.Cert}}</dd>{{template "words" .}}</dl>
 <form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}"><div class="buttons">
 <button name="choice" value="cancel">Отмена</button><button name="choice" value="sign">Подписать</button></div></form>
@@ -681,9 +690,10 @@ label{display:block;margin:.8em 0 .3em} input[type=password]{width:100%;font-siz
 {{if eq .Purpose "newkey"}}<p>Сайт <span class="site">{{.Origin}}</span>: создание нового ключа на токене.</p>
 {{else if eq .Purpose "install"}}<p>Сайт <span class="site">{{.Origin}}</span>: установка сертификата на токен.</p>
 {{else if .Login}}<p>Сайт <span class="site">{{.Origin}}</span>: вход на сайт.</p>
+{{else if .Count}}<p>Сайт <span class="site">{{.Origin}}</span>: подпись документов ({{.Count}}).</p>
 {{else if .What}}<p>Сайт <span class="site">{{.Origin}}</span>: подпись документа.</p>
 {{else}}<p>Сайт <span class="site">{{.Origin}}</span> просит подпись.</p>{{end}}
-<dl>{{if .What}}{{template "document" .What}}{{end}}<dt>Сертификат</dt><dd>{{.Cert}}</dd><dt>Токен</dt><dd>{{.Token}}</dd>{{template "words" .}}</dl>
+<dl>{{if .Count}}<dt>Документы</dt><dd>{{.Count}}, всего {{.What.Size}} байт (список — в предыдущем окне)</dd>{{else if .What}}{{template "document" .What}}{{end}}<dt>Сертификат</dt><dd>{{.Cert}}</dd><dt>Токен</dt><dd>{{.Token}}</dd>{{template "words" .}}</dl>
 {{if .Warning}}<p class="warn">{{.Warning}}</p>{{end}}
 <form method="post" autocomplete="off"><input type="hidden" name="csrf" value="{{.CSRF}}">
 <label for="pin">PIN-код</label><input id="pin" name="pin" type="password" required>

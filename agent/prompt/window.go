@@ -184,7 +184,8 @@ func document(d *keystore.Summary) *uiproto.Document {
 	if d == nil {
 		return nil
 	}
-	return &uiproto.Document{Description: agent.CleanText(d.Description, agent.MaxShownDescription), Size: d.Size, Streebog: d.Streebog}
+	return &uiproto.Document{Description: agent.CleanText(d.Description, agent.MaxShownDescription), Size: d.Size, Streebog: d.Streebog,
+		DigestName: d.DigestName, Count: d.Count}
 }
 
 func (w *Window) ConfirmOrigin(ctx context.Context, origin string) (agent.Decision, error) {
@@ -211,7 +212,15 @@ func (w *Window) ConfirmOrigin(ctx context.Context, origin string) (agent.Decisi
 func (w *Window) ConfirmSign(ctx context.Context, origin string, cert *keystore.Certificate, what agent.SignSummary) (bool, error) {
 	p := prompt(origin)
 	p.Owner = agent.CleanText(cert.Identity.CommonName, 200)
-	p.Document = document(&keystore.Summary{Description: what.Description, Size: what.Size, Streebog: what.Streebog})
+	p.Document = document(&keystore.Summary{Description: what.Description, Size: what.Size, Streebog: what.Streebog, DigestName: what.DigestName})
+	p.Document.HashOnly = what.HashOnly
+	for _, d := range what.Documents {
+		p.Document.Items = append(p.Document.Items, uiproto.Item{Name: agent.CleanText(d.Name, agent.MaxName), Size: d.Size, Digest: d.Digest})
+	}
+	if len(what.Documents) == 1 {
+		p.Document.Name = p.Document.Items[0].Name
+		p.Document.Items = nil
+	}
 	win, err := w.open(ctx, uiproto.KindDocument, p)
 	if err != nil {
 		return false, err

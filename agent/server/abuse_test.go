@@ -146,8 +146,8 @@ func TestFragmentedFrames(t *testing.T) {
 	}
 	big := bytes.Repeat([]byte("A"), 3<<19) // 24,576 fragments of 64 bytes, 1.5 MiB in all
 	ws.WriteMessage(websocket.TextMessage, big)
-	if _, _, err := ws.ReadMessage(); err == nil {
-		t.Error("a message over the limit in small fragments got through")
+	if err := ws.ReadJSON(&r); err != nil || r.Error == nil || r.Error.Code != wsapi.TooLargeCode {
+		t.Errorf("a message over the limit in small fragments: %v %+v", err, r.Error)
 	}
 }
 

@@ -8,11 +8,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,6 +35,10 @@ type Server struct {
 	Log *slog.Logger
 	// MaxFrame bounds a message; zero means 1 MiB.
 	MaxFrame int64
+	// MaxSkipped is the largest message answered TOO_LARGE; a larger one
+	// closes the connection (1009). Zero means 64 MiB (Chrome's largest
+	// native message, the same bound as the native host's).
+	MaxSkipped int64
 	// IdleTimeout closes a silent connection; zero means 10 minutes.
 	IdleTimeout time.Duration
 	// OpTimeout bounds one request, PIN entry included; zero means 3 min.
@@ -67,6 +73,9 @@ func (s *Server) defaults() {
 	}
 	if s.MaxFrame == 0 {
 		s.MaxFrame = 1 << 20
+	}
+	if s.MaxSkipped == 0 {
+		s.MaxSkipped = 64 << 20
 	}
 	if s.IdleTimeout == 0 {
 		s.IdleTimeout = 10 * time.Minute
@@ -227,6 +236,7 @@ type connection struct {
 
 	writeMu sync.Mutex
 	wg      sync.WaitGroup
+	buf     bytes.Buffer // the message being read
 }
 
 func (c *connection) serve() {
@@ -235,10 +245,19 @@ func (c *connection) serve() {
 		c.proto.Close()
 		c.wg.Wait()
 	}()
-	c.ws.SetReadLimit(c.s.MaxFrame)
+	// A message over MaxFrame is read on to its end and answered with
+	// TOO_LARGE, the connection kept: a page that sends a big document
+	// whole learns why, and streams it. Only past MaxSkipped is the
+	// connection closed (1009), not to read without end.
+	c.ws.SetReadLimit(c.s.MaxSkipped)
 	for {
 		c.ws.SetReadDeadline(time.Now().Add(c.s.IdleTimeout))
-		kind, msg, err := c.ws.ReadMessage()
+		kind, msg, err := c.read()
+		if errors.Is(err, errFrameTooLarge) {
+			c.s.Log.Info("frame too large", "origin", c.proto.Origin())
+			c.reply(wsapi.TooLarge(msg))
+			continue
+		}
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				c.s.Log.Warn("frame too large", "origin", c.proto.Origin())
@@ -256,6 +275,32 @@ func (c *connection) serve() {
 		}
 		c.run(call)
 	}
+}
+
+var errFrameTooLarge = errors.New("server: frame over the limit")
+
+// read reads one message of at most MaxFrame bytes; a longer one is
+// skipped to its end and errFrameTooLarge returned with its beginning.
+func (c *connection) read() (int, []byte, error) {
+	kind, r, err := c.ws.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	// One buffer per connection, reused: a streamed document's chunks
+	// (700 KB of base64 each) are not allocated anew every time.
+	// Receive copies what it keeps.
+	c.buf.Reset()
+	if _, err := c.buf.ReadFrom(io.LimitReader(r, c.s.MaxFrame+1)); err != nil {
+		return 0, nil, err
+	}
+	msg := c.buf.Bytes()
+	if int64(len(msg)) > c.s.MaxFrame {
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return 0, nil, err
+		}
+		return kind, msg[:min(len(msg), 256)], errFrameTooLarge
+	}
+	return kind, msg, nil
 }
 
 // run runs a request in its own goroutine: token calls and prompts never

@@ -36,7 +36,13 @@ const (
 	NoMatchingKey    Code = "NO_MATCHING_KEY"
 	AlreadyInstalled Code = "ALREADY_INSTALLED"
 	BadCertificate   Code = "BAD_CERTIFICATE"
+	// TooLargeCode: a message, chunk or reply over the limits (also the
+	// native host's TOO_LARGE for a frame it skipped).
+	TooLargeCode Code = "TOO_LARGE"
 )
+
+// NoticeProgress is the notice of a batch's progress (Done of Total).
+const NoticeProgress = "PROGRESS"
 
 // table is the one code → message table of podpis, in the order of
 // docs/protocol.md. The agent sends the Russian text with every error, the
@@ -72,6 +78,7 @@ var table = []struct {
 	{NoMatchingKey, "Ключ этого сертификата не найден ни на одном токене", "no token holds the certificate's key", []keystore.Code{keystore.CodeNoMatchingKey}},
 	{AlreadyInstalled, "Сертификат уже установлен на токен", "certificate already installed", []keystore.Code{keystore.CodeAlreadyInstalled}},
 	{BadCertificate, "Файл не является сертификатом", "not a certificate", []keystore.Code{keystore.CodeBadCertificate}},
+	{TooLargeCode, "Слишком большое сообщение: документ передаётся частями", "message too large", nil},
 }
 
 // notices are the agent's notices (agent.Notice) and what the page shows
@@ -101,6 +108,7 @@ var agentErrors = []struct {
 	code Code
 }{
 	{certreq.ErrInvalid, InvalidRequest},
+	{ErrTooLarge, TooLargeCode},
 	{agent.ErrBadRequest, BadRequest},
 	{agent.ErrOriginDenied, OriginDenied},
 	{agent.ErrBusy, Busy},

@@ -40,6 +40,9 @@ type Notice struct {
 	Request json.RawMessage `json:"request"`
 	Code    string          `json:"code"`
 	Message string          `json:"message"`
+	// Done and Total are a PROGRESS notice's: documents signed so far.
+	Done  int `json:"done,omitempty"`
+	Total int `json:"total,omitempty"`
 }
 
 // Error is a failure as the page sees it: a stable code and a Russian
@@ -158,7 +161,10 @@ type AuthenticateResult struct {
 // SignParams and SignResult are the sign method's.
 type SignParams struct {
 	Certificate string `json:"certificate"`
-	Data        string `json:"data"` // base64
+	Data        string `json:"data,omitempty"` // base64
+	// Stream names a finished stream (streamBegin…): the document is
+	// the stream's, the signature detached. Data then is empty.
+	Stream      string `json:"stream,omitempty"`
 	Detached    bool   `json:"detached,omitempty"`
 	Description string `json:"description,omitempty"`
 }
@@ -257,4 +263,80 @@ type CreateRequestResult struct {
 // result is the Certificate installed, as certificates lists it.
 type InstallCertificateParams struct {
 	Certificate string `json:"certificate"` // base64 DER, PEM, or a PKCS#7 bundle (base64 or PEM)
+}
+
+// StreamBeginParams and StreamBeginResult are streamBegin's: a document
+// sent in chunks, hashed as they arrive.
+type StreamBeginParams struct {
+	Name string `json:"name,omitempty"` // file name, shown to the person
+	// Size is the document's size when known: a stream that ends short
+	// or runs over is refused.
+	Size *int64 `json:"size,omitempty"`
+	// Digest is the digest of the certificate's key: "streebog256"
+	// (default) or "streebog512" (a 512-bit key's).
+	Digest string `json:"digest,omitempty"`
+}
+
+type StreamBeginResult struct {
+	Stream    string `json:"stream"`
+	ChunkSize int    `json:"chunkSize"` // the largest chunk, decoded
+}
+
+// StreamChunkParams and StreamChunkResult are streamChunk's.
+type StreamChunkParams struct {
+	Stream string `json:"stream"`
+	Offset int64  `json:"offset"` // of the chunk's first byte: what was received so far
+	Data   string `json:"data"`   // base64, at most ChunkSize bytes decoded
+}
+
+type StreamChunkResult struct {
+	Received int64 `json:"received"`
+}
+
+// StreamAbortParams is streamAbort's; the result is CancelResult.
+type StreamAbortParams struct {
+	Stream string `json:"stream"`
+}
+
+// SignHashParams is signHash's: a digest the server computed with the
+// certificate key's digest (hex or base64). The result is SignResult,
+// detached.
+type SignHashParams struct {
+	Certificate string `json:"certificate"`
+	Hash        string `json:"hash"` // hex (64 or 128 digits) or base64
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// SignBatchParams and SignBatchResult are signBatch's.
+type SignBatchParams struct {
+	Certificate string          `json:"certificate"`
+	Description string          `json:"description,omitempty"`
+	Documents   []BatchDocument `json:"documents"`
+}
+
+// BatchDocument is one document of a batch: a finished stream, or a
+// digest the server computed.
+type BatchDocument struct {
+	Name   string `json:"name,omitempty"`
+	Stream string `json:"stream,omitempty"`
+	Hash   string `json:"hash,omitempty"`
+}
+
+type SignBatchResult struct {
+	Results []BatchResult `json:"results"`
+}
+
+// BatchResult is one document's: a detached CMS or an error.
+type BatchResult struct {
+	CMS   string `json:"cms,omitempty"`
+	Error *Error `json:"error,omitempty"`
+}
+
+// CosignParams is cosign's; the result is SignResult.
+type CosignParams struct {
+	Certificate string `json:"certificate"`
+	CMS         string `json:"cms"`              // base64
+	Stream      string `json:"stream,omitempty"` // the document again, for a detached CMS
+	Description string `json:"description,omitempty"`
 }

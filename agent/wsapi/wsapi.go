@@ -44,6 +44,11 @@ func (api *API) Detection() Detection {
 type Limits struct {
 	MaxInFlight int           // requests in flight at once, more get BUSY; zero means 8
 	OpTimeout   time.Duration // one request, PIN entry included; zero means 3 minutes
+	MaxStreams  int           // streams open at once, more get BUSY; zero means 128
+	StreamIdle  time.Duration // a stream with no chunk for this long is dropped; zero means 1 minute
+	// MaxReply bounds a response: a bigger one becomes TOO_LARGE; zero
+	// means 1 MiB, the protocol's frame.
+	MaxReply int
 }
 
 // Conn is the protocol state of one connection: its origin, its consent
@@ -59,6 +64,8 @@ type Conn struct {
 
 	mu       sync.Mutex
 	inflight map[string]context.CancelFunc
+	streams  map[string]*stream
+	closed   bool
 }
 
 // NewConn starts the protocol for a connection whose handshake came from
@@ -71,16 +78,69 @@ func (api *API) NewConn(origin string, l Limits) *Conn {
 	if l.OpTimeout == 0 {
 		l.OpTimeout = 3 * time.Minute
 	}
+	if l.MaxStreams == 0 {
+		// A stream is a hash state (under 1 KiB): 128 let a page stream
+		// a batch of 100 documents, and 256 connections of them hold
+		// 32 MiB at most.
+		l.MaxStreams = 128
+	}
+	if l.StreamIdle == 0 {
+		l.StreamIdle = time.Minute
+	}
+	if l.MaxReply == 0 {
+		l.MaxReply = 1 << 20
+	}
 	n, _ := agent.NormalizeOrigin(origin)
 	ctx, stop := context.WithCancel(agent.WithSession(context.Background(), agent.NewSession()))
-	return &Conn{api: api, origin: n, limits: l, ctx: ctx, stop: stop, inflight: map[string]context.CancelFunc{}}
+	return &Conn{api: api, origin: n, limits: l, ctx: ctx, stop: stop, inflight: map[string]context.CancelFunc{}, streams: map[string]*stream{}}
 }
 
 // Origin is the connection's origin, normalised (for logs).
 func (c *Conn) Origin() string { return c.origin }
 
-// Close cancels every request in flight.
-func (c *Conn) Close() { c.stop() }
+// Close cancels every request in flight and drops the streams.
+func (c *Conn) Close() {
+	c.stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for id, s := range c.streams {
+		s.idle.Stop()
+		delete(c.streams, id)
+	}
+}
+
+// TooLarge answers a message over the frame limit that the transport
+// skipped, with the id read from its beginning (prefix) when the id
+// comes before anything too long to read: podpis.js writes it first.
+func TooLarge(prefix []byte) Response {
+	id := peekID(prefix)
+	if !validID(id) {
+		id = json.RawMessage("null")
+	}
+	return failure(id, TooLargeCode)
+}
+
+func peekID(prefix []byte) json.RawMessage {
+	dec := json.NewDecoder(bytes.NewReader(prefix))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		var v json.RawMessage
+		if dec.Decode(&v) != nil {
+			return nil
+		}
+		if k == "id" {
+			return v
+		}
+	}
+	return nil
+}
 
 // BadMessage answers a message that is not a request at all (a binary
 // frame): BAD_REQUEST with a null id.
@@ -97,6 +157,9 @@ func failure(id json.RawMessage, code Code) Response {
 // returned as call for the transport to Run where it likes: never in its
 // read loop, since token calls and prompts take long.
 func (c *Conn) Receive(msg []byte) (call *Call, reply *Response) {
+	if r, ok := c.fastChunk(msg); ok {
+		return nil, &r
+	}
 	var req Request
 	if err := json.Unmarshal(msg, &req); err != nil || req.Method == "" || !validID(req.ID) {
 		id := req.ID
@@ -110,7 +173,13 @@ func (c *Conn) Receive(msg []byte) (call *Call, reply *Response) {
 		r := c.cancel(req)
 		return nil, &r
 	}
+	if r, ok := c.streamMethod(req); ok {
+		return nil, &r
+	}
 	h, ok := methods[req.Method]
+	if mk, mine := connMethods[req.Method]; mine {
+		h, ok = mk(c), true
+	}
 	if !ok {
 		r := failure(req.ID, UnknownMethod)
 		return nil, &r
@@ -208,12 +277,25 @@ func (call *Call) Run() (r Response, err error) {
 		ctx = agent.WithNotices(ctx, func(n agent.Notice) {
 			call.Notify(Response{Notice: &Notice{Request: call.id, Code: string(n), Message: NoticeMessage(n)}})
 		})
+		ctx = agent.WithProgress(ctx, func(done, total int) {
+			if total < 2 {
+				return // a single document's answer is its progress
+			}
+			call.Notify(Response{Notice: &Notice{Request: call.id, Code: NoticeProgress, Done: done, Total: total}})
+		})
 	}
 	res, err := call.h(ctx, call.c.api.agent, call.c.origin, call.params)
 	if err != nil {
 		return Response{ID: call.id, Error: ErrorOf(err)}, err
 	}
-	return Response{ID: call.id, Result: res}, nil
+	r = Response{ID: call.id, Result: res}
+	if b, _ := json.Marshal(r); len(b) > call.c.limits.MaxReply {
+		// Signed, but no frame carries it: the page is told, never
+		// sent what the transport would have to cut or drop.
+		err = fmt.Errorf("%w: a %d-byte reply", ErrTooLarge, len(b))
+		return Response{ID: call.id, Error: ErrorOf(err)}, err
+	}
+	return r, nil
 }
 
 // handler runs one method for an origin. Params are already size-limited

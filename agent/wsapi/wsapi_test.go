@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,8 +25,17 @@ func TestProtocolDoc(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(doc)
-	for m := range methods {
+	documented := slices.Collect(maps.Keys(methods))
+	for m := range connMethods {
+		documented = append(documented, m)
+	}
+	for _, m := range documented {
 		if !strings.Contains(text, "### `"+m+"`") {
+			t.Errorf("method %s is not documented", m)
+		}
+	}
+	for _, m := range []string{"streamBegin", "streamChunk", "streamAbort"} {
+		if !strings.Contains(text, "`"+m+"`") {
 			t.Errorf("method %s is not documented", m)
 		}
 	}

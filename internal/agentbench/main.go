@@ -54,6 +54,9 @@ func main() {
 	probes := flag.Int("probes", 1000, "sequential probes")
 	floodN := flag.Int("flood", 10000, "connections in the flood (0: none)")
 	floodAs := flag.String("flood-as", "", "another local account to flood from (needs root); default: this one")
+	docMB := flag.Int("document", 100, "MB of the document a page streams and signs (0: none)")
+	batch := flag.Int("batch", 100, "documents in the batch signed with one PIN (0: none)")
+	onlyDocs := flag.Bool("only-documents", false, "measure only the documents (stream, batch)")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "agentbench")
@@ -64,12 +67,19 @@ func main() {
 	check(oneKey(tokenDir))
 
 	fmt.Printf("%-44s %12s %10s\n", "figure", "value", "target")
+	if *onlyDocs {
+		documentsBench(*bin, *soft, dir, tokenDir, *docMB, *batch)
+		return
+	}
 	rssBare := idleRSS(*bin, dir, []string{"--no-known-modules"})
 	fmt.Printf("%-44s %9.1f MB %10s%s\n", "idle RSS, agent alone", rssBare, "≤20 MB", mark(rssBare <= 20))
 	rssKnown := idleRSS(*bin, dir, nil)
 	fmt.Printf("%-44s %9.1f MB %10s\n", "idle RSS, this machine's CSP modules", rssKnown, "")
 
 	defer stopAll()
+	if *docMB > 0 || *batch > 0 {
+		documentsBench(*bin, *soft, dir, tokenDir, *docMB, *batch)
+	}
 	cmd, addr := startAgent(*bin, dir, []string{"--module", *soft}, tokenDir)
 	time.Sleep(2 * time.Second)
 	rss := rssOf(cmd.Process.Pid)

@@ -72,6 +72,22 @@ type Document struct {
 	Name        string `json:"name,omitempty"`        // file name, when known
 	Size        int    `json:"size"`
 	Streebog    string `json:"streebog"` // hex Streebog-256
+	// DigestName names the digest when it is not Streebog-256 of the
+	// data («Стрибог-512»); HashOnly: the site sent only the digest, the
+	// size is not known.
+	DigestName string `json:"digestName,omitempty"`
+	HashOnly   bool   `json:"hashOnly,omitempty"`
+	// Items are the documents of a batch, each shown (the agent sends
+	// at most agent.MaxBatch); Count is how many for the PIN window.
+	Items []Item `json:"items,omitempty"`
+	Count int    `json:"count,omitempty"`
+}
+
+// Item is one document of a batch.
+type Item struct {
+	Name   string `json:"name,omitempty"`
+	Size   int64  `json:"size"` // -1: not known (the site sent the digest)
+	Digest string `json:"digest"`
 }
 
 // Consent answers.

@@ -238,6 +238,7 @@ async function login(cert) {
 }
 
 function welcome(id) {
+  signer = id.thumbprint;
   $("who").textContent = id.commonName;
   const dl = $("who-details");
   dl.replaceChildren();
@@ -391,6 +392,88 @@ $("to-issue").addEventListener("click", () => {
   offerAlgorithms();
 });
 $("issue-form").addEventListener("submit", issue);
+
+// Documents: the logged-in person's certificate signs the chosen files.
+// One file is streamed and signed with sign({file}); several go as one
+// batch (one window listing each, one PIN). Each signature is offered as
+// a .sig file (detached CMS, DER).
+let signer = null;
+let docsAbort = null;
+
+function docsProgress(done, total, text) {
+  $("doc-progress").hidden = false;
+  $("doc-bar").max = total || 1;
+  $("doc-bar").value = done;
+  $("doc-progress-text").textContent = text;
+}
+
+function mb(n) {
+  return (n / 1048576).toLocaleString("ru-RU", { maximumFractionDigits: 1 }) + " МБ";
+}
+
+function result(name, cms, error) {
+  const li = document.createElement("li");
+  const b = document.createElement("span");
+  b.className = error ? "failed" : "ok";
+  b.textContent = (error ? "Не подписан: " : "Подписан: ") + name;
+  li.append(b);
+  if (error) {
+    li.append(" — " + explain(error));
+  } else {
+    const bytes = Uint8Array.from(atob(cms), (c) => c.charCodeAt(0));
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([bytes], { type: "application/pkcs7-signature" }));
+    a.download = name + ".sig";
+    a.textContent = "скачать подпись (" + bytes.length + " байт)";
+    li.append(" — ", a);
+  }
+  $("doc-results").append(li);
+}
+
+async function signDocuments() {
+  const files = [...$("doc-files").files];
+  if (!files.length || !signer) return;
+  $("doc-results").replaceChildren();
+  $("doc-sign").disabled = true;
+  $("doc-cancel").hidden = false;
+  docsAbort = new AbortController();
+  const description = $("doc-desc").value;
+  try {
+    if (!client) {
+      client = await connect({ ports: (await config).ports, onPrompt: () => status(MESSAGES.PROMPT, "notice") });
+      client.addEventListener("notice", (e) => notice(e.detail));
+    }
+    if (files.length === 1) {
+      const f = files[0];
+      const { cms } = await client.sign({ certificate: signer, file: f, name: f.name, description, signal: docsAbort.signal,
+        onProgress: (p) => docsProgress(p.sent, p.total, p.sent < p.total ? "Передано " + mb(p.sent) + " из " + mb(p.total)
+          : "Подтвердите подпись в окне podpis…") }).finally(noticeDone);
+      result(f.name, cms);
+    } else {
+      const results = await client.signBatch({ certificate: signer, description, signal: docsAbort.signal,
+        documents: files.map((f) => ({ file: f, name: f.name })),
+        onProgress: (p) => docsProgress(p.done, p.total, p.phase === "upload"
+          ? "Передано файлов: " + p.done + " из " + p.total + (p.done === p.total ? ". Подтвердите подпись в окне podpis…" : "")
+          : "Подписано: " + p.done + " из " + p.total) }).finally(noticeDone);
+      results.forEach((r, i) => result(files[i].name, r.cms, r.error));
+    }
+    docsProgress(1, 1, "Готово");
+  } catch (err) {
+    status(explain(err), true);
+    $("doc-progress").hidden = true;
+  } finally {
+    docsAbort = null;
+    $("doc-sign").disabled = !$("doc-files").files.length;
+    $("doc-cancel").hidden = true;
+  }
+}
+
+$("doc-files").addEventListener("change", () => {
+  $("doc-sign").disabled = !$("doc-files").files.length;
+});
+$("doc-sign").addEventListener("click", signDocuments);
+$("doc-cancel").addEventListener("click", () => docsAbort && docsAbort.abort());
+
 $("by-cert").addEventListener("click", start);
 $("retry").addEventListener("click", start);
 $("cancel").addEventListener("click", () => {

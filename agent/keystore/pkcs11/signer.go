@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/big"
 	"slices"
+	"time"
 	"unsafe"
 
 	"github.com/miekg/pkcs11"
@@ -155,6 +156,17 @@ var digestInfoPrefix = map[crypto.Hash][]byte{
 // certificate's, and logs out again unless the person chose to save the
 // PIN.
 func (s *signer) sign(mech uint, data []byte) ([]byte, error) {
+	sigs, err := s.signAll(mech, [][]byte{data})
+	if err != nil {
+		return nil, err
+	}
+	return sigs[0], nil
+}
+
+// signAll is sign for several data in one session after one login: a
+// batch of documents asks the PIN once. On an error at the k-th data it
+// returns the k signatures made before it with the error.
+func (s *signer) signAll(mech uint, data [][]byte) ([][]byte, error) {
 	l := s.loc
 	ti, err := s.tokenInfo()
 	if err != nil {
@@ -175,12 +187,13 @@ func (s *signer) sign(mech uint, data []byte) ([]byte, error) {
 		return nil, &keystore.Error{Code: keystore.CodePINRequired}
 	}
 	var (
-		sig     []byte
+		sig     [][]byte
 		done    bool
 		final   error      // an error that ended the operation
 		refused [][32]byte // SHA-256 of the PINs refused in this operation
 	)
 	req := pinRequest(ti, l)
+	var partial [][]byte // signatures made before a failure
 	try := func(pin []byte, save bool) (keystore.PINRequest, error) {
 		switch {
 		case done:
@@ -211,7 +224,7 @@ func (s *signer) sign(mech uint, data []byte) ([]byte, error) {
 			}
 			return req, err
 		default:
-			final = err
+			final, partial = err, sig
 			return req, err
 		}
 	}
@@ -219,6 +232,7 @@ func (s *signer) sign(mech uint, data []byte) ([]byte, error) {
 	if done {
 		return sig, nil
 	}
+	sig = partial
 	if err == nil {
 		err = keystore.ErrCancelled // the prompter gave up without a PIN
 	}
@@ -226,7 +240,7 @@ func (s *signer) sign(mech uint, data []byte) ([]byte, error) {
 	if !errors.As(err, &ke) {
 		err = &keystore.Error{Code: keystore.CodeCancelled, Err: err}
 	}
-	return nil, err
+	return sig, err
 }
 
 // tokenInfo reads the token's state and checks that it is the token the
@@ -271,15 +285,15 @@ func pinRequest(ti pkcs11.TokenInfo, l *location) keystore.PINRequest {
 // attempt logs in with pin (nil: the PIN pad, or no login needed), signs
 // and logs out unless save or fromSaved. It saves the PIN when save and
 // the token took it.
-func (s *signer) attempt(mech uint, data []byte, ti pkcs11.TokenInfo, pin []byte, fromSaved, save bool) ([]byte, error) {
+func (s *signer) attempt(mech uint, data [][]byte, ti pkcs11.TokenInfo, pin []byte, fromSaved, save bool) ([][]byte, error) {
 	l := s.loc
 	pad := ti.Flags&pkcs11.CKF_PROTECTED_AUTHENTICATION_PATH != 0
 	timeout := s.p.opts.CallTimeout
 	if pad {
 		timeout *= 4 // the person types on the reader
 	}
-	var sig []byte
-	err := l.module.call(s.ctx, timeout, func(a api) error {
+	var sigs [][]byte
+	err := l.module.call(s.ctx, timeout*time.Duration(1+len(data)/64), func(a api) error {
 		sh, err := a.OpenSession(l.slot, pkcs11.CKF_SERIAL_SESSION)
 		if err != nil {
 			return fmt.Errorf("C_OpenSession: %w", err)
@@ -313,25 +327,28 @@ func (s *signer) attempt(mech uint, data []byte, ti pkcs11.TokenInfo, pin []byte
 		if len(keys) == 0 {
 			return errNoKey
 		}
-		if err := a.SignInit(sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)}, keys[0]); err != nil {
-			return fmt.Errorf("C_SignInit: %w", err)
-		}
-		sig, err = a.Sign(sh, data)
-		if err != nil {
-			return fmt.Errorf("C_Sign: %w", err)
+		for _, d := range data {
+			if err := a.SignInit(sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)}, keys[0]); err != nil {
+				return fmt.Errorf("C_SignInit: %w", err)
+			}
+			sig, err := a.Sign(sh, d)
+			if err != nil {
+				return fmt.Errorf("C_Sign: %w", err)
+			}
+			sigs = append(sigs, sig)
 		}
 		return nil
 	})
 	if errors.Is(err, errNoKey) {
-		return nil, &keystore.Error{Code: keystore.CodeCertNotFound, Err: err}
+		return sigs, &keystore.Error{Code: keystore.CodeCertNotFound, Err: err}
 	}
 	if err != nil {
-		return nil, classify(l.module.Path, err)
+		return sigs, classify(l.module.Path, err)
 	}
 	if save {
 		s.p.savePIN(l, keystore.PINScope(s.ctx), pin)
 	}
-	return sig, nil
+	return sigs, nil
 }
 
 var errNoKey = errors.New("pkcs11: private key not found on the token")
