@@ -46,7 +46,7 @@ var rules = []rule{
 	{pkg: "agent/keystore/...", mayUse: []string{"agent/keystore", "agent/keystore/pkcs11/known", "login", "crypto/..."}},
 	{pkg: "agent", mayUse: []string{"agent/keystore", "login", "certreq", "crypto/..."}},
 	{pkg: "agent/config", mayUse: []string{"agent", "login"}},
-	{pkg: "agent/wsapi", mayUse: []string{"agent", "agent/keystore", "certreq", "login"}}, // certreq: its field errors map to INVALID_REQUEST here
+	{pkg: "agent/wsapi", mayUse: []string{"agent", "agent/keystore", "certreq", "login", "crypto/..."}}, // certreq: its field errors map to INVALID_REQUEST here; crypto: streamed documents are hashed as they arrive
 	{pkg: "agent/server", mayUse: []string{"agent/wsapi", "internal/peercred"}},
 	{pkg: "agent/nativehost", mayUse: []string{"agent/wsapi", "internal/peercred"}},
 	// The control channel (doctor, settings) rides nativehost's per-user
