@@ -160,6 +160,27 @@ func (a *Agent) Serves(origin string) bool {
 // trusted origin is not counted: it used to sign documents with no prompt
 // at all, and a batch of documents (a question and a PIN each) must not
 // run into a limit meant for sites nobody vouched for.
+// confirmSign asks the person to approve a signature — always for a site
+// that is not trusted, and for a trusted one too when someone is there to
+// ask — and returns ErrCancelled when they refuse.
+func (a *Agent) confirmSign(ctx context.Context, origin string, cert *keystore.Certificate, what SignSummary) error {
+	if a.Trusted(origin) && (a.cfg.Prompter == nil || a.unattended()) {
+		return nil
+	}
+	var ok bool
+	err := a.prompt(origin, func() (err error) {
+		ok, err = a.cfg.Prompter.ConfirmSign(ctx, origin, cert, what)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrCancelled
+	}
+	return nil
+}
+
 func (a *Agent) prompt(origin string, ask func() error) error {
 	return a.promptCounted(origin, !a.Trusted(origin), ask)
 }
@@ -525,18 +546,8 @@ func (a *Agent) Sign(ctx context.Context, origin string, req SignRequest) ([]byt
 	}
 	sum := streebog.Sum256(req.Data)
 	what := SignSummary{Description: CleanText(req.Description, MaxShownDescription), Size: len(req.Data), Streebog: hex.EncodeToString(sum[:])}
-	if !a.Trusted(n) || a.cfg.Prompter != nil && !a.unattended() {
-		var ok bool
-		err := a.prompt(n, func() (err error) {
-			ok, err = a.cfg.Prompter.ConfirmSign(ctx, n, l.cert, what)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, ErrCancelled
-		}
+	if err := a.confirmSign(ctx, n, l.cert, what); err != nil {
+		return nil, err
 	}
 	return a.signWith(ctx, n, l, req.Data, cms.SignOptions{Detached: req.Detached, ContentType: cms.OIDData},
 		&keystore.Summary{Description: what.Description, Size: what.Size, Streebog: what.Streebog})

@@ -125,18 +125,8 @@ func (a *Agent) SignDigests(ctx context.Context, origin string, req DigestSignRe
 		what.Streebog = what.Documents[0].Digest
 		what.Size = int(max(req.Documents[0].Size, 0))
 	}
-	if !a.Trusted(n) || a.cfg.Prompter != nil && !a.unattended() {
-		var ok bool
-		err := a.prompt(n, func() (err error) {
-			ok, err = a.cfg.Prompter.ConfirmSign(ctx, n, l.cert, what)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, ErrCancelled
-		}
+	if err := a.confirmSign(ctx, n, l.cert, what); err != nil {
+		return nil, err
 	}
 	doc := &keystore.Summary{Description: what.Description, Size: what.Size, Streebog: what.Streebog, DigestName: what.DigestName}
 	if len(what.Documents) > 1 {
@@ -270,18 +260,8 @@ func (a *Agent) CoSign(ctx context.Context, origin string, req CoSignRequest) ([
 	d := DocumentSummary{Name: CleanText(doc.Name, MaxName), Size: doc.Size, Digest: hex.EncodeToString(doc.Digest)}
 	what := SignSummary{Description: CleanText(req.Description, MaxShownDescription), Size: int(max(doc.Size, 0)),
 		Streebog: d.Digest, DigestName: DigestName(size), Documents: []DocumentSummary{d}}
-	if !a.Trusted(n) || a.cfg.Prompter != nil && !a.unattended() {
-		var ok bool
-		err := a.prompt(n, func() (err error) {
-			ok, err = a.cfg.Prompter.ConfirmSign(ctx, n, l.cert, what)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, ErrCancelled
-		}
+	if err := a.confirmSign(ctx, n, l.cert, what); err != nil {
+		return nil, err
 	}
 	key, err := l.store.Signer(keystore.WithPINScope(ctx, n), l.cert.ID,
 		a.pinFunc(n, &keystore.Summary{Description: what.Description, Size: what.Size, Streebog: what.Streebog, DigestName: what.DigestName}))
