@@ -221,16 +221,7 @@ func (w *Window) ConfirmSign(ctx context.Context, origin string, cert *keystore.
 		p.Document.Name = p.Document.Items[0].Name
 		p.Document.Items = nil
 	}
-	win, err := w.open(ctx, uiproto.KindDocument, p)
-	if err != nil {
-		return false, err
-	}
-	defer win.close()
-	a, err := win.answer(ctx)
-	if err != nil {
-		return false, err
-	}
-	return a.Approve && !a.Cancelled && !w.tooSoon(win), nil
+	return w.approve(ctx, uiproto.KindDocument, p)
 }
 
 // pinPrompt is what the PIN window shows.
