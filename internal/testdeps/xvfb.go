@@ -2,6 +2,7 @@ package testdeps
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -17,19 +18,31 @@ import (
 func Xvfb(t testing.TB) string {
 	t.Helper()
 	Need(t, "Xvfb")
-	r, w, err := os.Pipe()
+	display, stop, err := StartXvfb()
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return display
+}
+
+// StartXvfb starts a virtual X display that outlives any one test (a
+// TestMain's) and returns its name and how to stop it.
+func StartXvfb() (display string, stop func(), err error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return "", nil, err
 	}
 	defer r.Close()
 	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		w.Close()
+		return "", nil, err
 	}
 	w.Close()
 	// SIGTERM, not SIGKILL: Xvfb removes its socket and lock file.
-	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	stop = func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }
 	line := make(chan string, 1)
 	go func() {
 		s, _ := bufio.NewReader(r).ReadString('\n')
@@ -37,12 +50,11 @@ func Xvfb(t testing.TB) string {
 	}()
 	select {
 	case n := <-line:
-		if n == "" {
-			t.Fatal("Xvfb did not start")
+		if n != "" {
+			return ":" + n, stop, nil
 		}
-		return ":" + n
 	case <-time.After(10 * time.Second):
-		t.Fatal("Xvfb did not start")
 	}
-	return ""
+	stop()
+	return "", nil, errors.New("testdeps: Xvfb did not start")
 }

@@ -1,7 +1,6 @@
 package wineui
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,10 +27,8 @@ func TestMain(m *testing.M) {
 	buildDir = dir
 	code := m.Run()
 	testwine.Cleanup()
-	if xvfbCmd != nil {
-		// SIGTERM, not SIGKILL: Xvfb removes its socket and lock file.
-		xvfbCmd.Process.Signal(syscall.SIGTERM)
-		xvfbCmd.Wait()
+	if stopXvfb != nil {
+		stopXvfb()
 	}
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -54,7 +50,7 @@ var (
 	setupOnce sync.Once
 	shared    desk
 	setupErr  string
-	xvfbCmd   *exec.Cmd
+	stopXvfb  func()
 )
 
 // setup makes the desk once per test binary: a failed step is remembered
@@ -123,36 +119,15 @@ func setup(t *testing.T) desk {
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// startXvfb starts the virtual display of the test binary; -displayfd
-// lets Xvfb pick a free one and tell which.
+// startXvfb starts the virtual display of the test binary.
 func startXvfb(t *testing.T) string {
 	t.Helper()
-	r, w, err := os.Pipe()
+	display, stop, err := testdeps.StartXvfb()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	xvfbCmd = cmd
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case n := <-line:
-		if n != "" {
-			return ":" + n
-		}
-	case <-time.After(10 * time.Second):
-	}
-	t.Fatal("Xvfb did not start")
-	return ""
+	stopXvfb = stop
+	return display
 }
 
 // window is the agent's prompter with podpis-ui.exe under Wine for its
