@@ -94,7 +94,11 @@ func (d *display) find(title string) string {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	d.t.Fatalf("no window %q", title)
+	if !testdeps.XReady(d.name, 0) {
+		d.t.Fatalf("no window %q: the display %s is gone", title, d.name)
+	}
+	all, _ := d.run("xdotool", "search", "--name", ".")
+	d.t.Fatalf("no window %q on %s (windows there: %s)", title, d.name, all)
 	return ""
 }
 

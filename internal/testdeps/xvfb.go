@@ -3,6 +3,7 @@ package testdeps
 import (
 	"bufio"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -50,11 +51,29 @@ func StartXvfb() (display string, stop func(), err error) {
 	}()
 	select {
 	case n := <-line:
-		if n != "" {
+		if n != "" && XReady(":"+n, 10*time.Second) {
 			return ":" + n, stop, nil
 		}
 	case <-time.After(10 * time.Second):
 	}
 	stop()
 	return "", nil, errors.New("testdeps: Xvfb did not start")
+}
+
+// XReady reports whether the X display accepts connections on its local
+// socket, waiting up to wait for it: a window started before that fails
+// with "Failed to open display".
+func XReady(display string, wait time.Duration) bool {
+	path := "/tmp/.X11-unix/X" + strings.TrimPrefix(display, ":")
+	deadline := time.Now().Add(wait)
+	for {
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
