@@ -255,7 +255,11 @@ func (c *connection) serve() {
 		kind, msg, err := c.read()
 		if errors.Is(err, errFrameTooLarge) {
 			c.s.Log.Info("frame too large", "origin", c.proto.Origin())
-			c.reply(wsapi.TooLarge(msg))
+			if kind == websocket.BinaryMessage {
+				c.reply(wsapi.BinaryTooLarge(msg))
+			} else {
+				c.reply(wsapi.TooLarge(msg))
+			}
 			continue
 		}
 		if err != nil {
@@ -264,8 +268,10 @@ func (c *connection) serve() {
 			}
 			return
 		}
-		if kind != websocket.TextMessage {
-			c.reply(wsapi.BadMessage())
+		if kind == websocket.BinaryMessage {
+			// A binary message is a document's chunk and nothing else
+			// (docs/protocol.md): hashed here like streamChunk.
+			c.reply(c.proto.ReceiveBinary(msg))
 			continue
 		}
 		call, reply := c.proto.Receive(msg)

@@ -228,7 +228,12 @@ func (c *Conn) chunk(id string, offset int64, b64 []byte) (any, error) {
 	if err != nil {
 		return nil, agent.ErrBadRequest
 	}
-	data = data[:n]
+	return c.hashChunk(id, offset, data[:n])
+}
+
+// hashChunk hashes one chunk's bytes into the stream: the checks every
+// encoding of a chunk (JSON, binary frame) goes through.
+func (c *Conn) hashChunk(id string, offset int64, data []byte) (any, error) {
 	p := StreamChunkParams{Stream: id, Offset: offset}
 	if len(data) > ChunkSize {
 		return nil, fmt.Errorf("%w: a chunk over %d bytes", ErrTooLarge, ChunkSize)
