@@ -1,8 +1,9 @@
 package testdeps
 
 import (
-	"bufio"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -29,34 +30,47 @@ func Xvfb(t testing.TB) string {
 
 // StartXvfb starts a virtual X display that outlives any one test (a
 // TestMain's) and returns its name and how to stop it.
+//
+// The display number is drawn at random from 100–999 rather than found by
+// -displayfd, which starts at :0 every time: when tests of several
+// packages start and stop displays at once, a server still shutting down
+// on :0 keeps its abstract socket after its lock file is gone, the next
+// Xvfb takes :0 anyway, and Xlib, which tries the abstract socket first,
+// reaches the dying server ("Failed to open display :0").
 func StartXvfb() (display string, stop func(), err error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return "", nil, err
-	}
-	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		w.Close()
-		return "", nil, err
-	}
-	w.Close()
-	// SIGTERM, not SIGKILL: Xvfb removes its socket and lock file.
-	stop = func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case n := <-line:
-		if n != "" && XReady(":"+n, 10*time.Second) {
-			return ":" + n, stop, nil
+	for try := 0; try < 20; try++ {
+		n := 100 + rand.IntN(900)
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
+			continue
 		}
-	case <-time.After(10 * time.Second):
+		display = fmt.Sprintf(":%d", n)
+		cmd := exec.Command("Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+		if err := cmd.Start(); err != nil {
+			return "", nil, err
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		// SIGTERM, not SIGKILL: Xvfb removes its socket and lock file.
+		stop = func() { cmd.Process.Signal(syscall.SIGTERM); <-exited }
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			select {
+			case <-exited: // the number was taken after all: draw another
+				deadline = time.Time{}
+				continue
+			default:
+			}
+			if XReady(display, 0) {
+				return display, stop, nil
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		select {
+		case <-exited:
+		default:
+			stop()
+		}
 	}
-	stop()
 	return "", nil, errors.New("testdeps: Xvfb did not start")
 }
 
