@@ -76,6 +76,15 @@ func RunInstall(in io.Reader, out io.Writer) int {
 // the window has settled) or no (Отмена, the default: Return, Esc,
 // closing the window, the agent going away).
 func runApprove(a fyne.App, r *uiproto.Reader, out io.Writer, title string, size fyne.Size, head, body fyne.CanvasObject, yes string, settle int) int {
+	return approveWindow(a, r, out, title, yes, settle, func(w fyne.Window, ok, no *keyButton) {
+		frame(w, size, head, body, buttons(ok, no))
+	})
+}
+
+// approveWindow is the yes/no window's behaviour, whatever lay puts in
+// it: the answer written once, yes only once settled, Отмена on Return,
+// Esc, closing and the agent going away.
+func approveWindow(a fyne.App, r *uiproto.Reader, out io.Writer, title, yes string, settle int, lay func(w fyne.Window, ok, no *keyButton)) int {
 	w := a.NewWindow(title)
 	s := newSettle(settle)
 	answered := false
@@ -107,7 +116,7 @@ func runApprove(a fyne.App, r *uiproto.Reader, out io.Writer, title string, size
 			cancel()
 		}
 	})
-	frame(w, size, head, body, buttons(ok, no))
+	lay(w, ok, no)
 	w.ShowAndRun()
 	if !answered {
 		uiproto.Write(out, uiproto.Answer{Cancelled: true})

@@ -262,33 +262,13 @@ func RunDocument(in io.Reader, out io.Writer) int {
 		return 2
 	}
 	a := NewApp()
-	w := a.NewWindow(TitleDocument)
-	s := newSettle(p.SettleMillis)
-	answered := false
-	answer := func(ok bool) {
-		if !answered {
-			answered = true
-			if ok {
-				uiproto.Write(out, uiproto.Answer{Approve: true})
-			} else {
-				uiproto.Write(out, uiproto.Answer{Cancelled: true})
-			}
-		}
-		a.Quit()
-	}
-	cancel := func() { answer(false) }
-	w.SetCloseIntercept(cancel)
-	closeOnEOF(r, cancel)
-	sign := newButton("Подписать", widget.MediumImportance, func() { answer(true) }, cancel)
-	no := newButton("Отмена", widget.HighImportance, cancel, cancel)
-	sign.Disable()
-	s.after(sign.Enable)
-	w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
-		switch k.Name {
-		case fyne.KeyEscape, fyne.KeyReturn, fyne.KeyEnter:
-			cancel()
-		}
+	return approveWindow(a, r, out, TitleDocument, "Подписать", p.SettleMillis, func(w fyne.Window, sign, no *keyButton) {
+		layDocument(w, p, sign, no)
 	})
+}
+
+// layDocument lays out one document, or the list of a batch.
+func layDocument(w fyne.Window, p uiproto.Prompt, sign, no *keyButton) {
 	d := p.Document
 	digestName := d.DigestName
 	if digestName == "" {
@@ -314,11 +294,6 @@ func RunDocument(in io.Reader, out io.Writer) int {
 		body.Add(container.NewVBox(hash, digest))
 		frame(w, documentSize, header(theme.DocumentIcon(), "Подпись документа"), body, buttons(sign, no))
 	}
-	w.ShowAndRun()
-	if !answered {
-		uiproto.Write(out, uiproto.Answer{Cancelled: true})
-	}
-	return 0
 }
 
 // runBatch lays out the document window for a batch: every document
