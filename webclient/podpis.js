@@ -576,7 +576,8 @@ export class Client extends EventTarget {
       for (let off = 0; off < total || (total === 0 && off === 0); off += size) {
         if (signal && signal.aborted) throw new PodpisError("USER_CANCELLED");
         const end = Math.min(off + size, total);
-        const part = bytes ? bytes.subarray(off, end) : new Uint8Array(await file.slice(off, end).arrayBuffer());
+        // A Blob's slice is not read here: the WebSocket sends it as it is.
+        const part = bytes ? bytes.subarray(off, end) : file.slice(off, end);
         const ack = this.chunk(stream, off, part).then(() => {
           sent += end - off;
           if (onProgress) onProgress({ sent, total });
@@ -594,25 +595,28 @@ export class Client extends EventTarget {
   }
 
   /**
-   * Sends one chunk of a stream. Over the WebSocket it is a binary
-   * message (docs/protocol.md, «Binary chunks»): Chromium carries large
-   * text messages at a tenth of the agent's speed, binary ones at memory
-   * speed. The extension's port carries JSON only: streamChunk.
+   * Sends one chunk of a stream (bytes or a Blob). Over the WebSocket it
+   * is a binary message (docs/protocol.md, «Binary chunks») sent as a
+   * Blob: Chromium carries large text messages at a tenth of the agent's
+   * speed, and Blobs at two to three times the speed of the same bytes in
+   * an ArrayBuffer (measured against a server that only counts them). The
+   * extension's port carries JSON only: streamChunk.
    */
-  chunk(stream, offset, part) {
+  async chunk(stream, offset, part) {
     if (this.transport !== "websocket" || !/^[0-9a-f]{24}$/.test(stream)) {
-      return this.call("streamChunk", { stream, offset, data: toBase64(part) });
+      const bytes = part instanceof Uint8Array ? part : new Uint8Array(await part.arrayBuffer());
+      return this.call("streamChunk", { stream, offset, data: toBase64(bytes) });
     }
-    if (!this.ws || this.ws.readyState !== 1) return Promise.reject(new PodpisError("DISCONNECTED"));
+    if (!this.ws || this.ws.readyState !== 1) throw new PodpisError("DISCONNECTED");
     const id = this.nextId++;
     // version 1 | stream id (12 bytes) | offset (u64 BE) | id (u32 BE) | bytes
-    const frame = new Uint8Array(BINARY_HEADER + part.length);
-    const view = new DataView(frame.buffer);
-    frame[0] = 1;
-    for (let i = 0; i < 12; i++) frame[1 + i] = parseInt(stream.substr(2 * i, 2), 16);
+    const header = new Uint8Array(BINARY_HEADER);
+    const view = new DataView(header.buffer);
+    header[0] = 1;
+    for (let i = 0; i < 12; i++) header[1 + i] = parseInt(stream.substr(2 * i, 2), 16);
     view.setBigUint64(13, BigInt(offset));
     view.setUint32(21, id);
-    frame.set(part, BINARY_HEADER);
+    const frame = new Blob([header, part]);
     const result = new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.ws.send(frame);
