@@ -2,8 +2,8 @@ package tsp_test
 
 import (
 	"context"
-	"encoding/asn1"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"math/big"
 	"testing"
