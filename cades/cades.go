@@ -19,6 +19,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/podpis/podpis/crypto/cms"
@@ -87,6 +88,11 @@ type Options struct {
 	// Certificates complete the signer's chain up to its root (the
 	// message usually carries the signer's certificate only).
 	Certificates []*x509.Certificate
+	// FetchIssuers completes the chain from the certificates' Authority
+	// Information Access (caIssuers) when Certificates do not.
+	FetchIssuers bool
+	// HTTP fetches issuers; nil means a client with a 10 s timeout.
+	HTTP *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -150,7 +156,13 @@ func imprintAlg(si *cms.SignerInfo) asn1.ObjectIdentifier {
 // xl1 builds a signer's X Long Type 1 attributes; added are the
 // attributes about to be added before them (its new signature-time-stamp).
 func xl1(ctx context.Context, sd *cms.SignedData, si *cms.SignerInfo, alg asn1.ObjectIdentifier, added [][]byte, opts Options, now time.Time) ([][]byte, error) {
-	chain, err := Chain(sd, si, opts.Certificates, now)
+	extra := opts.Certificates
+	if opts.FetchIssuers {
+		if cert, err := si.FindCertificate(append(append([]*x509.Certificate{}, sd.Certificates...), extra...)); err == nil {
+			extra = fetchIssuers(ctx, opts.HTTP, cert, append(append([]*x509.Certificate{}, extra...), sd.Certificates...))
+		}
+	}
+	chain, err := Chain(sd, si, extra, now)
 	if err != nil {
 		return nil, err
 	}
