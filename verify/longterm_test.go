@@ -3,6 +3,10 @@ package verify_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -30,7 +34,9 @@ type ltFixture struct {
 	content         []byte
 }
 
-func newLTFixture(t *testing.T) *ltFixture {
+func newLTFixture(t *testing.T) *ltFixture { return newLTFixtureB(t) }
+
+func newLTFixtureB(t testing.TB) *ltFixture {
 	t.Helper()
 	now := time.Now()
 	c := gost3410.CurveTC26256A
@@ -204,5 +210,89 @@ func TestTimestampRefused(t *testing.T) {
 	// The same signature without it verifies: the refusal is the token's.
 	if _, err := f.check(f.verifier(t, time.Now()), bes); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkTimestampCost: what a CAdES-T and an X Long Type 1 cost next
+// to the CAdES-BES signature they extend (a GOST-256 key; the test TSA,
+// an `openssl ts -reply` process per token, and CRLs over loopback HTTP),
+// reported as ratios of the time per signature.
+func BenchmarkTimestampCost(b *testing.B) {
+	f := newLTFixtureB(b)
+	ctx := context.Background()
+	opts := cades.Options{TSA: &tsp.Client{URL: f.tsa.URL}, Certificates: []*x509.Certificate{f.root.Cert}}
+	var bes, tt, xl time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		msg, err := cms.Sign(f.content, f.cert, f.key, &cms.SignOptions{Detached: true, Certificates: []*x509.Certificate{f.sub.Cert}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := cades.Extend(ctx, msg, cades.T, opts); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		if _, err := cades.Extend(ctx, msg, cades.XL1, opts); err != nil {
+			b.Fatal(err)
+		}
+		t3 := time.Now()
+		bes, tt, xl = bes+t1.Sub(t0), tt+t2.Sub(t1)+t1.Sub(t0), xl+t3.Sub(t2)+t1.Sub(t0)
+	}
+	b.ReportMetric(float64(tt)/float64(bes), "t/bes")
+	b.ReportMetric(float64(xl)/float64(bes), "xl1/bes")
+	b.ReportMetric(float64(bes.Microseconds())/float64(b.N), "bes-µs/op")
+}
+
+// TestXL1OCSP: an RSA hierarchy whose CA answers OCSP (as qualified CAs
+// mostly do), an ECDSA signer and an RSA TSA: the X Long carries the
+// BasicOCSPResponse, and verifies from it once the responder is gone;
+// the timestamps' imprint is SHA-256.
+func TestXL1OCSP(t *testing.T) {
+	now := time.Now()
+	rootKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := testpki.CATemplate("RSA Root", now)
+	root := &testpki.Issuer{Cert: testpki.Issue(t, tmpl, tmpl, &rootKey.PublicKey, rootKey), Key: rootKey}
+	rev := root.Serve(t)
+	signerKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf := testpki.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "ECDSA Signer"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0),
+		KeyUsage: x509.KeyUsageDigitalSignature, OCSPServer: []string{rev.OCSPURL}}, root.Cert, &signerKey.PublicKey, rootKey)
+	tsa := testtsa.Start(t, testtsa.RSA)
+	content := []byte("contract")
+	msg, err := cms.Sign(content, leaf, signerKey, &cms.SignOptions{Detached: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xl, err := cades.Extend(context.Background(), msg, cades.XL1, cades.Options{TSA: &tsp.Client{URL: tsa.URL}, Certificates: []*x509.Certificate{root.Cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev.Close()
+	sd, _ := cms.Parse(xl)
+	vals, _, _ := cades.ReadValues(sd.Signers[0])
+	if len(vals.OCSP) != 1 || len(vals.CRLs) != 0 {
+		t.Fatalf("%d OCSP responses, %d CRLs", len(vals.OCSP), len(vals.CRLs))
+	}
+	tok, _ := tsp.ParseToken(sd.Signers[0].Unsigned(cades.OIDSignatureTimeStamp)[0])
+	if !tok.Info.HashAlgorithm.Equal(tsp.SHA256) {
+		t.Fatalf("imprint %v for an ECDSA signer", tok.Info.HashAlgorithm)
+	}
+	chk, _ := revocation.New(revocation.Config{Policy: revocation.Require})
+	v, err := verify.New(verify.Config{Roots: []*x509.Certificate{root.Cert}, TimestampRoots: []*x509.Certificate{tsa.Root},
+		Revocation: chk, Now: func() time.Time { return now.AddDate(3, 0, 0) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := v.VerifyDocument(context.Background(), bytes.NewReader(xl), bytes.NewReader(content))
+	if err != nil || doc.Signers[0].Err != nil {
+		t.Fatalf("%v %v", err, doc.Signers[0].Err)
+	}
+	if st := doc.Signers[0].Revocation; len(st) != 1 || st[0].Source != revocation.EmbeddedOCSP {
+		t.Fatalf("revocation %v, want the OCSP response in the signature", st)
 	}
 }
