@@ -1,13 +1,22 @@
 package main
 
 import (
+	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/podpis/podpis/cades"
+	"github.com/podpis/podpis/crypto/cms"
+	"github.com/podpis/podpis/crypto/gost3410"
+	"github.com/podpis/podpis/crypto/tsp"
+	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
 	"github.com/podpis/podpis/internal/testtsa"
 )
@@ -92,4 +101,50 @@ func TestSignCAdES(t *testing.T) {
 	if tsa.Hits.Load() != hits {
 		t.Error("a usage error reached the TSA")
 	}
+}
+
+// TestVerifyXL1Offline: podpis verify of a CAdES-X Long Type 1 whose CA's
+// CRL servers are gone, after the signer's certificate expired, with
+// revocation required: valid, from what the signature carries, and it
+// says so.
+func TestVerifyXL1Offline(t *testing.T) {
+	now := time.Now()
+	c := gost3410.CurveTC26256A
+	root := testpki.Root(t, c, "Корневой УЦ", now)
+	rev := root.Serve(t)
+	cert, key := root.Person(t, c, pkix.Name{CommonName: "Кузнецова Анна"}, now, func(x *x509.Certificate) {
+		x.CRLDistributionPoints = []string{rev.CRLURL}
+	})
+	tsa := testtsa.Start(t, testtsa.GOST256)
+	content := []byte("ON_EMCHD")
+	msg, err := cms.Sign(content, cert, key, &cms.SignOptions{Detached: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xl, err := cades.Extend(context.Background(), msg, cades.XL1, cades.Options{TSA: &tsp.Client{URL: tsa.URL}, Certificates: []*x509.Certificate{root.Cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev.Close()
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o600)
+		return p
+	}
+	sig, in := write("doc.sig", xl), write("doc.xml", content)
+	roots := write("roots.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.Cert.Raw}))
+	tsaRoots := write("tsa.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tsa.Root.Raw}))
+	out, errOut, code := runCLI(t, "verify", "--roots", roots, "--tsa-roots", tsaRoots, "--revocation", "require",
+		"--at", cert.NotAfter.AddDate(1, 0, 0).Format(time.RFC3339), "--content", in, sig)
+	for _, want := range []string{"OK\n", "    Форма: CAdES-X Long Type 1\n", "    Штамп времени подписи: ", "    Штамп времени CAdES-C: ",
+		"    Отзыв: Кузнецова Анна: CRL in the signature: not listed\n"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("exit %d, no %q in\n%s%s", code, want, out, errOut)
+		}
+	}
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	t.Logf("\n%s", out)
 }

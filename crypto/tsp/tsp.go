@@ -289,7 +289,8 @@ func timeStampingOnly(c *x509.Certificate) error {
 type Client struct {
 	// URL is the TSA's http or https address.
 	URL string
-	// HTTP sends the requests; nil means a client with a 30 s timeout.
+	// HTTP sends the requests; nil means a client with a 30 s timeout
+	// that follows no redirects.
 	HTTP *http.Client
 	// Policy, when set, is asked for (reqPolicy) and required of the
 	// token.
@@ -297,6 +298,14 @@ type Client struct {
 	// Verify, when its Roots are set, is applied to every token; the
 	// token's signature is checked in any case.
 	Verify VerifyOptions
+}
+
+// defaultClient follows no redirects: a TSA answers where it is asked,
+// and a redirect would send the agent's request to an address neither
+// the page nor the settings named.
+var defaultClient = &http.Client{
+	Timeout:       30 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
 // maxResponse bounds a TSA's answer: a token with a certificate chain is
@@ -336,7 +345,7 @@ func (c *Client) Stamp(ctx context.Context, digest asn1.ObjectIdentifier, data [
 	hr.Header.Set("Content-Type", "application/timestamp-query")
 	client := c.HTTP
 	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+		client = defaultClient
 	}
 	resp, err := client.Do(hr)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"encoding/asn1"
 	"errors"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -71,6 +73,7 @@ func TestStampRefused(t *testing.T) {
 			tamper: func(q []byte) []byte { return rewriteQuery(q, "policy") }, want: tsp.ErrBadResponse},
 		{name: "policy not offered", client: &tsp.Client{URL: s.URL, Policy: asn1.ObjectIdentifier{1, 2, 9}}, want: tsp.ErrBadResponse},
 		{name: "down", down: true, want: tsp.ErrUnavailable},
+		{name: "redirected", client: &tsp.Client{URL: redirect(t, s.URL)}, want: tsp.ErrUnavailable},
 		{name: "not http", client: &tsp.Client{URL: "file:///etc/passwd"}, want: nil},
 	}
 	for _, c := range cases {
@@ -130,4 +133,11 @@ func rewriteQuery(q []byte, what string) []byte {
 		b.AddASN1Boolean(true)
 	})
 	return b.BytesOrPanic()
+}
+
+// redirect serves a permanent redirect to to.
+func redirect(t *testing.T, to string) string {
+	srv := httptest.NewServer(http.RedirectHandler(to, http.StatusPermanentRedirect))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
