@@ -15,6 +15,8 @@ package cades
 
 import (
 	"context"
+	"crypto/sha1"
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
@@ -403,10 +405,22 @@ type OtherHash struct {
 	Hash      []byte
 }
 
+// oidSHA1 names OtherHash's bare sha1Hash form, which other
+// implementations (IIT's, for one) write: SHA-1 identifies a value here,
+// it signs nothing.
+var oidSHA1 = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
+
 // Referenced says that data is one of the referenced values.
 func (v *Values) Referenced(data []byte) bool {
 	for _, h := range v.Hashes {
-		if d, err := tsp.Digest(h.Algorithm, data); err == nil && string(d) == string(h.Hash) {
+		var d []byte
+		if h.Algorithm.Equal(oidSHA1) {
+			s := sha1.Sum(data)
+			d = s[:]
+		} else if d, _ = tsp.Digest(h.Algorithm, data); d == nil {
+			continue
+		}
+		if subtle.ConstantTimeCompare(d, h.Hash) == 1 {
 			return true
 		}
 	}
@@ -472,8 +486,10 @@ func ReadValues(si *cms.SignerInfo) (v *Values, ok bool, err error) {
 	return v, true, nil
 }
 
-// collectHashes finds every OtherHashAlgAndValue (SEQUENCE { SEQUENCE {
-// OID, ... }, OCTET STRING }) in the references, wherever it sits.
+// collectHashes finds every OtherHash in the references, wherever it
+// sits: OtherHashAlgAndValue (SEQUENCE { SEQUENCE { OID, ... }, OCTET
+// STRING }) or the bare sha1Hash (a 20-octet OCTET STRING; a responder's
+// KeyHash looks the same, and names no value).
 func collectHashes(s cryptobyte.String, out *[]OtherHash, depth int) {
 	if depth > 8 {
 		return
@@ -483,6 +499,10 @@ func collectHashes(s cryptobyte.String, out *[]OtherHash, depth int) {
 		var tag cbasn1.Tag
 		if !s.ReadAnyASN1(&el, &tag) {
 			return
+		}
+		if tag == cbasn1.OCTET_STRING && len(el) == sha1.Size {
+			*out = append(*out, OtherHash{Algorithm: oidSHA1, Hash: append([]byte{}, el...)})
+			continue
 		}
 		if tag&0x20 == 0 {
 			continue

@@ -3,6 +3,11 @@ package cades_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -480,4 +485,177 @@ func tagName(t cbasn1.Tag) string {
 		return fmt.Sprintf("[%d]", t&0x1f)
 	}
 	return fmt.Sprintf("tag %#x", uint8(t))
+}
+
+// iitXLong is the shape of the references of a real CAdES-X Long made by
+// IIT's library for Ukraine's «Дія» (test-cases/asics/cades-x-long.asics
+// of github.com/olexnzarov/perehliadach, 2023: an ECDSA signer under a
+// qualified CA under the central CA, OCSP for both; the repository has no
+// licence, so its structure is recorded here, not the file). Its hashes
+// are OtherHash's bare sha1Hash, ours OtherHashAlgAndValue; normalised
+// below to the same line.
+const iitXLong = `SEQUENCE
+ OID 1.2.840.113549.1.9.16.2.21
+ SET
+  SEQUENCE
+   SEQUENCE
+    OCTET STRING
+    SEQUENCE
+     SEQUENCE
+      [4]
+       SEQUENCE …
+     INTEGER
+   SEQUENCE
+    OCTET STRING
+    SEQUENCE
+     SEQUENCE
+      [4]
+       SEQUENCE …
+     INTEGER
+SEQUENCE
+ OID 1.2.840.113549.1.9.16.2.22
+ SET
+  SEQUENCE
+   SEQUENCE
+    [1]
+     SEQUENCE
+      SEQUENCE
+       SEQUENCE
+        SEQUENCE
+         [1]
+          SEQUENCE …
+         GeneralizedTime
+        OCTET STRING
+   SEQUENCE
+    [1]
+     SEQUENCE
+      SEQUENCE
+       SEQUENCE
+        SEQUENCE
+         [1]
+          SEQUENCE …
+         GeneralizedTime
+        OCTET STRING
+   SEQUENCE
+`
+
+// TestXLongLikeIIT: for the same hierarchy (signer, CA, root; OCSP for
+// the first two) our complete certificate and revocation references have
+// the shape of the references in IIT's X Long, the root's CrlOcspRef
+// empty as in theirs; package verify reads theirs (hashes in either form).
+func TestXLongLikeIIT(t *testing.T) {
+	now := time.Now()
+	rootKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	tmpl := testpki.CATemplate("Central certification authority", now)
+	root := &testpki.Issuer{Cert: testpki.Issue(t, tmpl, tmpl, &rootKey.PublicKey, rootKey), Key: rootKey}
+	rootRev := root.Serve(t)
+	subKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	tmpl = testpki.CATemplate("Qualified Trust Services Provider", now)
+	tmpl.OCSPServer = []string{rootRev.OCSPURL}
+	sub := &testpki.Issuer{Cert: testpki.Issue(t, tmpl, root.Cert, &subKey.PublicKey, rootKey), Key: subKey}
+	subRev := sub.Serve(t)
+	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf := testpki.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "Signer"}, NotBefore: now.Add(-time.Hour),
+		NotAfter: now.AddDate(1, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature, OCSPServer: []string{subRev.OCSPURL}},
+		sub.Cert, &leafKey.PublicKey, subKey)
+	msg, err := cms.Sign([]byte("Service Agreement"), leaf, leafKey, &cms.SignOptions{Detached: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsa := testtsa.Start(t, testtsa.RSA)
+	xl, err := cades.Extend(context.Background(), msg, cades.XL1, cades.Options{TSA: &tsp.Client{URL: tsa.URL},
+		Certificates: []*x509.Certificate{sub.Cert, root.Cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, _ := cms.Parse(xl)
+	var got strings.Builder
+	for _, a := range sd.Signers[0].UnsignedAttrs {
+		if a.Type.Equal(cades.OIDCertificateRefs) || a.Type.Equal(cades.OIDRevocationRefs) {
+			shape(&got, cryptobyte.String(a.Raw), 0)
+		}
+	}
+	if norm := bareHashes(got.String()); norm != iitXLong {
+		t.Fatalf("our references:\n%s\nIIT's:\n%s", norm, iitXLong)
+	}
+}
+
+// bareHashes turns each OtherHashAlgAndValue of a shape into the line of
+// a bare OtherHash.
+func bareHashes(shape string) string {
+	lines := strings.Split(shape, "\n")
+	var out []string
+	for i := 0; i < len(lines); i++ {
+		pad := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " "))]
+		if i+4 < len(lines) && lines[i] == pad+"SEQUENCE" && lines[i+1] == pad+" SEQUENCE" &&
+			strings.HasPrefix(lines[i+2], pad+"  OID ") && lines[i+3] == pad+"  NULL" && lines[i+4] == pad+" OCTET STRING" {
+			out = append(out, pad+"OCTET STRING")
+			i += 4
+			continue
+		}
+		out = append(out, lines[i])
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestReferencedBareSHA1: references in OtherHash's bare sha1Hash form
+// (IIT's) name their values as the explicit form does; a value not
+// referenced is not taken for one.
+func TestReferencedBareSHA1(t *testing.T) {
+	now := time.Now()
+	root := testpki.Root(t, gost3410.CurveTC26256A, "УЦ", now)
+	cert, key := root.Person(t, gost3410.CurveTC26256A, pkix.Name{CommonName: "Иванов"}, now, nil)
+	msg, _ := cms.Sign([]byte("x"), cert, key, &cms.SignOptions{Detached: true})
+	crl := root.CRL(t, nil, now.Add(-time.Minute), now.Add(time.Hour))
+	other := root.CRL(t, nil, now.Add(-time.Minute), now.Add(2*time.Hour))
+	sha := func(b []byte) []byte { s := sha1.Sum(b); return s[:] }
+	seq := func(f func(*cryptobyte.Builder)) []byte {
+		var b cryptobyte.Builder
+		b.AddASN1(cbasn1.SEQUENCE, f)
+		return b.BytesOrPanic()
+	}
+	certRefs := seq(func(b *cryptobyte.Builder) { // SEQUENCE OF OtherCertID { sha1Hash }
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1OctetString(sha(root.Cert.Raw)) })
+	})
+	revRefs := seq(func(b *cryptobyte.Builder) { // CrlOcspRef { crlids [0] CRLListID { SEQUENCE OF CrlValidatedID { sha1Hash } } }
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1OctetString(sha(crl)) })
+					})
+				})
+			})
+		})
+	})
+	values := func(crls ...[]byte) []byte {
+		return seq(func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					for _, c := range crls {
+						b.AddBytes(c)
+					}
+				})
+			})
+		})
+	}
+	out, err := cms.AddUnsigned(msg, 0,
+		cms.MarshalAttribute(cades.OIDCertificateRefs, certRefs),
+		cms.MarshalAttribute(cades.OIDRevocationRefs, revRefs),
+		cms.MarshalAttribute(cades.OIDCertValues, seq(func(b *cryptobyte.Builder) { b.AddBytes(root.Cert.Raw) })),
+		cms.MarshalAttribute(cades.OIDRevocationValues, values(crl, other)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, _ := cms.Parse(out)
+	v, ok, err := cades.ReadValues(sd.Signers[0])
+	if err != nil || !ok || len(v.CRLs) != 2 || len(v.Certificates) != 1 {
+		t.Fatalf("ReadValues: %v %v %+v", ok, err, v)
+	}
+	if !v.Referenced(crl) || !v.Referenced(root.Cert.Raw) {
+		t.Fatal("a value referenced by its SHA-1 is not found")
+	}
+	if v.Referenced(other) || v.Referenced(cert.Raw) {
+		t.Fatal("a value not referenced is taken for one")
+	}
 }

@@ -70,9 +70,13 @@ func (v *Verifier) longTerm(si *cms.SignerInfo) (*longTerm, error) {
 	if lt.proven.IsZero() {
 		return nil, fail(CodeBadTimestamp, errors.New("X Long validation data without a signature-time-stamp"))
 	}
+	// X Long Type 1 has a CAdES-C timestamp over the references; plain X
+	// Long (as IIT's library writes it) has none, and its values stand on
+	// their own signatures (the CA's, the OCSP responder's) alone.
+	lt.level = "xl"
 	escs := si.Unsigned(cades.OIDEscTimeStamp)
-	if len(escs) == 0 {
-		return nil, fail(CodeBadTimestamp, errors.New("X Long validation data without a CAdES-C timestamp"))
+	if len(escs) > 0 {
+		lt.level = "xl1"
 	}
 	x1 := cades.X1Data(si.Signature, stampAttrs, attrRaw(si, cades.OIDCertificateRefs), attrRaw(si, cades.OIDRevocationRefs))
 	for _, raw := range escs {
@@ -98,7 +102,6 @@ func (v *Verifier) longTerm(si *cms.SignerInfo) (*longTerm, error) {
 		return nil, fail(CodeMalformed, err)
 	}
 	lt.certs = values.Certificates
-	lt.level = "xl1"
 	return lt, nil
 }
 

@@ -180,7 +180,8 @@ type Result struct {
 	// the RevocationChecker reported it, or from the OCSP responses and
 	// CRLs a CAdES-X Long signature carries.
 	Revocation []revocation.Status `json:"revocation,omitempty"`
-	// Level is the document signature's CAdES form: bes, t or xl1.
+	// Level is the document signature's CAdES form: bes, t, xl (X Long
+	// without a CAdES-C timestamp) or xl1 (X Long Type 1).
 	Level string `json:"level,omitempty"`
 	// Timestamps are the signer's verified timestamps; with one, the
 	// certificates are judged at the earliest signature-time-stamp's time
