@@ -305,3 +305,43 @@ func TestXL1OCSP(t *testing.T) {
 		t.Fatalf("revocation %v, want the OCSP response in the signature", st)
 	}
 }
+
+// TestXL1EveryCurve: on every GOST parameter set (CA, signer and the
+// imprint's Streebog of the signer's size), an X Long Type 1 made while
+// the CA's CRL server runs verifies offline once it is gone, after the
+// signer's certificate expired.
+func TestXL1EveryCurve(t *testing.T) {
+	tsa := testtsa.Start(t, testtsa.GOST512)
+	for _, c := range gost3410.Curves() {
+		t.Run(c.Name(), func(t *testing.T) {
+			now := time.Now()
+			root := testpki.Root(t, c, "УЦ "+c.Name(), now)
+			rev := root.Serve(t)
+			cert, key := root.Person(t, c, pkix.Name{CommonName: "Подписант"}, now, func(x *x509.Certificate) {
+				x.CRLDistributionPoints = []string{rev.CRLURL}
+			})
+			content := []byte(c.Name())
+			msg, err := cms.Sign(content, cert, key, &cms.SignOptions{Detached: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			xl, err := cades.Extend(context.Background(), msg, cades.XL1, cades.Options{TSA: &tsp.Client{URL: tsa.URL}, Certificates: []*x509.Certificate{root.Cert}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rev.Close()
+			chk, _ := revocation.New(revocation.Config{Policy: revocation.Require})
+			v, _ := verify.New(verify.Config{Roots: []*x509.Certificate{root.Cert}, TimestampRoots: []*x509.Certificate{tsa.Root},
+				Revocation: chk, Now: func() time.Time { return cert.NotAfter.Add(time.Hour) }})
+			doc, err := v.VerifyDocument(context.Background(), bytes.NewReader(xl), bytes.NewReader(content))
+			if err != nil || doc.Signers[0].Err != nil || doc.Signers[0].Level != "xl1" {
+				t.Fatalf("%v %v %q", err, doc.Signers[0].Err, doc.Signers[0].Level)
+			}
+			sd, _ := cms.Parse(xl)
+			tok, _ := tsp.ParseToken(sd.Signers[0].Unsigned(cades.OIDSignatureTimeStamp)[0])
+			if !tok.Info.HashAlgorithm.Equal(sd.Signers[0].DigestAlgorithm) {
+				t.Fatalf("imprint %v for a %v signer", tok.Info.HashAlgorithm, sd.Signers[0].DigestAlgorithm)
+			}
+		})
+	}
+}

@@ -64,6 +64,15 @@ func TestSignCAdES(t *testing.T) {
 		len(res.Signers[0].Timestamps) != 1 || res.Signers[0].Timestamps[0].Kind != "signature" {
 		t.Fatalf("verify --json of a CAdES-T: exit %d\n%s", code, out)
 	}
+	// Attached: the streamed (BER) signature is extended as well.
+	attached := filepath.Join(dir, "doc.p7s")
+	args := []string{"sign", "--cert", tokenCertID, "--in", in, "--out", attached, "--module", tokenEnv.SoftToken, "--no-known-modules", "--tsa", tsa.URL}
+	if _, errOut, code := runCLI(t, args...); code != 0 {
+		t.Fatalf("sign attached --tsa: exit %d: %s", code, errOut)
+	}
+	if out, errOut, code := runCLI(t, "verify", "--roots", roots, "--tsa-roots", tsaRoots, attached); code != 0 || !strings.Contains(out, "    Форма: CAdES-T\n") {
+		t.Fatalf("verify of an attached CAdES-T: exit %d\n%s%s", code, out, errOut)
+	}
 	// The TSA's root is not the signer's: without --tsa-roots it is not
 	// trusted.
 	if out, _, code := runCLI(t, "verify", "--roots", roots, "--content", in, sig); code != 1 || !strings.HasPrefix(out, "TIMESTAMP_UNTRUSTED: ") {
