@@ -216,6 +216,10 @@ func TestTimestampRefused(t *testing.T) {
 	if _, err := f.check(f.verifier(t, time.Now()), grafted); !errors.Is(err, verify.ErrBadTimestamp) {
 		t.Fatalf("a token over another signature: %v, want BAD_TIMESTAMP", err)
 	}
+	// A timestamp from the verifier's future proves nothing.
+	if _, err := f.check(f.verifier(t, time.Now().Add(-time.Hour)), tsig); !errors.Is(err, verify.ErrBadTimestamp) {
+		t.Fatalf("a timestamp an hour ahead of the verifier: %v, want BAD_TIMESTAMP", err)
+	}
 	// The same signature without it verifies: the refusal is the token's.
 	if _, err := f.check(f.verifier(t, time.Now()), bes); err != nil {
 		t.Fatal(err)
