@@ -258,7 +258,7 @@ func Chain(sd *cms.SignedData, si *cms.SignerInfo, extra []*x509.Certificate, at
 	return chain, nil
 }
 
-// otherHash is OtherHashAlgAndValue (always the explicit form: CryptoPro
+// addOtherHash adds an OtherHash as OtherHashAlgAndValue (always the explicit form: CryptoPro
 // writes GOST hashes so, and SHA-1's bare form is not used).
 func addOtherHash(b *cryptobyte.Builder, alg asn1.ObjectIdentifier, data []byte) {
 	d, _ := tsp.Digest(alg, data) // alg comes from imprintAlg: always known
