@@ -258,8 +258,8 @@ func Chain(sd *cms.SignedData, si *cms.SignerInfo, extra []*x509.Certificate, at
 	return chain, nil
 }
 
-// addOtherHash adds an OtherHash as OtherHashAlgAndValue (always the explicit form: CryptoPro
-// writes GOST hashes so, and SHA-1's bare form is not used).
+// addOtherHash adds an OtherHash in its OtherHashAlgAndValue form: GOST
+// hashes can only be written so, and SHA-1's bare form is not used.
 func addOtherHash(b *cryptobyte.Builder, alg asn1.ObjectIdentifier, data []byte) {
 	d, _ := tsp.Digest(alg, data) // alg comes from imprintAlg: always known
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
