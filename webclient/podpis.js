@@ -49,6 +49,9 @@ export const MESSAGES = {
   ALREADY_INSTALLED: "Сертификат уже установлен на токен",
   BAD_CERTIFICATE: "Файл не является сертификатом",
   TOO_LARGE: "Слишком большое сообщение: документ передаётся частями",
+  TSA_UNAVAILABLE: "Служба штампов времени недоступна",
+  TSA_BAD_RESPONSE: "Служба штампов времени вернула неверный ответ",
+  REVOCATION_UNAVAILABLE: "Не удалось получить сведения о статусе сертификата для подписи CAdES-X Long",
   // produced by the client
   NOT_RUNNING:
     "Программа podpis не отвечает: она не запущена или не установлена " +
@@ -512,13 +515,17 @@ export class Client extends EventTarget {
    * `onProgress({sent, total})` follows the upload and `signal` (an
    * AbortSignal) cancels it, or the signature while the person is asked.
    * `digest` ("streebog256" | "streebog512") is the certificate key's; by
-   * default it is read from the certificate's algorithm.
+   * default it is read from the certificate's algorithm. `cades` ("t" |
+   * "xl1") with `tsa` (an http(s) URL; the site's rule in the agent's
+   * settings wins) adds timestamps (CAdES-T) and validation data (CAdES-X
+   * Long Type 1); a TSA failure rejects with TSA_UNAVAILABLE or
+   * TSA_BAD_RESPONSE, never a plain signature.
    * @returns {Promise<{cms: string}>}
    */
   sign(req) {
     if (req.file !== undefined) return this.signFile(req);
     const data = typeof req.data === "string" ? req.data : toBase64(req.data);
-    return this.call("sign", { certificate: req.certificate, data, detached: !!req.detached, description: req.description || "" });
+    return this.call("sign", longTerm(req, { certificate: req.certificate, data, detached: !!req.detached, description: req.description || "" }));
   }
 
   /**
@@ -545,7 +552,7 @@ export class Client extends EventTarget {
   async signFile(req) {
     const digest = req.digest || (await this.digestOf(req.certificate));
     const stream = await this.upload(req.file, { name: req.name, digest, onProgress: req.onProgress, signal: req.signal });
-    return this.abortable(this.call("sign", { certificate: req.certificate, stream, description: req.description || "" }), req.signal);
+    return this.abortable(this.call("sign", longTerm(req, { certificate: req.certificate, stream, description: req.description || "" })), req.signal);
   }
 
   /** The digest the certificate's key signs with: streebog512 for 512-bit GOST keys. */
@@ -703,6 +710,13 @@ export class Client extends EventTarget {
 
 // BINARY_HEADER: a binary chunk's header, before its bytes.
 const BINARY_HEADER = 25;
+
+/** Adds sign's cades and tsa to params when the page gave them (an older agent refuses members it does not know). */
+function longTerm(req, params) {
+  if (req.cades) params.cades = req.cades;
+  if (req.tsa) params.tsa = req.tsa;
+  return params;
+}
 
 function toBase64(bytes) {
   // The browser's own (Chromium 140+, Firefox 133+) is several times

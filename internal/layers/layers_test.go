@@ -36,7 +36,11 @@ var rules = []rule{
 
 	// The server side never reaches into the agent. verify turns
 	// revocation on by default, so it may build the checker.
-	{pkg: "verify", mayUse: []string{"login", "crypto/...", "verify/revocation"}},
+	{pkg: "verify", mayUse: []string{"login", "crypto/...", "verify/revocation", "cades"}},
+	// CAdES-T and X Long: timestamps (crypto/tsp) and the revocation
+	// evidence verify/revocation collects, for the signers (CLI, agent)
+	// and for verify.
+	{pkg: "cades", mayUse: []string{"crypto/...", "verify/revocation"}},
 	{pkg: "verify/...", mayUse: []string{"verify", "login", "crypto/..."}},
 
 	// The agent: keystore below the policy, the policy below the
@@ -46,7 +50,7 @@ var rules = []rule{
 	{pkg: "agent/keystore/...", mayUse: []string{"agent/keystore", "agent/keystore/pkcs11/known", "login", "crypto/..."}},
 	{pkg: "agent", mayUse: []string{"agent/keystore", "login", "certreq", "crypto/..."}},
 	{pkg: "agent/config", mayUse: []string{"agent", "login"}},
-	{pkg: "agent/wsapi", mayUse: []string{"agent", "agent/keystore", "certreq", "login", "crypto/..."}}, // certreq: its field errors map to INVALID_REQUEST here; crypto: streamed documents are hashed as they arrive
+	{pkg: "agent/wsapi", mayUse: []string{"agent", "agent/keystore", "certreq", "login", "crypto/...", "cades"}}, // certreq: its field errors map to INVALID_REQUEST here; crypto: streamed documents are hashed as they arrive
 	{pkg: "agent/server", mayUse: []string{"agent/wsapi", "internal/peercred"}},
 	{pkg: "agent/nativehost", mayUse: []string{"agent/wsapi", "internal/peercred"}},
 	// The control channel (doctor, settings) rides nativehost's per-user
@@ -82,7 +86,7 @@ var rules = []rule{
 
 	{pkg: "webclient", mayUse: []string{}},
 	// Binaries wire everything together; nothing imports them.
-	{pkg: "cmd/...", mayUse: []string{"agent", "agent/...", "certreq", "crypto/...", "login", "verify", "verify/...", "installer/...", "internal/...", "webclient", "ui", "ui/..."}},
+	{pkg: "cmd/...", mayUse: []string{"agent", "agent/...", "cades", "certreq", "crypto/...", "login", "verify", "verify/...", "installer/...", "internal/...", "webclient", "ui", "ui/..."}},
 }
 
 func match(pattern, pkg string) bool {
