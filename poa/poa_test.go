@@ -129,7 +129,8 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func equal(a, b *PowerOfAttorney) bool {
-	if !a.Issued.Equal(b.Issued) || !a.Expires.Equal(b.Expires) || len(a.Powers) != len(b.Powers) {
+	// Only the dates count.
+	if a.Issued.Format(dateLayout) != b.Issued.Format(dateLayout) || a.Expires.Format(dateLayout) != b.Expires.Format(dateLayout) || len(a.Powers) != len(b.Powers) {
 		return false
 	}
 	for i := range a.Powers {
