@@ -136,13 +136,15 @@ var fieldLabels = map[string]string{
 
 // fieldRules say, per kind of field, what a reason means.
 var fieldRules = map[string]map[Reason]string{
-	"snils":  {ReasonLength: "11 цифр", ReasonChecksum: "неверное контрольное число"},
-	"inn":    {ReasonLength: "12 цифр", ReasonChecksum: "неверные контрольные цифры"},
-	"innle":  {ReasonLength: "10 цифр", ReasonChecksum: "неверная контрольная цифра"},
-	"ogrn":   {ReasonLength: "13 цифр", ReasonChecksum: "неверная контрольная цифра"},
-	"kpp":    {ReasonLength: "9 знаков", ReasonFormat: "9 знаков: цифры, 5-й и 6-й — цифры или заглавные латинские буквы"},
-	"id":     {ReasonFormat: "GUID вида xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"},
-	"powers": {ReasonRequired: "выберите из классификатора или опишите текстом", ReasonFormat: "код из 6–255 знаков и название до 255 знаков"},
+	"snils":   {ReasonLength: "11 цифр", ReasonChecksum: "неверное контрольное число"},
+	"inn":     {ReasonLength: "12 цифр", ReasonChecksum: "неверные контрольные цифры"},
+	"innle":   {ReasonLength: "10 цифр", ReasonChecksum: "неверная контрольная цифра"},
+	"ogrn":    {ReasonLength: "13 цифр", ReasonChecksum: "неверная контрольная цифра"},
+	"kpp":     {ReasonLength: "9 знаков", ReasonFormat: "9 знаков: цифры, 5-й и 6-й — цифры или заглавные латинские буквы"},
+	"issued":  {ReasonDates: "не раньше сегодняшнего дня"},
+	"expires": {ReasonDates: "не раньше даты выдачи"},
+	"id":      {ReasonFormat: "GUID вида xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"},
+	"powers":  {ReasonRequired: "выберите из классификатора или опишите текстом", ReasonFormat: "код из 6–255 знаков и название до 255 знаков"},
 }
 
 var reasonMessages = map[Reason]string{
@@ -150,7 +152,7 @@ var reasonMessages = map[Reason]string{
 	ReasonLength:   "слишком длинное значение",
 	ReasonChecksum: "неверное контрольное число",
 	ReasonFormat:   "недопустимые символы",
-	ReasonDates:    "дата окончания не может быть раньше даты выдачи, а дата выдачи — в прошлом",
+	ReasonDates:    "неверная дата",
 }
 
 func fieldMessage(field string, reason Reason) string {

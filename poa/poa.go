@@ -67,21 +67,21 @@ type PowerOfAttorney struct {
 // Organisation is the principal (СвРосОрг) and its head, who acts
 // without a power of attorney (ЛицоБезДов) and signs.
 type Organisation struct {
-	Name  string // НаимОрг
-	INNLE string // ИННЮЛ, 10 digits
-	KPP   string // КПП, 9 characters
-	OGRN  string // ОГРН, 13 digits
-	Head  Person
+	Name  string `json:"name"`  // НаимОрг
+	INNLE string `json:"innle"` // ИННЮЛ, 10 digits
+	KPP   string `json:"kpp"`   // КПП, 9 characters
+	OGRN  string `json:"ogrn"`  // ОГРН, 13 digits
+	Head  Person `json:"head"`
 }
 
 // Person is a person: the principal's head or the representative.
 type Person struct {
-	Surname    string // Фамилия
-	Name       string // Имя
-	Patronymic string // Отчество, optional
-	SNILS      string // 11 digits; written XXX-XXX-XXX YY
-	INN        string // ИННФЛ, 12 digits
-	Title      string // Должность, optional
+	Surname    string `json:"surname"`    // Фамилия
+	Name       string `json:"name"`       // Имя
+	Patronymic string `json:"patronymic"` // Отчество, optional
+	SNILS      string `json:"snils"`      // 11 digits; written XXX-XXX-XXX YY
+	INN        string `json:"inn"`        // ИННФЛ, 12 digits
+	Title      string `json:"title"`      // Должность, optional
 }
 
 // FullName is the surname, name and patronymic.
