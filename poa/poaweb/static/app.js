@@ -207,9 +207,21 @@ async function findSigners() {
   }
 }
 
+// refused shows why the server or the agent refused, at the top of the
+// form the person is returned to, filled in as it was.
+function refused(text) {
+  show("form-section");
+  const box = $("form-error");
+  box.textContent = text;
+  box.hidden = false;
+  box.focus();
+  box.scrollIntoView({ block: "center" });
+}
+
 async function signPOA(ev) {
   ev.preventDefault();
   status("");
+  $("form-error").hidden = true;
   const req = readForm();
   if (!req) return;
   if (!client) {
@@ -230,7 +242,7 @@ async function signPOA(ev) {
     // CAdES-T and X Long Type 1 (issue 25): the site's format and TSA go
     // with the request as they are; the agent makes CAdES-BES without them.
     const cades = session.cades && session.cades !== "bes" ? { cades: session.cades, tsa: session.tsa } : {};
-    pending = client.sign({ certificate, file: xml, name: built.fileName, description: "Машиночитаемая доверенность", ...cades });
+    pending = client.sign({ certificate, file: xml, name: built.fileName, description: `Машиночитаемая доверенность на имя ${fullName(req.representative)}`, ...cades });
     const { cms } = await pending;
     pending = null;
     $("working-text").textContent = "Проверка подписи…";
@@ -238,8 +250,7 @@ async function signPOA(ev) {
     signed(res, xml, cms);
   } catch (err) {
     pending = null;
-    show("form-section");
-    status(err.message, true);
+    refused(err.message);
   } finally {
     $("working-text").textContent = "Подтвердите подписание и введите PIN-код в окне podpis…";
   }
@@ -255,16 +266,16 @@ function signed(res, xml, cms) {
     ["Подписал", `${res.signer.commonName}, ${res.signer.title || "руководитель"}`],
   ]);
   const sig = Uint8Array.from(atob(cms), (c) => c.charCodeAt(0));
-  const link = (id, bytes, type, name) => {
+  const link = (id, label, bytes, type, name) => {
     const a = $(id);
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(new Blob([bytes], { type }));
     a.download = name;
-    a.textContent = name;
+    $(label).textContent = name;
   };
-  link("download-xml", xml, "application/xml", res.fileName);
-  link("download-sig", sig, "application/pkcs7-signature", res.signatureName);
-  $("verify-command").textContent = `podpis verify --roots КОРНЕВЫЕ.pem --content ${res.fileName} ${res.signatureName}`;
+  link("download-xml", "xml-name", xml, "application/xml", res.fileName);
+  link("download-sig", "sig-name", sig, "application/pkcs7-signature", res.signatureName);
+  $("verify-command").textContent = `podpis verify --roots корневые.pem --intermediates промежуточные.pem --content ${res.fileName} ${res.signatureName}`;
   show("signed");
 }
 
@@ -277,6 +288,7 @@ $("cancel").addEventListener("click", () => {
 });
 $("again").addEventListener("click", () => {
   $("poa-form").reset();
+  $("form-error").hidden = true;
   fillForm();
   show("form-section");
 });
