@@ -233,7 +233,9 @@ async function signPOA(ev) {
   try {
     built = await api("api/build", req);
   } catch (err) {
-    if (!err.field || fieldError(err.field, err.message) === false) status(err.message, true);
+    // A field of the form: beside it; anything else (the principal as
+    // the certificate names it, the session): above the form.
+    if (!err.field || fieldError(err.field, err.message) === false) refused(err.message);
     return;
   }
   show("working");
