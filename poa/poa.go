@@ -1,8 +1,8 @@
 // Package poa reads and writes machine-readable powers of attorney
-// (машиночитаемая доверенность, МЧД) in the FNS's single format EMCHD_1
+// (машиночитаемая доверенность, МЧД) in the FNS's format EMCHD_1
 // (namespace urn://x-artefacts/EMCHD_1, schema ON_EMCHD_1_928_00_01_01_01:
-// the format approved by Приказ ФНС России от 30.04.2021 № ЕД-7-26/445@,
-// version 003), and checks one received with its detached signature.
+// the single format approved by Приказ ФНС России от 30.04.2021
+// № ЕД-7-26/445@), and checks one received with its detached signature.
 //
 // It covers the case the demo needs and that most МЧД are: a Russian
 // organisation (ТипДоверит 1, РосОргДовер) acting through its head
