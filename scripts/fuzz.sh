@@ -17,6 +17,7 @@ targets=(
 	"./agent/config FuzzConfig"
 	"./agent/server FuzzProtocol"
 	"./agent/wsapi FuzzChunkPaths"
+	"./poa FuzzParse"
 )
 for t in "${targets[@]}"; do
 	set -- $t

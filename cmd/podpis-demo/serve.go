@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/login"
+	"github.com/podpis/podpis/poa/poaweb"
 	"github.com/podpis/podpis/verify"
 	"github.com/podpis/podpis/verify/redisstore"
 	"github.com/podpis/podpis/webclient"
@@ -54,6 +55,9 @@ type demo struct {
 	// ca issues certificates from requests (/api/issue); nil when the
 	// demo data has no CA key (made by an older init).
 	ca *ca
+	// poa serves «Доверенность» (/poa/): powers of attorney signed by
+	// the logged-in head of an organisation.
+	poa http.Handler
 
 	mu       sync.Mutex
 	sessions map[string]login.Identity
@@ -123,6 +127,11 @@ func runServe(args []string) error {
 	}
 	d := &demo{v: v, origin: *origin, ports: ports, sessions: map[string]login.Identity{}, install: &installer{Dir: *dist},
 		log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	if d.poa, err = poaweb.New(poaweb.Config{Verifier: v, AgentPorts: ports, Log: d.log,
+		Identity: func(r *http.Request) (login.Identity, bool) { _, id, ok := d.session(r); return id, ok }}); err != nil {
+		l.Close()
+		return err
+	}
 	if *caKeyPath == "" {
 		*caKeyPath = filepath.Join(filepath.Dir(*rootsPath), caKeyFile)
 	}
@@ -181,6 +190,7 @@ func (d *demo) routes() http.Handler {
 	mux.HandleFunc("GET /api/me", d.me)
 	mux.HandleFunc("POST /api/logout", d.logout)
 	mux.HandleFunc("POST /api/issue", d.issueCertificate)
+	mux.Handle("/poa/", http.StripPrefix("/poa", d.poa))
 	return headers(mux)
 }
 
