@@ -74,6 +74,8 @@ func runServe(args []string) error {
 	tlsCert := fset.String("tls-cert", "", "serve https with this certificate (PEM; with --tls-key): a page reaching the agent from a public origin must be https")
 	tlsKey := fset.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	dist := fset.String("dist", "", "folder of make package's output (dist/) offered on the install page /install; default none")
+	tsaURL := fset.String("tsa", "", "the timestamping service «Доверенность» asks the agent to use (with --cades t or xl1)")
+	cadesLevel := fset.String("cades", "", "the signature form of «Доверенность»: bes (default), t or xl1 (needs --tsa)")
 	caKeyPath := fset.String("ca-key", "", "the issuing CA's key, for «Выпуск сертификата» (default "+caKeyFile+" beside --roots; its certificate is in --intermediates)")
 	var ports portsFlag
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
@@ -127,7 +129,7 @@ func runServe(args []string) error {
 	}
 	d := &demo{v: v, origin: *origin, ports: ports, sessions: map[string]login.Identity{}, install: &installer{Dir: *dist},
 		log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
-	if d.poa, err = poaweb.New(poaweb.Config{Verifier: v, AgentPorts: ports, Log: d.log,
+	if d.poa, err = poaweb.New(poaweb.Config{Verifier: v, AgentPorts: ports, Log: d.log, CAdES: *cadesLevel, TSA: *tsaURL,
 		Identity: func(r *http.Request) (login.Identity, bool) { _, id, ok := d.session(r); return id, ok }}); err != nil {
 		l.Close()
 		return err
