@@ -41,6 +41,10 @@ var rules = []rule{
 	// evidence verify/revocation collects, for the signers (CLI, agent)
 	// and for verify.
 	{pkg: "cades", mayUse: []string{"crypto/...", "verify/revocation"}},
+	// poa: powers of attorney, checked with verify; certreq lends it the
+	// checksums of SNILS, INN and OGRN. poaweb is its pages, for any site.
+	{pkg: "poa", mayUse: []string{"verify", "login", "certreq"}},
+	{pkg: "poa/poaweb", mayUse: []string{"poa", "verify", "login", "webclient"}},
 	{pkg: "verify/...", mayUse: []string{"verify", "login", "crypto/..."}},
 
 	// The agent: keystore below the policy, the policy below the
@@ -86,7 +90,7 @@ var rules = []rule{
 
 	{pkg: "webclient", mayUse: []string{}},
 	// Binaries wire everything together; nothing imports them.
-	{pkg: "cmd/...", mayUse: []string{"agent", "agent/...", "cades", "certreq", "crypto/...", "login", "verify", "verify/...", "installer/...", "internal/...", "webclient", "ui", "ui/..."}},
+	{pkg: "cmd/...", mayUse: []string{"agent", "agent/...", "cades", "certreq", "crypto/...", "login", "verify", "verify/...", "installer/...", "internal/...", "webclient", "ui", "ui/...", "poa", "poa/..."}},
 }
 
 func match(pattern, pkg string) bool {
