@@ -312,15 +312,18 @@ func TestNewRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, edit := range map[string]func(*esia.Config){
-		"no client id":          func(c *esia.Config) { c.ClientID = "" },
-		"relative redirect":     func(c *esia.Config) { c.RedirectURI = "/callback" },
-		"no openid scope":       func(c *esia.Config) { c.Scope = []string{"fullname"} },
-		"scope with a space":    func(c *esia.Config) { c.Scope = []string{"openid", "fullname snils"} },
-		"no endpoints":          func(c *esia.Config) { c.Endpoints = esia.Endpoints{} },
-		"no key":                func(c *esia.Config) { c.Key = nil },
-		"key of another cert":   func(c *esia.Config) { c.Key = otherKey },
-		"no ESIA key":           func(c *esia.Config) { c.ProviderKey = nil },
-		"512-bit ESIA GOST key": func(c *esia.Config) { k, _ := gost3410.GenerateKey(gost3410.CurveTC26512A, rand.Reader); c.ProviderKey = k.PublicKey() },
+		"no client id":        func(c *esia.Config) { c.ClientID = "" },
+		"relative redirect":   func(c *esia.Config) { c.RedirectURI = "/callback" },
+		"no openid scope":     func(c *esia.Config) { c.Scope = []string{"fullname"} },
+		"scope with a space":  func(c *esia.Config) { c.Scope = []string{"openid", "fullname snils"} },
+		"no endpoints":        func(c *esia.Config) { c.Endpoints = esia.Endpoints{} },
+		"no key":              func(c *esia.Config) { c.Key = nil },
+		"key of another cert": func(c *esia.Config) { c.Key = otherKey },
+		"no ESIA key":         func(c *esia.Config) { c.ProviderKey = nil },
+		"512-bit ESIA GOST key": func(c *esia.Config) {
+			k, _ := gost3410.GenerateKey(gost3410.CurveTC26512A, rand.Reader)
+			c.ProviderKey = k.PublicKey()
+		},
 	} {
 		cfg := good
 		edit(&cfg)

@@ -353,4 +353,3 @@ func randomToken() string {
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-
