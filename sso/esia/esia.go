@@ -192,10 +192,14 @@ func New(cfg Config) (*Client, error) {
 	if c.store == nil {
 		c.store = &replay.Memory{Now: c.now}
 	}
-	// Sign once now, so that a key that is not the certificate's, or a
-	// token that cannot sign, fails at start rather than at a login.
-	if _, err := c.clientSecret("check", c.now()); err != nil {
-		return nil, err
+	// Checked now, without signing (a token would ask its PIN), so that a
+	// key that is not the certificate's fails at start, not at a login.
+	pub, err := gostx509.PublicKey(cfg.Certificate)
+	if err != nil {
+		return nil, fmt.Errorf("esia: the organisation's certificate must hold a GOST R 34.10-2012 key: %w", err)
+	}
+	if !pub.Equal(cfg.Key.Public()) {
+		return nil, errors.New("esia: the Key is not the Certificate's")
 	}
 	return c, nil
 }
