@@ -24,6 +24,11 @@
 //     confirmed) is read from the REST API: GET {API}/prns/{oid} with the
 //     access token as Bearer.
 //
+// Not implemented: the newer v2/ac and v3/te endpoints, where client_secret
+// is a raw GOST signature (not CMS) of client_id + scope + timestamp +
+// state + redirect_uri (+ code at v3/te) sent with client_certificate_hash;
+// the CMS endpoints above remain ESIA's PKCS#7 variant.
+//
 // The state protects the callback: Begin returns it, the caller keeps it
 // bound to the browser (a cookie), and Finish accepts a callback only with
 // that state, only once, and only before it expires.

@@ -130,6 +130,11 @@ func TestLogin(t *testing.T) {
 				!id.Person.Trusted || id.AuthMethod != "PWD" || time.Since(id.AuthTime) > time.Minute {
 				t.Fatalf("identity: %+v", id)
 			}
+			sid := id.Identity()
+			if sid.Provider != "esia" || sid.Subject != "1000299654" || sid.Name != "Петров Иван Сергеевич" ||
+				sid.Claims["snils"] != "112-233-445 95" || sid.Claims["trusted"] != "true" || sid.Claims["amr"] != "PWD" {
+				t.Fatalf("sso identity: %+v", sid)
+			}
 		})
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/podpis/podpis/sso"
 )
 
 // Person is the basic data ESIA's REST API gives about a person
@@ -48,4 +50,15 @@ func (c *Client) person(ctx context.Context, oid, accessToken string) (Person, e
 		return Person{}, fmt.Errorf("%w: %v", ErrAPI, err)
 	}
 	return p, nil
+}
+
+// Identity returns id in the shape the account service links.
+func (id *Identity) Identity() sso.Identity {
+	trusted := "false"
+	if id.Person.Trusted {
+		trusted = "true"
+	}
+	return sso.Identity{Provider: sso.ESIA, Subject: id.OID, Name: id.Person.FullName(),
+		Claims: sso.NewClaims("snils", id.Person.SNILS, "inn", id.Person.INN, "birthdate", id.Person.BirthDate,
+			"trusted", trusted, "amr", id.AuthMethod)}
 }

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podpis/podpis/sso"
 	"github.com/podpis/podpis/sso/replay"
 )
 
@@ -211,4 +212,14 @@ func FieldsFromJSON(b []byte) (url.Values, error) {
 		}
 	}
 	return out, nil
+}
+
+// Identity returns u in the shape the account service links.
+func (u *User) Identity() sso.Identity {
+	name := strings.TrimSpace(u.FirstName + " " + u.LastName)
+	if name == "" && u.Username != "" {
+		name = "@" + u.Username
+	}
+	return sso.Identity{Provider: sso.Telegram, Subject: u.Subject(), Name: name,
+		Claims: sso.NewClaims("username", u.Username, "photo_url", u.PhotoURL)}
 }

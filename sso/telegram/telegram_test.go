@@ -74,6 +74,10 @@ func TestVerify(t *testing.T) {
 		u.Username != "anna_s" || !u.AuthDate.Equal(now.Add(-time.Minute)) {
 		t.Fatalf("user: %+v", u)
 	}
+	id := u.Identity()
+	if id.Provider != "telegram" || id.Subject != "7001002003" || id.Name != "Анна Смирнова" || id.Claims["username"] != "anna_s" {
+		t.Fatalf("identity: %+v", id)
+	}
 }
 
 // TestVerifyRefuses: every way widget data can be wrong is refused with
