@@ -29,3 +29,17 @@ func TestMemoryForgets(t *testing.T) {
 		t.Fatalf("%d values remembered, about 60 live", n)
 	}
 }
+
+// BenchmarkMemory: one fresh value used, with the sweeps amortised in.
+func BenchmarkMemory(b *testing.B) {
+	m := replay.NewMemory()
+	until := time.Now().Add(time.Minute)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if err := m.Use(context.Background(), fmt.Sprint(i), until); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
