@@ -59,6 +59,7 @@ type Endpoints struct {
 	Authorize string // the authorization endpoint, …/aas/oauth2/ac
 	Token     string // the token endpoint, …/aas/oauth2/te
 	API       string // the REST API root, …/rs (persons at {API}/prns/{oid})
+	Logout    string // ends the person's ESIA session, …/idp/ext/Logout
 	Issuer    string // the iss of ESIA's tokens
 }
 
@@ -69,12 +70,14 @@ var (
 		Authorize: "https://esia.gosuslugi.ru/aas/oauth2/ac",
 		Token:     "https://esia.gosuslugi.ru/aas/oauth2/te",
 		API:       "https://esia.gosuslugi.ru/rs",
+		Logout:    "https://esia.gosuslugi.ru/idp/ext/Logout",
 		Issuer:    "http://esia.gosuslugi.ru/",
 	}
 	Test = Endpoints{
 		Authorize: "https://esia-portal1.test.gosuslugi.ru/aas/oauth2/ac",
 		Token:     "https://esia-portal1.test.gosuslugi.ru/aas/oauth2/te",
 		API:       "https://esia-portal1.test.gosuslugi.ru/rs",
+		Logout:    "https://esia-portal1.test.gosuslugi.ru/idp/ext/Logout",
 		Issuer:    "http://esia-portal1.test.gosuslugi.ru/",
 	}
 )
@@ -315,6 +318,16 @@ func (c *Client) Finish(ctx context.Context, req *Request, callback url.Values) 
 		return nil, err
 	}
 	return id, nil
+}
+
+// LogoutURL is where to send the browser to end its ESIA session too
+// (logging out of ours leaves ESIA's open); ESIA then returns it to
+// redirect. Empty when no Logout endpoint is configured.
+func (c *Client) LogoutURL(redirect string) string {
+	if c.cfg.Endpoints.Logout == "" {
+		return ""
+	}
+	return c.cfg.Endpoints.Logout + "?" + url.Values{"client_id": {c.cfg.ClientID}, "redirect_url": {redirect}}.Encode()
 }
 
 // newState returns a random (version 4) UUID, as ESIA requires the state.

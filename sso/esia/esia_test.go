@@ -139,6 +139,24 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+// TestLogout: the logout URL names the client and the way back, which
+// ESIA (the stand-in) sends the browser to after ending its session.
+func TestLogout(t *testing.T) {
+	s := newSetup(t, esiatest.Config{}, nil)
+	u := s.client.LogoutURL("https://id.example.ru/bye")
+	resp, err := noRedirects.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://id.example.ru/bye" {
+		t.Fatalf("logout: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if !strings.HasPrefix(esia.Production.Logout, "https://esia.gosuslugi.ru/") {
+		t.Fatalf("production logout %q", esia.Production.Logout)
+	}
+}
+
 // TestAuthorizationURL: the parameters the recommendations list, the
 // timestamp in ESIA's format.
 func TestAuthorizationURL(t *testing.T) {
@@ -201,6 +219,18 @@ func TestStandInRefuses(t *testing.T) {
 	u.RawQuery = q.Encode()
 	if cb, page := authorize(t, u.String()); cb != nil || !strings.Contains(page, "client_secret does not verify") {
 		t.Fatalf("tampered signature: callback %v, page %q", cb, page)
+	}
+
+	// A timestamp an hour old: a client_secret seen once is no good later.
+	slow := s.cfg
+	slow.Now = func() time.Time { return time.Now().Add(-time.Hour) }
+	late, err := esia.New(slow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ = late.Begin(context.Background())
+	if cb, page := authorize(t, req.URL); cb != nil || !strings.Contains(page, "timestamp is too far") {
+		t.Fatalf("stale timestamp: callback %v, page %q", cb, page)
 	}
 
 	// Another organisation's certificate, properly signed but not the one

@@ -113,6 +113,7 @@ func New(t testing.TB, cfg Config) *Server {
 	mux.HandleFunc("GET /aas/oauth2/ac", s.authorize)
 	mux.HandleFunc("POST /aas/oauth2/te", s.token)
 	mux.HandleFunc("GET /rs/prns/{oid}", s.person)
+	mux.HandleFunc("GET /idp/ext/Logout", s.logout)
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
 	return s
@@ -124,6 +125,7 @@ func (s *Server) Endpoints() esia.Endpoints {
 		Authorize: s.URL + "/aas/oauth2/ac",
 		Token:     s.URL + "/aas/oauth2/te",
 		API:       s.URL + "/rs",
+		Logout:    s.URL + "/idp/ext/Logout",
 		Issuer:    s.URL + "/",
 	}
 }
@@ -346,6 +348,19 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request) {
 		"birthDate": s.cfg.Person.BirthDate, "snils": s.cfg.Person.SNILS, "inn": s.cfg.Person.INN,
 		"trusted": s.cfg.Person.Trusted, "status": "REGISTERED", "verifying": false, "citizenship": "RUS",
 	})
+}
+
+// logout ends the person's session: their access tokens stop working,
+// and the browser goes back to redirect_url.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("client_id") != s.cfg.ClientID {
+		http.Error(w, "ESIA: unknown client_id", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	clear(s.tokens)
+	s.mu.Unlock()
+	http.Redirect(w, r, r.URL.Query().Get("redirect_url"), http.StatusFound)
 }
 
 func randomToken() string {
