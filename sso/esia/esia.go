@@ -177,10 +177,10 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("esia: the organisation's Certificate and Key are required")
 	}
 	c := &Client{cfg: cfg, scope: strings.Join(cfg.Scope, " "), now: cfg.Now, http: cfg.HTTPClient, store: cfg.Store}
-	switch cfg.ProviderKey.(type) {
+	switch k := cfg.ProviderKey.(type) {
 	case *gost3410.PublicKey:
 		c.alg = algGOST256
-		if cfg.ProviderKey.(*gost3410.PublicKey).Curve().Size() != 32 {
+		if k.Curve().Size() != 32 {
 			return nil, errors.New("esia: ESIA's GOST key must be 256-bit (GOST3410_2012_256)")
 		}
 	case *rsa.PublicKey:

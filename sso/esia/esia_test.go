@@ -332,6 +332,9 @@ func TestFinishRefuses(t *testing.T) {
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("got %+v, %v; want %v with %q", id, err, tc.want, tc.msg)
 			}
+			if code, msg := esia.Explain(err); code == "ESIA_UNAVAILABLE" || !strings.Contains(msg, "Госуслуг") {
+				t.Fatalf("%v explained as %s: %s", err, code, msg)
+			}
 		})
 	}
 }

@@ -123,6 +123,9 @@ func TestVerifyRefuses(t *testing.T) {
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, %v; want %v", u, err, tc.want)
 			}
+			if code, msg := telegram.Explain(err); code == "TELEGRAM_UNAVAILABLE" || !strings.Contains(msg, "Telegram") {
+				t.Fatalf("%v explained as %s: %s", err, code, msg)
+			}
 		})
 	}
 }
@@ -260,3 +263,17 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestExplainUnknown: a failure that is not a refusal (the replay store
+// down) is not blamed on the person's data.
+func TestExplainUnknown(t *testing.T) {
+	v, _ := telegram.New(telegram.Config{BotToken: testToken, Store: brokenStore{}})
+	_, err := v.Verify(context.Background(), sign(testToken, widgetData(now)))
+	if code, _ := telegram.Explain(err); err == nil || code != "TELEGRAM_UNAVAILABLE" {
+		t.Fatalf("store down: %v as %s", err, code)
+	}
+}
+
+type brokenStore struct{}
+
+func (brokenStore) Use(context.Context, string, time.Time) error { return errors.New("redis: connection refused") }
