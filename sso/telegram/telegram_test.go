@@ -276,4 +276,6 @@ func TestExplainUnknown(t *testing.T) {
 
 type brokenStore struct{}
 
-func (brokenStore) Use(context.Context, string, time.Time) error { return errors.New("redis: connection refused") }
+func (brokenStore) Use(context.Context, string, time.Time) error {
+	return errors.New("redis: connection refused")
+}
