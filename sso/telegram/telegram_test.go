@@ -215,12 +215,12 @@ func TestFieldsFromJSON(t *testing.T) {
 }
 
 func TestWidget(t *testing.T) {
-	html, err := telegram.Widget{Bot: "podpis_login_bot", AuthURL: "https://id.example.ru/telegram?a=1&b=2", ScriptURL: "http://127.0.0.1:9/widget.js", RequestWrite: true}.HTML()
+	html, err := telegram.Widget{Bot: "podpis_login_bot", AuthURL: "https://id.example.ru/telegram/login", ScriptURL: "http://127.0.0.1:9/widget.js", RequestWrite: true}.HTML()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`src="http://127.0.0.1:9/widget.js"`, `data-telegram-login="podpis_login_bot"`,
-		`data-auth-url="https://id.example.ru/telegram?a=1&amp;b=2"`, `data-size="large"`, `data-request-access="write"`} {
+		`data-auth-url="https://id.example.ru/telegram/login"`, `data-size="large"`, `data-request-access="write"`} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("no %s in %s", want, html)
 		}
@@ -233,6 +233,7 @@ func TestWidget(t *testing.T) {
 		{Bot: `x" onload="alert(1)`, AuthURL: "https://id.example.ru/"},
 		{Bot: "podpis_login_bot", AuthURL: "javascript:alert(1)"},
 		{Bot: "podpis_login_bot", AuthURL: "/relative"},
+		{Bot: "podpis_login_bot", AuthURL: "https://id.example.ru/telegram?purpose=link"},
 		{Bot: "podpis_login_bot", AuthURL: "https://id.example.ru/", ScriptURL: "javascript:alert(1)"},
 		{Bot: "podpis_login_bot", AuthURL: "https://id.example.ru/", Size: "huge"},
 	} {

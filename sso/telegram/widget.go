@@ -16,7 +16,8 @@ type Widget struct {
 	// Bot is the bot's username (without @), as set with /setdomain.
 	Bot string
 	// AuthURL receives the signed data as its query when the person
-	// confirms (data-auth-url); it must be on the bot's domain.
+	// confirms (data-auth-url); it must be on the bot's domain and have no
+	// query of its own.
 	AuthURL string
 	// ScriptURL is the widget's script; empty means DefaultScriptURL. A
 	// test or an offline stand is configured with its own.
@@ -49,6 +50,12 @@ func (w Widget) HTML() (template.HTML, error) {
 	auth, err := url.Parse(w.AuthURL)
 	if err != nil || (auth.Scheme != "https" && auth.Scheme != "http") || auth.Host == "" {
 		return "", errors.New("telegram: the widget's auth URL is not an absolute http(s) URL")
+	}
+	if auth.RawQuery != "" || auth.Fragment != "" {
+		// Telegram appends its fields to the URL: a query of ours would
+		// join them and break the check string. Say «link» or «login» in
+		// the path instead.
+		return "", errors.New("telegram: the widget's auth URL must have no query")
 	}
 	script := w.ScriptURL
 	if script == "" {
