@@ -78,6 +78,7 @@ var rules = []rule{
 	{pkg: "sso/replay/...", mayUse: []string{"sso/replay"}},
 	{pkg: "sso/telegram", mayUse: []string{"sso", "sso/replay"}},
 	{pkg: "sso/telegram/telegramstand", mayUse: []string{"sso/telegram"}},
+	{pkg: "sso/ssoweb", mayUse: []string{"sso", "sso/esia", "sso/telegram"}},
 	{pkg: "sso/esia", mayUse: []string{"sso", "sso/replay", "crypto/..."}},
 	{pkg: "sso/esia/esiastand", mayUse: []string{"sso", "sso/esia", "crypto/..."}},
 	{pkg: "sso/esia/esiatest", mayUse: []string{"sso/esia/esiastand", "internal/..."}},
