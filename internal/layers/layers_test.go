@@ -79,6 +79,7 @@ var rules = []rule{
 	{pkg: "sso/telegram", mayUse: []string{"sso", "sso/replay"}},
 	{pkg: "sso/telegram/telegramstand", mayUse: []string{"sso/telegram"}},
 	{pkg: "sso/ssoweb", mayUse: []string{"sso", "sso/esia", "sso/telegram"}},
+	{pkg: "sso/ssodemo", mayUse: []string{"sso/esia", "sso/esia/esiastand", "sso/telegram", "sso/telegram/telegramstand", "crypto/..."}},
 	{pkg: "sso/esia", mayUse: []string{"sso", "sso/replay", "crypto/..."}},
 	{pkg: "sso/esia/esiastand", mayUse: []string{"sso", "sso/esia", "crypto/..."}},
 	{pkg: "sso/esia/esiatest", mayUse: []string{"sso/esia/esiastand", "internal/..."}},
