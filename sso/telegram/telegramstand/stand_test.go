@@ -31,10 +31,11 @@ func site(t *testing.T, standURL string) (*httptest.Server, chan *telegram.User)
 		t.Fatal(err)
 	}
 	got := make(chan *telegram.User, 1)
-	var srv *httptest.Server
+	srv := httptest.NewUnstartedServer(nil)
+	base := "http://" + srv.Listener.Addr().String()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		html, err := telegram.Widget{Bot: "podpis_login_bot", AuthURL: srv.URL + "/telegram/login", ScriptURL: standURL + telegramstand.WidgetPath}.HTML()
+		html, err := telegram.Widget{Bot: "podpis_login_bot", AuthURL: base + "/telegram/login", ScriptURL: standURL + telegramstand.WidgetPath}.HTML()
 		if err != nil {
 			t.Error(err)
 		}
@@ -51,7 +52,8 @@ func site(t *testing.T, standURL string) (*httptest.Server, chan *telegram.User)
 		got <- u
 		fmt.Fprintf(w, "Вы вошли: %s", u.FirstName)
 	})
-	srv = httptest.NewServer(mux)
+	srv.Config.Handler = mux
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv, got
 }
