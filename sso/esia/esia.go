@@ -2,9 +2,10 @@
 // Identification and Authentication System) with its OAuth 2.0 /
 // OpenID Connect authorization code flow, as «Методические рекомендации
 // по использованию Единой системы идентификации и аутентификации»
-// (Минцифры, version 2.x, section «Получение авторизационного кода» and
-// «Получение маркера доступа», v1 endpoints /aas/oauth2/ac and /te)
-// describes it:
+// (Минкомсвязь / Минцифры, versions 2.x, «Получение авторизационного
+// кода» and «Получение маркера доступа в обмен на авторизационный код»,
+// the PKCS#7 endpoints /aas/oauth2/ac and /te) describes it; docs/sso.md
+// says what was followed and how it was checked:
 //
 //   - the client authenticates itself with client_secret: a detached
 //     CMS (PKCS#7) signature, made with the organisation's GOST R
