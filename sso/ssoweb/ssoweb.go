@@ -156,6 +156,10 @@ func (h *Handler) checkBrowser(r *http.Request) bool {
 }
 
 func (h *Handler) done(w http.ResponseWriter, r *http.Request, purpose string, id sso.Identity, err error, explain func(error) (string, string)) {
+	// The URL holds ESIA's code or Telegram's signed data: no page after
+	// it may pass it on in a Referer, and no cache may keep it.
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Cache-Control", "no-store")
 	res := Result{Purpose: purpose, Identity: id, Err: err}
 	if err != nil {
 		res.Identity = sso.Identity{}

@@ -153,10 +153,20 @@ func (b *browser) outcome(t *testing.T, u string) outcome {
 }
 
 // TestESIA: the button's link goes to ESIA and back; the outcome names
-// the person and the purpose the button had.
+// the person and the purpose the button had; the answer to the callback
+// (its URL holds the code) is neither cached nor passed on as a Referer.
 func TestESIA(t *testing.T) {
 	s := newSite(t)
 	b := s.browser(t)
+	resp, err := b.Get(b.links["esiaLogin"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(resp.Request.URL.String(), "/sso/esia/callback?") || resp.Header.Get("Referrer-Policy") != "no-referrer" ||
+		resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("callback at %s: %v", resp.Request.URL, resp.Header)
+	}
 	for _, purpose := range []string{ssoweb.Login, ssoweb.Link} {
 		o := b.outcome(t, b.links["esia"+strings.ToUpper(purpose[:1])+purpose[1:]])
 		if o != (outcome{Purpose: purpose, Provider: "esia", Subject: "1000299654"}) {
