@@ -18,6 +18,9 @@ targets=(
 	"./agent/server FuzzProtocol"
 	"./agent/wsapi FuzzChunkPaths"
 	"./poa FuzzParse"
+	"./sso/telegram FuzzVerify"
+	"./sso/telegram FuzzFieldsFromJSON"
+	"./sso/esia FuzzVerifyJWT"
 )
 for t in "${targets[@]}"; do
 	set -- $t
