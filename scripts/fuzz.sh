@@ -21,6 +21,7 @@ targets=(
 	"./sso/telegram FuzzVerify"
 	"./sso/telegram FuzzFieldsFromJSON"
 	"./sso/esia FuzzVerifyJWT"
+	"./crypto/tsp FuzzParseResponse"
 )
 for t in "${targets[@]}"; do
 	set -- $t
