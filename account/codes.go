@@ -140,7 +140,7 @@ func (s *Service) start(ctx context.Context, cl Client, p Purpose, ch deliver.Ch
 func (s *Service) deliver(ctx context.Context, rec PendingRecord, code string) error {
 	known := rec.AccountID != ""
 	subject, body := text(rec.Purpose, known, code)
-	m := deliver.Message{Channel: deliver.Channel(rec.Channel), To: rec.Address, Subject: subject, Text: body, Sent: s.now()}
+	m := deliver.Message{Channel: deliver.Channel(rec.Channel), To: rec.Address, Subject: subject, Text: body, Code: code, Sent: s.now()}
 	if rec.Purpose == PurposeRegister {
 		if err := s.cfg.Sender.Send(ctx, m); err != nil {
 			return ErrUnavailable.with(err)
