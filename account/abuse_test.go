@@ -1,0 +1,71 @@
+package account_test
+
+import (
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/podpis/podpis/account"
+	"github.com/podpis/podpis/account/argon2id"
+)
+
+// TestConcurrentGuesses: 40 guesses of one code sent at once get no
+// more than its 5 tries (the try is counted in the statement that checks
+// the count), on both databases.
+func TestConcurrentGuesses(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		e := newEnv(t, db)
+		b := e.browser()
+		p := must(t, b.post("/api/account/register", map[string]string{"phone": "+79160000200", "password": pw}))
+		code := e.sms.Code(t, "+79160000200")
+		var mu sync.Mutex
+		counts := map[string]int{}
+		var wg sync.WaitGroup
+		for i := range 40 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				guess := "0000" + itoa(10+i)
+				guess = guess[len(guess)-6:]
+				if guess == code {
+					guess = "999999"
+				}
+				a := b.post("/api/account/confirm", map[string]string{"pending": p.str("pending"), "code": guess})
+				mu.Lock()
+				counts[a.body.str("code")]++
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if counts["WRONG_CODE"]+counts["CODE_LOCKED"] != 40 || counts["WRONG_CODE"] > 4 {
+			t.Fatalf("answers %v: more than 5 tries were judged", counts)
+		}
+		refused(t, 400, "CODE_LOCKED", b.post("/api/account/confirm", map[string]string{"pending": p.str("pending"), "code": code}))
+	})
+}
+
+// TestTimingUnknownAccount: a password login for an unknown phone costs
+// the argon2id of a known one (so its answer does not come back sooner),
+// measured with the real cost.
+func TestTimingUnknownAccount(t *testing.T) {
+	e := newEnv(t, sqliteDB(), func(c *account.Config) { c.Password = argon2id.Default })
+	e.register(t, phone("+79160000300"), pw)
+	measure := func(ph string) time.Duration {
+		var ds []time.Duration
+		for range 7 {
+			b := e.browser()
+			start := time.Now()
+			refused(t, 401, "WRONG_CREDENTIALS", b.post("/api/account/login", map[string]string{"phone": ph, "password": "wrong-password"}))
+			ds = append(ds, time.Since(start))
+			e.advance(16 * time.Minute) // past the limits
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		return ds[len(ds)/2]
+	}
+	known, unknown := measure("+79160000300"), measure("+79160000301")
+	t.Logf("median wrong-password login: known %v, unknown %v (argon2id %s)", known, unknown, argon2id.Default)
+	if unknown < known/2 {
+		t.Fatalf("an unknown account answers in %v, a known one in %v: the answer time tells them apart", unknown, known)
+	}
+}
