@@ -160,13 +160,13 @@ func newEnv(t testing.TB, db database, opts ...option) *env {
 			SMS:   &deliver.SMSGateway{URL: e.sms.URL, Token: "gw-token"},
 			Email: &deliver.SMTP{Addr: e.smtp.Addr, From: "noreply@podpis.test"},
 		},
-		Now: e.now,
-		Log: quiet,
+		Now:     e.now,
+		Log:     quiet,
+		Limiter: &ratelimit.Memory{Now: e.now},
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	cfg.Limiter = &ratelimit.Memory{Now: e.now}
 	if e.svc, err = account.New(cfg); err != nil {
 		t.Fatal(err)
 	}
