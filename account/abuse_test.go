@@ -1,6 +1,7 @@
 package account_test
 
 import (
+	"net/http"
 	"sort"
 	"sync"
 	"testing"
@@ -68,4 +69,38 @@ func TestTimingUnknownAccount(t *testing.T) {
 	if unknown < known/2 {
 		t.Fatalf("an unknown account answers in %v, a known one in %v: the answer time tells them apart", unknown, known)
 	}
+}
+
+// TestClientAddress: the per-address limits count the address
+// Config.ClientAddress names (a balancer's header), so one client's
+// spraying does not lock out another behind the same balancer.
+func TestClientAddress(t *testing.T) {
+	e := newEnv(t, sqliteDB(), func(c *account.Config) {
+		c.ClientAddress = func(r *http.Request) string { return r.Header.Get("X-Real-IP") }
+	})
+	from := func(b *browser, ip string) *browser {
+		b.c.Transport = headerTransport{"X-Real-IP", ip}
+		return b
+	}
+	attacker := from(e.browser(), "203.0.113.7")
+	limited := false
+	for i := range 60 {
+		a := attacker.post("/api/account/login", map[string]string{"phone": "+7916300" + pad4(i), "password": pw})
+		if a.code == 429 {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("60 attempts from one address were never limited")
+	}
+	refused(t, 401, "WRONG_CREDENTIALS", from(e.browser(), "198.51.100.1").post("/api/account/login", map[string]string{"phone": "+79163009999", "password": pw}))
+}
+
+type headerTransport struct{ name, value string }
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(h.name, h.value)
+	return http.DefaultTransport.RoundTrip(r)
 }

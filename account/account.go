@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"sync"
 	"time"
@@ -67,6 +68,11 @@ type Config struct {
 	// /api/account/outbox: the messages that would have been sent (a
 	// demo on one machine; never in production).
 	Outbox *deliver.Outbox
+	// ClientAddress says which client a request comes from, for the
+	// per-address limits and the list of sessions; nil means the host of
+	// RemoteAddr. Behind a balancer, read the header it sets (and only
+	// that balancer's).
+	ClientAddress func(r *http.Request) string
 	// Log receives what was refused and why; nil means slog.Default.
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.

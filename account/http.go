@@ -69,7 +69,10 @@ func (s *Service) guard(h http.HandlerFunc) http.Handler {
 	})
 }
 
-func clientOf(r *http.Request) Client {
+func (s *Service) clientOf(r *http.Request) Client {
+	if s.cfg.ClientAddress != nil {
+		return Client{Address: s.cfg.ClientAddress(r), UserAgent: r.UserAgent()}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -238,7 +241,7 @@ func (s *Service) loggedIn(w http.ResponseWriter, r *http.Request, acc *Account,
 		return
 	}
 	ctx := r.Context()
-	csrf, current, err := s.startSession(ctx, w, r, clientOf(r), acc, amr)
+	csrf, current, err := s.startSession(ctx, w, r, s.clientOf(r), acc, amr)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -262,7 +265,7 @@ func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	p, err := s.Register(r.Context(), clientOf(r), req.Contact, req.Password)
+	p, err := s.Register(r.Context(), s.clientOf(r), req.Contact, req.Password)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -282,7 +285,7 @@ func (s *Service) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.Confirm(r.Context(), clientOf(r), req.Pending, req.Code)
+	acc, amr, err := s.Confirm(r.Context(), s.clientOf(r), req.Pending, req.Code)
 	s.loggedIn(w, r, acc, amr, err)
 }
 
@@ -292,7 +295,7 @@ func (s *Service) handleResend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	p, err := s.Resend(r.Context(), clientOf(r), req.Pending)
+	p, err := s.Resend(r.Context(), s.clientOf(r), req.Pending)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -306,7 +309,7 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.LoginPassword(r.Context(), clientOf(r), req.Contact, req.Password)
+	acc, amr, err := s.LoginPassword(r.Context(), s.clientOf(r), req.Contact, req.Password)
 	s.loggedIn(w, r, acc, amr, err)
 }
 
@@ -317,7 +320,7 @@ func (s *Service) handleCode(p Purpose) http.HandlerFunc {
 			writeError(w, err)
 			return
 		}
-		pend, err := s.RequestCode(r.Context(), clientOf(r), req, p)
+		pend, err := s.RequestCode(r.Context(), s.clientOf(r), req, p)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -332,7 +335,7 @@ func (s *Service) handleCodeLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.LoginCode(r.Context(), clientOf(r), req.Pending, req.Code)
+	acc, amr, err := s.LoginCode(r.Context(), s.clientOf(r), req.Pending, req.Code)
 	s.loggedIn(w, r, acc, amr, err)
 }
 
@@ -342,7 +345,7 @@ func (s *Service) handleResetConfirm(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.ResetPassword(r.Context(), clientOf(r), req.Pending, req.Code, req.Password)
+	acc, amr, err := s.ResetPassword(r.Context(), s.clientOf(r), req.Pending, req.Code, req.Password)
 	s.loggedIn(w, r, acc, amr, err)
 }
 
@@ -392,7 +395,7 @@ func (s *Service) handleLinkChallenge(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	c, err := s.Challenge(r.Context(), clientOf(r), PurposeLink, rec.Hash)
+	c, err := s.Challenge(r.Context(), s.clientOf(r), PurposeLink, rec.Hash)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -426,7 +429,7 @@ func (s *Service) handleLink(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	c, err := s.Link(r.Context(), clientOf(r), rec.AccountID, rec.Hash, der)
+	c, err := s.Link(r.Context(), s.clientOf(r), rec.AccountID, rec.Hash, der)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -448,7 +451,7 @@ func (s *Service) handleUnlink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Challenge(r.Context(), clientOf(r), PurposeLogin, "")
+	c, err := s.Challenge(r.Context(), s.clientOf(r), PurposeLogin, "")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -462,7 +465,7 @@ func (s *Service) handleLoginCertificate(w http.ResponseWriter, r *http.Request)
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.LoginCertificate(r.Context(), clientOf(r), browser(r), der)
+	acc, amr, err := s.LoginCertificate(r.Context(), s.clientOf(r), browser(r), der)
 	s.loggedIn(w, r, acc, amr, err)
 }
 
@@ -474,7 +477,7 @@ func (s *Service) handleRenewal(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.ConfirmRenewal(r.Context(), clientOf(r), browser(r), req.Confirm)
+	acc, amr, err := s.ConfirmRenewal(r.Context(), s.clientOf(r), browser(r), req.Confirm)
 	s.loggedIn(w, r, acc, amr, err)
 }
 
