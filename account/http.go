@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,10 @@ func (s *Service) Handler() http.Handler {
 	post("/api/account/login/certificate/confirm", s.handleRenewal)
 	if s.cfg.Outbox != nil {
 		mux.HandleFunc("GET /outbox", s.handleOutboxPage)
+		mux.HandleFunc("GET /api/account/outbox.css", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/css; charset=utf-8")
+			w.Write(outboxCSS)
+		})
 		mux.HandleFunc("GET /api/account/outbox", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, s.cfg.Outbox.Messages())
 		})
@@ -481,16 +486,29 @@ func (s *Service) handleRenewal(w http.ResponseWriter, r *http.Request) {
 	s.loggedIn(w, r, acc, amr, err)
 }
 
-var outboxPage = template.Must(template.New("outbox").Parse(`<!doctype html>
+//go:embed static/outbox.css
+var outboxCSS []byte
+
+// outboxPage refreshes itself every 5 s: a demo watches codes arrive.
+var outboxPage = template.Must(template.New("outbox").Funcs(template.FuncMap{"phone": contact.DisplayPhone}).Parse(`<!doctype html>
 <html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Исходящие сообщения — podpis</title><link rel="stylesheet" href="/demo/style.css"></head>
-<body class="outbox"><main>
+<meta http-equiv="refresh" content="5">
+<title>Исходящие сообщения — podpis</title><link rel="stylesheet" href="/api/account/outbox.css"></head>
+<body>
+<header><div><span class="brand">podpis <span>· демо</span></span><a href="/">← Ко входу</a></div></header>
+<main>
 <h1>Исходящие сообщения</h1>
-<p>Демонстрация: SMS и письма, которые сервис отправил бы. Новые сверху.</p>
-{{if .}}<ol class="outbox-list">{{range .}}
-<li><p><strong>{{if eq .Channel "sms"}}SMS{{else}}Email{{end}}</strong> → <span class="to">{{.To}}</span> · <time datetime="{{.Sent.Format "2006-01-02T15:04:05Z07:00"}}">{{.Sent.Format "15:04:05"}}</time></p>
-{{if .Subject}}<p class="subject">{{.Subject}}</p>{{end}}<p class="text">{{.Text}}</p></li>{{end}}
-</ol>{{else}}<p>Сообщений пока нет.</p>{{end}}
+<p class="lead">SMS и письма с кодами, которые сервис отправил бы. В рабочей системе они уходят через SMS-шлюз и почтовый сервер. Новые сверху; страница обновляется сама.</p>
+{{if .}}<ol>{{range .}}
+<li><div class="body">
+<p class="meta"><span class="badge {{.Channel}}">{{if eq .Channel "sms"}}SMS{{else}}Email{{end}}</span>
+<span class="to">{{if eq .Channel "sms"}}{{phone .To}}{{else}}{{.To}}{{end}}</span>
+<time datetime="{{.Sent.Format "2006-01-02T15:04:05Z07:00"}}">{{.Sent.Local.Format "15:04:05"}}</time></p>
+{{if and .Subject (ne .Channel "sms")}}<p class="subject">{{.Subject}}</p>{{end}}
+<p class="text">{{.Text}}</p></div>
+{{if .Code}}<p class="code" aria-label="Код {{.Code}}">{{.Code}}</p>{{end}}
+</li>{{end}}
+</ol>{{else}}<p class="empty">Сообщений пока нет. Зарегистрируйтесь или запросите код — он появится здесь.</p>{{end}}
 </main></body></html>
 `))
 
