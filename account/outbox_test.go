@@ -1,6 +1,7 @@
 package account_test
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"strings"
@@ -24,7 +25,7 @@ func TestOutbox(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].To != "+79160000500" || len(msgs[0].Code) != 6 || !strings.Contains(msgs[0].Text, msgs[0].Code) {
 		t.Fatalf("outbox %+v", msgs)
 	}
-	page := fetch(t, e.srv.URL+"/outbox", 200)
+	page := html.UnescapeString(fetch(t, e.srv.URL+"/outbox", 200))
 	if !strings.Contains(page, msgs[0].Code) || !strings.Contains(page, "+7 (916) 000-05-00") {
 		t.Fatalf("the page does not show the code: %s", page)
 	}
