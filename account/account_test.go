@@ -36,6 +36,7 @@ func TestService(t *testing.T) {
 			{"CodeLogin", testCodeLogin},
 			{"Reset", testReset},
 			{"SessionsRotateListRevoke", testSessions},
+			{"SessionsExpire", testSessionExpiry},
 			{"CSRF", testCSRF},
 			{"Certificates", testCertificates},
 			{"ChallengePurposes", testChallengePurposes},
@@ -278,6 +279,30 @@ func testSessions(t *testing.T, db database) {
 	must(t, b.post("/api/account/login", map[string]string{"email": "sess@mail.ru", "password": pw}))
 	must(t, b.post("/api/account/logout", nil))
 	refused(t, 401, "NOT_LOGGED_IN", b.get("/api/account/me"))
+}
+
+// testSessionExpiry: a session unused for 30 days ends, and none lives
+// past a year however often it is used.
+func testSessionExpiry(t *testing.T, db database) {
+	e := newEnv(t, db)
+	b, _ := e.register(t, email("idle@mail.ru"), pw)
+	e.advance(29 * 24 * time.Hour)
+	must(t, b.get("/api/account/me")) // used: the 30 days start again
+	e.advance(29 * 24 * time.Hour)
+	must(t, b.get("/api/account/me"))
+	e.advance(31 * 24 * time.Hour)
+	refused(t, 401, "NOT_LOGGED_IN", b.get("/api/account/me"))
+
+	b2 := e.browser()
+	must(t, b2.post("/api/account/login", map[string]string{"email": "idle@mail.ru", "password": pw}))
+	for range 13 {
+		e.advance(29 * 24 * time.Hour)
+		if a := b2.get("/api/account/me"); a.code != 200 {
+			refused(t, 401, "NOT_LOGGED_IN", a)
+			return
+		}
+	}
+	t.Fatal("a session used every 29 days lived past a year")
 }
 
 func sessionCookie(t testing.TB, b *browser) string {

@@ -58,6 +58,31 @@ func TestMigrations(t *testing.T) {
 			if _, err := s.TakeChallenge(ctx, "none"); !errors.Is(err, account.ErrNoRecord) {
 				t.Fatalf("TakeChallenge of nothing: %v", err)
 			}
+			// DeleteExpired forgets what ended and keeps what lives.
+			day := 24 * time.Hour
+			for _, ss := range []account.SessionRecord{
+				{Hash: "live", ID: "s1", AccountID: "a1", Created: now, LastSeen: now},
+				{Hash: "idle", ID: "s2", AccountID: "a1", Created: now.Add(-40 * day), LastSeen: now.Add(-31 * day)},
+			} {
+				if err := s.CreateSession(ctx, ss); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.PutChallenge(ctx, account.ChallengeRecord{Hash: "old", Purpose: account.PurposeLogin, Expires: now.Add(-time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.DeleteExpired(ctx, now, 30*day, 365*day); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SessionByHash(ctx, "idle"); !errors.Is(err, account.ErrNoRecord) {
+				t.Fatalf("an idle session survived: %v", err)
+			}
+			if _, err := s.SessionByHash(ctx, "live"); err != nil {
+				t.Fatalf("a live session was swept: %v", err)
+			}
+			if _, err := s.TakeChallenge(ctx, "old"); !errors.Is(err, account.ErrNoRecord) {
+				t.Fatalf("an expired challenge survived: %v", err)
+			}
 			s.Close()
 			s, err = open()
 			if err != nil {
