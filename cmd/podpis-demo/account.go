@@ -70,6 +70,9 @@ func (f *accountFlags) open(ctx context.Context, dataDir, origin string, v *veri
 		st.Close()
 		return nil, nil, err
 	}
+	if key == nil {
+		log.Warn("account: no --account-key-file: codes and CSRF tokens hold for this server and this run only")
+	}
 	router := &deliver.Router{}
 	if f.smtp != "" {
 		router.Email = &deliver.SMTP{Addr: f.smtp, From: f.smtpFrom, Username: f.smtpUser, Password: f.smtpPwd}
