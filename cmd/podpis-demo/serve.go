@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/podpis/podpis/account"
 	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/poa/poaweb"
 	"github.com/podpis/podpis/verify"
@@ -61,6 +62,9 @@ type demo struct {
 
 	mu       sync.Mutex
 	sessions map[string]login.Identity
+
+	// account is the account service (/api/account/, /outbox).
+	account *account.Service
 }
 
 func runServe(args []string) error {
@@ -79,6 +83,8 @@ func runServe(args []string) error {
 	caKeyPath := fset.String("ca-key", "", "the issuing CA's key, for «Выпуск сертификата» (default "+caKeyFile+" beside --roots; its certificate is in --intermediates)")
 	var ports portsFlag
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
+	var acct accountFlags
+	acct.register(fset)
 	fset.Parse(args)
 
 	roots, err := readCertificates(*rootsPath)
@@ -96,8 +102,10 @@ func runServe(args []string) error {
 			return err
 		}
 	}
+	var rdb *redis.Client
 	if *redisAddr != "" {
-		cfg.Store = redisstore.New(redis.NewClient(&redis.Options{Addr: *redisAddr}), "podpis-demo:")
+		rdb = redis.NewClient(&redis.Options{Addr: *redisAddr})
+		cfg.Store = redisstore.New(rdb, "podpis-demo:")
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
@@ -134,6 +142,12 @@ func runServe(args []string) error {
 		l.Close()
 		return err
 	}
+	var closeAccounts func() error
+	if d.account, closeAccounts, err = acct.open(context.Background(), filepath.Dir(*rootsPath), *origin, v, rdb, d.log); err != nil {
+		l.Close()
+		return err
+	}
+	defer closeAccounts()
 	if *caKeyPath == "" {
 		*caKeyPath = filepath.Join(filepath.Dir(*rootsPath), caKeyFile)
 	}
@@ -193,6 +207,11 @@ func (d *demo) routes() http.Handler {
 	mux.HandleFunc("POST /api/logout", d.logout)
 	mux.HandleFunc("POST /api/issue", d.issueCertificate)
 	mux.Handle("/poa/", http.StripPrefix("/poa", d.poa))
+	if d.account != nil {
+		acct := d.account.Handler()
+		mux.Handle("/api/account/", acct)
+		mux.Handle("GET /outbox", acct)
+	}
 	return headers(mux)
 }
 
