@@ -12,7 +12,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -257,20 +256,6 @@ func TestRPPrivateKeyJWT(t *testing.T) {
 
 func pemKey(k *rsa.PrivateKey) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
-}
-
-// TestCompleteRefuses: the seam refuses what the request does not allow.
-func TestCompleteRefuses(t *testing.T) {
-	forEachDB(t, func(t *testing.T, open func(*testing.T) (*sql.DB, string)) {
-		e, _ := newRPEnv(t, open)
-		ctx := context.Background()
-		if _, err := e.p.Complete(ctx, "no-such-request", idp.Subject{ID: "a", SessionID: "s", AMR: []string{"pwd"}, AuthTime: e.now()}); !errors.Is(err, idp.ErrNoRequest) {
-			t.Errorf("unknown request: %v", err)
-		}
-		if _, err := e.p.Request(ctx, "no-such-request"); !errors.Is(err, idp.ErrNoRequest) {
-			t.Errorf("unknown request: %v", err)
-		}
-	})
 }
 
 func oauth2Verifier() string { return strings.TrimRight(jsonB64(randomBytes(24)), "=") }
