@@ -2,7 +2,6 @@ package idp_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"sync"
 	"testing"
@@ -27,109 +26,105 @@ func pending(t *testing.T, e *env, c *goClient, opts ...oauth2.AuthCodeOption) (
 
 // TestCompleteRules: the seam refuses a login that does not answer the
 // request, and releases certificate claims only from a certificate login.
-func TestCompleteRules(t *testing.T) {
-	forEachDB(t, func(t *testing.T, open func(*testing.T) (*sql.DB, string)) {
-		e := newEnv(t, open)
-		c := newGoClient(t, e, "certificate")
-		ctx := context.Background()
-		pwd := func(authTime time.Time) idp.Subject {
-			amr := []string{idp.AMRPassword}
-			cl := person("alice", []string{idp.AMRCertificate}) // claims an account remembers from an older certificate login
-			return idp.Subject{ID: "alice", SessionID: "s1", AMR: amr, AuthTime: authTime, Claims: cl}
-		}
+func testCompleteRules(t *testing.T, open opener) {
+	e := newEnv(t, open)
+	c := newGoClient(t, e, "certificate")
+	ctx := context.Background()
+	pwd := func(authTime time.Time) idp.Subject {
+		amr := []string{idp.AMRPassword}
+		cl := person("alice", []string{idp.AMRCertificate}) // claims an account remembers from an older certificate login
+		return idp.Subject{ID: "alice", SessionID: "s1", AMR: amr, AuthTime: authTime, Claims: cl}
+	}
 
-		if _, err := e.p.Complete(ctx, "no-such-request", pwd(e.now())); !errors.Is(err, idp.ErrNoRequest) {
-			t.Errorf("unknown request: %v", err)
-		}
-		_, id := pending(t, e, c, oauth2.SetAuthURLParam("acr_values", idp.ACRCertificate))
-		if lr, err := e.p.Request(ctx, id); err != nil || !lr.Certificate || lr.ClientName != "Доверенность" {
-			t.Errorf("Request: %+v %v", lr, err)
-		}
-		if _, err := e.p.Complete(ctx, id, pwd(e.now())); !errors.Is(err, idp.ErrStepUp) {
-			t.Errorf("password login for a certificate request: %v", err)
-		}
-		_, id = pending(t, e, c, oauth2.SetAuthURLParam("max_age", "60"))
-		if _, err := e.p.Complete(ctx, id, pwd(e.now().Add(-time.Hour))); !errors.Is(err, idp.ErrReauthenticate) {
-			t.Errorf("an hour-old login for max_age=60: %v", err)
-		}
-		_, id = pending(t, e, c, oauth2.SetAuthURLParam("prompt", "login"))
-		if _, err := e.p.Complete(ctx, id, pwd(e.now().Add(-time.Hour))); !errors.Is(err, idp.ErrReauthenticate) {
-			t.Errorf("an old login for prompt=login: %v", err)
-		}
-		_, id = pending(t, e, c)
-		e.advance(11 * time.Minute)
-		if _, err := e.p.Complete(ctx, id, pwd(e.now())); !errors.Is(err, idp.ErrRequestExpired) {
-			t.Errorf("an expired request: %v", err)
-		}
+	if _, err := e.p.Complete(ctx, "no-such-request", pwd(e.now())); !errors.Is(err, idp.ErrNoRequest) {
+		t.Errorf("unknown request: %v", err)
+	}
+	_, id := pending(t, e, c, oauth2.SetAuthURLParam("acr_values", idp.ACRCertificate))
+	if lr, err := e.p.Request(ctx, id); err != nil || !lr.Certificate || lr.ClientName != "Доверенность" {
+		t.Errorf("Request: %+v %v", lr, err)
+	}
+	if _, err := e.p.Complete(ctx, id, pwd(e.now())); !errors.Is(err, idp.ErrStepUp) {
+		t.Errorf("password login for a certificate request: %v", err)
+	}
+	_, id = pending(t, e, c, oauth2.SetAuthURLParam("max_age", "60"))
+	if _, err := e.p.Complete(ctx, id, pwd(e.now().Add(-time.Hour))); !errors.Is(err, idp.ErrReauthenticate) {
+		t.Errorf("an hour-old login for max_age=60: %v", err)
+	}
+	_, id = pending(t, e, c, oauth2.SetAuthURLParam("prompt", "login"))
+	if _, err := e.p.Complete(ctx, id, pwd(e.now().Add(-time.Hour))); !errors.Is(err, idp.ErrReauthenticate) {
+		t.Errorf("an old login for prompt=login: %v", err)
+	}
+	_, id = pending(t, e, c)
+	e.advance(11 * time.Minute)
+	if _, err := e.p.Complete(ctx, id, pwd(e.now())); !errors.Is(err, idp.ErrRequestExpired) {
+		t.Errorf("an expired request: %v", err)
+	}
 
-		// A password login: no certificate claims, even if the account has them.
-		f, id := pending(t, e, c)
-		to, err := e.p.Complete(ctx, id, pwd(e.now()))
-		if err != nil {
-			t.Fatal(err)
+	// A password login: no certificate claims, even if the account has them.
+	f, id := pending(t, e, c)
+	to, err := e.p.Complete(ctx, id, pwd(e.now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.p.Complete(ctx, id, pwd(e.now())); !errors.Is(err, idp.ErrRequestDone) {
+		t.Errorf("completed twice: %v", err)
+	}
+	q := newBrowser(t, "alice", idp.AMRPassword).authorize(to, webRedirect)
+	// The callback visited again (a leaked request id) mints no second code.
+	if again := newBrowser(t, "mallory", idp.AMRPassword).authorize(to, webRedirect); again.Get("code") != "" || again.Get("error") == "" {
+		t.Errorf("a second visit of the callback: %v", again)
+	}
+	tok, err := c.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(f.verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	li := c.check(tok, f.nonce)
+	for _, k := range []string{"snils", "inn", "organization", "cert_thumbprint"} {
+		if _, ok := li.claims[k]; ok {
+			t.Errorf("%s released after a password login: %v", k, li.claims)
 		}
-		if _, err := e.p.Complete(ctx, id, pwd(e.now())); !errors.Is(err, idp.ErrRequestDone) {
-			t.Errorf("completed twice: %v", err)
-		}
-		q := newBrowser(t, "alice", idp.AMRPassword).authorize(to, webRedirect)
-		// The callback visited again (a leaked request id) mints no second code.
-		if again := newBrowser(t, "mallory", idp.AMRPassword).authorize(to, webRedirect); again.Get("code") != "" || again.Get("error") == "" {
-			t.Errorf("a second visit of the callback: %v", again)
-		}
-		tok, err := c.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(f.verifier))
-		if err != nil {
-			t.Fatal(err)
-		}
-		li := c.check(tok, f.nonce)
-		for _, k := range []string{"snils", "inn", "organization", "cert_thumbprint"} {
-			if _, ok := li.claims[k]; ok {
-				t.Errorf("%s released after a password login: %v", k, li.claims)
-			}
-		}
-	})
+	}
 }
 
 // TestConcurrentExchange: of several simultaneous exchanges of one code,
 // or refreshes with one refresh token, exactly one wins.
-func TestConcurrentExchange(t *testing.T) {
-	forEachDB(t, func(t *testing.T, open func(*testing.T) (*sql.DB, string)) {
-		e := newEnv(t, open)
-		c := newGoClient(t, e, "offline_access")
-		race := func(f func() error) int {
-			var wg sync.WaitGroup
-			var mu sync.Mutex
-			won := 0
-			start := make(chan struct{})
-			for range 8 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					if f() == nil {
-						mu.Lock()
-						won++
-						mu.Unlock()
-					}
-				}()
-			}
-			close(start)
-			wg.Wait()
-			return won
+func testConcurrentExchange(t *testing.T, open opener) {
+	e := newEnv(t, open)
+	c := newGoClient(t, e, "offline_access")
+	race := func(f func() error) int {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		won := 0
+		start := make(chan struct{})
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if f() == nil {
+					mu.Lock()
+					won++
+					mu.Unlock()
+				}
+			}()
 		}
-		f := c.start()
-		q := newBrowser(t, "alice", idp.AMRPassword).authorize(f.url, webRedirect)
-		if won := race(func() error {
-			_, err := c.oauth.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(f.verifier))
-			return err
-		}); won != 1 {
-			t.Fatalf("%d exchanges of one code succeeded", won)
-		}
-		li := c.login(newBrowser(t, "alice", idp.AMRPassword))
-		if won := race(func() error {
-			_, err := c.oauth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: li.token.RefreshToken}).Token()
-			return err
-		}); won > 1 {
-			t.Fatalf("%d refreshes with one refresh token succeeded", won)
-		}
-	})
+		close(start)
+		wg.Wait()
+		return won
+	}
+	f := c.start()
+	q := newBrowser(t, "alice", idp.AMRPassword).authorize(f.url, webRedirect)
+	if won := race(func() error {
+		_, err := c.oauth.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(f.verifier))
+		return err
+	}); won != 1 {
+		t.Fatalf("%d exchanges of one code succeeded", won)
+	}
+	li := c.login(newBrowser(t, "alice", idp.AMRPassword))
+	if won := race(func() error {
+		_, err := c.oauth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: li.token.RefreshToken}).Token()
+		return err
+	}); won > 1 {
+		t.Fatalf("%d refreshes with one refresh token succeeded", won)
+	}
 }

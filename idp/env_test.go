@@ -34,18 +34,8 @@ const (
 	webSecret      = "web-client-secret-0123456789"
 )
 
-// database opens one of the provider's databases for a test.
-type database struct {
-	name string
-	open func(t *testing.T) (*sql.DB, string)
-}
-
-func databases() []database {
-	return append([]database{{"sqlite", openSQLite}}, extraDatabases...)
-}
-
-// extraDatabases are added by files that can start another database.
-var extraDatabases []database
+// opener opens an empty database for the provider: SQLite or PostgreSQL.
+type opener func(t *testing.T) (*sql.DB, string)
 
 func openSQLite(t *testing.T) (*sql.DB, string) {
 	path := filepath.Join(t.TempDir(), "idp.db")
@@ -55,13 +45,6 @@ func openSQLite(t *testing.T) (*sql.DB, string) {
 	}
 	t.Cleanup(func() { d.Close() })
 	return d, idp.SQLite
-}
-
-// forEachDB runs f on every database.
-func forEachDB(t *testing.T, f func(t *testing.T, open func(*testing.T) (*sql.DB, string))) {
-	for _, d := range databases() {
-		t.Run(d.name, func(t *testing.T) { f(t, d.open) })
-	}
 }
 
 // env is a provider mounted at /oidc/ beside the login stand-in at
@@ -85,7 +68,7 @@ func (e *env) advance(d time.Duration) { e.skew.Add(int64(d / time.Second)) }
 
 type envOption func(*idp.Config)
 
-func newEnv(t *testing.T, open func(*testing.T) (*sql.DB, string), opts ...envOption) *env {
+func newEnv(t *testing.T, open opener, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, login: &standIn{sessions: map[string]*session{}}}
 	var h atomic.Pointer[http.Handler]

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -18,76 +17,72 @@ import (
 
 // TestKeysSealedAtRest: a copy of the database does not give the
 // signing keys, and a sealed key does not open under another key's id.
-func TestKeysSealedAtRest(t *testing.T) {
-	forEachDB(t, func(t *testing.T, open func(*testing.T) (*sql.DB, string)) {
-		e := newEnv(t, open)
-		ctx := context.Background()
-		var sealed []byte
-		if err := e.db.QueryRow(`SELECT sealed FROM idp_signing_keys`).Scan(&sealed); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := x509.ParsePKCS8PrivateKey(sealed); err == nil {
-			t.Fatal("the signing key is stored in the clear")
-		}
-		if n := jwksModulus(t, e); len(n) < 256 || bytes.Contains(sealed, n) {
-			t.Fatal("the stored key shows its modulus: not encrypted")
-		}
+func testKeysSealedAtRest(t *testing.T, open opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	var sealed []byte
+	if err := e.db.QueryRow(`SELECT sealed FROM idp_signing_keys`).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(sealed); err == nil {
+		t.Fatal("the signing key is stored in the clear")
+	}
+	if n := jwksModulus(t, e); len(n) < 256 || bytes.Contains(sealed, n) {
+		t.Fatal("the stored key shows its modulus: not encrypted")
+	}
 
-		// Another key encryption key: refused at once, not at a login.
-		cfg := e.cfg
-		cfg.KeyEncryptionKey = randomBytes(32)
-		if _, err := idp.New(ctx, cfg); !errors.Is(err, idp.ErrKeyDecrypt) {
-			t.Errorf("New with another key encryption key: %v", err)
-		}
+	// Another key encryption key: refused at once, not at a login.
+	cfg := e.cfg
+	cfg.KeyEncryptionKey = randomBytes(32)
+	if _, err := idp.New(ctx, cfg); !errors.Is(err, idp.ErrKeyDecrypt) {
+		t.Errorf("New with another key encryption key: %v", err)
+	}
 
-		// Two keys with their ciphertexts swapped: neither opens.
-		if err := e.p.RotateKey(ctx); err != nil {
+	// Two keys with their ciphertexts swapped: neither opens.
+	if err := e.p.RotateKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := e.db.Query(`SELECT id, sealed FROM idp_signing_keys`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	var blobs [][]byte
+	for rows.Next() {
+		var id string
+		var b []byte
+		rows.Scan(&id, &b)
+		ids, blobs = append(ids, id), append(blobs, b)
+	}
+	rows.Close()
+	if len(ids) != 2 {
+		t.Fatalf("%d keys", len(ids))
+	}
+	for i := range 2 {
+		if _, err := e.db.Exec(`UPDATE idp_signing_keys SET sealed = $1 WHERE id = $2`, blobs[1-i], ids[i]); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := e.db.Query(`SELECT id, sealed FROM idp_signing_keys`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ids []string
-		var blobs [][]byte
-		for rows.Next() {
-			var id string
-			var b []byte
-			rows.Scan(&id, &b)
-			ids, blobs = append(ids, id), append(blobs, b)
-		}
-		rows.Close()
-		if len(ids) != 2 {
-			t.Fatalf("%d keys", len(ids))
-		}
-		for i := range 2 {
-			if _, err := e.db.Exec(`UPDATE idp_signing_keys SET sealed = $1 WHERE id = $2`, blobs[1-i], ids[i]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := idp.New(ctx, e.cfg); !errors.Is(err, idp.ErrKeyDecrypt) {
-			t.Errorf("swapped keys: %v", err)
-		}
-	})
+	}
+	if _, err := idp.New(ctx, e.cfg); !errors.Is(err, idp.ErrKeyDecrypt) {
+		t.Errorf("swapped keys: %v", err)
+	}
 }
 
 // TestKeyRotatesByAge: a key older than KeyRotation stops signing on its
 // own.
-func TestKeyRotatesByAge(t *testing.T) {
-	forEachDB(t, func(t *testing.T, open func(*testing.T) (*sql.DB, string)) {
-		e := newEnv(t, open, func(c *idp.Config) { c.KeyRotation = time.Hour })
-		c := newGoClient(t, e)
-		b := newBrowser(t, "alice", idp.AMRPassword)
-		first := kid(t, c.login(b).raw)
-		e.advance(time.Hour)
-		second := kid(t, c.login(b).raw)
-		if first == second {
-			t.Fatal("a key older than KeyRotation still signs")
-		}
-		if kids := jwksKids(t, e); len(kids) != 2 {
-			t.Errorf("JWKS %v, want the new key and the old one", kids)
-		}
-	})
+func testKeyRotatesByAge(t *testing.T, open opener) {
+	e := newEnv(t, open, func(c *idp.Config) { c.KeyRotation = time.Hour })
+	c := newGoClient(t, e)
+	b := newBrowser(t, "alice", idp.AMRPassword)
+	first := kid(t, c.login(b).raw)
+	e.advance(time.Hour)
+	second := kid(t, c.login(b).raw)
+	if first == second {
+		t.Fatal("a key older than KeyRotation still signs")
+	}
+	if kids := jwksKids(t, e); len(kids) != 2 {
+		t.Errorf("JWKS %v, want the new key and the old one", kids)
+	}
 }
 
 func jwksModulus(t *testing.T, e *env) []byte {

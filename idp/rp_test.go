@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"database/sql"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
@@ -104,154 +103,144 @@ func (a *rpApp) login(t *testing.T, b *browser, path string) rpResult {
 	return res
 }
 
-func newRPEnv(t *testing.T, open func(*testing.T) (*sql.DB, string)) (*env, *rpApp) {
+func newRPEnv(t *testing.T, open opener) (*env, *rpApp) {
 	a := startRPApp(t)
 	e := newEnv(t, open, withClient(a.client("rp")))
 	a.connect(t, e, "rp", rpSecret)
 	return e, a
 }
 
-func TestRPCodeFlow(t *testing.T) {
-	forEachDB(t, func(t *testing.T, open func(*testing.T) (*sql.DB, string)) {
-		e, a := newRPEnv(t, open)
-		b := newBrowser(t, "alice", idp.AMRPassword)
-		res := a.login(t, b, "/login")
-		if res.Sub != "alice" || res.Name != "Алиса Петрова" || res.ACR != idp.ACRBasic || !slices.Equal(res.AMR, []string{"pwd"}) || res.Snils != "" {
-			t.Errorf("%+v", res)
-		}
-		// Refresh through rp: rotated, and the old one is refused.
-		tok, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), a.rp, res.RefreshToken, "", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tok.RefreshToken == "" || tok.RefreshToken == res.RefreshToken {
-			t.Errorf("refresh token not rotated")
-		}
-		if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), a.rp, res.RefreshToken, "", ""); err == nil {
-			t.Error("a used refresh token refreshed again")
-		}
-		_ = e
-	})
+func testRPCodeFlow(t *testing.T, open opener) {
+	e, a := newRPEnv(t, open)
+	b := newBrowser(t, "alice", idp.AMRPassword)
+	res := a.login(t, b, "/login")
+	if res.Sub != "alice" || res.Name != "Алиса Петрова" || res.ACR != idp.ACRBasic || !slices.Equal(res.AMR, []string{"pwd"}) || res.Snils != "" {
+		t.Errorf("%+v", res)
+	}
+	// Refresh through rp: rotated, and the old one is refused.
+	tok, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), a.rp, res.RefreshToken, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.RefreshToken == "" || tok.RefreshToken == res.RefreshToken {
+		t.Errorf("refresh token not rotated")
+	}
+	if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), a.rp, res.RefreshToken, "", ""); err == nil {
+		t.Error("a used refresh token refreshed again")
+	}
+	_ = e
 }
 
 // TestRPWrongState: a callback carrying another login's code and state
 // (login CSRF: the attacker's code in the victim's browser) is refused
 // by the client, whose state cookie does not match.
-func TestRPWrongState(t *testing.T) {
-	forEachDB(t, func(t *testing.T, open func(*testing.T) (*sql.DB, string)) {
-		_, a := newRPEnv(t, open)
-		attacker := newBrowser(t, "mallory", idp.AMRPassword)
-		cb, _, _ := attacker.visit(a.srv.URL+"/login", a.srv.URL+"/callback")
-		victim := newBrowser(t, "alice", idp.AMRPassword)
-		if to, _, _ := victim.visit(a.srv.URL+"/login", a.srv.URL+"/callback"); to == nil || to.Query().Get("state") == cb.Query().Get("state") {
-			t.Fatal("the victim's login did not reach the callback with its own state")
-		}
-		_, status, body := victim.visit(cb.String(), "")
-		if status != http.StatusUnauthorized || !strings.Contains(body, "state") {
-			t.Errorf("wrong state: %d %s", status, body)
-		}
-		// The same callback in the browser that started it is taken.
-		if _, status, body := attacker.visit(cb.String(), ""); status != http.StatusOK || !strings.Contains(body, `"Sub":"mallory"`) {
-			t.Errorf("own callback: %d %s", status, body)
-		}
-	})
+func testRPWrongState(t *testing.T, open opener) {
+	_, a := newRPEnv(t, open)
+	attacker := newBrowser(t, "mallory", idp.AMRPassword)
+	cb, _, _ := attacker.visit(a.srv.URL+"/login", a.srv.URL+"/callback")
+	victim := newBrowser(t, "alice", idp.AMRPassword)
+	if to, _, _ := victim.visit(a.srv.URL+"/login", a.srv.URL+"/callback"); to == nil || to.Query().Get("state") == cb.Query().Get("state") {
+		t.Fatal("the victim's login did not reach the callback with its own state")
+	}
+	_, status, body := victim.visit(cb.String(), "")
+	if status != http.StatusUnauthorized || !strings.Contains(body, "state") {
+		t.Errorf("wrong state: %d %s", status, body)
+	}
+	// The same callback in the browser that started it is taken.
+	if _, status, body := attacker.visit(cb.String(), ""); status != http.StatusOK || !strings.Contains(body, `"Sub":"mallory"`) {
+		t.Errorf("own callback: %d %s", status, body)
+	}
 }
 
 // TestRPLogout: RP-initiated logout ends that login in the account
 // service and its tokens at the provider; a bad post-logout URI or a
 // missing id_token_hint ends nothing.
-func TestRPLogout(t *testing.T) {
-	forEachDB(t, func(t *testing.T, open func(*testing.T) (*sql.DB, string)) {
-		e, a := newRPEnv(t, open)
-		b := newBrowser(t, "alice", idp.AMRPassword)
-		res := a.login(t, b, "/login")
-		other := a.login(t, newBrowser(t, "alice", idp.AMRPassword), "/login") // alice elsewhere
-		ctx := context.Background()
+func testRPLogout(t *testing.T, open opener) {
+	e, a := newRPEnv(t, open)
+	b := newBrowser(t, "alice", idp.AMRPassword)
+	res := a.login(t, b, "/login")
+	other := a.login(t, newBrowser(t, "alice", idp.AMRPassword), "/login") // alice elsewhere
+	ctx := context.Background()
 
-		// rp calls end_session itself and hands back where it redirects.
-		if to, err := rp.EndSession(ctx, a.rp, res.IDToken, "http://evil.test/bye", "st", "", nil); err == nil {
-			t.Errorf("unregistered post_logout_redirect_uri: sent to %v", to)
-		}
-		if to, err := rp.EndSession(ctx, a.rp, "", a.srv.URL+"/bye", "st", "", nil); err == nil {
-			t.Errorf("logout without id_token_hint: sent to %v", to)
-		}
-		if len(e.login.ended) != 0 || e.login.live("alice") != 2 {
-			t.Fatalf("refused logouts ended %v", e.login.ended)
-		}
+	// rp calls end_session itself and hands back where it redirects.
+	if to, err := rp.EndSession(ctx, a.rp, res.IDToken, "http://evil.test/bye", "st", "", nil); err == nil {
+		t.Errorf("unregistered post_logout_redirect_uri: sent to %v", to)
+	}
+	if to, err := rp.EndSession(ctx, a.rp, "", a.srv.URL+"/bye", "st", "", nil); err == nil {
+		t.Errorf("logout without id_token_hint: sent to %v", to)
+	}
+	if len(e.login.ended) != 0 || e.login.live("alice") != 2 {
+		t.Fatalf("refused logouts ended %v", e.login.ended)
+	}
 
-		to, err := rp.EndSession(ctx, a.rp, res.IDToken, a.srv.URL+"/bye", "st", "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(to.String(), a.srv.URL+"/bye") || to.Query().Get("state") != "st" {
-			t.Fatalf("logout sent to %v", to)
-		}
-		if len(e.login.ended) != 1 || !strings.HasPrefix(e.login.ended[0], "End alice ") || e.login.live("alice") != 1 {
-			t.Errorf("ended %v, alice has %d sessions", e.login.ended, e.login.live("alice"))
-		}
-		if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](ctx, a.rp, res.RefreshToken, "", ""); err == nil {
-			t.Error("the logged-out login still refreshes")
-		}
-		if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](ctx, a.rp, other.RefreshToken, "", ""); err != nil {
-			t.Errorf("alice's other session was logged out too: %v", err)
-		}
-		// The next login asks the person again.
-		a.login(t, b, "/login")
-		if len(b.asked) != 2 {
-			t.Errorf("login pages after logout: %v", b.asked)
-		}
-	})
+	to, err := rp.EndSession(ctx, a.rp, res.IDToken, a.srv.URL+"/bye", "st", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(to.String(), a.srv.URL+"/bye") || to.Query().Get("state") != "st" {
+		t.Fatalf("logout sent to %v", to)
+	}
+	if len(e.login.ended) != 1 || !strings.HasPrefix(e.login.ended[0], "End alice ") || e.login.live("alice") != 1 {
+		t.Errorf("ended %v, alice has %d sessions", e.login.ended, e.login.live("alice"))
+	}
+	if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](ctx, a.rp, res.RefreshToken, "", ""); err == nil {
+		t.Error("the logged-out login still refreshes")
+	}
+	if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](ctx, a.rp, other.RefreshToken, "", ""); err != nil {
+		t.Errorf("alice's other session was logged out too: %v", err)
+	}
+	// The next login asks the person again.
+	a.login(t, b, "/login")
+	if len(b.asked) != 2 {
+		t.Errorf("login pages after logout: %v", b.asked)
+	}
 }
 
 // TestRPStepUp: a client asking acr_values=certificate gets a
 // certificate login even from a browser with a password session; a login
 // page that completes it with a password is refused.
-func TestRPStepUp(t *testing.T) {
-	forEachDB(t, func(t *testing.T, open func(*testing.T) (*sql.DB, string)) {
-		_, a := newRPEnv(t, open)
-		b := newBrowser(t, "alice", idp.AMRPassword)
-		if res := a.login(t, b, "/login"); res.ACR != idp.ACRBasic {
-			t.Fatalf("%+v", res)
-		}
-		// The same password session, and a page that completes with it.
-		_, status, body := b.visit(a.srv.URL+"/login-cert", "")
-		if status != http.StatusForbidden || len(b.asked) != 2 || !b.asked[1].Certificate {
-			t.Fatalf("a password login answered a certificate request: %d %s, asked %v", status, body, b.asked)
-		}
-		b.method = idp.AMRCertificate
-		res := a.login(t, b, "/login-cert")
-		if len(b.asked) != 3 || !b.asked[2].Certificate || b.asked[2].Client != "Доверенность" {
-			t.Errorf("login pages: %+v", b.asked)
-		}
-		if res.ACR != idp.ACRCertificate || !slices.Equal(res.AMR, []string{"pwd", "cert"}) || res.Snils != "12345678901" || res.Org != "ООО «Ромашка»" {
-			t.Errorf("after step-up: %+v", res)
-		}
-	})
+func testRPStepUp(t *testing.T, open opener) {
+	_, a := newRPEnv(t, open)
+	b := newBrowser(t, "alice", idp.AMRPassword)
+	if res := a.login(t, b, "/login"); res.ACR != idp.ACRBasic {
+		t.Fatalf("%+v", res)
+	}
+	// The same password session, and a page that completes with it.
+	_, status, body := b.visit(a.srv.URL+"/login-cert", "")
+	if status != http.StatusForbidden || len(b.asked) != 2 || !b.asked[1].Certificate {
+		t.Fatalf("a password login answered a certificate request: %d %s, asked %v", status, body, b.asked)
+	}
+	b.method = idp.AMRCertificate
+	res := a.login(t, b, "/login-cert")
+	if len(b.asked) != 3 || !b.asked[2].Certificate || b.asked[2].Client != "Доверенность" {
+		t.Errorf("login pages: %+v", b.asked)
+	}
+	if res.ACR != idp.ACRCertificate || !slices.Equal(res.AMR, []string{"pwd", "cert"}) || res.Snils != "12345678901" || res.Org != "ООО «Ромашка»" {
+		t.Errorf("after step-up: %+v", res)
+	}
 }
 
 // TestRPPrivateKeyJWT: a client authenticating with a signed assertion
 // (private_key_jwt) logs in; one signing with a key it did not register
 // does not get tokens.
-func TestRPPrivateKeyJWT(t *testing.T) {
-	forEachDB(t, func(t *testing.T, open func(*testing.T) (*sql.DB, string)) {
-		key, _ := rsa.GenerateKey(rand.Reader, 2048)
-		a, thief := startRPApp(t), startRPApp(t)
-		c := a.client("jwt")
-		c.Auth, c.Secret = idp.AuthPrivateKeyJWT, ""
-		c.RedirectURIs = append(c.RedirectURIs, thief.srv.URL+"/callback")
-		c.Keys = []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}
-		e := newEnv(t, open, withClient(c))
-		a.connect(t, e, "jwt", "", rp.WithJWTProfile(rp.SignerFromKeyAndKeyID(pemKey(key), "k1")), rp.WithAuthStyle(oauth2.AuthStyleInParams))
-		if res := a.login(t, newBrowser(t, "alice", idp.AMRPassword), "/login"); res.Sub != "alice" {
-			t.Errorf("%+v", res)
-		}
-		other, _ := rsa.GenerateKey(rand.Reader, 2048)
-		thief.connect(t, e, "jwt", "", rp.WithJWTProfile(rp.SignerFromKeyAndKeyID(pemKey(other), "k1")), rp.WithAuthStyle(oauth2.AuthStyleInParams))
-		_, status, body := newBrowser(t, "alice", idp.AMRPassword).visit(thief.srv.URL+"/login", "")
-		if status != http.StatusUnauthorized || !strings.Contains(body, "exchange") {
-			t.Errorf("an assertion signed with another key: %d %s", status, body)
-		}
-	})
+func testRPPrivateKeyJWT(t *testing.T, open opener) {
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	a, thief := startRPApp(t), startRPApp(t)
+	c := a.client("jwt")
+	c.Auth, c.Secret = idp.AuthPrivateKeyJWT, ""
+	c.RedirectURIs = append(c.RedirectURIs, thief.srv.URL+"/callback")
+	c.Keys = []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}
+	e := newEnv(t, open, withClient(c))
+	a.connect(t, e, "jwt", "", rp.WithJWTProfile(rp.SignerFromKeyAndKeyID(pemKey(key), "k1")), rp.WithAuthStyle(oauth2.AuthStyleInParams))
+	if res := a.login(t, newBrowser(t, "alice", idp.AMRPassword), "/login"); res.Sub != "alice" {
+		t.Errorf("%+v", res)
+	}
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	thief.connect(t, e, "jwt", "", rp.WithJWTProfile(rp.SignerFromKeyAndKeyID(pemKey(other), "k1")), rp.WithAuthStyle(oauth2.AuthStyleInParams))
+	_, status, body := newBrowser(t, "alice", idp.AMRPassword).visit(thief.srv.URL+"/login", "")
+	if status != http.StatusUnauthorized || !strings.Contains(body, "exchange") {
+		t.Errorf("an assertion signed with another key: %d %s", status, body)
+	}
 }
 
 func pemKey(k *rsa.PrivateKey) []byte {
