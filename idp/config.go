@@ -12,13 +12,20 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/podpis/podpis/login"
 )
 
-// How a person logged in: the values of the amr claim.
+// How a person logged in: the values of the amr claim, as the account
+// service records them in its sessions.
 const (
-	AMRPassword    = "pwd"      // RFC 8176
-	AMROTP         = "otp"      // RFC 8176: a one-time code (SMS, e-mail)
-	AMRCertificate = "cert"     // ours: a certificate login through podpis
+	AMRPassword = "pwd" // RFC 8176
+	AMROTP      = "otp" // RFC 8176: a one-time code, with AMRSMS or AMREmail
+	AMRSMS      = "sms" // RFC 8176: the code came by SMS
+	AMREmail    = "email"
+	// AMRCertificate is a certificate login: a CMS signature over a login
+	// challenge made with a key in a PKCS#11 token — RFC 8176's hwk,
+	// proof of possession of a hardware-secured key.
+	AMRCertificate = "hwk"
 	AMRESIA        = "esia"     // ours: Госуслуги
 	AMRTelegram    = "telegram" // ours: Telegram Login Widget
 )
@@ -228,4 +235,15 @@ func (c *Config) withDefaults() (Config, error) {
 
 func (c *Client) secretMatches(secret string) bool {
 	return subtle.ConstantTimeCompare([]byte(c.Secret), []byte(secret)) == 1
+}
+
+// CertificateOf is what a login certificate says about its holder, as
+// verify reports it after a certificate login.
+func CertificateOf(id login.Identity) *Certificate {
+	ogrn := id.OGRN
+	if ogrn == "" {
+		ogrn = id.OGRNIP
+	}
+	return &Certificate{SNILS: id.SNILS, INN: id.INN, INNLE: id.INNLE, OGRN: ogrn,
+		Organization: id.Organization, Title: id.Title, Thumbprint: id.Thumbprint}
 }

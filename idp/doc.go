@@ -48,12 +48,12 @@
 //	title             the person's position (the certificate's T)
 //	cert_thumbprint   the certificate's thumbprint as the account service shows it
 //
-// amr says how the person logged in: pwd and otp are RFC 8176 values;
-// cert (a certificate login: a CMS signature over a login challenge with
-// the certificate's key), esia (Госуслуги) and telegram are ours — RFC 8176
-// has no value for a certificate login (hwk/swk say where a key lives, which
-// the provider does not know). acr is [ACRCertificate] when amr has cert and
-// [ACRBasic] otherwise; a client that needs a certificate sends
-// acr_values=[ACRCertificate], and the provider then asks the login page for
-// a certificate login even inside a password session.
+// amr says how the person logged in, as the account service's session
+// says it: RFC 8176's pwd (password), otp with sms or email (a one-time
+// code) and hwk (a certificate login: a CMS signature over a login
+// challenge with a key in a PKCS#11 token), and our esia (Госуслуги) and
+// telegram. acr is [ACRCertificate] when amr has hwk and [ACRBasic]
+// otherwise; a client that needs a certificate sends
+// acr_values=[ACRCertificate], and the provider then asks the login page
+// for a certificate login even inside a password session.
 package idp

@@ -215,7 +215,7 @@ func testRPStepUp(t *testing.T, open opener) {
 	if len(b.asked) != 3 || !b.asked[2].Certificate || b.asked[2].Client != "Доверенность" {
 		t.Errorf("login pages: %+v", b.asked)
 	}
-	if res.ACR != idp.ACRCertificate || !slices.Equal(res.AMR, []string{"pwd", "cert"}) || res.Snils != "12345678901" || res.Org != "ООО «Ромашка»" {
+	if res.ACR != idp.ACRCertificate || !slices.Equal(res.AMR, []string{idp.AMRPassword, idp.AMRCertificate}) || res.Snils != "12345678901" || res.Org != "ООО «Ромашка»" {
 		t.Errorf("after step-up: %+v", res)
 	}
 }
