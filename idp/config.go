@@ -53,21 +53,22 @@ const (
 	AuthNone          = "none" // a public client: S256 PKCE is required
 )
 
-// Client is a relying party registered by configuration.
+// Client is a relying party registered by configuration (the JSON names
+// are those of a clients file).
 type Client struct {
-	ID   string
-	Name string
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
 	// Auth is one of AuthSecretBasic (the default), AuthSecretPost,
 	// AuthPrivateKeyJWT or AuthNone.
-	Auth string
+	Auth string `json:"auth,omitempty"`
 	// Secret for AuthSecretBasic and AuthSecretPost.
-	Secret string
+	Secret string `json:"secret,omitempty"`
 	// Keys are the client's public keys for AuthPrivateKeyJWT.
-	Keys []jose.JSONWebKey
+	Keys []jose.JSONWebKey `json:"keys,omitempty"`
 	// RedirectURIs are compared exactly (OpenID Connect Core §3.1.2.1).
-	RedirectURIs []string
+	RedirectURIs []string `json:"redirect_uris"`
 	// PostLogoutRedirectURIs are where end_session may send the browser.
-	PostLogoutRedirectURIs []string
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
 }
 
 // Subject is the person the account service logged in, given to

@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/podpis/podpis/idp"
 	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/verify"
 	"github.com/podpis/podpis/verify/redisstore"
@@ -55,8 +56,13 @@ type demo struct {
 	// demo data has no CA key (made by an older init).
 	ca *ca
 
+	// idp is the OpenID Connect provider at /oidc/ (oidc.go); nil in
+	// tests that do not need it.
+	idp *idp.Provider
+
 	mu       sync.Mutex
 	sessions map[string]login.Identity
+	since    map[string]time.Time // when each session logged in (auth_time)
 }
 
 func runServe(args []string) error {
@@ -70,6 +76,7 @@ func runServe(args []string) error {
 	tlsCert := fset.String("tls-cert", "", "serve https with this certificate (PEM; with --tls-key): a page reaching the agent from a public origin must be https")
 	tlsKey := fset.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	dist := fset.String("dist", "", "folder of make package's output (dist/) offered on the install page /install; default none")
+	oidcClients := fset.String("oidc-clients", "", "the OpenID Connect provider's clients (a JSON list: id, secret, redirect_uris, …); its data beside --roots")
 	caKeyPath := fset.String("ca-key", "", "the issuing CA's key, for «Выпуск сертификата» (default "+caKeyFile+" beside --roots; its certificate is in --intermediates)")
 	var ports portsFlag
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
@@ -131,6 +138,9 @@ func runServe(args []string) error {
 			d.log.Warn("«Выпуск сертификата» is off", "err", err)
 		}
 	}
+	if err := d.startOIDC(context.Background(), filepath.Dir(*rootsPath), *oidcClients); err != nil {
+		return fmt.Errorf("oidc: %w", err)
+	}
 	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("Откройте %s — демонстрационный вход по сертификату\n", *origin)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -181,6 +191,10 @@ func (d *demo) routes() http.Handler {
 	mux.HandleFunc("GET /api/me", d.me)
 	mux.HandleFunc("POST /api/logout", d.logout)
 	mux.HandleFunc("POST /api/issue", d.issueCertificate)
+	if d.idp != nil {
+		mux.Handle("/oidc/", d.idp.Handler())
+		mux.HandleFunc("GET /oidc-login", d.oidcLogin)
+	}
 	return headers(mux)
 }
 
@@ -242,6 +256,10 @@ func (d *demo) login(w http.ResponseWriter, r *http.Request) {
 	sid := hex.EncodeToString(raw[:])
 	d.mu.Lock()
 	d.sessions[sid] = res.Identity
+	if d.since == nil {
+		d.since = map[string]time.Time{}
+	}
+	d.since[sid] = time.Now()
 	d.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: "session", Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: strings.HasPrefix(d.origin, "https://")})
@@ -272,6 +290,7 @@ func (d *demo) logout(w http.ResponseWriter, r *http.Request) {
 	if sid, _, ok := d.session(r); ok {
 		d.mu.Lock()
 		delete(d.sessions, sid)
+		delete(d.since, sid)
 		d.mu.Unlock()
 	}
 	http.SetCookie(w, &http.Cookie{Name: "session", Value: "", Path: "/", MaxAge: -1})
