@@ -35,9 +35,9 @@ const (
 )
 
 // opener opens an empty database for the provider: SQLite or PostgreSQL.
-type opener func(t *testing.T) (*sql.DB, string)
+type opener func(t testing.TB) (*sql.DB, string)
 
-func openSQLite(t *testing.T) (*sql.DB, string) {
+func openSQLite(t testing.TB) (*sql.DB, string) {
 	path := filepath.Join(t.TempDir(), "idp.db")
 	d, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)")
 	if err != nil {
@@ -50,7 +50,7 @@ func openSQLite(t *testing.T) (*sql.DB, string) {
 // env is a provider mounted at /oidc/ beside the login stand-in at
 // /login, as in the account service and the demo.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	p      *idp.Provider
 	srv    *httptest.Server
 	issuer string
@@ -68,7 +68,7 @@ func (e *env) advance(d time.Duration) { e.skew.Add(int64(d / time.Second)) }
 
 type envOption func(*idp.Config)
 
-func newEnv(t *testing.T, open opener, opts ...envOption) *env {
+func newEnv(t testing.TB, open opener, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, login: &standIn{sessions: map[string]*session{}}}
 	var h atomic.Pointer[http.Handler]
@@ -254,7 +254,7 @@ func randomBytes(n int) []byte {
 // asked (as user, by method), and stops when sent to a URL with stop's
 // prefix.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	c      *http.Client
 	user   string
 	method string
@@ -262,7 +262,7 @@ type browser struct {
 	asked []loginPage
 }
 
-func newBrowser(t *testing.T, user, method string) *browser {
+func newBrowser(t testing.TB, user, method string) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, user: user, method: method, c: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -321,7 +321,7 @@ func (b *browser) authorize(authURL, redirectURI string) url.Values {
 }
 
 // segment is the decoded i-th part of a JWT.
-func segment(t *testing.T, raw string, i int) []byte {
+func segment(t testing.TB, raw string, i int) []byte {
 	t.Helper()
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {

@@ -23,13 +23,13 @@ import (
 
 // goClient is the "web" client as go-oidc and x/oauth2 make it.
 type goClient struct {
-	t        *testing.T
+	t        testing.TB
 	provider *oidc.Provider
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier
 }
 
-func newGoClient(t *testing.T, e *env, scopes ...string) *goClient {
+func newGoClient(t testing.TB, e *env, scopes ...string) *goClient {
 	t.Helper()
 	p, err := oidc.NewProvider(context.Background(), e.issuer)
 	if err != nil {
@@ -380,7 +380,7 @@ func testKeyRotation(t *testing.T, open opener) {
 	}
 }
 
-func kid(t *testing.T, raw string) string {
+func kid(t testing.TB, raw string) string {
 	t.Helper()
 	var h struct {
 		Kid string `json:"kid"`

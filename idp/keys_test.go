@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/idp"
+	"golang.org/x/oauth2"
 )
 
 // TestKeysSealedAtRest: a copy of the database does not give the
@@ -144,5 +145,45 @@ func TestConfigRefused(t *testing.T) {
 				t.Errorf("%v, want ErrConfig", err)
 			}
 		})
+	}
+}
+
+// testPrune: Prune deletes what can no longer be used, and nothing that
+// can.
+func testPrune(t *testing.T, open opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	c := newGoClient(t, e, "offline_access")
+	li := c.login(newBrowser(t, "alice", idp.AMRPassword))
+	if err := e.p.RotateKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	count := func(table string) int {
+		var n int
+		if err := e.db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	e.advance(11*time.Minute + time.Second)
+	if err := e.p.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if count("idp_auth_requests") != 0 || count("idp_signing_keys") != 1 || count("idp_access_tokens") != 0 {
+		t.Errorf("after 11 minutes: %d requests, %d keys, %d access tokens", count("idp_auth_requests"), count("idp_signing_keys"), count("idp_access_tokens"))
+	}
+	tok, err := c.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: li.token.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("a live refresh token was pruned: %v", err)
+	}
+	c.check(tok, "")
+	e.advance(31 * 24 * time.Hour)
+	if err := e.p.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"idp_refresh_tokens", "idp_access_tokens", "idp_grants", "idp_auth_requests"} {
+		if n := count(table); n != 0 {
+			t.Errorf("%s: %d rows after everything expired", table, n)
+		}
 	}
 }

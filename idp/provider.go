@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -256,4 +257,27 @@ func (p *Provider) EndSession(ctx context.Context, subject, sessionID string) er
 func (p *Provider) RotateKey(ctx context.Context) error {
 	_, err := p.storage.keys.rotate(ctx)
 	return err
+}
+
+// Prune deletes what can no longer be used: authorization requests past
+// their lifetime (a code replayed after that is refused as unknown),
+// expired access and refresh tokens, grants left without tokens, and
+// signing keys out of JWKS. The caller runs it now and then.
+func (p *Provider) Prune(ctx context.Context) error {
+	now := p.cfg.Now().Unix()
+	return p.storage.db.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM idp_auth_requests WHERE expires_at <= $1`,
+			`DELETE FROM idp_access_tokens WHERE expires_at <= $1`,
+			`DELETE FROM idp_refresh_tokens WHERE expires_at <= $1`,
+			`DELETE FROM idp_grants WHERE created_at <= $1 AND NOT EXISTS (SELECT 1 FROM idp_refresh_tokens r WHERE r.grant_id = idp_grants.id)
+				AND NOT EXISTS (SELECT 1 FROM idp_access_tokens a WHERE a.grant_id = idp_grants.id)`,
+			`DELETE FROM idp_signing_keys WHERE publish_until IS NOT NULL AND publish_until <= $1`,
+		} {
+			if _, err := p.storage.db.exec(ctx, tx, q, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

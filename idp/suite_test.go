@@ -25,6 +25,7 @@ var suite = []struct {
 	{"KeyRotation", testKeyRotation},
 	{"KeyRotatesByAge", testKeyRotatesByAge},
 	{"KeysSealedAtRest", testKeysSealedAtRest},
+	{"Prune", testPrune},
 	{"RPCodeFlow", testRPCodeFlow},
 	{"RPWrongState", testRPWrongState},
 	{"RPLogout", testRPLogout},
@@ -44,7 +45,7 @@ func TestSQLite(t *testing.T) {
 // per case.
 func TestPostgres(t *testing.T) {
 	srv := testpg.Start(t)
-	open := func(t *testing.T) (*sql.DB, string) {
+	open := func(t testing.TB) (*sql.DB, string) {
 		d, err := sql.Open("pgx", srv.NewDatabase(t))
 		if err != nil {
 			t.Fatal(err)
