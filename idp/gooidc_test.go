@@ -158,6 +158,26 @@ func testGoOIDCCodeFlow(t *testing.T, open opener) {
 	if len(b.asked) != 1 {
 		t.Errorf("login pages asked: %v, want the first login only", b.asked)
 	}
+
+	// RFC 7009: the client revokes the access token; userinfo refuses it.
+	var ep struct {
+		Revocation string `json:"revocation_endpoint"`
+	}
+	c.provider.Claims(&ep)
+	req, _ := http.NewRequest(http.MethodPost, ep.Revocation, strings.NewReader(url.Values{"token": {li.token.AccessToken}, "token_type_hint": {"access_token"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("web", webSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("revocation: %d", resp.StatusCode)
+	}
+	if _, err := c.provider.UserInfo(context.Background(), oauth2.StaticTokenSource(li.token)); err == nil {
+		t.Error("a revoked access token gives userinfo")
+	}
 }
 
 // TestPKCE: the code is worth nothing without its verifier.

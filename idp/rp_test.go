@@ -128,7 +128,21 @@ func testRPCodeFlow(t *testing.T, open opener) {
 	if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), a.rp, res.RefreshToken, "", ""); err == nil {
 		t.Error("a used refresh token refreshed again")
 	}
-	_ = e
+
+	// RFC 7009: the client revokes its refresh token; it stops working,
+	// and so does the login's access token.
+	res = a.login(t, b, "/login")
+	if err := rp.RevokeToken(context.Background(), a.rp, res.RefreshToken, "refresh_token"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), a.rp, res.RefreshToken, "", ""); err == nil {
+		t.Error("a revoked refresh token refreshes")
+	}
+	var n int
+	e.db.QueryRow(`SELECT COUNT(*) FROM idp_access_tokens WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM idp_grants WHERE revoked_at IS NOT NULL)`).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d access tokens of a revoked login still live", n)
+	}
 }
 
 // TestRPWrongState: a callback carrying another login's code and state

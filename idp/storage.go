@@ -434,8 +434,13 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, r *op.EndSess
 	return r.RedirectURI, nil
 }
 
+// refreshRef is what GetRefreshTokenInfo names a refresh token by, for
+// RevokeToken to tell it from an access token's id.
+const refreshRef = "rt:"
+
 func (s *storage) RevokeToken(ctx context.Context, token, userID, clientID string) *oidc.Error {
-	if userID != "" { // an access token's id
+	hash, isRefresh := strings.CutPrefix(token, refreshRef)
+	if !isRefresh && userID != "" { // an access token's id
 		var grantID string
 		err := s.db.queryRow(ctx, `SELECT grant_id FROM idp_access_tokens WHERE id = $1 AND client_id = $2`, token, clientID).Scan(&grantID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -450,7 +455,10 @@ func (s *storage) RevokeToken(ctx context.Context, token, userID, clientID strin
 		return nil
 	}
 	var grantID, owner string
-	err := s.db.queryRow(ctx, `SELECT g.id, g.client_id FROM idp_refresh_tokens r JOIN idp_grants g ON g.id = r.grant_id WHERE r.hash = $1`, tokenHash(token)).Scan(&grantID, &owner)
+	if !isRefresh {
+		hash = tokenHash(token)
+	}
+	err := s.db.queryRow(ctx, `SELECT g.id, g.client_id FROM idp_refresh_tokens r JOIN idp_grants g ON g.id = r.grant_id WHERE r.hash = $1`, hash).Scan(&grantID, &owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -473,7 +481,7 @@ func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 	if err != nil || owner != clientID {
 		return "", "", op.ErrInvalidRefreshToken
 	}
-	return subject, tokenHash(token), nil
+	return subject, refreshRef + tokenHash(token), nil
 }
 
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/podpis/podpis/idp"
 	_ "modernc.org/sqlite" // "sqlite"
@@ -68,6 +69,13 @@ func (d *demo) startOIDC(ctx context.Context, dataDir, clientsPath string) error
 		db.Close()
 		return err
 	}
+	go func() {
+		for range time.Tick(time.Hour) {
+			if err := d.idp.Prune(ctx); err != nil {
+				d.log.Warn("oidc prune", "err", err)
+			}
+		}
+	}()
 	return nil
 }
 
