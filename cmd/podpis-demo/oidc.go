@@ -171,3 +171,15 @@ func (d *demo) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
+
+// oidcRequest tells the demo's page which service the person is logging
+// in to: GET /api/oidc/request?request=ID.
+func (d *demo) oidcRequest(w http.ResponseWriter, r *http.Request) {
+	lr, err := d.idp.Request(r.Context(), r.FormValue("request"))
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"code": "NO_REQUEST",
+			"message": "Запрос входа не найден или устарел. Вернитесь в сервис и войдите снова."})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"client": lr.ClientName, "certificate": lr.Certificate})
+}

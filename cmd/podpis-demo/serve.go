@@ -194,6 +194,7 @@ func (d *demo) routes() http.Handler {
 	if d.idp != nil {
 		mux.Handle("/oidc/", d.idp.Handler())
 		mux.HandleFunc("GET /oidc-login", d.oidcLogin)
+		mux.HandleFunc("GET /api/oidc/request", d.oidcRequest)
 	}
 	return headers(mux)
 }

@@ -492,7 +492,23 @@ for (const b of document.querySelectorAll(".back")) b.addEventListener("click", 
 
 // ?oidc=ID: the provider sent the person here to log in by certificate
 // (again, when the service asked for a fresh login), then back.
-const oidcRequest = new URLSearchParams(location.search).get("oidc");
+let oidcRequest = new URLSearchParams(location.search).get("oidc");
+if (oidcRequest) {
+  fetch("/api/oidc/request?request=" + encodeURIComponent(oidcRequest))
+    .then(async (r) => {
+      const res = await r.json();
+      if (!r.ok) {
+        // Gone: a login here is a login to the cabinet only.
+        oidcRequest = null;
+        return status(res.message, true);
+      }
+      const name = res.client || "сервис";
+      document.title = $("login-title").textContent = `Вход в «${name}»`;
+      document.querySelector("#login .lead").textContent =
+        `Войдите в Личный кабинет — после входа вы вернётесь в «${name}»`;
+    })
+    .catch(() => {});
+}
 if (!oidcRequest) fetch("/api/me")
   .then((r) => (r.ok ? r.json() : null))
   .then((me) => {
