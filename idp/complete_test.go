@@ -3,6 +3,8 @@ package idp_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +15,7 @@ import (
 
 // pending starts a flow and stops at the login page: the request id the
 // account service would get.
-func pending(t *testing.T, e *env, c *goClient, opts ...oauth2.AuthCodeOption) (flow, string) {
+func pending(t *testing.T, e *env, c *goClient, opts ...oauth2.AuthCodeOption) (flow, string, *browser) {
 	t.Helper()
 	f := c.start(opts...)
 	b := newBrowser(t, "alice", idp.AMRPassword)
@@ -21,7 +23,7 @@ func pending(t *testing.T, e *env, c *goClient, opts ...oauth2.AuthCodeOption) (
 	if to == nil {
 		t.Fatalf("not sent to the login page: %d %s", status, body)
 	}
-	return f, to.Query().Get("request")
+	return f, to.Query().Get("request"), b
 }
 
 // TestCompleteRules: the seam refuses a login that does not answer the
@@ -39,29 +41,29 @@ func testCompleteRules(t *testing.T, open opener) {
 	if _, err := e.p.Complete(ctx, "no-such-request", pwd(e.now())); !errors.Is(err, idp.ErrNoRequest) {
 		t.Errorf("unknown request: %v", err)
 	}
-	_, id := pending(t, e, c, oauth2.SetAuthURLParam("acr_values", idp.ACRCertificate))
+	_, id, _ := pending(t, e, c, oauth2.SetAuthURLParam("acr_values", idp.ACRCertificate))
 	if lr, err := e.p.Request(ctx, id); err != nil || !lr.Certificate || lr.ClientName != "Доверенность" {
 		t.Errorf("Request: %+v %v", lr, err)
 	}
 	if _, err := e.p.Complete(ctx, id, pwd(e.now())); !errors.Is(err, idp.ErrStepUp) {
 		t.Errorf("password login for a certificate request: %v", err)
 	}
-	_, id = pending(t, e, c, oauth2.SetAuthURLParam("max_age", "60"))
+	_, id, _ = pending(t, e, c, oauth2.SetAuthURLParam("max_age", "60"))
 	if _, err := e.p.Complete(ctx, id, pwd(e.now().Add(-time.Hour))); !errors.Is(err, idp.ErrReauthenticate) {
 		t.Errorf("an hour-old login for max_age=60: %v", err)
 	}
-	_, id = pending(t, e, c, oauth2.SetAuthURLParam("prompt", "login"))
+	_, id, _ = pending(t, e, c, oauth2.SetAuthURLParam("prompt", "login"))
 	if _, err := e.p.Complete(ctx, id, pwd(e.now().Add(-time.Hour))); !errors.Is(err, idp.ErrReauthenticate) {
 		t.Errorf("an old login for prompt=login: %v", err)
 	}
-	_, id = pending(t, e, c)
+	_, id, _ = pending(t, e, c)
 	e.advance(11 * time.Minute)
 	if _, err := e.p.Complete(ctx, id, pwd(e.now())); !errors.Is(err, idp.ErrRequestExpired) {
 		t.Errorf("an expired request: %v", err)
 	}
 
 	// A password login: no certificate claims, even if the account has them.
-	f, id := pending(t, e, c)
+	f, id, b := pending(t, e, c)
 	to, err := e.p.Complete(ctx, id, pwd(e.now()))
 	if err != nil {
 		t.Fatal(err)
@@ -69,10 +71,22 @@ func testCompleteRules(t *testing.T, open opener) {
 	if _, err := e.p.Complete(ctx, id, pwd(e.now())); !errors.Is(err, idp.ErrRequestDone) {
 		t.Errorf("completed twice: %v", err)
 	}
-	q := newBrowser(t, "alice", idp.AMRPassword).authorize(to, webRedirect)
-	// The callback visited again (a leaked request id) mints no second code.
-	if again := newBrowser(t, "mallory", idp.AMRPassword).authorize(to, webRedirect); again.Get("code") != "" || again.Get("error") == "" {
-		t.Errorf("a second visit of the callback: %v", again)
+	// A leaked request id: another browser at the callback gets no code.
+	if sent, status, _ := newBrowser(t, "mallory", idp.AMRPassword).visit(to, webRedirect); sent != nil || status != http.StatusForbidden {
+		t.Errorf("another browser at the callback: sent to %v, %d", sent, status)
+	}
+	cb, _ := url.Parse(to)
+	flowCookies := b.c.Jar.Cookies(cb)
+	q := b.authorize(to, webRedirect)
+	// Nor does the same browser a second time.
+	if sent, status, _ := b.visit(to, webRedirect); sent != nil || status != http.StatusForbidden {
+		t.Errorf("the callback again: sent to %v, %d", sent, status)
+	}
+	// Even with the flow cookie kept, a second visit mints no second code.
+	copied := newBrowser(t, "alice", idp.AMRPassword)
+	copied.c.Jar.SetCookies(cb, flowCookies)
+	if again := copied.authorize(to, webRedirect); again.Get("code") != "" || again.Get("error") == "" {
+		t.Errorf("the callback again with the cookie: %v", again)
 	}
 	tok, err := c.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(f.verifier))
 	if err != nil {

@@ -24,6 +24,7 @@ type Provider struct {
 	storage *storage
 	op      *op.Provider
 	path    string // the issuer's path, stripped by Handler
+	flowKey []byte // MACs the cookies that bind a request to its browser
 }
 
 // New checks cfg, migrates the provider's tables and makes the provider.
@@ -68,6 +69,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 			"snils", "inn", "inn_le", "ogrn", "organization", "title", "cert_thumbprint"},
 	}
 	copy(opCfg.CryptoKey[:], opKey)
+	if p.flowKey, err = hkdf.Key(sha256.New, c.KeyEncryptionKey, nil, "podpis idp flow cookie", 32); err != nil {
+		return nil, fmt.Errorf("idp: %w", err)
+	}
 	var opts []op.Option
 	if c.AllowInsecure {
 		opts = append(opts, op.WithAllowInsecure())
@@ -87,7 +91,7 @@ func (p *Provider) Issuer() string { return p.cfg.Issuer }
 // Handler serves the provider's endpoints at the issuer's path: mount it
 // at that path ("/oidc/" for an issuer https://site/oidc).
 func (p *Provider) Handler() http.Handler {
-	h := withDiscoveryExtras(p.op)
+	h := p.bindFlow(withDiscoveryExtras(p.op))
 	if p.path == "" {
 		return h
 	}
