@@ -46,32 +46,37 @@ type database struct {
 	dsn  func(t testing.TB) string // postgres: a fresh database's DSN
 }
 
+// sqliteDB opens a fresh SQLite database per test.
+func sqliteDB() database {
+	return database{name: "sqlite", open: func(t testing.TB) account.Store {
+		s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "account.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}}
+}
+
+// postgresDB starts PostgreSQL for t and opens a fresh database of it per
+// test.
+func postgresDB(t testing.TB) database {
+	srv := testpg.Start(t)
+	return database{name: "postgres", dsn: srv.NewDatabase, open: func(t testing.TB) account.Store {
+		s, err := sqlstore.OpenPostgres(context.Background(), srv.NewDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}}
+}
+
 // eachDatabase runs f on SQLite and on PostgreSQL (one server for all
 // of f's subtests, a fresh database each).
 func eachDatabase(t *testing.T, f func(t *testing.T, db database)) {
-	t.Run("sqlite", func(t *testing.T) {
-		f(t, database{name: "sqlite", open: func(t testing.TB) account.Store {
-			s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "account.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		}})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		srv := testpg.Start(t)
-		db := database{name: "postgres", dsn: srv.NewDatabase}
-		db.open = func(t testing.TB) account.Store {
-			s, err := sqlstore.OpenPostgres(context.Background(), srv.NewDatabase(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		}
-		f(t, db)
-	})
+	t.Run("sqlite", func(t *testing.T) { f(t, sqliteDB()) })
+	t.Run("postgres", func(t *testing.T) { f(t, postgresDB(t)) })
 }
 
 // pki is a GOST test CA with people under it.
@@ -155,13 +160,13 @@ func newEnv(t testing.TB, db database, opts ...option) *env {
 			SMS:   &deliver.SMSGateway{URL: e.sms.URL, Token: "gw-token"},
 			Email: &deliver.SMTP{Addr: e.smtp.Addr, From: "noreply@podpis.test"},
 		},
-		Now: e.now,
-		Log: quiet,
+		Now:     e.now,
+		Log:     quiet,
+		Limiter: &ratelimit.Memory{Now: e.now},
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	cfg.Limiter = &ratelimit.Memory{Now: e.now}
 	if e.svc, err = account.New(cfg); err != nil {
 		t.Fatal(err)
 	}

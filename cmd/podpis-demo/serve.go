@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/podpis/podpis/account"
 	"github.com/podpis/podpis/idp"
 	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/verify"
@@ -63,6 +64,9 @@ type demo struct {
 	mu       sync.Mutex
 	sessions map[string]login.Identity
 	since    map[string]time.Time // when each session logged in (auth_time)
+
+	// account is the account service (/api/account/, /outbox).
+	account *account.Service
 }
 
 func runServe(args []string) error {
@@ -80,6 +84,8 @@ func runServe(args []string) error {
 	caKeyPath := fset.String("ca-key", "", "the issuing CA's key, for «Выпуск сертификата» (default "+caKeyFile+" beside --roots; its certificate is in --intermediates)")
 	var ports portsFlag
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
+	var acct accountFlags
+	acct.register(fset)
 	fset.Parse(args)
 
 	roots, err := readCertificates(*rootsPath)
@@ -97,8 +103,10 @@ func runServe(args []string) error {
 			return err
 		}
 	}
+	var rdb *redis.Client
 	if *redisAddr != "" {
-		cfg.Store = redisstore.New(redis.NewClient(&redis.Options{Addr: *redisAddr}), "podpis-demo:")
+		rdb = redis.NewClient(&redis.Options{Addr: *redisAddr})
+		cfg.Store = redisstore.New(rdb, "podpis-demo:")
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
@@ -130,6 +138,12 @@ func runServe(args []string) error {
 	}
 	d := &demo{v: v, origin: *origin, ports: ports, sessions: map[string]login.Identity{}, install: &installer{Dir: *dist},
 		log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	var closeAccounts func() error
+	if d.account, closeAccounts, err = acct.open(context.Background(), filepath.Dir(*rootsPath), *origin, v, rdb, d.log); err != nil {
+		l.Close()
+		return err
+	}
+	defer closeAccounts()
 	if *caKeyPath == "" {
 		*caKeyPath = filepath.Join(filepath.Dir(*rootsPath), caKeyFile)
 	}
@@ -195,6 +209,11 @@ func (d *demo) routes() http.Handler {
 		mux.Handle("/oidc/", d.idp.Handler())
 		mux.HandleFunc("GET /oidc-login", d.oidcLogin)
 		mux.HandleFunc("GET /api/oidc/request", d.oidcRequest)
+	}
+	if d.account != nil {
+		acct := d.account.Handler()
+		mux.Handle("/api/account/", acct)
+		mux.Handle("GET /outbox", acct)
 	}
 	return headers(mux)
 }
