@@ -19,9 +19,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/podpis/podpis/account"
 	"github.com/podpis/podpis/idp"
 	_ "modernc.org/sqlite" // "sqlite"
 )
@@ -107,11 +109,17 @@ func sessionRef(cookie string) string {
 	return hex.EncodeToString(h[:16])
 }
 
-// demoSessions ends the demo's sessions for the provider; the subject is
-// the certificate's thumbprint.
+// demoSessions ends sessions for the provider: the account service's
+// (the subject is an account id, the sid a session's public id) and the
+// demo's own certificate sessions (the subject is a thumbprint).
 type demoSessions struct{ d *demo }
 
-func (s demoSessions) End(_ context.Context, subject, sid string) error {
+func (s demoSessions) End(ctx context.Context, subject, sid string) error {
+	if s.d.account != nil {
+		if err := s.d.account.EndSession(ctx, subject, sid); err != nil && !errors.Is(err, account.ErrNotFound) {
+			return err
+		}
+	}
 	s.d.mu.Lock()
 	defer s.d.mu.Unlock()
 	for k, id := range s.d.sessions {
@@ -122,7 +130,12 @@ func (s demoSessions) End(_ context.Context, subject, sid string) error {
 	return nil
 }
 
-func (s demoSessions) EndAll(_ context.Context, subject string) error {
+func (s demoSessions) EndAll(ctx context.Context, subject string) error {
+	if s.d.account != nil {
+		if err := s.d.account.EndAllSessions(ctx, subject); err != nil {
+			return err
+		}
+	}
 	s.d.mu.Lock()
 	defer s.d.mu.Unlock()
 	for k, id := range s.d.sessions {
@@ -133,16 +146,106 @@ func (s demoSessions) EndAll(_ context.Context, subject string) error {
 	return nil
 }
 
+// accountSubject is the person of an account session.
+func accountSubject(acc *account.Account, sess *account.Session) idp.Subject {
+	// The account's phone and e-mail were each confirmed by a code.
+	c := idp.Claims{Phone: acc.Phone, PhoneVerified: acc.Phone != "", Email: acc.Email, EmailVerified: acc.Email != ""}
+	if len(acc.Certificates) > 0 {
+		c.Name = acc.Certificates[0].Owner
+	}
+	// Only a linked certificate logs in; with one linked, the session's
+	// certificate login was made with it.
+	if slices.Contains(sess.AMR, idp.AMRCertificate) && len(acc.Certificates) == 1 {
+		crt := acc.Certificates[0]
+		c.Name = crt.Owner
+		c.Certificate = &idp.Certificate{SNILS: crt.SNILS, INN: crt.INN, INNLE: crt.INNLE, OGRN: crt.OGRN,
+			Organization: crt.Organization, Thumbprint: crt.Thumbprint}
+	}
+	return idp.Subject{ID: acc.ID, SessionID: sess.ID, AMR: sess.AMR, AuthTime: sess.Created, Claims: c}
+}
+
+// endTogether makes the account service's logouts end the provider's
+// tokens of the same sessions: logout (this session), a session's
+// logout, and «выйти везде».
+func (d *demo) endTogether(acct http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		acc, sess, err := d.account.Authenticate(r.Context(), r)
+		var end func(context.Context) error
+		if err == nil && r.Method == http.MethodPost {
+			switch {
+			case r.URL.Path == "/api/account/logout":
+				end = func(ctx context.Context) error { return d.idp.EndSession(ctx, acc.ID, sess.ID) }
+			case r.URL.Path == "/api/account/sessions/logout-all":
+				end = func(ctx context.Context) error { return d.idp.EndEverywhere(ctx, acc.ID) }
+			case strings.HasPrefix(r.URL.Path, "/api/account/sessions/") && strings.HasSuffix(r.URL.Path, "/logout"):
+				id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/account/sessions/"), "/logout")
+				end = func(ctx context.Context) error { return d.idp.EndSession(ctx, acc.ID, id) }
+			}
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		acct.ServeHTTP(rec, r)
+		if end != nil && rec.code == http.StatusOK {
+			if err := end(r.Context()); err != nil {
+				d.log.Error("oidc: ending the provider's tokens", "err", err)
+			}
+		}
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
 // oidcLogin is the provider's login page.
 func (d *demo) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.FormValue("request")
-	if _, err := d.idp.Request(ctx, id); err != nil {
+	lr, err := d.idp.Request(ctx, id)
+	if err != nil {
 		d.log.Info("oidc login", "err", err)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprintln(w, "Запрос входа не найден или устарел. Вернитесь в сервис и войдите снова.")
 		return
+	}
+	if d.account != nil {
+		if acc, sess, err := d.account.Authenticate(ctx, r); err == nil {
+			s := accountSubject(acc, sess)
+			if sid, who, ok := d.session(r); ok && lr.Certificate && !slices.Contains(s.AMR, idp.AMRCertificate) {
+				// A step-up inside the account's session: the demo page's
+				// certificate login, with a certificate of this account.
+				i := slices.IndexFunc(acc.Certificates, func(c account.Certificate) bool { return c.Thumbprint == who.Thumbprint })
+				if i < 0 {
+					w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+					w.WriteHeader(http.StatusForbidden)
+					fmt.Fprintln(w, "Сертификат не привязан к вашей учётной записи. Привяжите его в Личном кабинете и войдите снова.")
+					return
+				}
+				crt := acc.Certificates[i]
+				d.mu.Lock()
+				s.AuthTime = d.since[sid]
+				d.mu.Unlock()
+				s.AMR = append(slices.Clone(s.AMR), idp.AMRCertificate)
+				s.Claims.Name = crt.Owner
+				s.Claims.Certificate = &idp.Certificate{SNILS: crt.SNILS, INN: crt.INN, INNLE: crt.INNLE, OGRN: crt.OGRN,
+					Organization: crt.Organization, Title: who.Title, Thumbprint: crt.Thumbprint}
+			}
+			d.complete(w, r, id, s)
+			return
+		}
 	}
 	sid, who, ok := d.session(r)
 	if !ok {
@@ -154,11 +257,18 @@ func (d *demo) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	since := d.since[sid]
 	d.mu.Unlock()
 	// Every demo login is a certificate login: a step-up is always met.
-	to, err := d.idp.Complete(ctx, id, idp.Subject{ID: who.Thumbprint, SessionID: sessionRef(sid),
+	d.complete(w, r, id, idp.Subject{ID: who.Thumbprint, SessionID: sessionRef(sid),
 		AMR: []string{idp.AMRCertificate}, AuthTime: since,
 		Claims: idp.Claims{Name: who.CommonName, Email: who.Email, Certificate: idp.CertificateOf(who)}})
-	if errors.Is(err, idp.ErrReauthenticate) {
-		// prompt=login or max_age: the page asks for the certificate again.
+}
+
+// complete answers the request with the person logged in, or sends the
+// browser to the login page when that login is not enough.
+func (d *demo) complete(w http.ResponseWriter, r *http.Request, id string, s idp.Subject) {
+	to, err := d.idp.Complete(r.Context(), id, s)
+	if errors.Is(err, idp.ErrReauthenticate) || errors.Is(err, idp.ErrStepUp) {
+		// prompt=login or max_age: log in again; acr_values certificate
+		// after a password: log in by certificate. The page asks.
 		http.Redirect(w, r, "/?oidc="+url.QueryEscape(id), http.StatusSeeOther)
 		return
 	}

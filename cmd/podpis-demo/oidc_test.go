@@ -29,7 +29,7 @@ const demoClientRedirect = "http://dover.test/cb"
 
 // oidcSite is the demo as podpis-demo init and serve make it, with the
 // provider on and one client registered by a clients file.
-func oidcSite(t *testing.T) (*httptest.Server, *demo, string) {
+func oidcSite(t *testing.T, accountPassword string) (*httptest.Server, *demo, string) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := runInit([]string{"--dir", dir}); err != nil {
@@ -52,6 +52,14 @@ func oidcSite(t *testing.T) (*httptest.Server, *demo, string) {
 	if d.v, err = verify.New(verify.Config{Origins: []string{srv.URL}, Roots: roots, Intermediates: inters}); err != nil {
 		t.Fatal(err)
 	}
+	if accountPassword != "" {
+		f := accountFlags{seed: true, seedPassword: accountPassword, outbox: true}
+		closeDB := func() error { return nil }
+		if d.account, closeDB, err = f.open(context.Background(), dir, srv.URL, d.v, nil, d.log); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { closeDB() })
+	}
 	if err := d.startOIDC(context.Background(), dir, clientsFile); err != nil {
 		t.Fatal(err)
 	}
@@ -61,9 +69,9 @@ func oidcSite(t *testing.T) (*httptest.Server, *demo, string) {
 
 // certificateLogin is what the demo page does with the agent: a login
 // challenge signed by petrova's soft-token key, posted to /api/login.
-func certificateLogin(t *testing.T, c *http.Client, site, dir string) {
+func certificateLogin(t *testing.T, c *http.Client, site, dir, who string) {
 	t.Helper()
-	keyDER, err := readPEM(filepath.Join(dir, "softtoken", "petrova.key"))
+	keyDER, err := readPEM(filepath.Join(dir, "softtoken", who+".key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +79,7 @@ func certificateLogin(t *testing.T, c *http.Client, site, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certs, err := readCertificates(filepath.Join(dir, "softtoken", "petrova.pem"))
+	certs, err := readCertificates(filepath.Join(dir, "softtoken", who+".pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +132,7 @@ func follow(t *testing.T, c *http.Client, u, stop string) *url.URL {
 // back; the service gets the certificate's claims with acr certificate;
 // its logout ends the demo session.
 func TestDemoOIDC(t *testing.T) {
-	srv, d, dir := oidcSite(t)
+	srv, d, dir := oidcSite(t, "")
 	ctx := context.Background()
 	p, err := oidc.NewProvider(ctx, srv.URL+"/oidc")
 	if err != nil {
@@ -139,7 +147,7 @@ func TestDemoOIDC(t *testing.T) {
 
 	// No demo session: the demo's page, with the request to come back to.
 	page := follow(t, browser, start, srv.URL+"/?oidc=")
-	certificateLogin(t, browser, srv.URL, dir)
+	certificateLogin(t, browser, srv.URL, dir, "petrova")
 	// What app.js does after the login.
 	back := follow(t, browser, srv.URL+"/oidc-login?request="+url.QueryEscape(page.Query().Get("oidc")), demoClientRedirect)
 	if back.Query().Get("state") != "st" {
@@ -183,5 +191,94 @@ func TestDemoOIDC(t *testing.T) {
 	}
 	if resp, _ := browser.Get(srv.URL + "/api/me"); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("/api/me after logout: %d", resp.StatusCode)
+	}
+}
+
+// accountPost is a POST to the account service's JSON API with its CSRF
+// token, as its pages make them.
+func accountPost(t *testing.T, c *http.Client, site, path string, body any) int {
+	t.Helper()
+	resp, err := c.Get(site + "/api/account/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ CSRF string }
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, site+path, strings.NewReader(string(b)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", st.CSRF)
+	if resp, err = c.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestDemoOIDCAccount: with the account service, a service logs the
+// account in by its password session (sub is the account, amr pwd); a
+// request for a certificate steps up inside that session with a
+// certificate linked to the account; «выйти везде» in the account ends
+// the service's tokens too.
+func TestDemoOIDCAccount(t *testing.T) {
+	const password = "демо-пароль-42"
+	srv, _, dir := oidcSite(t, password)
+	ctx := context.Background()
+	p, err := oidc.NewProvider(ctx, srv.URL+"/oidc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := oauth2.Config{ClientID: "dover", ClientSecret: "dover-secret-0123456789", Endpoint: p.Endpoint(),
+		RedirectURL: demoClientRedirect, Scopes: []string{oidc.ScopeOpenID, "profile", "phone", "offline_access", idp.ScopeCertificate}}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if code := accountPost(t, browser, srv.URL, "/api/account/login", map[string]string{"phone": demoPhone, "password": password}); code != http.StatusOK {
+		t.Fatalf("password login: %d", code)
+	}
+	type claims struct {
+		Sub   string   `json:"sub"`
+		ACR   string   `json:"acr"`
+		AMR   []string `json:"amr"`
+		Phone string   `json:"phone_number"`
+		Name  string   `json:"name"`
+		SNILS string   `json:"snils"`
+	}
+	login := func(back *url.URL, verifier string) (claims, *oauth2.Token) {
+		t.Helper()
+		tok, err := conf.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		idt, err := p.Verifier(&oidc.Config{ClientID: "dover"}).Verify(ctx, tok.Extra("id_token").(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c claims
+		idt.Claims(&c)
+		return c, tok
+	}
+	v := oauth2.GenerateVerifier()
+	pwd, pwdTok := login(follow(t, browser, conf.AuthCodeURL("a", oauth2.S256ChallengeOption(v)), demoClientRedirect), v)
+	if pwd.Sub == "" || pwd.ACR != idp.ACRBasic || len(pwd.AMR) != 1 || pwd.AMR[0] != "pwd" || pwd.Phone != "+79000000001" || pwd.SNILS != "" {
+		t.Errorf("password session: %+v", pwd)
+	}
+
+	// The service needs a certificate: the page asks for it, Иванов
+	// (linked to the account) logs in, and it is the same account.
+	v = oauth2.GenerateVerifier()
+	page := follow(t, browser, conf.AuthCodeURL("b", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("acr_values", idp.ACRCertificate)), srv.URL+"/?oidc=")
+	certificateLogin(t, browser, srv.URL, dir, "ivanov")
+	cert, _ := login(follow(t, browser, srv.URL+"/oidc-login?request="+url.QueryEscape(page.Query().Get("oidc")), demoClientRedirect), v)
+	if cert.Sub != pwd.Sub || cert.ACR != idp.ACRCertificate || cert.SNILS != "12345678901" || cert.Name != "Иванов Иван Иванович" {
+		t.Errorf("after the step-up: %+v (password login was %s)", cert, pwd.Sub)
+	}
+
+	// «Выйти везде» in the account: the service's refresh token dies too.
+	if code := accountPost(t, browser, srv.URL, "/api/account/sessions/logout-all", map[string]string{}); code != http.StatusOK {
+		t.Fatalf("logout-all: %d", code)
+	}
+	if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: pwdTok.RefreshToken}).Token(); err == nil {
+		t.Error("the service's refresh token outlived «выйти везде»")
 	}
 }

@@ -212,6 +212,9 @@ func (d *demo) routes() http.Handler {
 	}
 	if d.account != nil {
 		acct := d.account.Handler()
+		if d.idp != nil {
+			acct = d.endTogether(acct)
+		}
 		mux.Handle("/api/account/", acct)
 		mux.Handle("GET /outbox", acct)
 	}
