@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/account"
+	"github.com/podpis/podpis/idp"
 	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/poa/poaweb"
 	"github.com/podpis/podpis/verify"
@@ -60,8 +61,13 @@ type demo struct {
 	// the logged-in head of an organisation.
 	poa http.Handler
 
+	// idp is the OpenID Connect provider at /oidc/ (oidc.go); nil in
+	// tests that do not need it.
+	idp *idp.Provider
+
 	mu       sync.Mutex
 	sessions map[string]login.Identity
+	since    map[string]time.Time // when each session logged in (auth_time)
 
 	// account is the account service (/api/account/, /outbox).
 	account *account.Service
@@ -80,6 +86,7 @@ func runServe(args []string) error {
 	dist := fset.String("dist", "", "folder of make package's output (dist/) offered on the install page /install; default none")
 	tsaURL := fset.String("tsa", "", "the timestamping service «Доверенность» asks the agent to use (with --cades t or xl1)")
 	cadesLevel := fset.String("cades", "", "the signature form of «Доверенность»: bes (default), t or xl1 (needs --tsa)")
+	oidcClients := fset.String("oidc-clients", "", "the OpenID Connect provider's clients (a JSON list: id, secret, redirect_uris, …); its data beside --roots")
 	caKeyPath := fset.String("ca-key", "", "the issuing CA's key, for «Выпуск сертификата» (default "+caKeyFile+" beside --roots; its certificate is in --intermediates)")
 	var ports portsFlag
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
@@ -156,6 +163,9 @@ func runServe(args []string) error {
 			d.log.Warn("«Выпуск сертификата» is off", "err", err)
 		}
 	}
+	if err := d.startOIDC(context.Background(), filepath.Dir(*rootsPath), *oidcClients); err != nil {
+		return fmt.Errorf("oidc: %w", err)
+	}
 	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("Откройте %s — демонстрационный вход по сертификату\n", *origin)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -207,8 +217,16 @@ func (d *demo) routes() http.Handler {
 	mux.HandleFunc("POST /api/logout", d.logout)
 	mux.HandleFunc("POST /api/issue", d.issueCertificate)
 	mux.Handle("/poa/", http.StripPrefix("/poa", d.poa))
+	if d.idp != nil {
+		mux.Handle("/oidc/", d.idp.Handler())
+		mux.HandleFunc("GET /oidc-login", d.oidcLogin)
+		mux.HandleFunc("GET /api/oidc/request", d.oidcRequest)
+	}
 	if d.account != nil {
 		acct := d.account.Handler()
+		if d.idp != nil {
+			acct = d.endTogether(acct)
+		}
 		mux.Handle("/api/account/", acct)
 		mux.Handle("GET /outbox", acct)
 	}
@@ -273,6 +291,10 @@ func (d *demo) login(w http.ResponseWriter, r *http.Request) {
 	sid := hex.EncodeToString(raw[:])
 	d.mu.Lock()
 	d.sessions[sid] = res.Identity
+	if d.since == nil {
+		d.since = map[string]time.Time{}
+	}
+	d.since[sid] = time.Now()
 	d.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: "session", Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: strings.HasPrefix(d.origin, "https://")})
@@ -303,6 +325,7 @@ func (d *demo) logout(w http.ResponseWriter, r *http.Request) {
 	if sid, _, ok := d.session(r); ok {
 		d.mu.Lock()
 		delete(d.sessions, sid)
+		delete(d.since, sid)
 		d.mu.Unlock()
 	}
 	http.SetCookie(w, &http.Cookie{Name: "session", Value: "", Path: "/", MaxAge: -1})

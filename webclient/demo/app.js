@@ -227,6 +227,8 @@ async function login(cert) {
     pending = null;
     $("working-text").textContent = "Проверка подписи…";
     const res = await api("/api/login", { cms });
+    // Logging in for another service (OpenID Connect): back to the provider.
+    if (oidcRequest) return location.assign("/oidc-login?request=" + encodeURIComponent(oidcRequest));
     welcome(res.identity);
   } catch (err) {
     pending = null;
@@ -488,7 +490,26 @@ for (const b of document.querySelectorAll(".back")) b.addEventListener("click", 
   status("");
 });
 
-fetch("/api/me")
+// ?oidc=ID: the provider sent the person here to log in by certificate
+// (again, when the service asked for a fresh login), then back.
+let oidcRequest = new URLSearchParams(location.search).get("oidc");
+if (oidcRequest) {
+  fetch("/api/oidc/request?request=" + encodeURIComponent(oidcRequest))
+    .then(async (r) => {
+      const res = await r.json();
+      if (!r.ok) {
+        // Gone: a login here is a login to the cabinet only.
+        oidcRequest = null;
+        return status(res.message, true);
+      }
+      const name = res.client || "сервис";
+      document.title = $("login-title").textContent = `Вход в «${name}»`;
+      document.querySelector("#login .lead").textContent =
+        `Войдите в Личный кабинет — после входа вы вернётесь в «${name}»`;
+    })
+    .catch(() => {});
+}
+if (!oidcRequest) fetch("/api/me")
   .then((r) => (r.ok ? r.json() : null))
   .then((me) => {
     if (me && me.identity) welcome(me.identity);
