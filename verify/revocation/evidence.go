@@ -48,14 +48,7 @@ func (c *Checker) Collect(ctx context.Context, chain []*x509.Certificate, at tim
 
 func (c *Checker) collect(ctx context.Context, cert, issuer *x509.Certificate, at time.Time) (Evidence, error) {
 	var why []error
-	responders := cert.OCSPServer
-	if c.cfg.OCSPResponder != "" {
-		responders = []string{c.cfg.OCSPResponder}
-	}
-	if c.cfg.NoOCSP {
-		responders = nil
-	}
-	for _, url := range responders {
+	for _, url := range c.responders(cert) {
 		body, err := c.fetchOCSP(ctx, url, cert, issuer)
 		var basic []byte
 		if err == nil {

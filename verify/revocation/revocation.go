@@ -173,20 +173,25 @@ func (c *Checker) CheckRevocation(ctx context.Context, chain []*x509.Certificate
 	return how, nil
 }
 
+// responders are the OCSP responders to ask about cert: the configured
+// one instead of the certificate's, or none.
+func (c *Checker) responders(cert *x509.Certificate) []string {
+	switch {
+	case c.cfg.NoOCSP:
+		return nil
+	case c.cfg.OCSPResponder != "":
+		return []string{c.cfg.OCSPResponder}
+	}
+	return cert.OCSPServer
+}
+
 // status: nil, and how, when an OCSP answer or a valid, fresh CRL of
 // issuer says cert is not revoked.
 func (c *Checker) status(ctx context.Context, cert, issuer *x509.Certificate, at time.Time) (Status, error) {
 	var why []error
 	// OCSP first: a definite good or revoked ends the question; unknown
 	// or unreachable falls through to the CRLs.
-	responders := cert.OCSPServer
-	if c.cfg.OCSPResponder != "" {
-		responders = []string{c.cfg.OCSPResponder}
-	}
-	if c.cfg.NoOCSP {
-		responders = nil
-	}
-	for _, url := range responders {
+	for _, url := range c.responders(cert) {
 		a, err := c.ocsp(ctx, url, cert, issuer, at)
 		if err != nil {
 			why = append(why, fmt.Errorf("OCSP %s: %w", url, err))
