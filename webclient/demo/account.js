@@ -123,7 +123,7 @@ function contact(form) {
     const input = form.elements.phone;
     const d = phoneDigits(input.value);
     if (d.length !== 10) {
-      fieldError(input, d.length ? "Номер указан не полностью: +7 (___) ___-__-__" : "Укажите номер телефона");
+      fieldError(input, d.length ? "Номер указан не полностью: нужно 10 цифр после +7" : "Укажите номер телефона");
       return null;
     }
     fieldError(input, "");
