@@ -8,6 +8,7 @@ packages=(
 	libengine-gost-openssl # OpenSSL's GOST engine: the interop oracle
 	gnutls-bin             # certtool: a second GOST implementation
 	redis-server           # the shared challenge store of verify/redisstore
+	postgresql             # the account service's shared database (internal/testpg)
 	softhsm2               # a real PKCS#11 module for RSA and ECDSA keys
 	opensc                 # pkcs11-tool drives our soft token like any module
 	gcc                    # cgo: miekg/pkcs11 and the c-shared soft token

@@ -107,10 +107,9 @@ func openAccounts(ctx context.Context, f *accountFlags, dataDir, origin string, 
 	return svc, st.Close, nil
 }
 
-// seedDemo creates the demo account of init's demo-account.json, with the
-// soft token's certificates linked, unless an account with its phone or
-// e-mail is there already (the person may have changed its password), and
-// prints how to log in.
+// seedDemo makes sure the demo account of init's demo-account.json is
+// there with its password and the soft token's certificates linked
+// (account.Service.Seed: again at every start), and prints how to log in.
 func seedDemo(ctx context.Context, svc *account.Service, path, dataDir string, log *slog.Logger) error {
 	if path == "-" {
 		return nil
@@ -134,13 +133,10 @@ func seedDemo(ctx context.Context, svc *account.Service, path, dataDir string, l
 		}
 		certs = append(certs, c[0])
 	}
-	created, err := svc.Seed(ctx, account.SeedAccount{Phone: a.Phone, Email: a.Email, Password: a.Password, Certificates: certs})
-	if err != nil {
+	if _, err := svc.Seed(ctx, account.SeedAccount{Phone: a.Phone, Email: a.Email, Password: a.Password, Certificates: certs}); err != nil {
 		return fmt.Errorf("seeding the demo account: %w", err)
 	}
-	if created {
-		log.Info("demo account seeded", "phone", a.Phone, "email", a.Email, "certificates", len(certs))
-	}
+	log.Info("demo account seeded", "phone", a.Phone, "email", a.Email, "certificates", len(certs))
 	fmt.Printf("Демо-аккаунт: телефон %s или email %s, пароль %s\n", a.Phone, a.Email, a.Password)
 	return nil
 }

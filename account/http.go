@@ -1,0 +1,498 @@
+package account
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/podpis/podpis/account/contact"
+	"github.com/podpis/podpis/login"
+)
+
+// Handler serves the JSON API of docs/account.md under /api/account/,
+// and the outbox (GET /outbox) when Config.Outbox is set. Every POST
+// needs the CSRF token.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/account/state", s.handleState)
+	mux.HandleFunc("GET /api/account/me", s.handleMe)
+	post := func(pattern string, h http.HandlerFunc) { mux.Handle("POST "+pattern, s.guard(h)) }
+	post("/api/account/register", s.handleRegister)
+	post("/api/account/confirm", s.handleConfirm)
+	post("/api/account/resend", s.handleResend)
+	post("/api/account/login", s.handleLogin)
+	post("/api/account/code", s.handleCode(PurposeLogin))
+	post("/api/account/code/login", s.handleCodeLogin)
+	post("/api/account/reset", s.handleCode(PurposeReset))
+	post("/api/account/reset/confirm", s.handleResetConfirm)
+	post("/api/account/logout", s.handleLogout)
+	post("/api/account/sessions/logout-all", s.handleLogoutAll)
+	post("/api/account/sessions/{id}/logout", s.handleSessionLogout)
+	post("/api/account/certificates/challenge", s.handleLinkChallenge)
+	post("/api/account/certificates", s.handleLink)
+	post("/api/account/certificates/{id}/unlink", s.handleUnlink)
+	post("/api/account/login/certificate/challenge", s.handleLoginChallenge)
+	post("/api/account/login/certificate", s.handleLoginCertificate)
+	post("/api/account/login/certificate/confirm", s.handleRenewal)
+	if s.cfg.Outbox != nil {
+		mux.HandleFunc("GET /outbox", s.handleOutboxPage)
+		mux.HandleFunc("GET /api/account/outbox", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, s.cfg.Outbox.Messages())
+		})
+	}
+	return mux
+}
+
+// guard refuses a POST without the CSRF token, or with a body that is
+// not JSON (a cross-site form cannot send application/json).
+func (s *Service) guard(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.checkCSRF(r) {
+			s.log.Info("account: csrf refused", "path", r.URL.Path)
+			writeError(w, ErrCSRF)
+			return
+		}
+		if r.ContentLength != 0 {
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+				writeError(w, ErrCSRF.with(errors.New("not application/json")))
+				return
+			}
+		}
+		h(w, r)
+	})
+}
+
+func clientOf(r *http.Request) Client {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return Client{Address: host, UserAgent: r.UserAgent()}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+// errorBody is a refusal as the API writes it.
+type errorBody struct {
+	Code        string   `json:"code"`
+	Message     string   `json:"message"`
+	Field       string   `json:"field,omitempty"`
+	TriesLeft   *int     `json:"triesLeft,omitempty"`
+	RetryAfter  int      `json:"retryAfter,omitempty"`
+	Confirm     string   `json:"confirm,omitempty"`
+	Certificate *certDTO `json:"certificate,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = ErrUnavailable.with(err)
+	}
+	b := errorBody{Code: e.Code, Message: e.Message, Field: e.Field, RetryAfter: e.RetryAfter, Confirm: e.Confirm}
+	if e.Code == ErrWrongCode.Code {
+		b.TriesLeft = &e.TriesLeft
+	}
+	if e.Renewed != nil {
+		c := certView(*e.Renewed)
+		b.Certificate = &c
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	status := e.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	writeJSON(w, status, b)
+}
+
+// decode reads a JSON body of at most limit bytes into v.
+func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		return ErrBadRequest.with(err)
+	}
+	return nil
+}
+
+type certDTO struct {
+	ID           string    `json:"id,omitempty"`
+	Owner        string    `json:"owner"`
+	SNILS        string    `json:"snils"`
+	INN          string    `json:"inn"`
+	INNLE        string    `json:"innle"`
+	OGRN         string    `json:"ogrn"`
+	Organization string    `json:"organization"`
+	Issuer       string    `json:"issuer"`
+	NotBefore    time.Time `json:"notBefore"`
+	NotAfter     time.Time `json:"notAfter"`
+	Thumbprint   string    `json:"thumbprint"`
+	Linked       time.Time `json:"linked,omitzero"`
+}
+
+func certView(c Certificate) certDTO {
+	snils := ""
+	if c.SNILS != "" {
+		snils = login.FormatSNILS(c.SNILS)
+	}
+	return certDTO{ID: c.ID, Owner: c.Owner, SNILS: snils, INN: c.INN, INNLE: c.INNLE, OGRN: c.OGRN, Organization: c.Organization,
+		Issuer: c.Issuer, NotBefore: c.NotBefore, NotAfter: c.NotAfter, Thumbprint: c.Thumbprint, Linked: c.Linked}
+}
+
+type sessionDTO struct {
+	ID        string    `json:"id"`
+	Current   bool      `json:"current"`
+	Created   time.Time `json:"created"`
+	LastSeen  time.Time `json:"lastSeen"`
+	UserAgent string    `json:"userAgent"`
+	Address   string    `json:"address"`
+	AMR       []string  `json:"amr"`
+}
+
+type accountDTO struct {
+	ID           string       `json:"id"`
+	Phone        *string      `json:"phone"`
+	PhoneDisplay *string      `json:"phoneDisplay"`
+	Email        *string      `json:"email"`
+	Created      time.Time    `json:"created"`
+	Certificates []certDTO    `json:"certificates"`
+	Sessions     []sessionDTO `json:"sessions"`
+}
+
+// view is the Account object of the API: the account, its certificates
+// and its sessions (current marked).
+func (s *Service) view(ctx context.Context, a *Account, current string) (*accountDTO, error) {
+	v := &accountDTO{ID: a.ID, Created: a.Created, Certificates: []certDTO{}, Sessions: []sessionDTO{}}
+	if a.Phone != "" {
+		p, d := a.Phone, contact.DisplayPhone(a.Phone)
+		v.Phone, v.PhoneDisplay = &p, &d
+	}
+	if a.Email != "" {
+		e := a.Email
+		v.Email = &e
+	}
+	for _, c := range a.Certificates {
+		v.Certificates = append(v.Certificates, certView(c))
+	}
+	ss, err := s.Sessions(ctx, a.ID, current)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range ss {
+		v.Sessions = append(v.Sessions, sessionDTO{ID: x.ID, Current: x.Current, Created: x.Created, LastSeen: x.LastSeen,
+			UserAgent: x.UserAgent, Address: x.Address, AMR: x.AMR})
+	}
+	return v, nil
+}
+
+func (s *Service) handleState(w http.ResponseWriter, r *http.Request) {
+	acc, sess, err := s.Authenticate(r.Context(), r)
+	if errors.Is(err, ErrNotLoggedIn) {
+		writeJSON(w, http.StatusOK, map[string]any{"csrf": s.preToken(w, r), "account": nil})
+		return
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	v, err := s.view(r.Context(), acc, sess.ID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.preToken(w, r) // keep a pre-session cookie, for the forms after a logout
+	writeJSON(w, http.StatusOK, map[string]any{"csrf": s.csrfFor(cookieValue(r, SessionCookie)), "account": v})
+}
+
+func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) {
+	acc, sess, err := s.Authenticate(r.Context(), r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	v, err := s.view(r.Context(), acc, sess.ID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// loggedIn opens the session of a login and answers with the account and
+// the new CSRF token.
+func (s *Service) loggedIn(w http.ResponseWriter, r *http.Request, acc *Account, amr []string, err error) {
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx := r.Context()
+	csrf, current, err := s.startSession(ctx, w, r, clientOf(r), acc, amr)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	v, err := s.view(ctx, acc, current)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"account": v, "csrf": csrf})
+}
+
+type contactPassword struct {
+	Contact
+	Password string `json:"password"`
+}
+
+func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request) {
+	var req contactPassword
+	if err := decode(w, r, maxBody, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	p, err := s.Register(r.Context(), clientOf(r), req.Contact, req.Password)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+type pendingCode struct {
+	Pending  string `json:"pending"`
+	Code     string `json:"code"`
+	Password string `json:"password"`
+}
+
+func (s *Service) handleConfirm(w http.ResponseWriter, r *http.Request) {
+	var req pendingCode
+	if err := decode(w, r, maxBody, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	acc, amr, err := s.Confirm(r.Context(), clientOf(r), req.Pending, req.Code)
+	s.loggedIn(w, r, acc, amr, err)
+}
+
+func (s *Service) handleResend(w http.ResponseWriter, r *http.Request) {
+	var req pendingCode
+	if err := decode(w, r, maxBody, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	p, err := s.Resend(r.Context(), clientOf(r), req.Pending)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
+	var req contactPassword
+	if err := decode(w, r, maxBody, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	acc, amr, err := s.LoginPassword(r.Context(), clientOf(r), req.Contact, req.Password)
+	s.loggedIn(w, r, acc, amr, err)
+}
+
+func (s *Service) handleCode(p Purpose) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req Contact
+		if err := decode(w, r, maxBody, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		pend, err := s.RequestCode(r.Context(), clientOf(r), req, p)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, pend)
+	}
+}
+
+func (s *Service) handleCodeLogin(w http.ResponseWriter, r *http.Request) {
+	var req pendingCode
+	if err := decode(w, r, maxBody, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	acc, amr, err := s.LoginCode(r.Context(), clientOf(r), req.Pending, req.Code)
+	s.loggedIn(w, r, acc, amr, err)
+}
+
+func (s *Service) handleResetConfirm(w http.ResponseWriter, r *http.Request) {
+	var req pendingCode
+	if err := decode(w, r, maxBody, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	acc, amr, err := s.ResetPassword(r.Context(), clientOf(r), req.Pending, req.Code, req.Password)
+	s.loggedIn(w, r, acc, amr, err)
+}
+
+func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) {
+	csrf, err := s.endSession(r.Context(), w, r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"csrf": csrf})
+}
+
+func (s *Service) handleLogoutAll(w http.ResponseWriter, r *http.Request) {
+	acc, _, err := s.Authenticate(r.Context(), r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.EndAllSessions(r.Context(), acc.ID); err != nil {
+		writeError(w, err)
+		return
+	}
+	csrf, err := s.endSession(r.Context(), w, r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"csrf": csrf})
+}
+
+func (s *Service) handleSessionLogout(w http.ResponseWriter, r *http.Request) {
+	acc, _, err := s.Authenticate(r.Context(), r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.EndSession(r.Context(), acc.ID, r.PathValue("id")); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+func (s *Service) handleLinkChallenge(w http.ResponseWriter, r *http.Request) {
+	rec, err := s.sessionOf(r.Context(), r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	c, err := s.Challenge(r.Context(), clientOf(r), PurposeLink, rec.Hash)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// readCMS reads {"cms":"<base64 DER>"}.
+func readCMS(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	var req struct {
+		CMS string `json:"cms"`
+	}
+	if err := decode(w, r, maxCMSBody, &req); err != nil {
+		return nil, err
+	}
+	der, err := base64.StdEncoding.DecodeString(req.CMS)
+	if err != nil || len(der) == 0 {
+		return nil, ErrBadRequest.with(errors.New("cms is not base64"))
+	}
+	return der, nil
+}
+
+func (s *Service) handleLink(w http.ResponseWriter, r *http.Request) {
+	rec, err := s.sessionOf(r.Context(), r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	der, err := readCMS(w, r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	c, err := s.Link(r.Context(), clientOf(r), rec.AccountID, rec.Hash, der)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"certificate": certView(*c)})
+}
+
+func (s *Service) handleUnlink(w http.ResponseWriter, r *http.Request) {
+	acc, _, err := s.Authenticate(r.Context(), r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.Unlink(r.Context(), acc.ID, r.PathValue("id")); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+func (s *Service) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Challenge(r.Context(), clientOf(r), PurposeLogin, "")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Service) handleLoginCertificate(w http.ResponseWriter, r *http.Request) {
+	der, err := readCMS(w, r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	acc, amr, err := s.LoginCertificate(r.Context(), clientOf(r), browser(r), der)
+	s.loggedIn(w, r, acc, amr, err)
+}
+
+func (s *Service) handleRenewal(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Confirm string `json:"confirm"`
+	}
+	if err := decode(w, r, maxBody, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	acc, amr, err := s.ConfirmRenewal(r.Context(), clientOf(r), browser(r), req.Confirm)
+	s.loggedIn(w, r, acc, amr, err)
+}
+
+var outboxPage = template.Must(template.New("outbox").Parse(`<!doctype html>
+<html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Исходящие сообщения — podpis</title><link rel="stylesheet" href="/demo/style.css"></head>
+<body class="outbox"><main>
+<h1>Исходящие сообщения</h1>
+<p>Демонстрация: SMS и письма, которые сервис отправил бы. Новые сверху.</p>
+{{if .}}<ol class="outbox-list">{{range .}}
+<li><p><strong>{{if eq .Channel "sms"}}SMS{{else}}Email{{end}}</strong> → <span class="to">{{.To}}</span> · <time datetime="{{.Sent.Format "2006-01-02T15:04:05Z07:00"}}">{{.Sent.Format "15:04:05"}}</time></p>
+{{if .Subject}}<p class="subject">{{.Subject}}</p>{{end}}<p class="text">{{.Text}}</p></li>{{end}}
+</ol>{{else}}<p>Сообщений пока нет.</p>{{end}}
+</main></body></html>
+`))
+
+func (s *Service) handleOutboxPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	outboxPage.Execute(w, s.cfg.Outbox.Messages())
+}
