@@ -188,7 +188,7 @@ after(async () => {
 test("register by phone: the mask, the code from the SMS gateway, a wrong code, «Телефон подтвержден!»", async () => {
   const { context, page } = await newPage();
   await page.goto(demo);
-  await step(page, "login");
+  await page.waitForSelector("#login:not([hidden])");
   for (const text of ["Вход в Личный кабинет", "Телефон", "По email", "Пароль", "Войти", "Нет аккаунта?", "Регистрация",
     "или авторизуйтесь через", "Сертификат", "Госуслуги", "Telegram", "Появится с единым входом", "У меня есть код", "Забыли пароль?"]) {
     assert.ok((await page.innerText("#login")).includes(text), `the login screen lacks «${text}»`);
@@ -476,7 +476,8 @@ test("certificates: unlink, an unlinked certificate refused, link through the ag
   await step(page, "login");
   assert.match(await page.textContent("#status"), /на всех устройствах/);
   await other.page.reload();
-  await step(other.page, "login");
+  await other.page.waitForSelector("#login:not([hidden])");
+  assert.ok(!(await other.page.isVisible("#done")), "the other browser is still logged in");
   await other.context.close();
 
   // Unlinked again, it is refused again.
