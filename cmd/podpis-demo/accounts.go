@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -39,7 +41,7 @@ func (f *accountFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.smtpPassword, "smtp-password", "", "SMTP AUTH PLAIN password; default $PODPIS_SMTP_PASSWORD")
 	fs.StringVar(&f.smsGateway, "sms-gateway", "", "send SMS codes by POSTing {\"to\",\"text\"} to this URL (docs/account.md)")
 	fs.StringVar(&f.smsToken, "sms-token", "", "bearer token of --sms-gateway; default $PODPIS_SMS_TOKEN")
-	fs.BoolVar(&f.outbox, "outbox", false, "send nothing: /outbox shows the codes that would have gone (a demo on one machine)")
+	fs.BoolVar(&f.outbox, "outbox", false, "also show the codes at /outbox (a demo on one machine; the default on a loopback origin without --smtp and --sms-gateway)")
 	fs.StringVar(&f.seed, "seed", "", "seed the demo account of this file once (default demo-account.json beside --roots, when there; \"-\" for none)")
 }
 
@@ -86,13 +88,19 @@ func openAccounts(ctx context.Context, f *accountFlags, dataDir, origin string, 
 		}
 		router.SMS = &deliver.SMSGateway{URL: f.smsGateway, Token: tok}
 	}
+	if router.Email == nil && router.SMS == nil && !f.outbox {
+		// A demo on this machine alone may show its codes to whoever
+		// opens /outbox; a site others reach must send them.
+		if !loopbackOrigin(origin) {
+			st.Close()
+			return nil, nil, errors.New("no way to send codes: give --smtp and/or --sms-gateway (--outbox only for a demo on one machine)")
+		}
+		log.Warn("no --smtp or --sms-gateway: codes are only shown at /outbox", "origin", origin)
+		f.outbox = true
+	}
 	if f.outbox {
 		router.Outbox = &deliver.Outbox{}
 		cfg.Outbox = router.Outbox
-	}
-	if router.Email == nil && router.SMS == nil && router.Outbox == nil {
-		st.Close()
-		return nil, nil, errors.New("no way to send codes: give --smtp and/or --sms-gateway, or --outbox for a demo on one machine")
 	}
 	cfg.Sender = router
 	svc, err := account.New(cfg)
@@ -139,4 +147,15 @@ func seedDemo(ctx context.Context, svc *account.Service, path, dataDir string, l
 	log.Info("demo account seeded", "phone", a.Phone, "email", a.Email, "certificates", len(certs))
 	fmt.Printf("Демо-аккаунт: телефон %s или email %s, пароль %s\n", a.Phone, a.Email, a.Password)
 	return nil
+}
+
+// loopbackOrigin: the site is reached only from this machine
+// (http://127.0.0.1:…, http://[::1]:…).
+func loopbackOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }

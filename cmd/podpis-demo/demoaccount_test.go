@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -58,6 +61,40 @@ func TestDemoAccountBadFile(t *testing.T) {
 			}
 			if a, err := ensureDemoAccount(dir); err == nil {
 				t.Fatalf("accepted %s: %+v", name, a)
+			}
+		})
+	}
+}
+
+// Codes shown at /outbox are for a demo on one machine: a site others can
+// reach does not start without a real way to send them.
+func TestOutboxOnlyOnLoopback(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, tc := range []struct {
+		origin string
+		flags  accountFlags
+		ok     bool
+	}{
+		{"http://127.0.0.1:8080", accountFlags{}, true},
+		{"http://[::1]:8080", accountFlags{}, true},
+		{"https://lk.example.ru", accountFlags{}, false},
+		{"https://127.0.0.1.example.ru", accountFlags{}, false},
+		{"https://lk.example.ru", accountFlags{smtp: "127.0.0.1:25"}, true},
+		{"https://lk.example.ru", accountFlags{smsGateway: "https://sms.example.ru/send"}, true},
+	} {
+		t.Run(tc.origin, func(t *testing.T) {
+			dir := t.TempDir()
+			f := tc.flags
+			f.seed = "-"
+			_, closeStore, err := openAccounts(context.Background(), &f, dir, tc.origin, nil, nil, log)
+			if (err == nil) != tc.ok {
+				t.Fatalf("openAccounts(%s, %+v): %v", tc.origin, tc.flags, err)
+			}
+			if err == nil {
+				closeStore()
+				if wantOutbox := tc.flags.smtp == "" && tc.flags.smsGateway == ""; f.outbox != wantOutbox {
+					t.Errorf("outbox %v, want %v", f.outbox, wantOutbox)
+				}
 			}
 		})
 	}
