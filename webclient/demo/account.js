@@ -376,8 +376,28 @@ let account = null;
 // loginCert is the thumbprint of the certificate this session logged in
 // with (the page knows it; the session's amr only says "a key"). Kept for
 // a reload of the page.
-let loginCert = sessionStorage.getItem("podpis-login-cert");
+let loginCert = remembered();
 let hooks = { linkCertificate: () => {}, signer: () => {} };
+
+// remembered and remember keep loginCert in sessionStorage, which a page
+// framed by another site may be denied (third-party storage blocked):
+// then a reload forgets which certificate logged in, nothing worse.
+function remembered() {
+  try {
+    return sessionStorage.getItem("podpis-login-cert");
+  } catch {
+    return null;
+  }
+}
+
+function remember(thumbprint) {
+  try {
+    if (thumbprint) sessionStorage.setItem("podpis-login-cert", thumbprint);
+    else sessionStorage.removeItem("podpis-login-cert");
+  } catch {
+    // See remembered.
+  }
+}
 
 export function currentAccount() {
   return account;
@@ -388,8 +408,7 @@ export function currentAccount() {
 export function loggedIn(acc, { cert, how } = {}) {
   account = acc;
   loginCert = cert || null;
-  if (loginCert) sessionStorage.setItem("podpis-login-cert", loginCert);
-  else sessionStorage.removeItem("podpis-login-cert");
+  remember(loginCert);
   renderAccount();
   show("done");
   if (how) status(how, "notice");
@@ -560,7 +579,7 @@ function sessionItem(s) {
 export function loggedOut(text) {
   account = null;
   loginCert = null;
-  sessionStorage.removeItem("podpis-login-cert");
+  remember(null);
   show("login");
   status(text || "", text ? "notice" : undefined);
 }
