@@ -26,6 +26,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -66,6 +68,11 @@ type Config struct {
 	// /api/account/outbox: the messages that would have been sent (a
 	// demo on one machine; never in production).
 	Outbox *deliver.Outbox
+	// ClientAddress says which client a request comes from, for the
+	// per-address limits and the list of sessions; nil means the host of
+	// RemoteAddr. Behind a balancer, read the header it sets (and only
+	// that balancer's).
+	ClientAddress func(r *http.Request) string
 	// Log receives what was refused and why; nil means slog.Default.
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -80,6 +87,10 @@ type Service struct {
 	secure  bool
 	limiter ratelimit.Limiter
 	log     *slog.Logger
+	// hashing admits one argon2id per core: each takes its memory cost
+	// (19 MiB by default), so a burst of logins queues for the cores
+	// instead of taking gigabytes, and the pages keep answering.
+	hashing chan struct{}
 
 	sweepMu   sync.Mutex
 	lastSweep time.Time
@@ -111,6 +122,7 @@ func New(cfg Config) (*Service, error) {
 	if s.dummy, err = argon2id.Hash(randomID(), s.cfg.Password); err != nil {
 		return nil, fmt.Errorf("account: %w", err)
 	}
+	s.hashing = make(chan struct{}, runtime.GOMAXPROCS(0))
 	if s.limiter == nil {
 		s.limiter = &ratelimit.Memory{Now: cfg.Now}
 	}
@@ -130,6 +142,35 @@ func (s *Service) now() time.Time {
 
 // PasswordParams are the argon2id parameters of new hashes.
 func (s *Service) PasswordParams() argon2id.Params { return s.cfg.Password }
+
+// hash runs argon2id's Hash under the hashing limit.
+func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+	if err := s.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer s.release()
+	return argon2id.Hash(password, s.cfg.Password)
+}
+
+// verifyPassword runs argon2id's Verify under the hashing limit.
+func (s *Service) verifyPassword(ctx context.Context, password, hash string) error {
+	if err := s.acquire(ctx); err != nil {
+		return err
+	}
+	defer s.release()
+	return argon2id.Verify(password, hash)
+}
+
+func (s *Service) acquire(ctx context.Context) error {
+	select {
+	case s.hashing <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (s *Service) release() { <-s.hashing }
 
 // Account is a person's account.
 type Account struct {

@@ -140,7 +140,7 @@ func (s *Service) start(ctx context.Context, cl Client, p Purpose, ch deliver.Ch
 func (s *Service) deliver(ctx context.Context, rec PendingRecord, code string) error {
 	known := rec.AccountID != ""
 	subject, body := text(rec.Purpose, known, code)
-	m := deliver.Message{Channel: deliver.Channel(rec.Channel), To: rec.Address, Subject: subject, Text: body, Sent: s.now()}
+	m := deliver.Message{Channel: deliver.Channel(rec.Channel), To: rec.Address, Subject: subject, Text: body, Code: code, Sent: s.now()}
 	if rec.Purpose == PurposeRegister {
 		if err := s.cfg.Sender.Send(ctx, m); err != nil {
 			return ErrUnavailable.with(err)
@@ -179,7 +179,7 @@ func (s *Service) Register(ctx context.Context, cl Client, c Contact, password s
 	if err != nil && !errors.Is(err, ErrNoRecord) {
 		return nil, ErrUnavailable.with(err)
 	}
-	ph, err := argon2id.Hash(password, s.cfg.Password)
+	ph, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return nil, ErrUnavailable.with(err)
 	}
@@ -339,7 +339,7 @@ func (s *Service) ResetPassword(ctx context.Context, cl Client, id, code, passwo
 	if err != nil {
 		return nil, nil, err
 	}
-	ph, err := argon2id.Hash(password, s.cfg.Password)
+	ph, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return nil, nil, ErrUnavailable.with(err)
 	}
@@ -380,12 +380,16 @@ func (s *Service) LoginPassword(ctx context.Context, cl Client, c Contact, passw
 	if err != nil {
 		stored = s.dummy
 	}
-	if verr := argon2id.Verify(password, stored); verr != nil || err != nil {
+	verr := s.verifyPassword(ctx, password, stored)
+	if verr != nil && !errors.Is(verr, argon2id.ErrMismatch) && !errors.Is(verr, argon2id.ErrFormat) {
+		return nil, nil, ErrUnavailable.with(verr)
+	}
+	if verr != nil || err != nil {
 		s.log.Info("account: wrong credentials", "channel", ch)
 		return nil, nil, ErrWrongCredentials
 	}
 	if argon2id.NeedsRehash(stored, s.cfg.Password) {
-		if ph, err := argon2id.Hash(password, s.cfg.Password); err == nil {
+		if ph, err := s.hashPassword(ctx, password); err == nil {
 			s.cfg.Store.SetPassword(ctx, rec.ID, ph)
 		}
 	}

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,10 @@ func (s *Service) Handler() http.Handler {
 	post("/api/account/login/certificate/confirm", s.handleRenewal)
 	if s.cfg.Outbox != nil {
 		mux.HandleFunc("GET /outbox", s.handleOutboxPage)
+		mux.HandleFunc("GET /api/account/outbox.css", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/css; charset=utf-8")
+			w.Write(outboxCSS)
+		})
 		mux.HandleFunc("GET /api/account/outbox", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, s.cfg.Outbox.Messages())
 		})
@@ -69,7 +74,10 @@ func (s *Service) guard(h http.HandlerFunc) http.Handler {
 	})
 }
 
-func clientOf(r *http.Request) Client {
+func (s *Service) clientOf(r *http.Request) Client {
+	if s.cfg.ClientAddress != nil {
+		return Client{Address: s.cfg.ClientAddress(r), UserAgent: r.UserAgent()}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -238,7 +246,7 @@ func (s *Service) loggedIn(w http.ResponseWriter, r *http.Request, acc *Account,
 		return
 	}
 	ctx := r.Context()
-	csrf, current, err := s.startSession(ctx, w, r, clientOf(r), acc, amr)
+	csrf, current, err := s.startSession(ctx, w, r, s.clientOf(r), acc, amr)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -262,7 +270,7 @@ func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	p, err := s.Register(r.Context(), clientOf(r), req.Contact, req.Password)
+	p, err := s.Register(r.Context(), s.clientOf(r), req.Contact, req.Password)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -282,7 +290,7 @@ func (s *Service) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.Confirm(r.Context(), clientOf(r), req.Pending, req.Code)
+	acc, amr, err := s.Confirm(r.Context(), s.clientOf(r), req.Pending, req.Code)
 	s.loggedIn(w, r, acc, amr, err)
 }
 
@@ -292,7 +300,7 @@ func (s *Service) handleResend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	p, err := s.Resend(r.Context(), clientOf(r), req.Pending)
+	p, err := s.Resend(r.Context(), s.clientOf(r), req.Pending)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -306,7 +314,7 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.LoginPassword(r.Context(), clientOf(r), req.Contact, req.Password)
+	acc, amr, err := s.LoginPassword(r.Context(), s.clientOf(r), req.Contact, req.Password)
 	s.loggedIn(w, r, acc, amr, err)
 }
 
@@ -317,7 +325,7 @@ func (s *Service) handleCode(p Purpose) http.HandlerFunc {
 			writeError(w, err)
 			return
 		}
-		pend, err := s.RequestCode(r.Context(), clientOf(r), req, p)
+		pend, err := s.RequestCode(r.Context(), s.clientOf(r), req, p)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -332,7 +340,7 @@ func (s *Service) handleCodeLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.LoginCode(r.Context(), clientOf(r), req.Pending, req.Code)
+	acc, amr, err := s.LoginCode(r.Context(), s.clientOf(r), req.Pending, req.Code)
 	s.loggedIn(w, r, acc, amr, err)
 }
 
@@ -342,7 +350,7 @@ func (s *Service) handleResetConfirm(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.ResetPassword(r.Context(), clientOf(r), req.Pending, req.Code, req.Password)
+	acc, amr, err := s.ResetPassword(r.Context(), s.clientOf(r), req.Pending, req.Code, req.Password)
 	s.loggedIn(w, r, acc, amr, err)
 }
 
@@ -392,7 +400,7 @@ func (s *Service) handleLinkChallenge(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	c, err := s.Challenge(r.Context(), clientOf(r), PurposeLink, rec.Hash)
+	c, err := s.Challenge(r.Context(), s.clientOf(r), PurposeLink, rec.Hash)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -426,7 +434,7 @@ func (s *Service) handleLink(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	c, err := s.Link(r.Context(), clientOf(r), rec.AccountID, rec.Hash, der)
+	c, err := s.Link(r.Context(), s.clientOf(r), rec.AccountID, rec.Hash, der)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -448,7 +456,7 @@ func (s *Service) handleUnlink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Challenge(r.Context(), clientOf(r), PurposeLogin, "")
+	c, err := s.Challenge(r.Context(), s.clientOf(r), PurposeLogin, "")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -462,7 +470,7 @@ func (s *Service) handleLoginCertificate(w http.ResponseWriter, r *http.Request)
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.LoginCertificate(r.Context(), clientOf(r), browser(r), der)
+	acc, amr, err := s.LoginCertificate(r.Context(), s.clientOf(r), browser(r), der)
 	s.loggedIn(w, r, acc, amr, err)
 }
 
@@ -474,20 +482,33 @@ func (s *Service) handleRenewal(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.ConfirmRenewal(r.Context(), clientOf(r), browser(r), req.Confirm)
+	acc, amr, err := s.ConfirmRenewal(r.Context(), s.clientOf(r), browser(r), req.Confirm)
 	s.loggedIn(w, r, acc, amr, err)
 }
 
-var outboxPage = template.Must(template.New("outbox").Parse(`<!doctype html>
+//go:embed static/outbox.css
+var outboxCSS []byte
+
+// outboxPage refreshes itself every 5 s: a demo watches codes arrive.
+var outboxPage = template.Must(template.New("outbox").Funcs(template.FuncMap{"phone": contact.DisplayPhone}).Parse(`<!doctype html>
 <html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Исходящие сообщения — podpis</title><link rel="stylesheet" href="/demo/style.css"></head>
-<body class="outbox"><main>
+<meta http-equiv="refresh" content="5">
+<title>Исходящие сообщения — podpis</title><link rel="stylesheet" href="/api/account/outbox.css"></head>
+<body>
+<header><div><span class="brand">podpis <span>· демо</span></span><a href="/">← Ко входу</a></div></header>
+<main>
 <h1>Исходящие сообщения</h1>
-<p>Демонстрация: SMS и письма, которые сервис отправил бы. Новые сверху.</p>
-{{if .}}<ol class="outbox-list">{{range .}}
-<li><p><strong>{{if eq .Channel "sms"}}SMS{{else}}Email{{end}}</strong> → <span class="to">{{.To}}</span> · <time datetime="{{.Sent.Format "2006-01-02T15:04:05Z07:00"}}">{{.Sent.Format "15:04:05"}}</time></p>
-{{if .Subject}}<p class="subject">{{.Subject}}</p>{{end}}<p class="text">{{.Text}}</p></li>{{end}}
-</ol>{{else}}<p>Сообщений пока нет.</p>{{end}}
+<p class="lead">SMS и письма с кодами, которые сервис отправил бы. В рабочей системе они уходят через SMS-шлюз и почтовый сервер. Новые сверху; страница обновляется сама.</p>
+{{if .}}<ol>{{range .}}
+<li><div class="body">
+<p class="meta"><span class="badge {{.Channel}}">{{if eq .Channel "sms"}}SMS{{else}}Email{{end}}</span>
+<span class="to">{{if eq .Channel "sms"}}{{phone .To}}{{else}}{{.To}}{{end}}</span>
+<time datetime="{{.Sent.Format "2006-01-02T15:04:05Z07:00"}}">{{.Sent.Local.Format "15:04:05"}}</time></p>
+{{if and .Subject (ne .Channel "sms")}}<p class="subject">{{.Subject}}</p>{{end}}
+<p class="text">{{.Text}}</p></div>
+{{if .Code}}<p class="code" aria-label="Код {{.Code}}">{{.Code}}</p>{{end}}
+</li>{{end}}
+</ol>{{else}}<p class="empty">Сообщений пока нет. Зарегистрируйтесь или запросите код — он появится здесь.</p>{{end}}
 </main></body></html>
 `))
 

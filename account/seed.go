@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/podpis/podpis/account/argon2id"
 	"github.com/podpis/podpis/account/contact"
 	"github.com/podpis/podpis/login"
 )
@@ -45,7 +44,7 @@ func (s *Service) Seed(ctx context.Context, sa SeedAccount) (*Account, error) {
 	if err := checkPassword(sa.Password, addr); err != nil {
 		return nil, fmt.Errorf("account: seed: %w", err)
 	}
-	ph, err := argon2id.Hash(sa.Password, s.cfg.Password)
+	ph, err := s.hashPassword(ctx, sa.Password)
 	if err != nil {
 		return nil, fmt.Errorf("account: seed: %w", err)
 	}

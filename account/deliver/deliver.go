@@ -25,6 +25,7 @@ type Message struct {
 	To      string    `json:"to"` // E.164 for SMS, an address for e-mail
 	Subject string    `json:"subject,omitempty"`
 	Text    string    `json:"text"`
+	Code    string    `json:"code,omitempty"` // the code in Text, for the outbox page
 	Sent    time.Time `json:"sent"`
 }
 

@@ -54,7 +54,7 @@ func TestSMSGateway(t *testing.T) {
 	if err := bad.Send(context.Background(), deliver.Message{Channel: deliver.SMS, To: "+79161234567", Text: "x 111111"}); err == nil {
 		t.Fatal("a refused request (401) counted as sent")
 	}
-	sink.Fail = true
+	sink.Fail.Store(true)
 	if err := g.Send(context.Background(), deliver.Message{Channel: deliver.SMS, To: "+79161234567", Text: "x 222222"}); err == nil {
 		t.Fatal("a 502 counted as sent")
 	}

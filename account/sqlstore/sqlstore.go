@@ -41,6 +41,10 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
+	// One connection: SQLite takes one writer at a time anyway, and
+	// queueing for the connection in Go is fair and prompt where
+	// SQLite's busy handler sleeps and retries (seconds under a burst).
+	db.SetMaxOpenConns(1)
 	return open(ctx, db, false)
 }
 

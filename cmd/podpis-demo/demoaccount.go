@@ -17,6 +17,12 @@ import (
 // has read it.
 const demoAccountFile = "demo-account.json"
 
+// The demo account's phone and e-mail (docs/account.md).
+const (
+	demoPhone = "+7 (900) 000-00-01"
+	demoEmail = "demo@podpis.local"
+)
+
 type demoAccount struct {
 	Phone    string `json:"phone"`
 	Email    string `json:"email"`
@@ -63,7 +69,7 @@ func ensureDemoAccount(dir string) (*demoAccount, error) {
 	if a, err := readDemoAccount(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return a, err
 	}
-	a := &demoAccount{Phone: "+7 (900) 000-00-01", Email: "demo@podpis.example", Password: newDemoPassword()}
+	a := &demoAccount{Phone: demoPhone, Email: demoEmail, Password: newDemoPassword()}
 	for _, p := range people {
 		if !p.expired {
 			a.Certificates = append(a.Certificates, p.file+".pem")

@@ -133,8 +133,8 @@ func site(t *testing.T) (*httptest.Server, *demo) {
 	if d.v, err = verify.New(verify.Config{Origins: []string{srv.URL}, Roots: roots, Intermediates: inters}); err != nil {
 		t.Fatal(err)
 	}
-	af := accountFlags{outbox: true}
-	svc, closeStore, err := openAccounts(context.Background(), &af, dir, srv.URL, d.v, nil, d.log)
+	af := accountFlags{outbox: true, seed: true, renewal: true}
+	svc, closeStore, err := af.open(context.Background(), dir, srv.URL, d.v, nil, d.log)
 	if err != nil {
 		t.Fatal(err)
 	}

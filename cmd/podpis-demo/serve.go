@@ -124,7 +124,7 @@ func runServe(args []string) error {
 		log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	svc, closeStore, err := openAccounts(ctx, &af, filepath.Dir(*rootsPath), *origin, v, rdb, d.log)
+	svc, closeStore, err := af.open(ctx, filepath.Dir(*rootsPath), *origin, v, rdb, d.log)
 	if err != nil {
 		l.Close()
 		return err

@@ -70,6 +70,13 @@ var rules = []rule{
 
 	{pkg: "installer/...", mayUse: []string{"installer/..."}},
 
+	// The account service: a site's server side beside verify, never the
+	// agent. Its parts are leaves; the storage implements its interface.
+	{pkg: "account", mayUse: []string{"account/argon2id", "account/contact", "account/deliver", "account/ratelimit", "verify", "login"}},
+	{pkg: "account/sqlstore", mayUse: []string{"account"}},
+	{pkg: "account/deliver/...", mayUse: []string{"account/deliver"}},
+	{pkg: "account/...", mayUse: []string{}},
+
 	// Helpers of our own: the product's ones are leaves; the test
 	// helpers may use what they stand in for.
 	{pkg: "internal/peercred", mayUse: []string{}},
@@ -82,7 +89,7 @@ var rules = []rule{
 
 	{pkg: "webclient", mayUse: []string{}},
 	// Binaries wire everything together; nothing imports them.
-	{pkg: "cmd/...", mayUse: []string{"agent", "agent/...", "certreq", "crypto/...", "login", "verify", "verify/...", "installer/...", "internal/...", "webclient", "ui", "ui/..."}},
+	{pkg: "cmd/...", mayUse: []string{"account", "account/...", "agent", "agent/...", "certreq", "crypto/...", "login", "verify", "verify/...", "installer/...", "internal/...", "webclient", "ui", "ui/..."}},
 }
 
 func match(pattern, pkg string) bool {

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,21 +34,15 @@ type Received struct {
 // Inbox is what a sink received, by recipient.
 type Inbox struct {
 	mu   sync.Mutex
-	cond *sync.Cond
 	msgs []Received
 }
 
-func newInbox() *Inbox {
-	in := &Inbox{}
-	in.cond = sync.NewCond(&in.mu)
-	return in
-}
+func newInbox() *Inbox { return &Inbox{} }
 
 func (in *Inbox) add(r Received) {
 	in.mu.Lock()
 	in.msgs = append(in.msgs, r)
 	in.mu.Unlock()
-	in.cond.Broadcast()
 }
 
 // All returns every message received.
@@ -70,9 +65,24 @@ func (in *Inbox) Count(to string) int {
 
 var codeRE = regexp.MustCompile(`\b\d{6}\b`)
 
-// Last returns the last message to to, failing t if none came.
+// Wait waits (up to 10 s: delivery may run in the background) until n
+// messages went to to, failing t if they do not come.
+func (in *Inbox) Wait(t testing.TB, to string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for in.Count(to) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages to %s, want %d", in.Count(to), to, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Last returns the last message to to, waiting for one, failing t if
+// none comes.
 func (in *Inbox) Last(t testing.TB, to string) Received {
 	t.Helper()
+	in.Wait(t, to, 1)
 	msgs := in.All()
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].To == to {
@@ -156,7 +166,7 @@ type SMS struct {
 	URL string
 	*Inbox
 	// Fail, while set, makes the gateway answer 502.
-	Fail bool
+	Fail atomic.Bool
 }
 
 // StartSMS runs an SMS gateway sink for the duration of t; it requires
@@ -174,7 +184,7 @@ func StartSMS(t testing.TB, token string) *SMS {
 			http.Error(w, "bad token", http.StatusUnauthorized)
 		case json.NewDecoder(r.Body).Decode(&req) != nil || req.To == "" || req.Text == "":
 			http.Error(w, "want {to, text}", http.StatusBadRequest)
-		case s.Fail:
+		case s.Fail.Load():
 			http.Error(w, "gateway down", http.StatusBadGateway)
 		default:
 			s.add(Received{To: req.To, Text: req.Text})
