@@ -266,7 +266,7 @@ async function confirmCode(ev) {
     if (err.code === "CODE_LOCKED" || err.code === "CODE_EXPIRED") {
       // This code is dead: only a new one helps.
       codeUsable(false);
-      formError(form, err.message + " Запросите новый код.");
+      formError(form, /новый код/.test(err.message) ? err.message : err.message + " Запросите новый код.");
       if (!$("resend").hidden) $("resend").focus();
       return;
     }
@@ -655,6 +655,7 @@ export function initAccount(h) {
   fetch("/outbox", { method: "HEAD" })
     .then((r) => {
       $("outbox-link").hidden = !r.ok;
+      $("outbox-hint").hidden = !r.ok;
     })
     .catch(() => {});
 }
