@@ -6,17 +6,20 @@
 // SMS and the mail the way a person reads them. Run after `make build`;
 // screenshots of every screen, at 360 px and on a desktop, go to
 // $ARTIFACTS (default test/screenshots) as account-*.png.
+//
+// ACCOUNT_DB=postgres runs the same flow on a throwaway PostgreSQL
+// (Debian's postgresql, started here as its own user) instead of SQLite.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync, rmSync, chownSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { root, bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
 
-let browser, data, demo, prompts, sink, seeded;
+let browser, data, demo, prompts, sink, seeded, pgDir;
 
 // The people of this test: one registers by phone, one by e-mail.
 const PHONE = { typed: "9161234567", shown: "+7 (916) 123-45-67", e164: "+79161234567", password: "Весенний-дождь-2026" };
@@ -144,6 +147,38 @@ function startSink() {
   });
 }
 
+// startPostgres runs a throwaway PostgreSQL on a loopback port and returns
+// its DSN. PostgreSQL refuses root: as root it runs as the postgres user.
+async function startPostgres() {
+  const pgbin = (n) => {
+    const versions = readdirSync("/usr/lib/postgresql").sort((a, b) => Number(b) - Number(a));
+    return path.join("/usr/lib/postgresql", versions[0], "bin", n);
+  };
+  const dir = (pgDir = mkdtempSync(path.join(tmpdir(), "podpis-account-pg-")));
+  const as = {};
+  if (process.getuid() === 0) {
+    as.uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }));
+    as.gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }));
+    chownSync(dir, as.uid, as.gid);
+  }
+  execFileSync(pgbin("initdb"), ["-D", path.join(dir, "data"), "-U", "podpis", "--auth=trust", "-E", "UTF8", "--no-sync"], { ...as, stdio: "ignore" });
+  const port = await freePort();
+  const p = spawn(pgbin("postgres"), ["-D", path.join(dir, "data"), "-k", dir, "-h", "127.0.0.1", "-p", String(port), "-F"],
+    { ...as, stdio: ["ignore", "pipe", "pipe"] });
+  procs.push(p);
+  await new Promise((resolve, reject) => {
+    let out = "";
+    const on = (d) => {
+      out += d;
+      if (/ready to accept connections/.test(out)) resolve();
+    };
+    p.stdout.on("data", on);
+    p.stderr.on("data", on);
+    p.on("exit", (code) => reject(new Error(`postgres exited ${code}: ${out}`)));
+  });
+  return `postgres://podpis@127.0.0.1:${port}/postgres?sslmode=disable`;
+}
+
 // --- Setup --------------------------------------------------------------------
 
 before(async () => {
@@ -162,9 +197,10 @@ before(async () => {
   const agentPort = await freePort();
   const port = await freePort();
   demo = `http://127.0.0.1:${port}`;
+  const db = process.env.ACCOUNT_DB === "postgres" ? ["--postgres", await startPostgres()] : [];
   await start(bin("podpis-demo"), ["serve", "--listen", `127.0.0.1:${port}`, "--roots", path.join(data, "roots.pem"),
     "--intermediates", path.join(data, "intermediates.pem"), "--agent-port", String(agentPort),
-    "--smtp", sink.smtp, "--smtp-from", "podpis@localhost", "--sms-gateway", sink.sms], {}, /Откройте/);
+    "--smtp", sink.smtp, "--smtp-from", "podpis@localhost", "--sms-gateway", sink.sms, ...db], {}, /Откройте/);
   await start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
     "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo],
     { DISPLAY: "", WAYLAND_DISPLAY: "", PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"),
@@ -179,8 +215,11 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
+  const exits = procs.filter((p) => p.exitCode === null).map((p) => new Promise((r) => p.once("exit", r)));
   for (const p of procs) p.kill("SIGINT");
+  await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 5000))]);
   if (data) rmSync(data, { recursive: true, force: true });
+  if (pgDir) rmSync(pgDir, { recursive: true, force: true });
 });
 
 // --- The tests, in the order a person meets the screens -----------------------------
