@@ -481,8 +481,9 @@ export function renderAccount() {
   $("who-how").textContent = [current && "Вход " + how(current), current && "с " + dateTime(current.created)].filter(Boolean).join(" ");
   dlRows($("who-details"), byCert
     ? [["Организация", byCert.organization], ["ИНН", byCert.inn], ["ИНН ЮЛ", byCert.innle], ["СНИЛС", byCert.snils],
-      ["ОГРН", byCert.ogrn], ["Сертификат", byCert.thumbprint]]
+      ["ОГРН", byCert.ogrn], ["Издатель", byCert.issuer], ["Действителен до", date(byCert.notAfter)], ["Отпечаток", byCert.thumbprint]]
     : []);
+  $("login-cert").hidden = !byCert;
 
   const ul = $("linked");
   ul.replaceChildren();
@@ -497,7 +498,9 @@ export function renderAccount() {
 
   const sl = $("sessions");
   sl.replaceChildren();
-  for (const s of acc.sessions || []) sl.append(sessionItem(s));
+  // This browser first, then the most recently active.
+  const sessions = [...(acc.sessions || [])].sort((a, b) => (b.current - a.current) || (new Date(b.lastSeen) - new Date(a.lastSeen)));
+  for (const s of sessions) sl.append(sessionItem(s));
 
   hooks.signer(byCert || certs.find((c) => new Date(c.notAfter) > new Date()) || null);
 }

@@ -503,14 +503,31 @@ test("certificates: unlink, an unlinked certificate refused, link through the ag
   assert.match(await page.textContent("#who-how"), /Вход по сертификату/);
   await shot(page, "19-account-by-certificate");
 
-  // Two sessions of this account: «Выйти на всех устройствах» ends both.
+  // Two more browsers of this account: one is ended from this page
+  // («Завершить»), then «Выйти на всех устройствах» ends the rest.
   const other = await newPage();
   await loginByPassword(other.page, { phone: PHONE.typed }, PHONE.password);
   await step(other.page, "done");
+  const third = await newPage();
+  await loginByPassword(third.page, { phone: PHONE.typed }, PHONE.password);
+  await step(third.page, "done");
   await page.reload();
-  await step(page, "done");
-  assert.equal(await page.$$eval("#sessions li", (l) => l.length) >= 2, true);
+  await page.waitForSelector("#done:not([hidden])");
+  const sessions = () => page.$$eval("#sessions li", (l) => l.length);
+  const before = await sessions();
+  assert.ok(before >= 3, `${before} sessions listed`);
+  assert.match(await page.textContent("#sessions li:first-child"), /этот сеанс/);
   await shot(page, "20-sessions");
+  await page.click("#sessions li:nth-child(2) button");
+  await page.waitForFunction((n) => document.querySelectorAll("#sessions li").length === n - 1, before);
+  // Which of the two it was: the one whose reload now shows the login.
+  await other.page.reload();
+  await third.page.reload();
+  await other.page.waitForSelector("#login:not([hidden]), #done:not([hidden])");
+  await third.page.waitForSelector("#login:not([hidden]), #done:not([hidden])");
+  const ended = [await other.page.isVisible("#login"), await third.page.isVisible("#login")].filter(Boolean).length;
+  assert.equal(ended, 1, "«Завершить» ended one other browser");
+  await third.context.close();
   await page.click("#logout-all");
   await step(page, "login");
   assert.match(await page.textContent("#status"), /на всех устройствах/);
