@@ -78,6 +78,9 @@ func (f *accountFlags) open(ctx context.Context, dataDir, origin string, v *veri
 	if err != nil {
 		return fail(err)
 	}
+	if key == nil {
+		log.Warn("account: no --account-key-file: codes and CSRF tokens hold for this server and this run only")
+	}
 	router := &deliver.Router{}
 	if f.smtp != "" {
 		pw := f.smtpPwd
