@@ -32,8 +32,12 @@ bin/podpis-demo serve --listen "$SITE_ADDR" --roots "$DATA/roots.pem" --intermed
 site_pid=$!
 pids+=($site_pid)
 echo
-echo "Демо: откройте $SITE и войдите демо-аккаунтом (его телефон, email и пароль — выше) или по сертификату (PIN-код токена: ${PODPIS_SOFTTOKEN_PIN:-1234})."
-echo "Коды подтверждения не отправляются: они на странице $SITE/outbox."
+# The demo account init made (serve prints it too, in its own time).
+field() { sed -n "s/^  \"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" "$DATA/demo-account.json"; }
+echo "Демо: откройте $SITE"
+echo "  Демо-учётная запись: телефон $(field phone) или email $(field email), пароль $(field password)"
+echo "  Вход по сертификату: PIN-код токена ${PODPIS_SOFTTOKEN_PIN:-1234}"
+echo "  Коды подтверждения не отправляются: они на странице $SITE/outbox"
 echo "Агент podpis (pid $agent_pid) можно остановить отдельно — сайт продолжит работать; запустить снова:"
 printf '  PODPIS_SOFTTOKEN_DIR=%q PODPIS_DATA_DIR=%q PODPIS_CONFIG=%q' "$PODPIS_SOFTTOKEN_DIR" "$PODPIS_DATA_DIR" "$PODPIS_CONFIG"
 printf ' %q' "${agent[@]}"
