@@ -258,6 +258,7 @@ function notLinked(cert, err) {
   $("cert-refused-how").textContent = "Чтобы входить по сертификату, войдите по телефону или email и в Личном кабинете " +
     "нажмите «Привязать сертификат»: podpis попросит подписать запрос этим сертификатом.";
   $("renew-go").hidden = true;
+  $("cert-refused").classList.remove("info");
   $("cert-refused").hidden = false;
   $("cert-refused").dataset.code = err.code;
   $("login-phone").focus();
@@ -281,6 +282,7 @@ function renewed(cert, err) {
     }
   };
   $("cert-refused").dataset.code = err.code;
+  $("cert-refused").classList.add("info");
   $("cert-refused").hidden = false;
   $("renew-go").focus();
 }

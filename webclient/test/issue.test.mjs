@@ -141,3 +141,37 @@ test("«Выпуск сертификата»: form, key on the token, CA, insta
   assert.equal(keyFiles(), keysBefore + 1, "one key made");
   await context.close();
 });
+
+test("a renewed certificate (the same СНИЛС as a linked one) logs in once the person confirms, and is linked", async () => {
+  const context = await browser.newContext({ locale: "ru-RU", viewport: { width: 1024, height: 900 } });
+  const page = await context.newPage();
+  // Logged out, Кузнецова gets a new certificate for a new key: not the
+  // one linked by the test above, but her СНИЛС.
+  await page.goto(demo);
+  await page.click("#to-issue");
+  await page.waitForSelector("#issue:not([hidden])");
+  await page.fill('input[name="SN"]', "Кузнецова");
+  await page.fill('input[name="G"]', "Анна Павловна");
+  await page.fill('input[name="SNILS"]', "112-233-445 95");
+  await page.fill('input[name="INN"]', "500100732259");
+  await page.click("#issue-go");
+  await answer(context, { expect: /Кузнецова Анна Павловна[\s\S]*11223344595/, button: "approve", shot: "issue-11-renew-newkey.png" });
+  await answer(context, { expect: /создание нового ключа/, button: "sign", pin: "1234", shot: "issue-12-renew-newkey-pin.png" });
+  await answer(context, { expect: /просит установить сертификат на токен/, button: "approve", shot: "issue-13-renew-install.png" });
+  await answer(context, { expect: /установка сертификата/, button: "sign", pin: "1234", shot: "issue-14-renew-install-pin.png" });
+  await answer(context, { expect: /вход на сайт/, button: "sign", pin: "1234", shot: "issue-15-renew-login-pin.png" });
+
+  // Not let in yet: the page asks.
+  await page.waitForSelector("#cert-refused:not([hidden])");
+  assert.match(await page.textContent("#cert-refused-title"), /Новый сертификат взамен привязанного/);
+  assert.ok(await page.isVisible("#renew-go"));
+  assert.ok(!(await page.isVisible("#done")), "a renewed certificate logged in before the person confirmed");
+  await page.screenshot({ path: path.join(shots, "issue-16-renewed-confirm.png"), fullPage: true });
+  await page.click("#renew-go");
+  await page.waitForSelector("#done:not([hidden])");
+  assert.match(await page.textContent("#done-title"), /Вы вошли как Кузнецова Анна Павловна/);
+  assert.equal(await page.$$eval("#linked .linked-cert", (l) => l.filter((li) => li.textContent.includes("Кузнецова")).length), 2,
+    "the renewed certificate is linked beside the old one");
+  await page.screenshot({ path: path.join(shots, "issue-17-renewed-logged-in.png"), fullPage: true });
+  await context.close();
+});
