@@ -8,7 +8,8 @@
 // $ARTIFACTS (default test/screenshots) as account-*.png.
 //
 // ACCOUNT_DB=postgres runs the same flow on a throwaway PostgreSQL
-// (Debian's postgresql, started here as its own user) instead of SQLite.
+// (Debian's postgresql, started here as its own user) instead of SQLite:
+// account-postgres.test.mjs does.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
@@ -94,13 +95,14 @@ async function newPage(width = 1280) {
 
 // shot takes the screen as it is on a desktop and at 360 px, and checks
 // that at 360 px nothing scrolls sideways.
+const shotPrefix = process.env.ACCOUNT_DB === "postgres" ? "account-pg-" : "account-";
 async function shot(page, name) {
   const size = page.viewportSize();
-  await page.screenshot({ path: path.join(shots, `account-${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(shots, `${shotPrefix}${name}.png`), fullPage: true });
   await page.setViewportSize({ width: 360, height: 780 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
   assert.equal(overflow, false, `«${name}» scrolls sideways at 360 px`);
-  await page.screenshot({ path: path.join(shots, `account-${name}-360px.png`), fullPage: true });
+  await page.screenshot({ path: path.join(shots, `${shotPrefix}${name}-360px.png`), fullPage: true });
   await page.setViewportSize(size);
 }
 
@@ -135,7 +137,7 @@ async function logout(page) {
 // startSink runs codesink and reads the addresses it prints.
 function startSink() {
   return new Promise((resolve, reject) => {
-    const p = spawn(bin("codesink"), [], { stdio: ["ignore", "pipe", "inherit"] });
+    const p = spawn(path.join(data, "codesink"), [], { stdio: ["ignore", "pipe", "inherit"] });
     procs.push(p);
     let out = "";
     p.stdout.on("data", (d) => {
@@ -191,7 +193,9 @@ before(async () => {
   writeFileSync(path.join(data, "record.sh"), `#!/bin/sh\necho "$1" >> '${prompts}'\n`);
   chmodSync(path.join(data, "record.sh"), 0o755);
 
-  execFileSync("go", ["build", "-o", bin("codesink"), "./webclient/testing/codesink"], { cwd: root });
+  // Built into this run's folder: account-postgres.test.mjs may build
+  // it at the same time.
+  execFileSync("go", ["build", "-o", path.join(data, "codesink"), "./webclient/testing/codesink"], { cwd: root });
   sink = await startSink();
 
   const agentPort = await freePort();
@@ -547,6 +551,29 @@ test("certificates: unlink, an unlinked certificate refused, link through the ag
   await page.click(".cert:has-text('Петрова')");
   await answerPIN(context);
   await page.waitForSelector("#cert-refused:not([hidden])");
+  await context.close();
+});
+
+test("by keyboard alone: Tab to the phone, type, Tab to the password, Enter; the refusal is read out", async () => {
+  const { context, page } = await newPage(360);
+  await page.goto(demo);
+  await page.waitForSelector("#login:not([hidden])");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "login-phone", "the first stop is the phone");
+  await page.keyboard.type(PHONE.typed);
+  await page.keyboard.press("Tab"); // «По email»
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "login-password");
+  await page.keyboard.type("не тот пароль");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#login-form .form-error:not(:empty)");
+  // The refusal is in a live region: a screen reader says it unasked.
+  assert.equal(await page.getAttribute("#login-form .form-error", "role"), "alert");
+  await page.fill("#login-password", "");
+  await page.keyboard.type(PHONE.password);
+  await page.keyboard.press("Enter");
+  await step(page, "done");
+  await logout(page);
   await context.close();
 });
 
