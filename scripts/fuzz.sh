@@ -17,6 +17,9 @@ targets=(
 	"./agent/config FuzzConfig"
 	"./agent/server FuzzProtocol"
 	"./agent/wsapi FuzzChunkPaths"
+	"./sso/telegram FuzzVerify"
+	"./sso/telegram FuzzFieldsFromJSON"
+	"./sso/esia FuzzVerifyJWT"
 )
 for t in "${targets[@]}"; do
 	set -- $t
