@@ -42,6 +42,7 @@ func (s *Service) Handler() http.Handler {
 	post("/api/account/login/certificate/challenge", s.handleLoginChallenge)
 	post("/api/account/login/certificate", s.handleLoginCertificate)
 	post("/api/account/login/certificate/confirm", s.handleRenewal)
+	post("/api/account/links/{provider}/unlink", s.handleUnlinkIdentity)
 	if s.cfg.Outbox != nil {
 		mux.HandleFunc("GET /outbox", s.handleOutboxPage)
 		mux.HandleFunc("GET /api/account/outbox.css", func(w http.ResponseWriter, r *http.Request) {
@@ -177,12 +178,22 @@ type accountDTO struct {
 	Created      time.Time    `json:"created"`
 	Certificates []certDTO    `json:"certificates"`
 	Sessions     []sessionDTO `json:"sessions"`
+	Links        []linkDTO    `json:"links"`
+}
+
+type linkDTO struct {
+	Provider string    `json:"provider"`
+	Name     string    `json:"name"`
+	Linked   time.Time `json:"linked"`
 }
 
 // view is the Account object of the API: the account, its certificates
 // and its sessions (current marked).
 func (s *Service) view(ctx context.Context, a *Account, current string) (*accountDTO, error) {
-	v := &accountDTO{ID: a.ID, Created: a.Created, Certificates: []certDTO{}, Sessions: []sessionDTO{}}
+	v := &accountDTO{ID: a.ID, Created: a.Created, Certificates: []certDTO{}, Sessions: []sessionDTO{}, Links: []linkDTO{}}
+	for _, l := range a.Links {
+		v.Links = append(v.Links, linkDTO{Provider: l.Provider, Name: l.Name, Linked: l.Linked})
+	}
 	if a.Phone != "" {
 		p, d := a.Phone, contact.DisplayPhone(a.Phone)
 		v.Phone, v.PhoneDisplay = &p, &d
@@ -208,7 +219,9 @@ func (s *Service) view(ctx context.Context, a *Account, current string) (*accoun
 func (s *Service) handleState(w http.ResponseWriter, r *http.Request) {
 	acc, sess, err := s.Authenticate(r.Context(), r)
 	if errors.Is(err, ErrNotLoggedIn) {
-		writeJSON(w, http.StatusOK, map[string]any{"csrf": s.preToken(w, r), "account": nil})
+		pre := s.preValue(w, r)
+		writeJSON(w, http.StatusOK, map[string]any{"csrf": s.csrfFor(pre), "account": nil,
+			"sso": s.ssoState(r, preCookie, pre, false), "ssoResult": s.takeFlash(w, r)})
 		return
 	}
 	if err != nil {
@@ -221,7 +234,8 @@ func (s *Service) handleState(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.preToken(w, r) // keep a pre-session cookie, for the forms after a logout
-	writeJSON(w, http.StatusOK, map[string]any{"csrf": s.csrfFor(cookieValue(r, SessionCookie)), "account": v})
+	writeJSON(w, http.StatusOK, map[string]any{"csrf": s.csrfFor(cookieValue(r, SessionCookie)), "account": v,
+		"sso": s.ssoState(r, SessionCookie, cookieValue(r, SessionCookie), true), "ssoResult": s.takeFlash(w, r)})
 }
 
 func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) {
@@ -449,6 +463,19 @@ func (s *Service) handleUnlink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.Unlink(r.Context(), acc.ID, r.PathValue("id")); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+func (s *Service) handleUnlinkIdentity(w http.ResponseWriter, r *http.Request) {
+	acc, _, err := s.Authenticate(r.Context(), r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.UnlinkIdentity(r.Context(), acc.ID, r.PathValue("provider")); err != nil {
 		writeError(w, err)
 		return
 	}

@@ -114,12 +114,18 @@ func (s *Service) endSession(ctx context.Context, w http.ResponseWriter, r *http
 // preToken returns the CSRF token of r's pre-session cookie, setting a
 // new cookie when r has none.
 func (s *Service) preToken(w http.ResponseWriter, r *http.Request) string {
+	return s.csrfFor(s.preValue(w, r))
+}
+
+// preValue returns r's pre-session cookie, setting a new one when r has
+// none.
+func (s *Service) preValue(w http.ResponseWriter, r *http.Request) string {
 	v := cookieValue(r, preCookie)
 	if v == "" {
 		v = secret()
 		http.SetCookie(w, s.cookie(preCookie, v, int(sessionMax.Seconds())))
 	}
-	return s.csrfFor(v)
+	return v
 }
 
 func (s *Service) csrfFor(cookie string) string {

@@ -32,7 +32,7 @@ func TestMigrations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v, err := s.Version(ctx); err != nil || v != 1 {
+			if v, err := s.Version(ctx); err != nil || v != 2 {
 				t.Fatalf("version %d, %v", v, err)
 			}
 			now := time.Now()
@@ -57,6 +57,39 @@ func TestMigrations(t *testing.T) {
 			}
 			if _, err := s.TakeChallenge(ctx, "none"); !errors.Is(err, account.ErrNoRecord) {
 				t.Fatalf("TakeChallenge of nothing: %v", err)
+			}
+			// Links: one account per outside identity, one identity per
+			// provider per account; the same subject at another provider is
+			// another identity.
+			for _, tc := range []struct {
+				name string
+				l    account.LinkRecord
+				dup  bool
+			}{
+				{"first", account.LinkRecord{Provider: "esia", Subject: "1000", AccountID: "a1", Name: "Иванов"}, false},
+				{"identity taken by another account", account.LinkRecord{Provider: "esia", Subject: "1000", AccountID: "a3"}, true},
+				{"second identity of the provider", account.LinkRecord{Provider: "esia", Subject: "2000", AccountID: "a1"}, true},
+				{"same subject, other provider", account.LinkRecord{Provider: "telegram", Subject: "1000", AccountID: "a3"}, false},
+			} {
+				tc.l.Linked = now
+				if err := s.AddLink(ctx, tc.l); errors.Is(err, account.ErrDuplicate) != tc.dup || (!tc.dup && err != nil) {
+					t.Fatalf("%s: AddLink: %v", tc.name, err)
+				}
+			}
+			if l, err := s.LinkByIdentity(ctx, "esia", "1000"); err != nil || l.AccountID != "a1" || l.Name != "Иванов" {
+				t.Fatalf("LinkByIdentity: %+v %v", l, err)
+			}
+			if err := s.DeleteLink(ctx, "a3", "esia"); !errors.Is(err, account.ErrNoRecord) {
+				t.Fatalf("unlink of a provider the account has no link of: %v", err)
+			}
+			if err := s.DeleteLink(ctx, "a1", "esia"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.LinkByIdentity(ctx, "esia", "1000"); !errors.Is(err, account.ErrNoRecord) {
+				t.Fatalf("after unlink: %v", err)
+			}
+			if ls, err := s.Links(ctx, "a3"); err != nil || len(ls) != 1 || ls[0].Provider != "telegram" {
+				t.Fatalf("Links: %+v %v", ls, err)
 			}
 			// DeleteExpired forgets what ended and keeps what lives.
 			day := 24 * time.Hour
