@@ -29,7 +29,7 @@ type accountFlags struct {
 	db, postgres, keyFile             string
 	smtp, smtpFrom, smtpUser, smtpPwd string
 	smsGateway, smsToken              string
-	outbox, renewal                   bool
+	outbox, renewal, ssoRegister      bool
 	seedPassword                      string
 	seed                              bool
 }
@@ -45,6 +45,7 @@ func (f *accountFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.smsGateway, "sms-gateway", "", "send SMS codes through this HTTP gateway (docs/account.md)")
 	fs.StringVar(&f.smsToken, "sms-token", "", "bearer token of --sms-gateway (default $PODPIS_SMS_TOKEN)")
 	fs.BoolVar(&f.outbox, "outbox", false, "keep the messages sent at /outbox (a demo on one machine; the default on a loopback origin without --smtp and --sms-gateway)")
+	fs.BoolVar(&f.ssoRegister, "sso-register", false, "a Госуслуги or Telegram login of an identity linked to no account makes a new account (default: it is told how to link)")
 	fs.BoolVar(&f.renewal, "renewal", true, "a renewed certificate (same SNILS, trusted CA) may log in after the person confirms")
 	fs.BoolVar(&f.seed, "seed-account", true, "create or refresh the demo account of "+demoAccountFile+" beside --roots (made by init; printed with its password) with the soft token's valid certificates linked")
 	fs.StringVar(&f.seedPassword, "seed-password", "", "the demo account's password (default the one in "+demoAccountFile+")")
@@ -108,7 +109,7 @@ func (f *accountFlags) open(ctx context.Context, dataDir, origin string, v *veri
 	if f.outbox {
 		router.Outbox = &deliver.Outbox{}
 	}
-	cfg := account.Config{Store: st, Origin: origin, Verifier: v, Key: key, Sender: router, Outbox: router.Outbox, Renewal: f.renewal, Log: log}
+	cfg := account.Config{Store: st, Origin: origin, Verifier: v, Key: key, Sender: router, Outbox: router.Outbox, Renewal: f.renewal, SSORegister: f.ssoRegister, Log: log}
 	if rdb != nil {
 		cfg.Limiter = ratelimit.NewRedis(rdb, "podpis-account:")
 	}

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -52,6 +53,10 @@ type demo struct {
 	// /outbox with --outbox): every login, the certificate one included,
 	// goes through it.
 	accounts http.Handler
+	// sso is Госуслуги and Telegram (/sso/…), nil when both are off;
+	// cspSources are the origins the Telegram widget loads from.
+	sso        http.Handler
+	cspSources []string
 }
 
 func runServe(args []string) error {
@@ -70,6 +75,8 @@ func runServe(args []string) error {
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
 	var af accountFlags
 	af.register(fset)
+	var sf ssoFlags
+	sf.registerFlags(fset)
 	fset.Parse(args)
 
 	roots, err := readCertificates(*rootsPath)
@@ -131,6 +138,13 @@ func runServe(args []string) error {
 	}
 	defer closeStore()
 	d.accounts = svc.Handler()
+	ssoH, csp, closeSSO, err := sf.open(svc, *origin, rdb, d.log)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	defer closeSSO()
+	d.sso, d.cspSources = ssoH, csp
 	if *caKeyPath == "" {
 		*caKeyPath = filepath.Join(filepath.Dir(*rootsPath), caKeyFile)
 	}
@@ -190,15 +204,26 @@ func (d *demo) routes() http.Handler {
 		mux.Handle("/api/account/", d.accounts)
 		mux.Handle("/outbox", d.accounts)
 	}
-	return headers(mux)
+	if d.sso != nil {
+		mux.Handle("/sso/", d.sso)
+	}
+	return headers(mux, d.cspSources...)
 }
 
 // headers: the page talks only to itself and the agent on 127.0.0.1, and
 // cannot be framed.
-func headers(next http.Handler) http.Handler {
+//
+// widget are the origins of the Telegram Login Widget (its script, and for
+// Telegram's own its frame), allowed to load scripts and frames.
+func headers(next http.Handler, widget ...string) http.Handler {
+	csp := "default-src 'self'; connect-src 'self' ws://127.0.0.1:* wss://127.0.0.1:* http://127.0.0.1:* https://127.0.0.1:*; frame-ancestors 'none'; base-uri 'none'"
+	if len(widget) > 0 {
+		src := strings.Join(widget, " ")
+		csp += "; script-src 'self' " + src + "; frame-src " + src
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws://127.0.0.1:* wss://127.0.0.1:* http://127.0.0.1:* https://127.0.0.1:*; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		next.ServeHTTP(w, r)

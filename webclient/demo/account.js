@@ -3,6 +3,7 @@
 // the account page. They talk only to the account service's JSON API
 // (docs/account.md); the agent's part (certificates) is app.js's.
 import { $, show, status, fieldError, date } from "/demo/ui.js";
+import { renderLinks, showOutcome, enableWays, initSSO } from "/demo/sso.js";
 
 // --- The API ---------------------------------------------------------------
 
@@ -427,6 +428,8 @@ const AMR = [
   [["otp", "sms"], "по коду из SMS"],
   [["otp", "email"], "по коду из письма"],
   [["pwd"], "по паролю"],
+  [["esia"], "через Госуслуги"],
+  [["telegram"], "через Telegram"],
 ];
 
 function how(session) {
@@ -475,7 +478,8 @@ export function renderAccount() {
   const certs = acc.certificates || [];
   const current = (acc.sessions || []).find((s) => s.current);
   const byCert = loginCert && certs.find((c) => c.thumbprint === loginCert);
-  const name = byCert ? byCert.owner : acc.phoneDisplay || acc.email || "владелец учётной записи";
+  const linkedName = ((acc.links || []).find((l) => l.name) || {}).name;
+  const name = byCert ? byCert.owner : acc.phoneDisplay || acc.email || linkedName || "владелец учётной записи";
   $("who").textContent = name;
   $("avatar").textContent = (byCert ? byCert.owner : "").split(" ").slice(0, 2).map((w) => w[0]).join("") || "ЛК";
   $("who-how").textContent = [current && "Вход " + how(current), current && "с " + dateTime(current.created)].filter(Boolean).join(" ");
@@ -489,6 +493,7 @@ export function renderAccount() {
   ul.replaceChildren();
   for (const c of certs) ul.append(certItem(c));
   $("linked-empty").hidden = certs.length > 0;
+  renderLinks(acc);
 
   dlRows($("contacts"), [
     ["Телефон", acc.phoneDisplay || (acc.phone ? formatPhone(phoneDigits(acc.phone)) : "не указан")],
@@ -612,6 +617,7 @@ export function initAccount(h) {
       b.setAttribute("aria-label", shown ? "Скрыть пароль" : "Показать пароль");
     });
   }
+  initSSO();
   $("login-form").addEventListener("submit", loginByPassword);
   $("register-form").addEventListener("submit", register);
   $("ask-code-form").addEventListener("submit", askCode);
@@ -667,11 +673,13 @@ export function initAccount(h) {
 export async function startAccount() {
   try {
     const st = await loadState();
+    enableWays(st.sso);
     if (st.account) {
       account = st.account;
       renderAccount();
       show("done");
     }
+    showOutcome(st.ssoResult, !!st.account);
   } catch {
     status("Сервис учётных записей недоступен. Обновите страницу позже.", true);
   }

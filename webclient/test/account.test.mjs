@@ -233,7 +233,7 @@ test("register by phone: the mask, the code from the SMS gateway, a wrong code, 
   await page.goto(demo);
   await page.waitForSelector("#login:not([hidden])");
   for (const text of ["Вход в Личный кабинет", "Телефон", "По email", "Пароль", "Войти", "Нет аккаунта?", "Регистрация",
-    "или авторизуйтесь через", "Сертификат", "Госуслуги", "Telegram", "Появится с единым входом", "У меня есть код", "Забыли пароль?"]) {
+    "или авторизуйтесь через", "Сертификат", "Госуслуги", "Telegram", "Учётная запись ЕСИА", "У меня есть код", "Забыли пароль?"]) {
     assert.ok((await page.innerText("#login")).includes(text), `the login screen lacks «${text}»`);
   }
   await shot(page, "01-login");
