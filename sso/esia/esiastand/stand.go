@@ -266,7 +266,9 @@ func (s *Stand) authorize(w http.ResponseWriter, r *http.Request) {
 		s.pending[id] = pending{state: q.Get("state"), scope: q.Get("scope"), expires: time.Now().Add(pageLife)}
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+		// form-action covers the redirect that answers the form too
+		// (Chromium blocks it otherwise): the system's redirect URI.
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' "+originOf(s.cfg.RedirectURI))
 		loginPage.Execute(w, map[string]any{"Pending": id, "Person": s.cfg.Person, "Name": s.cfg.Person.FullName(),
 			"Scope": scopeNames(q.Get("scope")), "Client": s.cfg.ClientID})
 		return
@@ -504,4 +506,13 @@ func randomToken() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// originOf is u's scheme://host[:port], for a CSP source.
+func originOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return ""
+	}
+	return p.Scheme + "://" + p.Host
 }
