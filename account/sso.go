@@ -260,6 +260,13 @@ const flashCookie = "podpis_sso"
 func (s *Service) ssoDone(w http.ResponseWriter, r *http.Request, res ssoweb.Result) {
 	ctx := r.Context()
 	out := ssoOutcome{Purpose: res.Purpose, Provider: res.Identity.Provider}
+	if out.Provider == "" {
+		// A refusal carries no identity: the route says whose it is.
+		out.Provider = sso.ESIA
+		if strings.Contains(r.URL.Path, "/telegram/") {
+			out.Provider = sso.Telegram
+		}
+	}
 	var err error
 	switch {
 	case res.Err != nil:

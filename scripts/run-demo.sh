@@ -28,6 +28,9 @@ agent_pid=$!
 # The account service keeps its accounts in $DATA/account.db (SQLite) and, with
 # --outbox, sends no SMS or mail: $SITE/outbox shows the codes. serve seeds the
 # demo account of $DATA/demo-account.json (made by init) and prints how to log in.
+# Госуслуги and Telegram are local stand-ins (sso/ssodemo; the ESIA one checks
+# client_secret with OpenSSL's GOST engine); --esia and --telegram configure the
+# real ones (docs/account.md).
 bin/podpis-demo serve --listen "$SITE_ADDR" --roots "$DATA/roots.pem" --intermediates "$DATA/intermediates.pem" --dist "$PWD/dist" --outbox &
 site_pid=$!
 pids+=($site_pid)
@@ -38,6 +41,7 @@ echo "Демо: откройте $SITE"
 echo "  Демо-учётная запись: телефон $(field phone) или email $(field email), пароль $(field password)"
 echo "  Вход по сертификату: PIN-код токена ${PODPIS_SOFTTOKEN_PIN:-1234}"
 echo "  Коды подтверждения не отправляются: они на странице $SITE/outbox"
+echo "  Госуслуги и Telegram — тестовые стенды: привяжите их в Личном кабинете, затем входите через них"
 echo "Агент podpis (pid $agent_pid) можно остановить отдельно — сайт продолжит работать; запустить снова:"
 printf '  PODPIS_SOFTTOKEN_DIR=%q PODPIS_DATA_DIR=%q PODPIS_CONFIG=%q' "$PODPIS_SOFTTOKEN_DIR" "$PODPIS_DATA_DIR" "$PODPIS_CONFIG"
 printf ' %q' "${agent[@]}"

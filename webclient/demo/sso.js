@@ -70,7 +70,7 @@ export function showOutcome(res, loggedIn) {
     status(res.message, res.ok ? "notice" : true);
     return;
   }
-  $("sso-refused-title").textContent = res.code === "SSO_NOT_LINKED" ? "Вход не выполнен: учётная запись не привязана" : "Вход не выполнен";
+  $("sso-refused-title").textContent = NAMES[res.provider] ? "Вход через " + NAMES[res.provider] + " не выполнен" : "Вход не выполнен";
   $("sso-refused-text").textContent = res.message;
   $("sso-refused").dataset.code = res.code || "";
   $("sso-refused").hidden = false;

@@ -110,8 +110,9 @@ function signWidget(fields) {
   return { ...fields, hash: createHmac("sha256", key).update(check).digest("hex") };
 }
 
-async function refusedWith(page, text) {
+async function refusedWith(page, text, provider) {
   await page.waitForSelector("#sso-refused:not([hidden])");
+  if (provider) assert.equal(await page.textContent("#sso-refused-title"), `Вход через ${provider} не выполнен`);
   const got = await page.textContent("#sso-refused");
   assert.ok(got.includes(text), `the refusal says «${got}», want «${text}»`);
   assert.equal(await page.isVisible("#done"), false, "logged in anyway");
@@ -186,7 +187,7 @@ test("unlink Telegram; its login then says how to link it", async () => {
 
   await page.click("#by-telegram");
   await throughTelegram(page, "#tg-login");
-  await refusedWith(page, "Войдите по телефону или email и привяжите Telegram в Личном кабинете");
+  await refusedWith(page, "Войдите по телефону или email и привяжите Telegram в Личном кабинете", "Telegram");
   await shot(page, "09-telegram-not-linked");
   await context.close();
 });
@@ -205,7 +206,7 @@ test("refused: an ESIA callback with another state", async () => {
   await page.goto(demo);
   await page.click("#by-esia");
   await throughESIA(page);
-  await refusedWith(page, "Ответ Госуслуг относится к другому входу");
+  await refusedWith(page, "Ответ Госуслуг относится к другому входу", "Госуслуги");
   await shot(page, "10-esia-wrong-state", false);
   await context.close();
 });
@@ -242,7 +243,7 @@ test("refused: Telegram widget data older than five minutes", async () => {
   const st = await loginState(page);
   const fields = signWidget({ id: "7001002003", first_name: "Анна", auth_date: String(Math.floor(Date.now() / 1000) - 3600) });
   await page.goto(st.sso.telegram.login + "?" + new URLSearchParams(fields));
-  await refusedWith(page, "устарели");
+  await refusedWith(page, "устарели", "Telegram");
   await shot(page, "12-telegram-expired", false);
   // The same data signed now is taken: the refusal was the age alone.
   const fresh = signWidget({ id: "7001002003", first_name: "Анна", auth_date: String(Math.floor(Date.now() / 1000)) });
@@ -270,6 +271,7 @@ test("refused: a tampered client_secret, by the ESIA stand-in (OpenSSL)", async 
   await page.waitForLoadState();
   await page.waitForFunction(() => /invalid_client/.test(document.body.textContent));
   const text = await page.textContent("body");
+  assert.match(text, /Вход невозможен/);
   assert.match(text, /client_secret does not verify/);
   await shot(page, "13-esia-tampered-secret", false);
   await context.close();
