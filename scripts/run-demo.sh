@@ -25,11 +25,19 @@ pids+=($!)
 agent_pid=$!
 # --dist: the install page («Отсутствует соединение» → «Установка podpis») offers
 # what make package left in dist/ (and says so when it is empty).
-bin/podpis-demo serve --listen "$SITE_ADDR" --roots "$DATA/roots.pem" --intermediates "$DATA/intermediates.pem" --dist "$PWD/dist" &
+# The account service keeps its accounts in $DATA/account.db (SQLite) and, with
+# --outbox, sends no SMS or mail: $SITE/outbox shows the codes. serve seeds the
+# demo account of $DATA/demo-account.json (made by init) and prints how to log in.
+bin/podpis-demo serve --listen "$SITE_ADDR" --roots "$DATA/roots.pem" --intermediates "$DATA/intermediates.pem" --dist "$PWD/dist" --outbox &
 site_pid=$!
 pids+=($site_pid)
 echo
-echo "Демо: откройте $SITE и войдите по сертификату (PIN-код токена: ${PODPIS_SOFTTOKEN_PIN:-1234})."
+# The demo account init made (serve prints it too, in its own time).
+field() { sed -n "s/^  \"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" "$DATA/demo-account.json"; }
+echo "Демо: откройте $SITE"
+echo "  Демо-учётная запись: телефон $(field phone) или email $(field email), пароль $(field password)"
+echo "  Вход по сертификату: PIN-код токена ${PODPIS_SOFTTOKEN_PIN:-1234}"
+echo "  Коды подтверждения не отправляются: они на странице $SITE/outbox"
 echo "Агент podpis (pid $agent_pid) можно остановить отдельно — сайт продолжит работать; запустить снова:"
 printf '  PODPIS_SOFTTOKEN_DIR=%q PODPIS_DATA_DIR=%q PODPIS_CONFIG=%q' "$PODPIS_SOFTTOKEN_DIR" "$PODPIS_DATA_DIR" "$PODPIS_CONFIG"
 printf ' %q' "${agent[@]}"

@@ -1,9 +1,11 @@
-// Command podpis-demo is the demo login server: it serves the login page
-// and the webclient, issues challenges and verifies the signed result with
-// the verify package.
+// Command podpis-demo is the demo «Личный кабинет»: it serves the login
+// and account pages and the webclient, with the account service (package
+// account: registration, password and code logins, and certificate login
+// for linked certificates, verified with the verify package) behind them.
 //
-//	podpis-demo init --dir DIR      make the demo CA and soft token keys (once)
+//	podpis-demo init --dir DIR      make the demo CA, the soft token's keys and the demo account (once)
 //	podpis-demo serve --roots FILE [--listen 127.0.0.1:8080] [--origin URL] [--agent-port N]... [--dist DIR] [--redis ADDR] [--tls-cert FILE --tls-key FILE]
+//	                  [--db FILE | --postgres DSN] [--smtp HOST:PORT] [--sms-gateway URL] [--outbox] [--seed-account=false] (docs/account.md)
 package main
 
 import (
@@ -31,6 +33,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: podpis-demo init --dir DIR | podpis-demo serve --roots FILE [--listen ADDR] [--origin URL] [--agent-port N]... [--dist DIR] [--redis ADDR] [--tls-cert FILE --tls-key FILE]")
+	fmt.Fprintln(os.Stderr, "usage: podpis-demo init --dir DIR | podpis-demo serve --roots FILE [--listen ADDR] [--origin URL] [--agent-port N]... [--dist DIR] [--redis ADDR] [--tls-cert FILE --tls-key FILE] [--db FILE | --postgres DSN] [--smtp HOST:PORT] [--sms-gateway URL] [--outbox] (serve -h: all)")
 	os.Exit(2)
 }

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -19,14 +16,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/podpis/podpis/account"
 	"github.com/podpis/podpis/idp"
-	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/poa/poaweb"
 	"github.com/podpis/podpis/verify"
 	"github.com/podpis/podpis/verify/redisstore"
@@ -65,11 +59,9 @@ type demo struct {
 	// tests that do not need it.
 	idp *idp.Provider
 
-	mu       sync.Mutex
-	sessions map[string]login.Identity
-	since    map[string]time.Time // when each session logged in (auth_time)
-
-	// account is the account service (/api/account/, /outbox).
+	// account is the account service (/api/account/…, and /outbox with
+	// --outbox): every login, the certificate one included, goes
+	// through it.
 	account *account.Service
 }
 
@@ -90,8 +82,8 @@ func runServe(args []string) error {
 	caKeyPath := fset.String("ca-key", "", "the issuing CA's key, for «Выпуск сертификата» (default "+caKeyFile+" beside --roots; its certificate is in --intermediates)")
 	var ports portsFlag
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
-	var acct accountFlags
-	acct.register(fset)
+	var af accountFlags
+	af.register(fset)
 	fset.Parse(args)
 
 	roots, err := readCertificates(*rootsPath)
@@ -142,19 +134,21 @@ func runServe(args []string) error {
 		l.Close()
 		return err
 	}
-	d := &demo{v: v, origin: *origin, ports: ports, sessions: map[string]login.Identity{}, install: &installer{Dir: *dist},
+	d := &demo{v: v, origin: *origin, ports: ports, install: &installer{Dir: *dist},
 		log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	svc, closeStore, err := af.open(ctx, filepath.Dir(*rootsPath), *origin, v, rdb, d.log)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	defer closeStore()
+	d.account = svc
 	if d.poa, err = poaweb.New(poaweb.Config{Verifier: v, AgentPorts: ports, Log: d.log, CAdES: *cadesLevel, TSA: *tsaURL,
-		Identity: func(r *http.Request) (login.Identity, bool) { _, id, ok := d.session(r); return id, ok }}); err != nil {
-		l.Close()
+		Identity: d.certificateIdentity}); err != nil {
 		return err
 	}
-	var closeAccounts func() error
-	if d.account, closeAccounts, err = acct.open(context.Background(), filepath.Dir(*rootsPath), *origin, v, rdb, d.log); err != nil {
-		l.Close()
-		return err
-	}
-	defer closeAccounts()
 	if *caKeyPath == "" {
 		*caKeyPath = filepath.Join(filepath.Dir(*rootsPath), caKeyFile)
 	}
@@ -163,13 +157,14 @@ func runServe(args []string) error {
 			d.log.Warn("«Выпуск сертификата» is off", "err", err)
 		}
 	}
-	if err := d.startOIDC(context.Background(), filepath.Dir(*rootsPath), *oidcClients); err != nil {
+	if err := d.startOIDC(ctx, filepath.Dir(*rootsPath), *oidcClients); err != nil {
 		return fmt.Errorf("oidc: %w", err)
 	}
 	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Printf("Откройте %s — демонстрационный вход по сертификату\n", *origin)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	fmt.Printf("Откройте %s — демонстрационный Личный кабинет\n", *origin)
+	if af.outbox {
+		fmt.Printf("Коды подтверждения: %s/outbox\n", *origin)
+	}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -211,12 +206,10 @@ func (d *demo) routes() http.Handler {
 	mux.HandleFunc("GET /api/config", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ports": d.ports})
 	})
-	mux.HandleFunc("POST /api/challenge", d.challenge)
-	mux.HandleFunc("POST /api/login", d.login)
-	mux.HandleFunc("GET /api/me", d.me)
-	mux.HandleFunc("POST /api/logout", d.logout)
 	mux.HandleFunc("POST /api/issue", d.issueCertificate)
-	mux.Handle("/poa/", http.StripPrefix("/poa", d.poa))
+	if d.poa != nil {
+		mux.Handle("/poa/", http.StripPrefix("/poa", d.poa))
+	}
 	if d.idp != nil {
 		mux.Handle("/oidc/", d.idp.Handler())
 		mux.HandleFunc("GET /oidc-login", d.oidcLogin)
@@ -228,7 +221,7 @@ func (d *demo) routes() http.Handler {
 			acct = d.endTogether(acct)
 		}
 		mux.Handle("/api/account/", acct)
-		mux.Handle("GET /outbox", acct)
+		mux.Handle("/outbox", acct)
 	}
 	return headers(mux)
 }
@@ -249,85 +242,4 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(v)
-}
-
-func (d *demo) challenge(w http.ResponseWriter, r *http.Request) {
-	c, err := d.v.IssueChallenge(r.Context(), d.origin)
-	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"code": "UNAVAILABLE", "message": "Сервис временно недоступен"})
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
-}
-
-func (d *demo) login(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		CMS string `json:"cms"`
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"code": string(verify.CodeMalformed), "message": verify.CodeMalformed.MessageRU()})
-		return
-	}
-	der, err := base64.StdEncoding.DecodeString(req.CMS)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"code": string(verify.CodeMalformed), "message": verify.CodeMalformed.MessageRU()})
-		return
-	}
-	res, err := d.v.VerifyLogin(r.Context(), der, d.origin)
-	if err != nil {
-		var e *verify.Error
-		if !errors.As(err, &e) {
-			d.log.Error("login", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"code": "UNAVAILABLE", "message": "Сервис временно недоступен"})
-			return
-		}
-		d.log.Info("login refused", "code", e.Code, "err", e.Err)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": string(e.Code), "message": e.Code.MessageRU()})
-		return
-	}
-	var raw [32]byte
-	rand.Read(raw[:])
-	sid := hex.EncodeToString(raw[:])
-	d.mu.Lock()
-	d.sessions[sid] = res.Identity
-	if d.since == nil {
-		d.since = map[string]time.Time{}
-	}
-	d.since[sid] = time.Now()
-	d.mu.Unlock()
-	http.SetCookie(w, &http.Cookie{Name: "session", Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: strings.HasPrefix(d.origin, "https://")})
-	d.log.Info("login", "thumbprint", res.Identity.Thumbprint)
-	writeJSON(w, http.StatusOK, map[string]any{"identity": res.Identity})
-}
-
-func (d *demo) session(r *http.Request) (string, login.Identity, bool) {
-	c, err := r.Cookie("session")
-	if err != nil {
-		return "", login.Identity{}, false
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	id, ok := d.sessions[c.Value]
-	return c.Value, id, ok
-}
-
-func (d *demo) me(w http.ResponseWriter, r *http.Request) {
-	if _, id, ok := d.session(r); ok {
-		writeJSON(w, http.StatusOK, map[string]any{"identity": id})
-		return
-	}
-	writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "NO_SESSION"})
-}
-
-func (d *demo) logout(w http.ResponseWriter, r *http.Request) {
-	if sid, _, ok := d.session(r); ok {
-		d.mu.Lock()
-		delete(d.sessions, sid)
-		delete(d.since, sid)
-		d.mu.Unlock()
-	}
-	http.SetCookie(w, &http.Cookie{Name: "session", Value: "", Path: "/", MaxAge: -1})
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
