@@ -81,7 +81,7 @@ generate:
 
 # Benchmarks, ours against OpenSSL's GOST engine in the same run.
 bench: bench-deps build
-	$(GO) test -run '^$$' -bench . -benchtime 1s ./crypto/... ./verify/... ./account/... ./sso/...
+	$(GO) test -run '^$$' -bench . -benchtime 1s ./crypto/... ./verify/... ./sso/... ./account/...
 	$(GO) run ./internal/benchcmp
 	$(GO) run ./internal/agentbench -podpis $(BIN)/podpis -softtoken $(BIN)/libpodpis-softtoken.so
 	$(GO) run ./internal/docbench -podpis $(BIN)/podpis -softtoken $(BIN)/libpodpis-softtoken.so

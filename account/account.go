@@ -201,6 +201,7 @@ type Certificate struct {
 	INNLE        string
 	OGRN         string // or OGRNIP
 	Organization string
+	Title        string // the person's title in the organisation
 	Issuer       string
 	NotBefore    time.Time
 	NotAfter     time.Time
@@ -220,6 +221,10 @@ type Session struct {
 	UserAgent string
 	Address   string
 	Current   bool
+	// Thumbprint is the linked certificate that logged in (a certificate
+	// login or step-up), "" for other logins: with several certificates
+	// linked, whose name and organisation the session speaks for.
+	Thumbprint string
 }
 
 // Account returns the account with id, its certificates included.

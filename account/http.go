@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -255,12 +256,19 @@ func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) {
 // loggedIn opens the session of a login and answers with the account and
 // the new CSRF token.
 func (s *Service) loggedIn(w http.ResponseWriter, r *http.Request, acc *Account, amr []string, err error) {
+	s.loggedInWith(w, r, acc, amr, "", "", err)
+}
+
+// loggedInWith is loggedIn recording the certificate that logged in
+// (thumbprint) and keeping the session's public id (keepID, a step-up:
+// the provider's tokens of the session stay bound to it).
+func (s *Service) loggedInWith(w http.ResponseWriter, r *http.Request, acc *Account, amr []string, thumbprint, keepID string, err error) {
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	ctx := r.Context()
-	csrf, current, err := s.startSession(ctx, w, r, s.clientOf(r), acc, amr)
+	csrf, current, err := s.startSession(ctx, w, r, s.clientOf(r), acc, amr, thumbprint, keepID)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -491,14 +499,48 @@ func (s *Service) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
+// handleLoginCertificate logs in by certificate; with "step_up": true,
+// inside the current session, with a certificate linked to its account
+// (StepUp): the session gains "hwk" and the certificate, keeping its id.
 func (s *Service) handleLoginCertificate(w http.ResponseWriter, r *http.Request) {
-	der, err := readCMS(w, r)
-	if err != nil {
+	var req struct {
+		CMS    string `json:"cms"`
+		StepUp bool   `json:"step_up"`
+	}
+	if err := decode(w, r, maxCMSBody, &req); err != nil {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.LoginCertificate(r.Context(), s.clientOf(r), browser(r), der)
-	s.loggedIn(w, r, acc, amr, err)
+	der, err := base64.StdEncoding.DecodeString(req.CMS)
+	if err != nil || len(der) == 0 {
+		writeError(w, ErrBadRequest.with(errors.New("cms is not base64")))
+		return
+	}
+	ctx := r.Context()
+	if req.StepUp {
+		rec, err := s.sessionOf(ctx, r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		thumb, err := s.StepUp(ctx, s.clientOf(r), rec.AccountID, der)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		acc, err := s.Account(ctx, rec.AccountID)
+		if err != nil {
+			err = ErrUnavailable.with(err)
+		}
+		amr := slices.Clone(rec.AMR)
+		if !slices.Contains(amr, "hwk") {
+			amr = append(amr, "hwk")
+		}
+		s.loggedInWith(w, r, acc, amr, thumb, rec.ID, err)
+		return
+	}
+	acc, id, err := s.loginCertificate(ctx, s.clientOf(r), browser(r), der)
+	s.loggedInWith(w, r, acc, []string{"hwk"}, id.Thumbprint, "", err)
 }
 
 func (s *Service) handleRenewal(w http.ResponseWriter, r *http.Request) {
@@ -509,8 +551,8 @@ func (s *Service) handleRenewal(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.ConfirmRenewal(r.Context(), s.clientOf(r), browser(r), req.Confirm)
-	s.loggedIn(w, r, acc, amr, err)
+	acc, thumb, err := s.confirmRenewal(r.Context(), s.clientOf(r), browser(r), req.Confirm)
+	s.loggedInWith(w, r, acc, []string{"hwk"}, thumb, "", err)
 }
 
 //go:embed static/outbox.css

@@ -284,7 +284,7 @@ func (s *Service) ssoDone(w http.ResponseWriter, r *http.Request, res ssoweb.Res
 		var acc *Account
 		var amr []string
 		if acc, amr, err = s.LoginIdentity(ctx, res.Identity); err == nil {
-			_, _, err = s.startSession(ctx, w, r, s.clientOf(r), acc, amr)
+			_, _, err = s.startSession(ctx, w, r, s.clientOf(r), acc, amr, "", "")
 		}
 		if err == nil {
 			out.OK, out.Message = true, providerText[res.Identity.Provider].loggedIn

@@ -111,6 +111,9 @@ type SessionRecord struct {
 	LastSeen  time.Time
 	UserAgent string
 	Address   string
+	// Thumbprint is the certificate of a certificate login (or step-up),
+	// "" otherwise.
+	Thumbprint string
 }
 
 // Purpose is what a pending code or a challenge is for.

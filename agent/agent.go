@@ -53,6 +53,10 @@ type Config struct {
 	// podpis doctor's examination plugs in here (from cmd/), so that the
 	// agent does not depend on the concrete key stores it examines.
 	Diagnose func(context.Context) Diagnosis
+	// Timestamping names the time-stamping authority (an http(s) URL)
+	// the configuration sets for an origin's CAdES-T and X Long
+	// signatures, "" for none; nil: none for any.
+	Timestamping func(origin string) string
 }
 
 // Diagnosis is what an examination of the machine found: whether

@@ -17,9 +17,11 @@ targets=(
 	"./agent/config FuzzConfig"
 	"./agent/server FuzzProtocol"
 	"./agent/wsapi FuzzChunkPaths"
+	"./poa FuzzParse"
 	"./sso/telegram FuzzVerify"
 	"./sso/telegram FuzzFieldsFromJSON"
 	"./sso/esia FuzzVerifyJWT"
+	"./crypto/tsp FuzzParseResponse"
 )
 for t in "${targets[@]}"; do
 	set -- $t

@@ -23,6 +23,7 @@ packages=(
 	dbus-daemon            # a private session bus: the tray menu as a desktop shell sees it
 	lintian                # Debian's checker, run on the .deb packages
 	wine64 wine            # podpis's Windows programs executed (internal/testwine)
+	libxml2-utils          # xmllint: the FNS's EMCHD_1 schema checked by an XML Schema implementation not ours (poa)
 	fonts-wine             # Marlett: the Windows caption buttons of the windows under Wine (internal/wineui)
 )
 

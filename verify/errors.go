@@ -26,6 +26,12 @@ const (
 	// signature algorithm this package does not verify: not MALFORMED,
 	// since the message may be valid to a verifier that knows it.
 	CodeUnsupportedAlgorithm Code = "UNSUPPORTED_ALGORITHM"
+	// CodeBadTimestamp is a CAdES timestamp that does not verify, covers
+	// other data, or validation data (X Long) not covered by one.
+	CodeBadTimestamp Code = "BAD_TIMESTAMP"
+	// CodeTimestampUntrusted is a timestamp of a TSA that does not chain
+	// to Config.TimestampRoots.
+	CodeTimestampUntrusted Code = "TIMESTAMP_UNTRUSTED"
 )
 
 var descriptions = map[Code]struct{ en, ru string }{
@@ -45,6 +51,8 @@ var descriptions = map[Code]struct{ en, ru string }{
 	CodeRevocationUnknown:    {"whether the certificate is revoked could not be established", "Не удалось проверить, не отозван ли сертификат: попробуйте позже"},
 	CodeWrongPurpose:         {"the signature was made for another purpose: a login is not a document signature, nor a document signature a login", "Подпись сделана для другой цели: подпись входа не подписывает документы, а подпись документа не даёт входа"},
 	CodeUnsupportedAlgorithm: {"the signature uses an algorithm this verifier does not support", "Подпись сделана по алгоритму, который здесь не поддерживается"},
+	CodeBadTimestamp:         {"a timestamp of the signature does not verify or covers other data", "Штамп времени подписи неверен или относится к другим данным"},
+	CodeTimestampUntrusted:   {"a timestamp of the signature comes from an untrusted time-stamping authority", "Штамп времени выдан недоверенной службой штампов времени"},
 }
 
 // Description is an English sentence for logs and the CLI.
@@ -93,6 +101,8 @@ var (
 	ErrRevocationUnknown    = &Error{Code: CodeRevocationUnknown}
 	ErrWrongPurpose         = &Error{Code: CodeWrongPurpose}
 	ErrUnsupportedAlgorithm = &Error{Code: CodeUnsupportedAlgorithm}
+	ErrBadTimestamp         = &Error{Code: CodeBadTimestamp}
+	ErrTimestampUntrusted   = &Error{Code: CodeTimestampUntrusted}
 )
 
 func fail(code Code, err error) *Error { return &Error{Code: code, Err: err} }

@@ -151,7 +151,8 @@ func TestOriginSpellings(t *testing.T) {
 func TestEveryCodeHasASentinel(t *testing.T) {
 	sentinels := []*Error{ErrMalformed, ErrBadSignature, ErrContentMismatch, ErrUntrusted, ErrExpired,
 		ErrNotYetValid, ErrKeyUsage, ErrChallengeUnknown, ErrChallengeExpired, ErrChallengeReplayed,
-		ErrOriginMismatch, ErrClockSkew, ErrRevoked, ErrRevocationUnknown, ErrWrongPurpose, ErrUnsupportedAlgorithm}
+		ErrOriginMismatch, ErrClockSkew, ErrRevoked, ErrRevocationUnknown, ErrWrongPurpose, ErrUnsupportedAlgorithm,
+		ErrBadTimestamp, ErrTimestampUntrusted}
 	of := map[Code]*Error{}
 	for _, s := range sentinels {
 		if s.Err != nil || of[s.Code] != nil {

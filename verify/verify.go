@@ -26,6 +26,12 @@
 // usage by Profile: RFC 5280 for documents (a certificate without keyUsage
 // may sign), keyUsage required for logins, the qualified profile on
 // request.
+// Document signatures in the long-term CAdES forms (package cades) are
+// judged at the time their signature-time-stamp proves, by TSAs chaining
+// to Config.TimestampRoots: a certificate revoked or expired after that
+// time still passes. A CAdES-X Long Type 1 signature is checked offline,
+// from the certificates, CRLs and OCSP responses it carries, bound to it
+// by its CAdES-C timestamp.
 // Failures are *Error values with a stable Code; use errors.Is with the
 // Err… sentinels, one per code. A call whose ctx ends while it waits (on
 // an OCSP responder or a CRL download) fails with the ctx's cause instead.
@@ -102,6 +108,9 @@ type Config struct {
 	// Logins is what a login signer's certificate must be;
 	// ProfileDefault means ProfileKeyUsage.
 	Logins Profile
+	// TimestampRoots are the roots trusted for the time-stamping
+	// authorities of CAdES-T and CAdES-X signatures; nil means Roots.
+	TimestampRoots []*x509.Certificate
 }
 
 // Profile is what a signer's certificate must be besides chaining to a
@@ -168,8 +177,16 @@ type Result struct {
 	// Content is the signed content.
 	Content []byte `json:"-"`
 	// Revocation says how each certificate's status was established, as
-	// the RevocationChecker reported it.
+	// the RevocationChecker reported it, or from the OCSP responses and
+	// CRLs a CAdES-X Long signature carries.
 	Revocation []revocation.Status `json:"revocation,omitempty"`
+	// Level is the document signature's CAdES form: bes, t, xl (X Long
+	// without a CAdES-C timestamp) or xl1 (X Long Type 1).
+	Level string `json:"level,omitempty"`
+	// Timestamps are the signer's verified timestamps; with one, the
+	// certificates are judged at the earliest signature-time-stamp's time
+	// instead of now.
+	Timestamps []Timestamp `json:"timestamps,omitempty"`
 }
 
 // New returns a Verifier.
@@ -347,7 +364,7 @@ func (v *Verifier) login(ctx context.Context, message []byte, site string, now t
 	if skew := now.Sub(signedAt).Abs(); skew > v.cfg.MaxClockSkew {
 		return nil, doc, fail(CodeClockSkew, fmt.Errorf("signer's clock is %s off", skew.Round(time.Second)))
 	}
-	res, err := v.verifySigner(ctx, sd, sd.Signers[0], nil, now, v.profile(v.cfg.Logins, ProfileKeyUsage))
+	res, err := v.verifySigner(ctx, sd, sd.Signers[0], nil, now, v.profile(v.cfg.Logins, ProfileKeyUsage), false)
 	if err != nil {
 		return nil, doc, err
 	}
@@ -373,7 +390,7 @@ func (v *Verifier) VerifySignature(ctx context.Context, message, content []byte)
 	var first *Result
 	at := v.now()
 	for _, si := range sd.Signers {
-		res, err := v.verifySigner(ctx, sd, si, content, at, v.profile(v.cfg.Documents, ProfileRFC5280))
+		res, err := v.verifySigner(ctx, sd, si, content, at, v.profile(v.cfg.Documents, ProfileRFC5280), true)
 		if err != nil {
 			return nil, err
 		}
@@ -444,7 +461,7 @@ func (v *Verifier) VerifyDocument(ctx context.Context, message, content io.Reade
 	doc := &Document{Attached: sd.Attached}
 	at := v.now()
 	for _, si := range sd.Signers {
-		res, err := v.verifySigner(ctx, sd, si, nil, at, v.profile(v.cfg.Documents, ProfileRFC5280))
+		res, err := v.verifySigner(ctx, sd, si, nil, at, v.profile(v.cfg.Documents, ProfileRFC5280), true)
 		if err != nil && ctx.Err() != nil {
 			return nil, err
 		}
@@ -520,9 +537,10 @@ func (v *Verifier) signerCert(sd *cms.SignedData, si *cms.SignerInfo) (*x509.Cer
 	return cert, err
 }
 
-// verifySigner checks one signer: its signature, then its certificate's
-// chain, then what the profile asks of the certificate.
-func (v *Verifier) verifySigner(ctx context.Context, sd *cms.SignedData, si *cms.SignerInfo, detached []byte, at time.Time, profile Profile) (*Result, error) {
+// verifySigner checks one signer: its signature, then (for a document) its
+// timestamps and carried validation data, then its certificate's chain at
+// the proven time or at, then what the profile asks of the certificate.
+func (v *Verifier) verifySigner(ctx context.Context, sd *cms.SignedData, si *cms.SignerInfo, detached []byte, at time.Time, profile Profile, document bool) (*Result, error) {
 	cert, err := v.signerCert(sd, si)
 	if err != nil {
 		return nil, fail(CodeMalformed, err)
@@ -530,10 +548,22 @@ func (v *Verifier) verifySigner(ctx context.Context, sd *cms.SignedData, si *cms
 	if err := sd.VerifySigner(si, cert, detached); err != nil {
 		return nil, classifyCMS(err)
 	}
+	lt := &longTerm{level: "bes"}
+	if document {
+		if lt, err = v.longTerm(si); err != nil {
+			return nil, err
+		}
+		if !lt.proven.IsZero() {
+			at = lt.proven
+		}
+	}
 	rc := &withContext{ctx: ctx, checker: v.cfg.Revocation}
+	if lt.offline != nil {
+		rc.checker = lt.offline
+	}
 	chain, err := v.chains.VerifyChain(cert, gostx509.ChainOptions{
 		Roots:           v.cfg.Roots,
-		Intermediates:   append(append([]*x509.Certificate{}, sd.Certificates...), v.cfg.Intermediates...),
+		Intermediates:   append(append(append([]*x509.Certificate{}, sd.Certificates...), v.cfg.Intermediates...), lt.certs...),
 		At:              at,
 		ExtKeyUsages:    v.cfg.ExtKeyUsages,
 		Policies:        v.cfg.Policies,
@@ -556,7 +586,11 @@ func (v *Verifier) verifySigner(ctx context.Context, sd *cms.SignedData, si *cms
 	if content == nil {
 		content = detached
 	}
-	return &Result{Identity: id, Chain: chain, SigningTime: si.SigningTime, Content: content, Revocation: rc.accepted}, nil
+	res := &Result{Identity: id, Chain: chain, SigningTime: si.SigningTime, Content: content, Revocation: rc.accepted, Timestamps: lt.stamps}
+	if document {
+		res.Level = lt.level
+	}
+	return res, nil
 }
 
 // qualified checks the subject of a qualified certificate (ProfileQualified).

@@ -9,11 +9,15 @@ export declare const NOTICES: Record<NoticeCode, string>;
 /** detail of a Client's "notice" event; request is the id of the request in flight. */
 export interface Notice { code: NoticeCode; message: string; request: number; done?: number; total?: number }
 
+/** The CAdES form of a document signature: bes (default), t (with a signature timestamp), xl1 (CAdES-X Long Type 1). */
+export type CAdES = "bes" | "t" | "xl1";
+
 export type ErrorCode =
   | "BAD_REQUEST" | "UNKNOWN_METHOD" | "ORIGIN_DENIED" | "USER_CANCELLED" | "NO_PROVIDER"
   | "PROVIDER_ERROR" | "NO_CERTIFICATES" | "CERT_NOT_FOUND" | "CERT_EXPIRED" | "PIN_REQUIRED"
   | "PIN_INCORRECT" | "PIN_LOCKED" | "TOKEN_REMOVED" | "BUSY" | "TIMEOUT" | "INTERNAL"
   | "INVALID_REQUEST" | "NO_KEYGEN" | "TOKEN_NOT_FOUND" | "NO_MATCHING_KEY" | "ALREADY_INSTALLED" | "BAD_CERTIFICATE" | "TOO_LARGE"
+  | "TSA_UNAVAILABLE" | "TSA_BAD_RESPONSE" | "REVOCATION_UNAVAILABLE"
   // produced by the client
   | "NOT_RUNNING" | "BLOCKED" | "PROMPT" | "IFRAME_POLICY" | "OUTDATED" | "DISCONNECTED" | "PROTOCOL";
 
@@ -76,13 +80,14 @@ export declare class Client extends EventTarget {
   info(): Pending<Info>;
   certificates(filter?: Filter): Promise<Certificate[]>;
   authenticate(certificate: string, challenge: string): Pending<{ cms: string; certificate: string }>;
-  sign(req: { certificate: string; data: Uint8Array | string; detached?: boolean; description?: string }): Pending<{ cms: string }>;
+  /** cades "t" | "xl1" with tsa (http(s)): CAdES-T / CAdES-X Long Type 1 (docs/protocol.md, sign). */
+  sign(req: { certificate: string; data: Uint8Array | string; detached?: boolean; description?: string; cades?: CAdES; tsa?: string }): Pending<{ cms: string }>;
   /** base64 DER PKCS#10 request and the new key's hex id */
   createRequest(req: CreateRequest): Pending<{ request: string; keyId: string }>;
   /** base64 DER, PEM or a PKCS#7 bundle; resolves with the certificate installed */
   installCertificate(certificate: string): Pending<Certificate>;
   /** Streams a document of any size (chunks of 512 KiB) and signs it detached. */
-  sign(req: { certificate: string; file: Blob | Uint8Array; name?: string; description?: string; digest?: Digest;
+  sign(req: { certificate: string; file: Blob | Uint8Array; name?: string; description?: string; digest?: Digest; cades?: CAdES; tsa?: string;
     onProgress?: (p: { sent: number; total: number }) => void; signal?: AbortSignal }): Promise<{ cms: string }>;
   /** Signs a digest the server computed (the key's Streebog); detached, never a login. */
   signHash(req: { certificate: string; hash: string; name?: string; description?: string }): Pending<{ cms: string }>;

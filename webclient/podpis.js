@@ -49,6 +49,9 @@ export const MESSAGES = {
   ALREADY_INSTALLED: "Сертификат уже установлен на токен",
   BAD_CERTIFICATE: "Файл не является сертификатом",
   TOO_LARGE: "Слишком большое сообщение: документ передаётся частями",
+  TSA_UNAVAILABLE: "Служба штампов времени недоступна",
+  TSA_BAD_RESPONSE: "Служба штампов времени вернула неверный ответ",
+  REVOCATION_UNAVAILABLE: "Не удалось получить сведения о статусе сертификата для подписи CAdES-X Long",
   // produced by the client
   NOT_RUNNING:
     "Программа podpis не отвечает: она не запущена или не установлена " +
@@ -512,13 +515,17 @@ export class Client extends EventTarget {
    * `onProgress({sent, total})` follows the upload and `signal` (an
    * AbortSignal) cancels it, or the signature while the person is asked.
    * `digest` ("streebog256" | "streebog512") is the certificate key's; by
-   * default it is read from the certificate's algorithm.
+   * default it is read from the certificate's algorithm. `cades` ("t" |
+   * "xl1") with `tsa` (an http(s) URL; the site's rule in the agent's
+   * settings wins) adds timestamps (CAdES-T) and validation data (CAdES-X
+   * Long Type 1); a TSA failure rejects with TSA_UNAVAILABLE or
+   * TSA_BAD_RESPONSE, never a plain signature.
    * @returns {Promise<{cms: string}>}
    */
   sign(req) {
     if (req.file !== undefined) return this.signFile(req);
     const data = typeof req.data === "string" ? req.data : toBase64(req.data);
-    return this.call("sign", { certificate: req.certificate, data, detached: !!req.detached, description: req.description || "" });
+    return this.call("sign", longTerm(req, { certificate: req.certificate, data, detached: !!req.detached, description: req.description || "" }));
   }
 
   /**
@@ -545,7 +552,7 @@ export class Client extends EventTarget {
   async signFile(req) {
     const digest = req.digest || (await this.digestOf(req.certificate));
     const stream = await this.upload(req.file, { name: req.name, digest, onProgress: req.onProgress, signal: req.signal });
-    return this.abortable(this.call("sign", { certificate: req.certificate, stream, description: req.description || "" }), req.signal);
+    return this.abortable(this.call("sign", longTerm(req, { certificate: req.certificate, stream, description: req.description || "" })), req.signal);
   }
 
   /** The digest the certificate's key signs with: streebog512 for 512-bit GOST keys. */
@@ -576,7 +583,8 @@ export class Client extends EventTarget {
       for (let off = 0; off < total || (total === 0 && off === 0); off += size) {
         if (signal && signal.aborted) throw new PodpisError("USER_CANCELLED");
         const end = Math.min(off + size, total);
-        const part = bytes ? bytes.subarray(off, end) : new Uint8Array(await file.slice(off, end).arrayBuffer());
+        // A Blob's slice is not read here: the WebSocket sends it as it is.
+        const part = bytes ? bytes.subarray(off, end) : file.slice(off, end);
         const ack = this.chunk(stream, off, part).then(() => {
           sent += end - off;
           if (onProgress) onProgress({ sent, total });
@@ -594,25 +602,28 @@ export class Client extends EventTarget {
   }
 
   /**
-   * Sends one chunk of a stream. Over the WebSocket it is a binary
-   * message (docs/protocol.md, «Binary chunks»): Chromium carries large
-   * text messages at a tenth of the agent's speed, binary ones at memory
-   * speed. The extension's port carries JSON only: streamChunk.
+   * Sends one chunk of a stream (bytes or a Blob). Over the WebSocket it
+   * is a binary message (docs/protocol.md, «Binary chunks») sent as a
+   * Blob: Chromium carries large text messages at a tenth of the agent's
+   * speed, and Blobs at two to three times the speed of the same bytes in
+   * an ArrayBuffer (measured against a server that only counts them). The
+   * extension's port carries JSON only: streamChunk.
    */
-  chunk(stream, offset, part) {
+  async chunk(stream, offset, part) {
     if (this.transport !== "websocket" || !/^[0-9a-f]{24}$/.test(stream)) {
-      return this.call("streamChunk", { stream, offset, data: toBase64(part) });
+      const bytes = part instanceof Uint8Array ? part : new Uint8Array(await part.arrayBuffer());
+      return this.call("streamChunk", { stream, offset, data: toBase64(bytes) });
     }
-    if (!this.ws || this.ws.readyState !== 1) return Promise.reject(new PodpisError("DISCONNECTED"));
+    if (!this.ws || this.ws.readyState !== 1) throw new PodpisError("DISCONNECTED");
     const id = this.nextId++;
     // version 1 | stream id (12 bytes) | offset (u64 BE) | id (u32 BE) | bytes
-    const frame = new Uint8Array(BINARY_HEADER + part.length);
-    const view = new DataView(frame.buffer);
-    frame[0] = 1;
-    for (let i = 0; i < 12; i++) frame[1 + i] = parseInt(stream.substr(2 * i, 2), 16);
+    const header = new Uint8Array(BINARY_HEADER);
+    const view = new DataView(header.buffer);
+    header[0] = 1;
+    for (let i = 0; i < 12; i++) header[1 + i] = parseInt(stream.substr(2 * i, 2), 16);
     view.setBigUint64(13, BigInt(offset));
     view.setUint32(21, id);
-    frame.set(part, BINARY_HEADER);
+    const frame = new Blob([header, part]);
     const result = new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.ws.send(frame);
@@ -699,6 +710,13 @@ export class Client extends EventTarget {
 
 // BINARY_HEADER: a binary chunk's header, before its bytes.
 const BINARY_HEADER = 25;
+
+/** Adds sign's cades and tsa to params when the page gave them (an older agent refuses members it does not know). */
+function longTerm(req, params) {
+  if (req.cades) params.cades = req.cades;
+  if (req.tsa) params.tsa = req.tsa;
+  return params;
+}
 
 function toBase64(bytes) {
   // The browser's own (Chromium 140+, Firefox 133+) is several times

@@ -296,18 +296,18 @@ func (s *Store) DeleteLink(ctx context.Context, accountID, provider string) erro
 
 func (s *Store) CreateSession(ctx context.Context, r account.SessionRecord) error {
 	amr, _ := json.Marshal(r.AMR)
-	_, err := s.exec(ctx, `INSERT INTO sessions (hash, id, account_id, amr, created, last_seen, user_agent, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Hash, r.ID, r.AccountID, string(amr), ms(r.Created), ms(r.LastSeen), r.UserAgent, r.Address)
+	_, err := s.exec(ctx, `INSERT INTO sessions (hash, id, account_id, amr, created, last_seen, user_agent, address, thumbprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Hash, r.ID, r.AccountID, string(amr), ms(r.Created), ms(r.LastSeen), r.UserAgent, r.Address, r.Thumbprint)
 	return err
 }
 
-const sessionCols = `hash, id, account_id, amr, created, last_seen, user_agent, address`
+const sessionCols = `hash, id, account_id, amr, created, last_seen, user_agent, address, thumbprint`
 
 func scanSession(sc interface{ Scan(...any) error }) (account.SessionRecord, error) {
 	var r account.SessionRecord
 	var amr string
 	var created, seen int64
-	if err := sc.Scan(&r.Hash, &r.ID, &r.AccountID, &amr, &created, &seen, &r.UserAgent, &r.Address); err != nil {
+	if err := sc.Scan(&r.Hash, &r.ID, &r.AccountID, &amr, &created, &seen, &r.UserAgent, &r.Address, &r.Thumbprint); err != nil {
 		return r, classify(err)
 	}
 	json.Unmarshal([]byte(amr), &r.AMR)

@@ -94,7 +94,7 @@ func TestMigrations(t *testing.T) {
 			// DeleteExpired forgets what ended and keeps what lives.
 			day := 24 * time.Hour
 			for _, ss := range []account.SessionRecord{
-				{Hash: "live", ID: "s1", AccountID: "a1", Created: now, LastSeen: now},
+				{Hash: "live", ID: "s1", AccountID: "a1", Created: now, LastSeen: now, AMR: []string{"hwk"}, Thumbprint: "ab"},
 				{Hash: "idle", ID: "s2", AccountID: "a1", Created: now.Add(-40 * day), LastSeen: now.Add(-31 * day)},
 			} {
 				if err := s.CreateSession(ctx, ss); err != nil {
@@ -110,8 +110,8 @@ func TestMigrations(t *testing.T) {
 			if _, err := s.SessionByHash(ctx, "idle"); !errors.Is(err, account.ErrNoRecord) {
 				t.Fatalf("an idle session survived: %v", err)
 			}
-			if _, err := s.SessionByHash(ctx, "live"); err != nil {
-				t.Fatalf("a live session was swept: %v", err)
+			if live, err := s.SessionByHash(ctx, "live"); err != nil || live.Thumbprint != "ab" {
+				t.Fatalf("a live session was swept, or lost its certificate: %+v %v", live, err)
 			}
 			if _, err := s.TakeChallenge(ctx, "old"); !errors.Is(err, account.ErrNoRecord) {
 				t.Fatalf("an expired challenge survived: %v", err)

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,6 +28,15 @@ type File struct {
 	TrustedOrigins []string `json:"trustedOrigins,omitempty"`
 	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
 	Modules        []string `json:"modules,omitempty"`
+	// Timestamping names, per site rule (an origin or https://*.domain),
+	// the time-stamping authority of its CAdES-T and X Long signatures.
+	Timestamping []TSARule `json:"timestamping,omitempty"`
+}
+
+// TSARule is one site's time-stamping authority.
+type TSARule struct {
+	Site string `json:"site"`
+	TSA  string `json:"tsa"` // http or https
 }
 
 // MaxSize bounds a configuration file.
@@ -108,6 +118,14 @@ func read(path string, f *File) error {
 			return fmt.Errorf("config: %s: %w", path, err)
 		}
 	}
+	for _, r := range tmp.Timestamping {
+		if err := ValidRule(r.Site); err != nil {
+			return fmt.Errorf("config: %s: timestamping: %w", path, err)
+		}
+		if u, err := url.Parse(r.TSA); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("config: %s: timestamping: %q is not an http(s) URL", path, r.TSA)
+		}
+	}
 	*f = tmp
 	return nil
 }
@@ -131,6 +149,19 @@ func (c *Config) Trusted() []agent.Rule {
 		}
 	}
 	return out
+}
+
+// TSAFor is the time-stamping authority the first rule matching origin
+// names, the administrators' file first; "" for none.
+func (c *Config) TSAFor(origin string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range append(append([]TSARule{}, c.system.Timestamping...), c.user.Timestamping...) {
+		if rule, err := agent.ParseRule(r.Site); err == nil && rule.Match(origin) {
+			return r.TSA
+		}
+	}
+	return ""
 }
 
 // Modules returns the extra modules of both files.

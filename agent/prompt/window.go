@@ -38,6 +38,10 @@ type Window struct {
 	// window was started cannot have come from the window as it should
 	// behave, and is refused here too.
 	Settle time.Duration
+
+	// failed, when set, hears of every window that could not be shown:
+	// the tests waiting for a window learn why there is none at once.
+	failed func(error)
 }
 
 // ErrNoDialog means the window program is missing or cannot show (no
@@ -72,6 +76,14 @@ func uiPath(path string) (string, error) {
 	return p, nil
 }
 
+// fail passes err to w.failed, if anyone listens, and returns it.
+func (w *Window) fail(err error) error {
+	if err != nil && w.failed != nil {
+		w.failed(err)
+	}
+	return err
+}
+
 func (w *Window) settle() time.Duration {
 	if w.Settle <= 0 {
 		return time.Second
@@ -86,10 +98,20 @@ type window struct {
 	out     *uiproto.Reader
 	started time.Time
 	errOut  *limitedBuffer
+	failed  func(error) error
 }
 
 // open starts podpis-ui kind and sends it the prompt.
 func (w *Window) open(ctx context.Context, kind string, p uiproto.Prompt) (*window, error) {
+	win, err := w.start(ctx, kind, p)
+	if err != nil {
+		return nil, w.fail(err)
+	}
+	win.failed = w.fail
+	return win, nil
+}
+
+func (w *Window) start(ctx context.Context, kind string, p uiproto.Prompt) (*window, error) {
 	path, err := uiPath(w.Path)
 	if err != nil {
 		return nil, err
@@ -133,7 +155,7 @@ func (win *window) answer(ctx context.Context) (uiproto.Answer, error) {
 		return uiproto.Answer{}, ctx.Err()
 	}
 	if err != nil {
-		return uiproto.Answer{}, fmt.Errorf("%w: podpis-ui: %v: %s", ErrNoDialog, err, strings.TrimSpace(win.errOut.String()))
+		return uiproto.Answer{}, win.failed(fmt.Errorf("%w: podpis-ui: %v: %s", ErrNoDialog, err, strings.TrimSpace(win.errOut.String())))
 	}
 	return a, nil
 }

@@ -54,6 +54,8 @@ func ownerCert() *keystore.Certificate {
 type display struct {
 	t    *testing.T
 	name string
+	// failed holds the first window that could not be shown, and why.
+	failed chan error
 }
 
 // xvfb starts a virtual display for the test.
@@ -63,13 +65,18 @@ func xvfb(t *testing.T) *display {
 		t.Fatal(uiBuildErr)
 	}
 	testdeps.Need(t, "xdotool", "import")
-	return &display{t: t, name: testdeps.Xvfb(t)}
+	return &display{t: t, name: testdeps.Xvfb(t), failed: make(chan error, 1)}
 }
 
 // window is the prompter drawing on d, with a settle time tests can
 // outwait.
 func (d *display) window(settle time.Duration) *Window {
-	return &Window{Path: uiBin, Env: []string{"DISPLAY=" + d.name}, Settle: settle}
+	return &Window{Path: uiBin, Env: []string{"DISPLAY=" + d.name}, Settle: settle, failed: func(err error) {
+		select {
+		case d.failed <- err:
+		default:
+		}
+	}}
 }
 
 func (d *display) run(args ...string) (string, error) {
@@ -79,11 +86,17 @@ func (d *display) run(args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
-// find waits for the window titled title and returns its id.
+// find waits for the window titled title and returns its id. A minute:
+// the first frame of a software-GL window on a loaded machine is slow.
 func (d *display) find(title string) string {
 	d.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
+		select {
+		case err := <-d.failed:
+			d.t.Fatalf("no window %q on %s: %v", title, d.name, err)
+		default:
+		}
 		// xdotool's --name matches WM_NAME, in which X's compound text
 		// has lost the em dash: the full title is compared here.
 		out, _ := d.run("xdotool", "search", "--onlyvisible", "--name", "^podpis")

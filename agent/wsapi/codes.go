@@ -6,7 +6,9 @@ import (
 
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/cades"
 	"github.com/podpis/podpis/certreq"
+	"github.com/podpis/podpis/crypto/tsp"
 )
 
 // Code is one of the fixed protocol error codes.
@@ -39,6 +41,12 @@ const (
 	// TooLargeCode: a message, chunk or reply over the limits (also the
 	// native host's TOO_LARGE for a frame it skipped).
 	TooLargeCode Code = "TOO_LARGE"
+	// A CAdES-T or X Long signature (sign's tsa and cades): the TSA could
+	// not be reached, or answered with no good token; X Long's chain or
+	// revocation evidence could not be had. Never a silent CAdES-BES.
+	TSAUnavailable        Code = "TSA_UNAVAILABLE"
+	TSABadResponse        Code = "TSA_BAD_RESPONSE"
+	RevocationUnavailable Code = "REVOCATION_UNAVAILABLE"
 )
 
 // NoticeProgress is the notice of a batch's progress (Done of Total).
@@ -79,6 +87,9 @@ var table = []struct {
 	{AlreadyInstalled, "Сертификат уже установлен на токен", "certificate already installed", []keystore.Code{keystore.CodeAlreadyInstalled}},
 	{BadCertificate, "Файл не является сертификатом", "not a certificate", []keystore.Code{keystore.CodeBadCertificate}},
 	{TooLargeCode, "Слишком большое сообщение: документ передаётся частями", "message too large", nil},
+	{TSAUnavailable, "Служба штампов времени недоступна", "the time-stamping authority is unavailable", nil},
+	{TSABadResponse, "Служба штампов времени вернула неверный ответ", "the time-stamping authority answered with no valid token", nil},
+	{RevocationUnavailable, "Не удалось получить сведения о статусе сертификата для подписи CAdES-X Long", "the chain or revocation data for CAdES-X Long could not be obtained", nil},
 }
 
 // notices are the agent's notices (agent.Notice) and what the page shows
@@ -108,6 +119,10 @@ var agentErrors = []struct {
 	code Code
 }{
 	{certreq.ErrInvalid, InvalidRequest},
+	{tsp.ErrUnavailable, TSAUnavailable},
+	{tsp.ErrBadResponse, TSABadResponse},
+	{cades.ErrChain, RevocationUnavailable},
+	{cades.ErrRevocation, RevocationUnavailable},
 	{ErrTooLarge, TooLargeCode},
 	{agent.ErrBadRequest, BadRequest},
 	{agent.ErrOriginDenied, OriginDenied},

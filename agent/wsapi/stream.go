@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/podpis/podpis/agent"
+	"github.com/podpis/podpis/cades"
 	"github.com/podpis/podpis/crypto/streebog"
 )
 
@@ -319,13 +320,25 @@ func (c *Conn) sign(ctx context.Context, a *agent.Agent, origin string, params j
 	if err := decode(params, &p); err != nil {
 		return nil, err
 	}
+	lt, err := planLongTerm(a, origin, p)
+	if err != nil {
+		return nil, err
+	}
 	if p.Stream == "" {
 		// The reply must fit a frame: an attached signature repeats the
 		// document, a third bigger in base64.
 		if !p.Detached && base64.StdEncoding.DecodedLen(len(p.Data)) > MaxAttached {
 			return nil, fmt.Errorf("%w: attached signatures of at most %d bytes; stream the document", ErrTooLarge, MaxAttached)
 		}
-		return sign(ctx, a, origin, params)
+		res, err := sign(ctx, a, origin, params)
+		if err != nil || lt.level == cades.BES {
+			return res, err
+		}
+		der, _ := base64.StdEncoding.DecodeString(res.(SignResult).CMS)
+		if der, err = lt.extend(ctx, der); err != nil {
+			return nil, err
+		}
+		return SignResult{CMS: base64.StdEncoding.EncodeToString(der)}, nil
 	}
 	if p.Data != "" || len([]rune(p.Description)) > MaxDescription {
 		return nil, agent.ErrBadRequest
@@ -341,7 +354,11 @@ func (c *Conn) sign(ctx context.Context, a *agent.Agent, origin string, params j
 	if res[0].Err != nil {
 		return nil, res[0].Err
 	}
-	return SignResult{CMS: base64.StdEncoding.EncodeToString(res[0].CMS)}, nil
+	der, err := lt.extend(ctx, res[0].CMS)
+	if err != nil {
+		return nil, err
+	}
+	return SignResult{CMS: base64.StdEncoding.EncodeToString(der)}, nil
 }
 
 // MaxAttached bounds the document of an attached sign: its reply (the

@@ -167,6 +167,11 @@ type SignParams struct {
 	Stream      string `json:"stream,omitempty"`
 	Detached    bool   `json:"detached,omitempty"`
 	Description string `json:"description,omitempty"`
+	// CAdES is the form: "bes" (the default), "t" or "xl1"; TSA the
+	// time-stamping authority's http(s) URL for t and xl1, when the
+	// site's rule in the agent's configuration names none.
+	CAdES string `json:"cades,omitempty"`
+	TSA   string `json:"tsa,omitempty"`
 }
 
 type SignResult struct {

@@ -43,8 +43,8 @@ var people = []person{
 			{Type: oidSNILS, Value: "12345678901"}, {Type: oidINN, Value: "771234567890"}, {Type: oidEmail, Value: "ivanov@example.ru"}}}, false},
 	{"petrova", gost3410.CurveTC26512A, pkix.Name{CommonName: "Петрова Мария Сергеевна", Organization: []string{"ООО «Ромашка»"}, Country: []string{"RU"},
 		ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidSN, Value: "Петрова"}, {Type: oidGN, Value: "Мария Сергеевна"},
-			{Type: oidTitle, Value: "Генеральный директор"}, {Type: oidSNILS, Value: "98765432109"}, {Type: oidINN, Value: "500100732259"},
-			{Type: oidINNLE, Value: "7712345678"}, {Type: oidOGRN, Value: "1027700000000"}}}, false},
+			{Type: oidTitle, Value: "Генеральный директор"}, {Type: oidSNILS, Value: "98765432082"}, {Type: oidINN, Value: "500100732259"},
+			{Type: oidINNLE, Value: "7712345671"}, {Type: oidOGRN, Value: "1027700000008"}}}, false}, // numbers with valid checksums: «Доверенность» checks them
 	{"sidorov", gost3410.CurveCryptoProA, pkix.Name{CommonName: "Сидоров Пётр Петрович",
 		ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidSNILS, Value: "11122233344"}, {Type: oidINN, Value: "771000000001"}}}, true},
 }

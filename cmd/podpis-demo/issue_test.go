@@ -139,7 +139,7 @@ func site(t *testing.T) (*httptest.Server, *demo) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { closeStore() })
-	d.accounts = svc.Handler()
+	d.account = svc
 	srv.Config.Handler = d.routes()
 	t.Cleanup(srv.Close)
 	return srv, d

@@ -20,6 +20,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/podpis/podpis/account"
+	"github.com/podpis/podpis/idp"
+	"github.com/podpis/podpis/poa/poaweb"
 	"github.com/podpis/podpis/verify"
 	"github.com/podpis/podpis/verify/redisstore"
 	"github.com/podpis/podpis/webclient"
@@ -49,10 +52,18 @@ type demo struct {
 	// ca issues certificates from requests (/api/issue); nil when the
 	// demo data has no CA key (made by an older init).
 	ca *ca
-	// accounts is the account service's JSON API (/api/account/…, and
-	// /outbox with --outbox): every login, the certificate one included,
-	// goes through it.
-	accounts http.Handler
+	// poa serves «Доверенность» (/poa/): powers of attorney signed by
+	// the logged-in head of an organisation.
+	poa http.Handler
+
+	// idp is the OpenID Connect provider at /oidc/ (oidc.go); nil in
+	// tests that do not need it.
+	idp *idp.Provider
+
+	// account is the account service (/api/account/…, and /outbox with
+	// --outbox): every login, the certificate one included, goes
+	// through it.
+	account *account.Service
 	// sso is Госуслуги and Telegram (/sso/…), nil when both are off;
 	// cspSources are the origins the Telegram widget loads from.
 	sso        http.Handler
@@ -70,6 +81,9 @@ func runServe(args []string) error {
 	tlsCert := fset.String("tls-cert", "", "serve https with this certificate (PEM; with --tls-key): a page reaching the agent from a public origin must be https")
 	tlsKey := fset.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	dist := fset.String("dist", "", "folder of make package's output (dist/) offered on the install page /install; default none")
+	tsaURL := fset.String("tsa", "", "the timestamping service «Доверенность» asks the agent to use (with --cades t or xl1)")
+	cadesLevel := fset.String("cades", "", "the signature form of «Доверенность»: bes (default), t or xl1 (needs --tsa)")
+	oidcClients := fset.String("oidc-clients", "", "the OpenID Connect provider's clients (a JSON list: id, secret, redirect_uris, …); its data beside --roots")
 	caKeyPath := fset.String("ca-key", "", "the issuing CA's key, for «Выпуск сертификата» (default "+caKeyFile+" beside --roots; its certificate is in --intermediates)")
 	var ports portsFlag
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
@@ -137,7 +151,11 @@ func runServe(args []string) error {
 		return err
 	}
 	defer closeStore()
-	d.accounts = svc.Handler()
+	d.account = svc
+	if d.poa, err = poaweb.New(poaweb.Config{Verifier: v, AgentPorts: ports, Log: d.log, CAdES: *cadesLevel, TSA: *tsaURL,
+		Identity: d.certificateIdentity}); err != nil {
+		return err
+	}
 	ssoH, csp, closeSSO, err := sf.open(svc, *origin, rdb, d.log)
 	if err != nil {
 		l.Close()
@@ -152,6 +170,9 @@ func runServe(args []string) error {
 		if d.ca, err = loadCA(*intersPath, *caKeyPath); err != nil {
 			d.log.Warn("«Выпуск сертификата» is off", "err", err)
 		}
+	}
+	if err := d.startOIDC(ctx, filepath.Dir(*rootsPath), *oidcClients); err != nil {
+		return fmt.Errorf("oidc: %w", err)
 	}
 	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("Откройте %s — демонстрационный Личный кабинет\n", *origin)
@@ -200,9 +221,21 @@ func (d *demo) routes() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"ports": d.ports})
 	})
 	mux.HandleFunc("POST /api/issue", d.issueCertificate)
-	if d.accounts != nil {
-		mux.Handle("/api/account/", d.accounts)
-		mux.Handle("/outbox", d.accounts)
+	if d.poa != nil {
+		mux.Handle("/poa/", http.StripPrefix("/poa", d.poa))
+	}
+	if d.idp != nil {
+		mux.Handle("/oidc/", d.idp.Handler())
+		mux.HandleFunc("GET /oidc-login", d.oidcLogin)
+		mux.HandleFunc("GET /api/oidc/request", d.oidcRequest)
+	}
+	if d.account != nil {
+		acct := d.account.Handler()
+		if d.idp != nil {
+			acct = d.endTogether(acct)
+		}
+		mux.Handle("/api/account/", acct)
+		mux.Handle("/outbox", acct)
 	}
 	if d.sso != nil {
 		mux.Handle("/sso/", d.sso)

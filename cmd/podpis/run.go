@@ -138,7 +138,8 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer p.Close()
-	cfg := agent.Config{Stores: append([]keystore.Store{p}, platformStores()...), Trusted: trusted, Decisions: conf, Version: version}
+	cfg := agent.Config{Stores: append([]keystore.Store{p}, platformStores()...), Trusted: trusted, Decisions: conf, Version: version,
+		Timestamping: conf.TSAFor}
 	candidates := pkcs11Opts.Candidates()
 	examine := func(ctx context.Context) *doctor.Report {
 		return doctor.Examine(ctx, doctor.Options{Candidates: candidates, Store: p, Stores: cfg.Stores[1:], CSPs: platformCSPs()})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
@@ -14,7 +15,10 @@ import (
 	"strings"
 
 	"github.com/podpis/podpis/agent/keystore"
+	"github.com/podpis/podpis/agent/wsapi"
+	"github.com/podpis/podpis/cades"
 	"github.com/podpis/podpis/crypto/cms"
+	"github.com/podpis/podpis/crypto/tsp"
 	"github.com/podpis/podpis/login"
 )
 
@@ -48,11 +52,18 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("sign")
 	f := addSignFlags(fs, "`ФАЙЛ`, который подписать")
 	detached := fs.Bool("detached", false, "отсоединённая подпись: без содержимого файла")
+	tsaURL := fs.String("tsa", "", "`АДРЕС` службы штампов времени (http или https) для --cades t и xl1")
+	form := fs.String("cades", "", "`ФОРМА` подписи: bes, t (со штампом времени) или xl1 (CAdES-X Long Type 1); с --tsa без флага — t")
+	chainFile := fs.String("chain", "", "`ФАЙЛ` сертификатов УЦ до корневого (PEM или DER) для --cades xl1, если их нет в подписи и по AIA")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() != 0 || *f.certID == "" || *f.in == "" || *f.out == "" {
 		return usageError("sign", stderr)
+	}
+	lt, code := longTermFlags(*form, *tsaURL, *chainFile, stderr)
+	if code != 0 {
+		return code
 	}
 	in, err := os.Open(*f.in)
 	if err != nil {
@@ -63,7 +74,19 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 	if code, ok := refuseLogin(in, *f.in, stderr); !ok {
 		return code
 	}
-	return withSigner(f, stderr, func(cert *x509.Certificate, key crypto.Signer, out io.Writer) error {
+	return withSigner(f, stderr, func(cert *x509.Certificate, key crypto.Signer, out io.Writer) (err error) {
+		if lt.level != cades.BES {
+			// The timestamps go on the finished signature, which is then
+			// held in memory (an attached one with its document).
+			real := out
+			var buf bytes.Buffer
+			out = &buf
+			defer func() {
+				if err == nil {
+					err = lt.extend(buf.Bytes(), real)
+				}
+			}()
+		}
 		w, err := cms.NewWriter(out, cert, key, &cms.SignOptions{Detached: *detached, ContentType: cms.OIDData})
 		if err != nil {
 			return err
@@ -74,6 +97,63 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 		return w.Close()
 	})
 }
+
+// cliLongTerm is sign's CAdES form and what raising it needs.
+type cliLongTerm struct {
+	level cades.Level
+	opts  cades.Options
+}
+
+// longTermFlags reads --cades, --tsa and --chain: a form above bes needs
+// an http(s) TSA (exit 2 otherwise, before any PIN is asked).
+func longTermFlags(form, tsaURL, chainFile string, stderr io.Writer) (cliLongTerm, int) {
+	if form == "" && tsaURL != "" {
+		form = "t"
+	}
+	level, err := cades.ParseLevel(form)
+	if err != nil {
+		fmt.Fprintf(stderr, "podpis: --cades: %q is not bes, t or xl1\n", form)
+		return cliLongTerm{}, 2
+	}
+	lt := cliLongTerm{level: level, opts: cades.Options{FetchIssuers: true}}
+	if level == cades.BES {
+		return lt, 0
+	}
+	if tsaURL == "" {
+		fmt.Fprintf(stderr, "podpis: --cades %s needs --tsa URL\n", level)
+		return cliLongTerm{}, 2
+	}
+	if err := tsp.CheckURL(tsaURL); err != nil {
+		fmt.Fprintf(stderr, "podpis: --tsa: %v\n", err)
+		return cliLongTerm{}, 2
+	}
+	lt.opts.TSA = &tsp.Client{URL: tsaURL}
+	if chainFile != "" {
+		if lt.opts.Certificates, err = readCertificates(chainFile); err != nil {
+			fmt.Fprintf(stderr, "podpis: --chain: %v\n", err)
+			return cliLongTerm{}, 2
+		}
+	}
+	return lt, 0
+}
+
+// extend raises the signature msg and writes it to out; its failure is a
+// longTermError (a TSA's or the validation data's), never a CAdES-BES
+// written under a name that asked for more.
+func (lt cliLongTerm) extend(msg []byte, out io.Writer) error {
+	ext, err := cades.Extend(context.Background(), msg, lt.level, lt.opts)
+	if err != nil {
+		return longTermError{err}
+	}
+	_, err = out.Write(ext)
+	return err
+}
+
+// longTermError is a failure to raise the signature: its protocol code
+// (TSA_UNAVAILABLE, TSA_BAD_RESPONSE, REVOCATION_UNAVAILABLE), exit 1.
+type longTermError struct{ error }
+
+func (e longTermError) Unwrap() error { return e.error }
 
 // refuseLogin refuses a login document, signed as data it could pass for
 // a login with a lax verifier; logins are made by the agent's
@@ -139,6 +219,13 @@ func withSigner(f *signFlags, stderr io.Writer, sign func(*x509.Certificate, cry
 		if errors.As(err, &re) {
 			fmt.Fprintf(stderr, "podpis: %v\n", re.error)
 			return 2
+		}
+		var le longTermError
+		if errors.As(err, &le) {
+			code := wsapi.CodeOf(le.error)
+			fmt.Fprintf(stderr, "podpis: %s: %s\n", code, code.Message())
+			fmt.Fprintf(stderr, "podpis: %v\n", le.error)
+			return 1
 		}
 		return reportKeystore(stderr, err)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/podpis/podpis/verify/revocation"
 )
 
-// runVerify: podpis verify [--login ORIGIN] --roots FILE [--intermediates FILE] [--at RFC3339]
+// runVerify: podpis verify [--login ORIGIN] --roots FILE [--tsa-roots FILE] [--intermediates FILE] [--at RFC3339]
 // [--content FILE] [--revocation require|prefer|off] [--crl FILE]... [--qualified] [--json] SIG. Exit 0 valid, 1 invalid, 2 usage or I/O.
 //
 // A document signature is streamed, its content too, and each signer is
@@ -37,6 +37,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	login := fs.String("login", "", "проверить вход на этот `САЙТ` (схема://хост[:порт]), а не подпись документа")
 	policy := fs.String("revocation", "prefer", "`ПРАВИЛО` отзыва: require (неизвестный статус — отказ), prefer (отказ только для отозванного) или off")
 	qualified := fs.Bool("qualified", false, "требовать квалифицированный сертификат: keyUsage и в имени владельца СНИЛС, ИНН, для организации ОГРН")
+	tsaRoots := fs.String("tsa-roots", "", "`ФАЙЛ` корневых сертификатов служб штампов времени (без флага: --roots)")
 	var crls listFlag
 	fs.Var(&crls, "crl", "`ФАЙЛ` CRL сверх точек распространения из сертификатов (можно повторять)")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
@@ -64,6 +65,12 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	if cfg.Roots, err = readCertificates(*roots); err != nil {
 		fmt.Fprintf(stderr, "podpis: %v\n", err)
 		return 2
+	}
+	if *tsaRoots != "" {
+		if cfg.TimestampRoots, err = readCertificates(*tsaRoots); err != nil {
+			fmt.Fprintf(stderr, "podpis: %v\n", err)
+			return 2
+		}
 	}
 	if *inters != "" {
 		if cfg.Intermediates, err = readCertificates(*inters); err != nil {
@@ -154,6 +161,10 @@ func verifyDocument(ctx context.Context, v *verify.Verifier, sigPath, contentPat
 					chain = append(chain, c.Subject.String())
 				}
 				one["chain"], one["revocation"] = chain, s.Revocation
+				one["level"] = s.Level
+				if len(s.Timestamps) > 0 {
+					one["timestamps"] = s.Timestamps
+				}
 			}
 			if !s.SigningTime.IsZero() {
 				one["signingTime"] = s.SigningTime.UTC()
@@ -213,10 +224,23 @@ func printSigner(w io.Writer, n, of int, s verify.Signer) {
 	if !s.SigningTime.IsZero() {
 		fmt.Fprintf(w, "    Время подписи: %s\n", s.SigningTime.UTC().Format(time.RFC3339))
 	}
+	if name, ok := levelNames[s.Level]; ok && s.Err == nil {
+		fmt.Fprintf(w, "    Форма: %s\n", name)
+	}
+	for _, ts := range s.Timestamps {
+		fmt.Fprintf(w, "    %s: %s (%s)\n", timestampNames[ts.Kind], ts.Time.UTC().Format(time.RFC3339), ts.TSA)
+	}
 	for _, r := range s.Revocation {
 		fmt.Fprintf(w, "    Отзыв: %s\n", r)
 	}
 }
+
+// levelNames and timestampNames are how podpis verify names the CAdES
+// forms and timestamps.
+var (
+	levelNames     = map[string]string{"bes": "CAdES-BES", "t": "CAdES-T", "xl1": "CAdES-X Long Type 1"}
+	timestampNames = map[string]string{"signature": "Штамп времени подписи", "cades-c": "Штамп времени CAdES-C"}
+)
 
 // verifyLogin is podpis verify --login: exit 0 a valid login for origin
 // (challenge aside), 1 not, with the code and its sentence on stderr.

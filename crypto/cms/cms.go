@@ -89,7 +89,20 @@ type SignerInfo struct {
 	// their digest algorithms.
 	SigningCertHashes []CertHash
 
+	// UnsignedAttrs are the unsigned attributes in order (CAdES-T and
+	// CAdES-X timestamps, references and values); nothing checks them
+	// here: their meaning is the caller's.
+	UnsignedAttrs []Attribute
+
 	signedAttrs []byte // DER of the SET OF Attribute the signature covers
+}
+
+// Attribute is one attribute: its type and its values as DER elements.
+type Attribute struct {
+	Type   asn1.ObjectIdentifier
+	Values [][]byte
+	// Raw is the DER Attribute, what a CAdES-C timestamp hashes.
+	Raw []byte
 }
 
 // CertHash is one ESSCertIDv2 of a signingCertificateV2 attribute.
@@ -236,8 +249,17 @@ func parseSignerInfo(si cryptobyte.String) (*SignerInfo, error) {
 		return nil, ErrMalformed
 	}
 	info.Signature = append([]byte{}, sig...)
-	if !si.SkipOptionalASN1(cbasn1.Tag(1).Constructed().ContextSpecific()) || !si.Empty() {
+	var unsigned cryptobyte.String
+	var hasUnsigned bool
+	if !si.ReadOptionalASN1(&unsigned, &hasUnsigned, cbasn1.Tag(1).Constructed().ContextSpecific()) || !si.Empty() {
 		return nil, ErrMalformed
+	}
+	for hasUnsigned && !unsigned.Empty() {
+		a, err := readAttribute(&unsigned)
+		if err != nil {
+			return nil, err
+		}
+		info.UnsignedAttrs = append(info.UnsignedAttrs, a)
 	}
 	return info, nil
 }

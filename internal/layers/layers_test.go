@@ -36,7 +36,15 @@ var rules = []rule{
 
 	// The server side never reaches into the agent. verify turns
 	// revocation on by default, so it may build the checker.
-	{pkg: "verify", mayUse: []string{"login", "crypto/...", "verify/revocation"}},
+	{pkg: "verify", mayUse: []string{"login", "crypto/...", "verify/revocation", "cades"}},
+	// CAdES-T and X Long: timestamps (crypto/tsp) and the revocation
+	// evidence verify/revocation collects, for the signers (CLI, agent)
+	// and for verify.
+	{pkg: "cades", mayUse: []string{"crypto/...", "verify/revocation"}},
+	// poa: powers of attorney, checked with verify; certreq lends it the
+	// checksums of SNILS, INN and OGRN. poaweb is its pages, for any site.
+	{pkg: "poa", mayUse: []string{"verify", "login", "certreq"}},
+	{pkg: "poa/poaweb", mayUse: []string{"poa", "verify", "login", "webclient"}},
 	{pkg: "verify/...", mayUse: []string{"verify", "login", "crypto/..."}},
 
 	// The agent: keystore below the policy, the policy below the
@@ -46,7 +54,7 @@ var rules = []rule{
 	{pkg: "agent/keystore/...", mayUse: []string{"agent/keystore", "agent/keystore/pkcs11/known", "login", "crypto/..."}},
 	{pkg: "agent", mayUse: []string{"agent/keystore", "login", "certreq", "crypto/..."}},
 	{pkg: "agent/config", mayUse: []string{"agent", "login"}},
-	{pkg: "agent/wsapi", mayUse: []string{"agent", "agent/keystore", "certreq", "login", "crypto/..."}}, // certreq: its field errors map to INVALID_REQUEST here; crypto: streamed documents are hashed as they arrive
+	{pkg: "agent/wsapi", mayUse: []string{"agent", "agent/keystore", "certreq", "login", "crypto/...", "cades"}}, // certreq: its field errors map to INVALID_REQUEST here; crypto: streamed documents are hashed as they arrive
 	{pkg: "agent/server", mayUse: []string{"agent/wsapi", "internal/peercred"}},
 	{pkg: "agent/nativehost", mayUse: []string{"agent/wsapi", "internal/peercred"}},
 	// The control channel (doctor, settings) rides nativehost's per-user
@@ -70,13 +78,6 @@ var rules = []rule{
 
 	{pkg: "installer/...", mayUse: []string{"installer/..."}},
 
-	// The account service: a site's server side beside verify, never the
-	// agent. Its parts are leaves; the storage implements its interface.
-	{pkg: "account", mayUse: []string{"account/argon2id", "account/contact", "account/deliver", "account/ratelimit", "verify", "login"}},
-	{pkg: "account/sqlstore", mayUse: []string{"account"}},
-	{pkg: "account/deliver/...", mayUse: []string{"account/deliver"}},
-	{pkg: "account/...", mayUse: []string{}},
-
 	// The outside ways into an account: server-side packages like verify,
 	// never the agent. replay is their leaf; the ESIA client signs with
 	// our CMS; its test stand-in may use the test helpers.
@@ -90,6 +91,16 @@ var rules = []rule{
 	{pkg: "sso/esia", mayUse: []string{"sso", "sso/replay", "crypto/..."}},
 	{pkg: "sso/esia/esiastand", mayUse: []string{"sso", "sso/esia", "crypto/..."}},
 	{pkg: "sso/esia/esiatest", mayUse: []string{"sso/esia/esiastand", "internal/..."}},
+
+	// The OpenID Connect provider: the account service plugs into it
+	// through its small interfaces, so it imports no account code.
+	{pkg: "idp", mayUse: []string{"login"}},
+	// The account service: a site's server side beside verify, never the
+	// agent. Its parts are leaves; the storage implements its interface.
+	{pkg: "account", mayUse: []string{"account/argon2id", "account/contact", "account/deliver", "account/ratelimit", "verify", "login", "sso", "sso/ssoweb", "sso/telegram"}},
+	{pkg: "account/sqlstore", mayUse: []string{"account"}},
+	{pkg: "account/deliver/...", mayUse: []string{"account/deliver"}},
+	{pkg: "account/...", mayUse: []string{}},
 
 	// Helpers of our own: the product's ones are leaves; the test
 	// helpers may use what they stand in for.
@@ -106,7 +117,7 @@ var rules = []rule{
 	// speaks only the wire, none of ours.
 	{pkg: "webclient/testing/codesink", mayUse: []string{}},
 	// Binaries wire everything together; nothing imports them.
-	{pkg: "cmd/...", mayUse: []string{"account", "account/...", "agent", "agent/...", "certreq", "crypto/...", "login", "verify", "verify/...", "sso/...", "installer/...", "internal/...", "webclient", "ui", "ui/..."}},
+	{pkg: "cmd/...", mayUse: []string{"account", "account/...", "agent", "agent/...", "cades", "certreq", "crypto/...", "login", "verify", "verify/...", "sso/...", "installer/...", "internal/...", "webclient", "ui", "ui/...", "poa", "poa/...", "idp"}},
 }
 
 func match(pattern, pkg string) bool {

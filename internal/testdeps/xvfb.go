@@ -1,22 +1,23 @@
 package testdeps
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// Xvfb starts a virtual X display for t and returns its name (":N"). Xvfb
-// picks a free display number itself (-displayfd), so tests of several
-// packages, run at once by go test, never draw on each other's display.
-// It stops when t ends.
+// Xvfb starts a virtual X display of t's own and returns its name (":N"),
+// so tests of several packages, run at once by go test, never draw on
+// each other's display. It stops when t ends.
 func Xvfb(t testing.TB) string {
 	t.Helper()
 	Need(t, "Xvfb")
@@ -31,7 +32,7 @@ func Xvfb(t testing.TB) string {
 // StartXvfb starts a virtual X display that outlives any one test (a
 // TestMain's) and returns its name and how to stop it.
 //
-// The display number is drawn at random from 100–999 rather than found by
+// The display number is drawn at random from 100–999 rather than left to
 // -displayfd, which starts at :0 every time: when tests of several
 // packages start and stop displays at once, a server still shutting down
 // on :0 keeps its abstract socket after its lock file is gone, the next
@@ -44,32 +45,41 @@ func StartXvfb() (display string, stop func(), err error) {
 			continue
 		}
 		display = fmt.Sprintf(":%d", n)
-		cmd := exec.Command("Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-		if err := cmd.Start(); err != nil {
+		// -displayfd: Xvfb writes the number when it is ready for clients,
+		// which a connection to its socket cannot tell. -noreset: without
+		// it the server resets when its last client leaves, and a window
+		// opening during the reset fails ("X11: Failed to open display").
+		r, w, err := os.Pipe()
+		if err != nil {
+			return "", nil, err
+		}
+		cmd := exec.Command("Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset", "-displayfd", "3")
+		cmd.ExtraFiles = []*os.File{w}
+		err = cmd.Start()
+		w.Close()
+		if err != nil {
+			r.Close()
 			return "", nil, err
 		}
 		exited := make(chan struct{})
 		go func() { cmd.Wait(); close(exited) }()
 		// SIGTERM, not SIGKILL: Xvfb removes its socket and lock file.
 		stop = func() { cmd.Process.Signal(syscall.SIGTERM); <-exited }
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
-			select {
-			case <-exited: // the number was taken after all: draw another
-				deadline = time.Time{}
-				continue
-			default:
-			}
-			if XReady(display, 0) {
+		ready := make(chan bool, 1)
+		go func() {
+			line, _ := bufio.NewReader(r).ReadString('\n')
+			r.Close()
+			ready <- strings.TrimSpace(line) == strconv.Itoa(n)
+		}()
+		select {
+		case ok := <-ready:
+			if ok && XReady(display, 5*time.Second) {
 				return display, stop, nil
 			}
-			time.Sleep(50 * time.Millisecond)
+			// the number was taken after all (Xvfb exits): draw another
+		case <-time.After(10 * time.Second):
 		}
-		select {
-		case <-exited:
-		default:
-			stop()
-		}
+		stop()
 	}
 	return "", nil, errors.New("testdeps: Xvfb did not start")
 }

@@ -86,6 +86,15 @@ const maxOCSPAge = time.Hour
 // issuer's, or a responder certificate the issuer gave id-kp-OCSPSigning)
 // and freshness at time at.
 func (c *Checker) askOCSP(ctx context.Context, url string, cert, issuer *x509.Certificate, at time.Time) (*ocspAnswer, error) {
+	body, err := c.fetchOCSP(ctx, url, cert, issuer)
+	if err != nil {
+		return nil, err
+	}
+	return checkOCSP(body, cert, issuer, at)
+}
+
+// fetchOCSP asks url about cert and returns the OCSPResponse, unchecked.
+func (c *Checker) fetchOCSP(ctx context.Context, url string, cert, issuer *x509.Certificate) ([]byte, error) {
 	req, err := ocsp.CreateRequest(cert, issuer, &ocsp.RequestOptions{Hash: crypto.SHA1})
 	if err != nil {
 		return nil, err
@@ -103,14 +112,11 @@ func (c *Checker) askOCSP(ctx context.Context, url string, cert, issuer *x509.Ce
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, err
-	}
-	return checkOCSP(body, cert, issuer, at)
+	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 }
 
-func checkOCSP(der []byte, cert, issuer *x509.Certificate, at time.Time) (*ocspAnswer, error) {
+// basicOf returns the BasicOCSPResponse of a successful OCSPResponse.
+func basicOf(der []byte) ([]byte, error) {
 	var r ocspResponse
 	if rest, err := asn1.Unmarshal(der, &r); err != nil || len(rest) > 0 {
 		return nil, errors.New("malformed OCSP response")
@@ -121,8 +127,21 @@ func checkOCSP(der []byte, cert, issuer *x509.Certificate, at time.Time) (*ocspA
 	if !r.Response.Type.Equal(oidBasicResponse) {
 		return nil, errors.New("not a basic OCSP response")
 	}
+	return r.Response.Bytes, nil
+}
+
+func checkOCSP(der []byte, cert, issuer *x509.Certificate, at time.Time) (*ocspAnswer, error) {
+	basic, err := basicOf(der)
+	if err != nil {
+		return nil, err
+	}
+	return checkBasic(basic, cert, issuer, at)
+}
+
+// checkBasic checks a BasicOCSPResponse about cert (see askOCSP).
+func checkBasic(basic []byte, cert, issuer *x509.Certificate, at time.Time) (*ocspAnswer, error) {
 	var b basicResponse
-	if rest, err := asn1.Unmarshal(r.Response.Bytes, &b); err != nil || len(rest) > 0 {
+	if rest, err := asn1.Unmarshal(basic, &b); err != nil || len(rest) > 0 {
 		return nil, errors.New("malformed basic OCSP response")
 	}
 	var data responseData

@@ -22,6 +22,11 @@ const (
 	// Unknown: no answer; let through by policy Prefer (Status.Err says
 	// why).
 	Unknown
+	// EmbeddedOCSP: an OCSP response carried in the signature (CAdES-X
+	// Long revocation-values) answered good; nothing was fetched.
+	EmbeddedOCSP
+	// EmbeddedCRL: a CRL carried in the signature does not list it.
+	EmbeddedCRL
 )
 
 // Status is how one certificate of a chain was found not revoked at the
@@ -59,6 +64,13 @@ func (s Status) String() string {
 		how = "CRL " + s.Where + ": not listed"
 	case CRLFile:
 		how = "CRL file " + s.Where + ": not listed"
+	case EmbeddedOCSP:
+		how = "OCSP response in the signature: good"
+		if !s.RevokedAfter.IsZero() {
+			how = "OCSP response in the signature: revoked only after the signing time"
+		}
+	case EmbeddedCRL:
+		how = "CRL in the signature: not listed"
 	case Unknown:
 		how = "unknown, let through by policy prefer"
 		if s.Err != nil {

@@ -410,6 +410,9 @@ export function loggedIn(acc, { cert, how } = {}) {
   account = acc;
   loginCert = cert || null;
   remember(loginCert);
+  // Logging in for another service (OpenID Connect): app.js sends the
+  // browser back to the provider.
+  if (hooks.loggedIn && hooks.loggedIn()) return;
   renderAccount();
   show("done");
   if (how) status(how, "notice");

@@ -63,7 +63,9 @@ async function ensureClient() {
 }
 
 // purpose is what the chosen certificate is for: "login" (from the login
-// screen) or "link" (from the account page, «Привязать сертификат»).
+// screen), "link" (from the account page, «Привязать сертификат») or
+// "stepup" (another service asked for a certificate inside this session:
+// one linked to this account, account.Service.StepUp).
 let purpose = "login";
 
 // home is the screen a «Назад» returns to.
@@ -171,7 +173,8 @@ const PROBLEMS = {
 };
 
 function list(certs) {
-  $("choose-title").textContent = purpose === "link" ? "Выберите сертификат для привязки" : "Выберите необходимый сертификат";
+  $("choose-title").textContent = purpose === "link" ? "Выберите сертификат для привязки"
+    : purpose === "stepup" ? "Выберите сертификат, привязанный к вашей учётной записи" : "Выберите необходимый сертификат";
   const linked = new Set(((currentAccount() || {}).certificates || []).map((c) => c.thumbprint));
   const ul = $("cert-list");
   ul.replaceChildren();
@@ -236,11 +239,11 @@ async function login(cert) {
   status("");
   try {
     const cms = await signChallenge(cert, "/api/account/login/certificate/challenge");
-    const res = await call("/api/account/login/certificate", { cms });
+    const res = await call("/api/account/login/certificate", { cms, step_up: purpose === "stepup" });
     loggedIn(res.account, { cert: cert.identity.thumbprint });
   } catch (err) {
     pending = null;
-    if (err.code === "CERT_NOT_LINKED") return notLinked(cert, err);
+    if (err.code === "CERT_NOT_LINKED" && purpose !== "stepup") return notLinked(cert, err);
     if (err.code === "CERT_RENEWED") return renewed(cert, err);
     show("choose");
     status(explain(err), true);
@@ -544,5 +547,41 @@ for (const b of document.querySelectorAll(".back")) b.addEventListener("click", 
   status("");
 });
 
-initAccount({ linkCertificate: () => start("link"), signer: useSigner });
-startAccount();
+// ?oidc=ID: the provider sent the person here to log in for another
+// service (docs/oidc.md); after any login — password, code, certificate,
+// a step-up — the browser goes back to the provider's /oidc-login.
+let oidcRequest = new URLSearchParams(location.search).get("oidc");
+
+function backToService() {
+  if (!oidcRequest) return false;
+  location.assign("/oidc-login?request=" + encodeURIComponent(oidcRequest));
+  return true;
+}
+
+initAccount({ linkCertificate: () => start("link"), signer: useSigner, loggedIn: backToService });
+if (!oidcRequest) startAccount();
+else {
+  fetch("/api/oidc/request?request=" + encodeURIComponent(oidcRequest))
+    .then(async (r) => {
+      const res = await r.json();
+      if (!r.ok) {
+        // Gone: a login here is a login to the cabinet only.
+        oidcRequest = null;
+        await startAccount();
+        return status(res.message, true);
+      }
+      const name = res.client || "сервис";
+      document.title = $("login-title").textContent = `Вход в «${name}»`;
+      $("login-lead").textContent = `Войдите в Личный кабинет — после входа вы вернётесь в «${name}»`;
+      $("login-lead").hidden = false;
+      await startAccount();
+      if (currentAccount() && res.certificate) {
+        // Logged in without a certificate: the service wants one (step-up).
+        status(`«${name}» просит подтвердить вход сертификатом, привязанным к вашей учётной записи`, "notice");
+        return start("stepup");
+      }
+      // Not logged in, or the service asked for a fresh login.
+      show("login");
+    })
+    .catch(() => startAccount());
+}

@@ -1,0 +1,265 @@
+package main
+
+// The demo as an OpenID Connect provider (package idp) at origin+/oidc:
+// other services log people in through it with the account service's
+// logins. Its login page is /oidc-login?request=ID: a person with an
+// account session is answered at once (single sign-on); anyone else goes
+// to the account screens with ?oidc=ID, logs in (password, code or
+// certificate) and comes back. A service asking for a certificate
+// (acr_values) inside a password session gets the screens' step-up: a
+// certificate linked to that account (account.Service.StepUp).
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/podpis/podpis/account"
+	"github.com/podpis/podpis/idp"
+	"github.com/podpis/podpis/login"
+	_ "modernc.org/sqlite" // "sqlite"
+)
+
+// Files of the provider beside the demo's data.
+const (
+	idpKeyFile = "idp.key" // the key encryption key of the signing keys
+	idpDBFile  = "idp.db"
+)
+
+// startOIDC makes the provider: its tables in dataDir/idp.db, its key
+// encryption key in dataDir/idp.key (made on first use), its clients from
+// clientsPath (a JSON list of idp.Client; none if empty).
+func (d *demo) startOIDC(ctx context.Context, dataDir, clientsPath string) error {
+	key, err := readOrMakeKey(filepath.Join(dataDir, idpKeyFile))
+	if err != nil {
+		return err
+	}
+	var clients []idp.Client
+	if clientsPath != "" {
+		b, err := os.ReadFile(clientsPath)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &clients); err != nil {
+			return fmt.Errorf("%s: %w", clientsPath, err)
+		}
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, idpDBFile)+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		return err
+	}
+	d.idp, err = idp.New(ctx, idp.Config{
+		Issuer:           d.origin + "/oidc",
+		LoginURL:         d.origin + "/oidc-login",
+		DB:               db,
+		Dialect:          idp.SQLite,
+		KeyEncryptionKey: key,
+		Clients:          clients,
+		Sessions:         demoSessions{d},
+		// The demo's origin may be http on 127.0.0.1 (make run).
+		AllowInsecure: strings.HasPrefix(d.origin, "http://"),
+	})
+	if err != nil {
+		db.Close()
+		return err
+	}
+	go func() {
+		for range time.Tick(time.Hour) {
+			if err := d.idp.Prune(ctx); err != nil {
+				d.log.Warn("oidc prune", "err", err)
+			}
+		}
+	}()
+	return nil
+}
+
+// readOrMakeKey reads a 32-byte key, or makes one readable by this user
+// only.
+func readOrMakeKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key = make([]byte, 32)
+		rand.Read(key)
+		if err := os.WriteFile(path, key, 0o600); err != nil {
+			return nil, err
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("%s: want 32 bytes, have %d", path, len(key))
+	}
+	return key, nil
+}
+
+// demoSessions ends the account service's sessions for the provider
+// (the subject is an account id, the sid a session's public id).
+type demoSessions struct{ d *demo }
+
+func (s demoSessions) End(ctx context.Context, subject, sid string) error {
+	if err := s.d.account.EndSession(ctx, subject, sid); err != nil && !errors.Is(err, account.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+func (s demoSessions) EndAll(ctx context.Context, subject string) error {
+	return s.d.account.EndAllSessions(ctx, subject)
+}
+
+// accountSubject is the person of an account session.
+func accountSubject(acc *account.Account, sess *account.Session) idp.Subject {
+	// The account's phone and e-mail were each confirmed by a code.
+	c := idp.Claims{Phone: acc.Phone, PhoneVerified: acc.Phone != "", Email: acc.Email, EmailVerified: acc.Email != ""}
+	if len(acc.Certificates) > 0 {
+		c.Name = acc.Certificates[0].Owner
+	}
+	// The session records the linked certificate it logged in (or
+	// stepped up) with; its claims are that certificate's.
+	if crt, ok := sessionCertificate(acc, sess); ok {
+		c.Name = crt.Owner
+		c.Certificate = &idp.Certificate{SNILS: crt.SNILS, INN: crt.INN, INNLE: crt.INNLE, OGRN: crt.OGRN,
+			Organization: crt.Organization, Title: crt.Title, Thumbprint: crt.Thumbprint}
+	}
+	return idp.Subject{ID: acc.ID, SessionID: sess.ID, AMR: sess.AMR, AuthTime: sess.Created, Claims: c}
+}
+
+// sessionCertificate is the linked certificate sess logged in with: none
+// for a login without one, or when it has been unlinked since.
+func sessionCertificate(acc *account.Account, sess *account.Session) (account.Certificate, bool) {
+	if sess.Thumbprint == "" || !slices.Contains(sess.AMR, idp.AMRCertificate) {
+		return account.Certificate{}, false
+	}
+	i := slices.IndexFunc(acc.Certificates, func(c account.Certificate) bool { return c.Thumbprint == sess.Thumbprint })
+	if i < 0 {
+		return account.Certificate{}, false
+	}
+	return acc.Certificates[i], true
+}
+
+// certificateIdentity is «Доверенность»'s identity of r: the certificate
+// of the account session's certificate login; a session without one has
+// none.
+func (d *demo) certificateIdentity(r *http.Request) (login.Identity, bool) {
+	acc, sess, err := d.account.Authenticate(r.Context(), r)
+	if err != nil {
+		return login.Identity{}, false
+	}
+	crt, ok := sessionCertificate(acc, sess)
+	if !ok {
+		return login.Identity{}, false
+	}
+	return login.Identity{CommonName: crt.Owner, SNILS: crt.SNILS, INN: crt.INN, INNLE: crt.INNLE, OGRN: crt.OGRN,
+		Organization: crt.Organization, Title: crt.Title, Thumbprint: crt.Thumbprint}, true
+}
+
+// endTogether makes the account service's logouts end the provider's
+// tokens of the same sessions: logout (this session), a session's
+// logout, and «выйти везде».
+func (d *demo) endTogether(acct http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		acc, sess, err := d.account.Authenticate(r.Context(), r)
+		var end func(context.Context) error
+		if err == nil && r.Method == http.MethodPost {
+			switch {
+			case r.URL.Path == "/api/account/logout":
+				end = func(ctx context.Context) error { return d.idp.EndSession(ctx, acc.ID, sess.ID) }
+			case r.URL.Path == "/api/account/sessions/logout-all":
+				end = func(ctx context.Context) error { return d.idp.EndEverywhere(ctx, acc.ID) }
+			case strings.HasPrefix(r.URL.Path, "/api/account/sessions/") && strings.HasSuffix(r.URL.Path, "/logout"):
+				id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/account/sessions/"), "/logout")
+				end = func(ctx context.Context) error { return d.idp.EndSession(ctx, acc.ID, id) }
+			}
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		acct.ServeHTTP(rec, r)
+		if end != nil && rec.code == http.StatusOK {
+			if err := end(r.Context()); err != nil {
+				d.log.Error("oidc: ending the provider's tokens", "err", err)
+			}
+		}
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// oidcLogin is the provider's login page: the account session answers
+// it; without one (or when the service wants a fresh login, or a
+// certificate the session has not shown) the account screens ask.
+func (d *demo) oidcLogin(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := r.FormValue("request")
+	if _, err := d.idp.Request(ctx, id); err != nil {
+		d.log.Info("oidc login", "err", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintln(w, "Запрос входа не найден или устарел. Вернитесь в сервис и войдите снова.")
+		return
+	}
+	acc, sess, err := d.account.Authenticate(ctx, r)
+	if err != nil {
+		// The account screens log in and come back here.
+		http.Redirect(w, r, "/?oidc="+url.QueryEscape(id), http.StatusSeeOther)
+		return
+	}
+	d.complete(w, r, id, accountSubject(acc, sess))
+}
+
+// complete answers the request with the person logged in, or sends the
+// browser to the login page when that login is not enough.
+func (d *demo) complete(w http.ResponseWriter, r *http.Request, id string, s idp.Subject) {
+	to, err := d.idp.Complete(r.Context(), id, s)
+	if errors.Is(err, idp.ErrReauthenticate) || errors.Is(err, idp.ErrStepUp) {
+		// prompt=login or max_age: log in again; acr_values certificate
+		// after a password: log in by certificate. The page asks.
+		http.Redirect(w, r, "/?oidc="+url.QueryEscape(id), http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		d.log.Info("oidc complete", "err", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintln(w, "Запрос входа не найден или устарел. Вернитесь в сервис и войдите снова.")
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// oidcRequest tells the demo's page which service the person is logging
+// in to: GET /api/oidc/request?request=ID.
+func (d *demo) oidcRequest(w http.ResponseWriter, r *http.Request) {
+	lr, err := d.idp.Request(r.Context(), r.FormValue("request"))
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"code": "NO_REQUEST",
+			"message": "Запрос входа не найден или устарел. Вернитесь в сервис и войдите снова."})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"client": lr.ClientName, "certificate": lr.Certificate})
+}
