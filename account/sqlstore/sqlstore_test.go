@@ -32,7 +32,7 @@ func TestMigrations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v, err := s.Version(ctx); err != nil || v != 2 {
+			if v, err := s.Version(ctx); err != nil || v != 3 {
 				t.Fatalf("version %d, %v", v, err)
 			}
 			now := time.Now()

@@ -41,7 +41,34 @@ export function enableWays(sso) {
   }
 }
 
+// A login for another service (?oidc=ID, docs/oidc.md) leaves for
+// Госуслуги or Telegram and comes back to "/": the request's id waits in
+// sessionStorage (this tab only) and the page goes on to the provider
+// after a login that succeeded.
+const OIDC_KEY = "podpis-sso-oidc";
+
+function rememberReturn() {
+  const id = new URLSearchParams(location.search).get("oidc");
+  try {
+    if (id) sessionStorage.setItem(OIDC_KEY, id);
+    else sessionStorage.removeItem(OIDC_KEY);
+  } catch {
+    // Storage denied (a framed page): the login is the cabinet's only.
+  }
+}
+
+function takeReturn() {
+  try {
+    const id = sessionStorage.getItem(OIDC_KEY);
+    sessionStorage.removeItem(OIDC_KEY);
+    return id;
+  } catch {
+    return null;
+  }
+}
+
 async function loginBy(provider) {
+  rememberReturn();
   try {
     const sso = await offer();
     const way = sso[provider];
@@ -66,6 +93,11 @@ async function loginBy(provider) {
 // status line.
 export function showOutcome(res, loggedIn) {
   if (!res) return;
+  const back = takeReturn();
+  if (res.ok && res.purpose === "login" && back) {
+    location.assign("/oidc-login?request=" + encodeURIComponent(back));
+    return;
+  }
   if (res.ok || loggedIn) {
     status(res.message, res.ok ? "notice" : true);
     return;

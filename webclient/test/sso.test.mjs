@@ -12,12 +12,47 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash, createHmac, randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, rmSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
 
-let browser, data, demo, seeded;
+let browser, data, demo, seeded, service, server;
+
+// A service logging in through the demo's OpenID Connect provider: /cb
+// exchanges the code (PKCE) and shows the ID token's name and amr.
+const SECRET = "sso-service-secret-0123456789";
+const verifiers = new Map();
+function startService(port) {
+  server = http.createServer(async (req, res) => {
+    const u = new URL(req.url, service);
+    if (u.pathname !== "/cb") return res.writeHead(404).end();
+    const token = await fetch(`${demo}/oidc/oauth/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Authorization: "Basic " + Buffer.from(`svc:${SECRET}`).toString("base64") },
+      body: new URLSearchParams({ grant_type: "authorization_code", code: u.searchParams.get("code") || "", redirect_uri: `${service}/cb`,
+        code_verifier: verifiers.get(u.searchParams.get("state")) || "" }),
+    }).then((r) => r.json());
+    if (!token.id_token) return res.writeHead(401, { "Content-Type": "text/plain; charset=utf-8" }).end(`refused: ${JSON.stringify(token)}`);
+    const claims = JSON.parse(Buffer.from(token.id_token.split(".")[1], "base64url").toString());
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(`<!doctype html><html lang="ru"><head><meta charset="utf-8">
+<title>Сервис</title><link rel="stylesheet" href="${demo}/demo/style.css"></head><body>
+<header><span class="logo">◆</span> Сервис</header><main><section>
+<h1 id="who">Вы вошли: ${claims.sub}</h1><p class="lead">через Личный кабинет</p>
+<dl class="details"><dt>amr</dt><dd id="amr">${(claims.amr || []).join(" ")}</dd></dl></section></main></body></html>`);
+  });
+  return new Promise((r) => server.listen(port, "127.0.0.1", r));
+}
+
+function authorizeURL() {
+  const state = randomUUID();
+  const verifier = randomUUID() + randomUUID();
+  verifiers.set(state, verifier);
+  const q = new URLSearchParams({ response_type: "code", client_id: "svc", redirect_uri: `${service}/cb`, scope: "openid profile",
+    state, nonce: randomUUID(), code_challenge: createHash("sha256").update(verifier).digest("base64url"), code_challenge_method: "S256" });
+  return `${demo}/oidc/authorize?${q}`;
+}
 
 // The stand-in bot's token, given to podpis-demo so that the test can sign
 // widget data itself (stale data, which the stand-in never sends).
@@ -33,10 +68,14 @@ before(async () => {
   execFileSync(bin("podpis-demo"), ["init", "--dir", data]);
   seeded = JSON.parse(readFileSync(path.join(data, "demo-account.json"), "utf8"));
   writeFileSync(path.join(data, "bot-token"), BOT_TOKEN + "\n", { mode: 0o600 });
-  const port = await freePort();
+  const [port, servicePort] = [await freePort(), await freePort()];
   demo = `http://127.0.0.1:${port}`;
+  service = `http://127.0.0.1:${servicePort}`;
+  writeFileSync(path.join(data, "clients.json"), JSON.stringify([{ id: "svc", name: "Сервис", secret: SECRET,
+    redirect_uris: [`${service}/cb`], post_logout_redirect_uris: [`${service}/`] }]));
+  await startService(servicePort);
   await start(bin("podpis-demo"), ["serve", "--listen", `127.0.0.1:${port}`, "--roots", path.join(data, "roots.pem"),
-    "--intermediates", path.join(data, "intermediates.pem"), "--telegram-token-file", path.join(data, "bot-token")], {}, /Откройте/);
+    "--intermediates", path.join(data, "intermediates.pem"), "--telegram-token-file", path.join(data, "bot-token"), "--oidc-clients", path.join(data, "clients.json")], {}, /Откройте/);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -46,6 +85,7 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
+  if (server) server.close();
   const exits = procs.filter((p) => p.exitCode === null).map((p) => new Promise((r) => p.once("exit", r)));
   for (const p of procs) p.kill("SIGINT");
   await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 5000))]);
@@ -274,5 +314,19 @@ test("refused: a tampered client_secret, by the ESIA stand-in (OpenSSL)", async 
   assert.match(text, /Вход невозможен/);
   assert.match(text, /client_secret does not verify/);
   await shot(page, "13-esia-tampered-secret", false);
+  await context.close();
+});
+
+test("a service logs in through the provider by Госуслуги: back at the service, amr esia", async () => {
+  const context = await browser.newContext({ locale: "ru-RU", viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(authorizeURL());
+  await page.waitForSelector("#login:not([hidden])");
+  assert.match(page.url(), /\/\?oidc=/);
+  await page.click("#by-esia");
+  await throughESIA(page);
+  await page.waitForURL(`${service}/cb?**`);
+  assert.equal(await page.textContent("#amr"), "esia");
+  await shot(page, "14-service-by-esia", false);
   await context.close();
 });
