@@ -125,8 +125,16 @@ func (s demoSessions) EndAll(ctx context.Context, subject string) error {
 func accountSubject(acc *account.Account, sess *account.Session) idp.Subject {
 	// The account's phone and e-mail were each confirmed by a code.
 	c := idp.Claims{Phone: acc.Phone, PhoneVerified: acc.Phone != "", Email: acc.Email, EmailVerified: acc.Email != ""}
-	if len(acc.Certificates) > 0 {
-		c.Name = acc.Certificates[0].Owner
+	// The account has no name of its own: its certificates' owner, when
+	// they all name one person (an account with certificates of several
+	// people names nobody until a certificate login says who).
+	for i, crt := range acc.Certificates {
+		if i == 0 {
+			c.Name = crt.Owner
+		} else if crt.Owner != c.Name {
+			c.Name = ""
+			break
+		}
 	}
 	// The session records the linked certificate it logged in (or
 	// stepped up) with; its claims are that certificate's.

@@ -148,6 +148,9 @@ type Service struct {
 	mux  *http.ServeMux
 	page *template.Template
 
+	// formAction: the origins the logout forms end at (the provider's).
+	formAction string
+
 	mu       sync.Mutex
 	provider *oidc.Provider // discovered on first use
 	pending  map[string]pending
@@ -174,6 +177,11 @@ func New(cfg Config) (*Service, error) {
 		cfg.Log = slog.Default()
 	}
 	s := &Service{cfg: cfg, mux: http.NewServeMux(), pending: map[string]pending{}, sessions: map[string]*Session{}}
+	for _, u := range []string{cfg.Issuer, cfg.LogoutAllURL} {
+		if p, err := url.Parse(u); err == nil && p.Host != "" && !strings.Contains(s.formAction, p.Scheme+"://"+p.Host) {
+			s.formAction = strings.TrimSpace(s.formAction + " " + p.Scheme + "://" + p.Host)
+		}
+	}
 	var err error
 	if s.page, err = template.ParseFS(static, "static/home.html"); err != nil {
 		return nil, fmt.Errorf("poasvc: %w", err)
@@ -204,7 +212,9 @@ func New(cfg Config) (*Service, error) {
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	if !strings.HasPrefix(r.URL.Path, "/poa/") {
-		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		// The logout forms post here and are redirected to the provider:
+		// form-action covers the redirect too.
+		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' "+s.formAction)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-store")
@@ -453,6 +463,7 @@ func (s *Service) logoutURL(endpoint string, ss *Session, out string) string {
 // homeView is what the home page shows.
 type homeView struct {
 	Session     *Session
+	Who         string
 	Rows        [][2]string
 	How         string
 	Certificate bool
@@ -514,6 +525,13 @@ func (s *Service) home(w http.ResponseWriter, r *http.Request) {
 	if ss := v.Session; ss != nil {
 		v.CSRF = ss.csrf
 		c := ss.Claims
+		v.Who = c.Name
+		if v.Who == "" {
+			v.Who = phone(c.Phone)
+		}
+		if v.Who == "" {
+			v.Who = c.Email
+		}
 		v.Certificate = c.Certificate()
 		v.How = c.How()
 		level := "базовый (без сертификата)"
@@ -521,13 +539,22 @@ func (s *Service) home(w http.ResponseWriter, r *http.Request) {
 			level = "вход по сертификату"
 		}
 		v.Rows = [][2]string{{"Организация", c.Organization}, {"Должность", c.Title}, {"СНИЛС", snils(c.SNILS)},
-			{"ИНН ЮЛ", c.INNLE}, {"Телефон", c.Phone}, {"Email", c.Email}, {"Способ входа", v.How},
+			{"ИНН ЮЛ", c.INNLE}, {"Телефон", phone(c.Phone)}, {"Email", c.Email}, {"Способ входа", v.How},
 			{"Уровень входа", level + " · " + c.ACR}}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := s.page.Execute(w, v); err != nil {
 		s.cfg.Log.Error("poa: home page", "err", err)
 	}
+}
+
+// phone formats +7 and 10 digits as +7 (900) 000-00-01.
+func phone(p string) string {
+	if len(p) != 12 || !strings.HasPrefix(p, "+7") {
+		return p
+	}
+	d := p[2:]
+	return "+7 (" + d[:3] + ") " + d[3:6] + "-" + d[6:8] + "-" + d[8:]
 }
 
 // snils formats 11 digits as 123-456-789 01.
