@@ -464,6 +464,8 @@ func (s *Service) logoutURL(endpoint string, ss *Session, out string) string {
 type homeView struct {
 	Session     *Session
 	Who         string
+	Initials    string
+	Principal   bool // the certificate names an organisation (ИНН ЮЛ, ОГРН)
 	Rows        [][2]string
 	How         string
 	Certificate bool
@@ -526,6 +528,9 @@ func (s *Service) home(w http.ResponseWriter, r *http.Request) {
 		v.CSRF = ss.csrf
 		c := ss.Claims
 		v.Who = c.Name
+		for _, w := range strings.Fields(c.Name)[:min(2, len(strings.Fields(c.Name)))] {
+			v.Initials += string([]rune(w)[:1])
+		}
 		if v.Who == "" {
 			v.Who = phone(c.Phone)
 		}
@@ -533,6 +538,7 @@ func (s *Service) home(w http.ResponseWriter, r *http.Request) {
 			v.Who = c.Email
 		}
 		v.Certificate = c.Certificate()
+		v.Principal = c.INNLE != "" && c.OGRN != ""
 		v.How = c.How()
 		level := "базовый (без сертификата)"
 		if v.Certificate {

@@ -590,8 +590,9 @@ else {
       await startAccount();
       if (currentAccount() && res.certificate) {
         // Logged in without a certificate: the service wants one (step-up).
-        status(`«${name}» просит подтвердить вход сертификатом, привязанным к вашей учётной записи`, "notice");
-        return start("stepup");
+        await start("stepup");
+        if (!$("choose").hidden) status(`«${name}» просит подтвердить вход сертификатом, привязанным к вашей учётной записи`, "notice");
+        return;
       }
       // Not logged in, or the service asked for a fresh login.
       show("login");

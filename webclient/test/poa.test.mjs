@@ -296,6 +296,7 @@ test("a person's certificate cannot grant an organisation's power of attorney", 
   assert.equal(overflow, false, "horizontal scrolling at 360 px");
   await page.screenshot({ path: path.join(shots, "poa-10-not-principal-360px.png"), fullPage: true });
   await page.goto(poa);
+  assert.match(await page.textContent("#not-principal-note"), /нет организации/);
   const overflowHome = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
   assert.equal(overflowHome, false, "horizontal scrolling of the service's page at 360 px");
   await page.screenshot({ path: path.join(shots, "poa-11-session-360px.png"), fullPage: true });
