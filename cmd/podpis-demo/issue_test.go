@@ -265,6 +265,12 @@ func TestIssueAndLogin(t *testing.T) {
 			if code := browser.post(t, "/api/account/login/certificate", map[string]string{"cms": auth.CMS}, &refused); code != http.StatusForbidden || refused.Code != "CERT_NOT_LINKED" {
 				t.Fatalf("login with the new, unlinked certificate: %d %s %s", code, refused.Code, refused.Message)
 			}
+			// Nor does the demo's old certificate login, which took any
+			// certificate of the roots, let it in by another door.
+			var old map[string]any
+			if code := postJSON(t, srv.URL+"/api/login", map[string]string{"cms": auth.CMS}, &old); code/100 == 2 {
+				t.Errorf("/api/login answered %d: the unlinked certificate has a way around the account service", code)
+			}
 			if who.newKeys != 1 || who.installs != 1 {
 				t.Errorf("%d key windows and %d install windows, want one each", who.newKeys, who.installs)
 			}

@@ -37,7 +37,7 @@ async function messages(to) {
 // nextCode waits for message number n (counting from 1) to to and returns
 // its six-digit code.
 async function nextCode(to, n) {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     const msgs = await messages(to);
     if (msgs.length >= n) {
       const m = /\b(\d{6})\b/.exec(msgs[n - 1].text);
