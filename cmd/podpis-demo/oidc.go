@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,9 +25,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/podpis/podpis/account"
 	"github.com/podpis/podpis/idp"
-	"github.com/podpis/podpis/login"
 	_ "modernc.org/sqlite" // "sqlite"
 )
 
@@ -58,6 +59,7 @@ func (d *demo) startOIDC(ctx context.Context, dataDir, clientsPath string) error
 	if err != nil {
 		return err
 	}
+	d.clients = clients
 	d.idp, err = idp.New(ctx, idp.Config{
 		Issuer:           d.origin + "/oidc",
 		LoginURL:         d.origin + "/oidc-login",
@@ -123,8 +125,16 @@ func (s demoSessions) EndAll(ctx context.Context, subject string) error {
 func accountSubject(acc *account.Account, sess *account.Session) idp.Subject {
 	// The account's phone and e-mail were each confirmed by a code.
 	c := idp.Claims{Phone: acc.Phone, PhoneVerified: acc.Phone != "", Email: acc.Email, EmailVerified: acc.Email != ""}
-	if len(acc.Certificates) > 0 {
-		c.Name = acc.Certificates[0].Owner
+	// The account has no name of its own: its certificates' owner, when
+	// they all name one person (an account with certificates of several
+	// people names nobody until a certificate login says who).
+	for i, crt := range acc.Certificates {
+		if i == 0 {
+			c.Name = crt.Owner
+		} else if crt.Owner != c.Name {
+			c.Name = ""
+			break
+		}
 	}
 	// The session records the linked certificate it logged in (or
 	// stepped up) with; its claims are that certificate's.
@@ -147,22 +157,6 @@ func sessionCertificate(acc *account.Account, sess *account.Session) (account.Ce
 		return account.Certificate{}, false
 	}
 	return acc.Certificates[i], true
-}
-
-// certificateIdentity is «Доверенность»'s identity of r: the certificate
-// of the account session's certificate login; a session without one has
-// none.
-func (d *demo) certificateIdentity(r *http.Request) (login.Identity, bool) {
-	acc, sess, err := d.account.Authenticate(r.Context(), r)
-	if err != nil {
-		return login.Identity{}, false
-	}
-	crt, ok := sessionCertificate(acc, sess)
-	if !ok {
-		return login.Identity{}, false
-	}
-	return login.Identity{CommonName: crt.Owner, SNILS: crt.SNILS, INN: crt.INN, INNLE: crt.INNLE, OGRN: crt.OGRN,
-		Organization: crt.Organization, Title: crt.Title, Thumbprint: crt.Thumbprint}, true
 }
 
 // endTogether makes the account service's logouts end the provider's
@@ -262,4 +256,66 @@ func (d *demo) oidcRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"client": lr.ClientName, "certificate": lr.Certificate})
+}
+
+// oidcLogoutAll is «Выйти на всех устройствах» of a service:
+// GET /oidc-logout-all?id_token_hint=…&post_logout_redirect_uri=…&state=…
+// as RP-initiated logout, but it ends every session of the person — the
+// account's and every client's tokens (idp.Provider.EndEverywhere, which
+// ends the account's sessions through demoSessions). The ID token must be
+// one this provider signed (an expired one will do: the person may log
+// out long after logging in); it names the person and the client, whose
+// registered post-logout URI the browser goes back to. Without a valid
+// hint nothing ends: another site cannot log people out by a link.
+func (d *demo) oidcLogoutAll(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	refuse := func(err error) {
+		d.log.Info("oidc logout-all refused", "err", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintln(w, "Запрос выхода не понят. Выйдите в Личном кабинете: «Выйти на всех устройствах».")
+	}
+	// The keys straight from the provider's handler: no request to
+	// ourselves over the network.
+	keysCtx := oidc.ClientContext(context.WithoutCancel(ctx), &http.Client{Transport: handlerTransport{d.idp.Handler()}})
+	keys := oidc.NewRemoteKeySet(keysCtx, d.idp.Issuer()+"/keys")
+	tok, err := oidc.NewVerifier(d.idp.Issuer(), keys, &oidc.Config{SkipClientIDCheck: true, SkipExpiryCheck: true}).
+		Verify(ctx, r.FormValue("id_token_hint"))
+	if err != nil {
+		refuse(err)
+		return
+	}
+	back := r.FormValue("post_logout_redirect_uri")
+	ok := slices.ContainsFunc(d.clients, func(c idp.Client) bool {
+		return slices.Contains(tok.Audience, c.ID) && slices.Contains(c.PostLogoutRedirectURIs, back)
+	})
+	if !ok {
+		refuse(fmt.Errorf("post_logout_redirect_uri %q is not registered for %v", back, tok.Audience))
+		return
+	}
+	if err := d.idp.EndEverywhere(ctx, tok.Subject); err != nil {
+		d.log.Error("oidc logout-all", "err", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "Сервис временно недоступен. Попробуйте позже.")
+		return
+	}
+	d.log.Info("oidc logout-all", "sub", tok.Subject, "client", tok.Audience)
+	if st := r.FormValue("state"); st != "" {
+		u, _ := url.Parse(back)
+		q := u.Query()
+		q.Set("state", st)
+		u.RawQuery = q.Encode()
+		back = u.String()
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// handlerTransport answers HTTP requests with a handler of this process.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
 }

@@ -298,3 +298,74 @@ func TestDemoOIDCAccount(t *testing.T) {
 		t.Error("the service's refresh token outlived «выйти везде»")
 	}
 }
+
+// TestDemoLogoutAll: a service's «Выйти на всех устройствах» at
+// /oidc-logout-all ends the account's sessions and every client's tokens
+// — only with an ID token this provider signed as hint, and only back to
+// a post-logout URI registered for the token's client: a link on another
+// site logs nobody out, and is no open redirect.
+func TestDemoLogoutAll(t *testing.T) {
+	const password = "демо-пароль-42"
+	srv, _, _ := oidcSite(t, password)
+	ctx := context.Background()
+	p, err := oidc.NewProvider(ctx, srv.URL+"/oidc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := oauth2.Config{ClientID: "dover", ClientSecret: "dover-secret-0123456789", Endpoint: p.Endpoint(),
+		RedirectURL: demoClientRedirect, Scopes: []string{oidc.ScopeOpenID, "offline_access"}}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if code := accountPost(t, browser, srv.URL, "/api/account/login", map[string]string{"phone": demoPhone, "password": password}); code != http.StatusOK {
+		t.Fatalf("password login: %d", code)
+	}
+	v := oauth2.GenerateVerifier()
+	back := follow(t, browser, conf.AuthCodeURL("a", oauth2.S256ChallengeOption(v)), demoClientRedirect)
+	tok, err := conf.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hint := tok.Extra("id_token").(string)
+	loggedIn := func() bool {
+		resp, err := browser.Get(srv.URL + "/api/account/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	logoutAll := func(q url.Values) (int, string) {
+		resp, err := browser.Get(srv.URL + "/oidc-logout-all?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	// A forged hint: the payload of the real one under a signature made
+	// up; and a hint-less request.
+	parts := strings.Split(hint, ".")
+	forged := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString([]byte("not the provider's signature"))
+	for name, q := range map[string]url.Values{
+		"forged hint":       {"id_token_hint": {forged}, "post_logout_redirect_uri": {"http://dover.test/"}},
+		"no hint":           {"post_logout_redirect_uri": {"http://dover.test/"}},
+		"unregistered back": {"id_token_hint": {hint}, "post_logout_redirect_uri": {"http://evil.test/"}},
+	} {
+		if code, loc := logoutAll(q); code != http.StatusBadRequest || loc != "" {
+			t.Errorf("%s: %d → %q", name, code, loc)
+		}
+		if !loggedIn() {
+			t.Fatalf("%s ended the account session", name)
+		}
+	}
+	code, loc := logoutAll(url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {"http://dover.test/"}, "state": {"all"}})
+	if code != http.StatusSeeOther || loc != "http://dover.test/?state=all" {
+		t.Fatalf("logout-all: %d → %q", code, loc)
+	}
+	if loggedIn() {
+		t.Error("the account session outlived «выйти на всех устройствах»")
+	}
+	if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Error("the service's refresh token outlived «выйти на всех устройствах»")
+	}
+}

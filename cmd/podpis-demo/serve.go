@@ -22,7 +22,6 @@ import (
 
 	"github.com/podpis/podpis/account"
 	"github.com/podpis/podpis/idp"
-	"github.com/podpis/podpis/poa/poaweb"
 	"github.com/podpis/podpis/verify"
 	"github.com/podpis/podpis/verify/redisstore"
 	"github.com/podpis/podpis/webclient"
@@ -52,13 +51,16 @@ type demo struct {
 	// ca issues certificates from requests (/api/issue); nil when the
 	// demo data has no CA key (made by an older init).
 	ca *ca
-	// poa serves «Доверенность» (/poa/): powers of attorney signed by
-	// the logged-in head of an organisation.
-	poa http.Handler
+	// services are the account's services shown on the account page
+	// (a link each; «Доверенность» is its own server: podpis-demo poa).
+	services []service
 
 	// idp is the OpenID Connect provider at /oidc/ (oidc.go); nil in
 	// tests that do not need it.
 	idp *idp.Provider
+
+	// clients are the provider's registered clients (--oidc-clients).
+	clients []idp.Client
 
 	// account is the account service (/api/account/…, and /outbox with
 	// --outbox): every login, the certificate one included, goes
@@ -81,8 +83,7 @@ func runServe(args []string) error {
 	tlsCert := fset.String("tls-cert", "", "serve https with this certificate (PEM; with --tls-key): a page reaching the agent from a public origin must be https")
 	tlsKey := fset.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	dist := fset.String("dist", "", "folder of make package's output (dist/) offered on the install page /install; default none")
-	tsaURL := fset.String("tsa", "", "the timestamping service «Доверенность» asks the agent to use (with --cades t or xl1)")
-	cadesLevel := fset.String("cades", "", "the signature form of «Доверенность»: bes (default), t or xl1 (needs --tsa)")
+	poaURL := fset.String("poa-url", "", "the address of «Доверенность» (podpis-demo poa), linked from the account page")
 	oidcClients := fset.String("oidc-clients", "", "the OpenID Connect provider's clients (a JSON list: id, secret, redirect_uris, …); its data beside --roots")
 	caKeyPath := fset.String("ca-key", "", "the issuing CA's key, for «Выпуск сертификата» (default "+caKeyFile+" beside --roots; its certificate is in --intermediates)")
 	var ports portsFlag
@@ -152,9 +153,8 @@ func runServe(args []string) error {
 	}
 	defer closeStore()
 	d.account = svc
-	if d.poa, err = poaweb.New(poaweb.Config{Verifier: v, AgentPorts: ports, Log: d.log, CAdES: *cadesLevel, TSA: *tsaURL,
-		Identity: d.certificateIdentity}); err != nil {
-		return err
+	if *poaURL != "" {
+		d.services = append(d.services, service{Name: "Доверенность (МЧД)", URL: *poaURL})
 	}
 	ssoH, csp, closeSSO, err := sf.open(svc, *origin, rdb, d.log)
 	if err != nil {
@@ -218,16 +218,14 @@ func (d *demo) routes() http.Handler {
 	mux.HandleFunc("GET /install", d.install.page)
 	mux.HandleFunc("GET /install/{name}", d.install.file)
 	mux.HandleFunc("GET /api/config", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"ports": d.ports})
+		writeJSON(w, http.StatusOK, map[string]any{"ports": d.ports, "services": d.services})
 	})
 	mux.HandleFunc("POST /api/issue", d.issueCertificate)
-	if d.poa != nil {
-		mux.Handle("/poa/", http.StripPrefix("/poa", d.poa))
-	}
 	if d.idp != nil {
 		mux.Handle("/oidc/", d.idp.Handler())
 		mux.HandleFunc("GET /oidc-login", d.oidcLogin)
 		mux.HandleFunc("GET /api/oidc/request", d.oidcRequest)
+		mux.HandleFunc("GET /oidc-logout-all", d.oidcLogoutAll)
 	}
 	if d.account != nil {
 		acct := d.account.Handler()
@@ -261,6 +259,13 @@ func headers(next http.Handler, widget ...string) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// service is a link of the account page to a service logging in
+// through the provider.
+type service struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -45,6 +45,9 @@ var rules = []rule{
 	// checksums of SNILS, INN and OGRN. poaweb is its pages, for any site.
 	{pkg: "poa", mayUse: []string{"verify", "login", "certreq"}},
 	{pkg: "poa/poaweb", mayUse: []string{"poa", "verify", "login", "webclient"}},
+	// poasvc is «Доверенность» as a service logging in through the
+	// provider (an OpenID Connect client: no account or idp code).
+	{pkg: "poa/poasvc", mayUse: []string{"poa/poaweb", "verify", "login"}},
 	{pkg: "verify/...", mayUse: []string{"verify", "login", "crypto/..."}},
 
 	// The agent: keystore below the policy, the policy below the

@@ -558,6 +558,19 @@ function backToService() {
   return true;
 }
 
+// The services that log in through this account (podpis-demo serve
+// --poa-url): a link each on the account page.
+config.then(({ services }) => {
+  for (const sv of services || []) {
+    const a = document.createElement("a");
+    a.className = "button";
+    a.href = sv.url;
+    a.textContent = sv.name;
+    $("service-links").append(a);
+  }
+  $("services").hidden = !(services || []).length;
+});
+
 initAccount({ linkCertificate: () => start("link"), signer: useSigner, loggedIn: backToService });
 if (!oidcRequest) startAccount();
 else {
@@ -577,8 +590,9 @@ else {
       await startAccount();
       if (currentAccount() && res.certificate) {
         // Logged in without a certificate: the service wants one (step-up).
-        status(`«${name}» просит подтвердить вход сертификатом, привязанным к вашей учётной записи`, "notice");
-        return start("stepup");
+        await start("stepup");
+        if (!$("choose").hidden) status(`«${name}» просит подтвердить вход сертификатом, привязанным к вашей учётной записи`, "notice");
+        return;
       }
       // Not logged in, or the service asked for a fresh login.
       show("login");
