@@ -34,6 +34,7 @@ import (
 	"github.com/podpis/podpis/account/argon2id"
 	"github.com/podpis/podpis/account/deliver"
 	"github.com/podpis/podpis/account/ratelimit"
+	"github.com/podpis/podpis/sso/ssoweb"
 	"github.com/podpis/podpis/verify"
 )
 
@@ -64,6 +65,10 @@ type Config struct {
 	// certificate linked to exactly one account log into it once the
 	// person confirms (CERT_RENEWED), which links it.
 	Renewal bool
+	// SSORegister lets a Госуслуги or Telegram login of an identity linked
+	// to no account make a new account, linked to it; off, such a login
+	// is told how to link the identity (SSO_NOT_LINKED).
+	SSORegister bool
 	// Outbox, when set, is shown at GET /outbox and
 	// /api/account/outbox: the messages that would have been sent (a
 	// demo on one machine; never in production).
@@ -91,6 +96,11 @@ type Service struct {
 	// (19 MiB by default), so a burst of logins queues for the cores
 	// instead of taking gigabytes, and the pages keep answering.
 	hashing chan struct{}
+
+	// sso is the Госуслуги/Telegram handler made by SSO, and its
+	// configuration; nil without outside logins.
+	sso    *ssoweb.Handler
+	ssoCfg ssoweb.Config
 
 	sweepMu   sync.Mutex
 	lastSweep time.Time
@@ -179,6 +189,7 @@ type Account struct {
 	Email        string // case-folded, or ""
 	Created      time.Time
 	Certificates []Certificate
+	Links        []Link // Госуслуги, Telegram
 }
 
 // Certificate is a certificate linked to an account: who it names.
@@ -190,6 +201,7 @@ type Certificate struct {
 	INNLE        string
 	OGRN         string // or OGRNIP
 	Organization string
+	Title        string // the person's title in the organisation
 	Issuer       string
 	NotBefore    time.Time
 	NotAfter     time.Time
@@ -209,6 +221,10 @@ type Session struct {
 	UserAgent string
 	Address   string
 	Current   bool
+	// Thumbprint is the linked certificate that logged in (a certificate
+	// login or step-up), "" for other logins: with several certificates
+	// linked, whose name and organisation the session speaks for.
+	Thumbprint string
 }
 
 // Account returns the account with id, its certificates included.
@@ -228,6 +244,13 @@ func (s *Service) load(ctx context.Context, rec AccountRecord) (*Account, error)
 	a := &Account{ID: rec.ID, Phone: rec.Phone, Email: rec.Email, Created: rec.Created}
 	for _, c := range certs {
 		a.Certificates = append(a.Certificates, certificateOf(c))
+	}
+	links, err := s.cfg.Store.Links(ctx, rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		a.Links = append(a.Links, linkOf(l))
 	}
 	return a, nil
 }

@@ -40,6 +40,7 @@ func TestService(t *testing.T) {
 			{"CSRF", testCSRF},
 			{"Certificates", testCertificates},
 			{"ChallengePurposes", testChallengePurposes},
+			{"StepUp", testStepUp},
 			{"Renewal", testRenewal},
 			{"PasswordGuessingLimited", testPasswordGuessing},
 			{"CodeFloodLimited", testCodeFlood},
@@ -436,6 +437,75 @@ func testCertificates(t *testing.T, db database) {
 	}
 	ch = must(t, anon.post("/api/account/login/certificate/challenge", nil))
 	refused(t, 403, "CERT_NOT_LINKED", anon.post("/api/account/login/certificate", ivan.sign(t, e.origin, ch.str("challenge"))))
+}
+
+// session is the account service's view of b's session (the Go API the
+// OpenID Connect provider uses).
+func (e *env) session(t *testing.T, b *browser) *account.Session {
+	t.Helper()
+	req, _ := http.NewRequest("GET", e.srv.URL, nil)
+	for _, c := range b.c.Jar.Cookies(mustURL(e.srv.URL)) {
+		req.AddCookie(c)
+	}
+	_, sess, err := e.svc.Authenticate(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess
+}
+
+// testStepUp: a service wants a certificate inside a password session;
+// only a certificate linked to that account is taken (another account's
+// is refused, not a switch of accounts), the session keeps its id and
+// gains "hwk" and the certificate; without a session there is nothing to
+// step up; a certificate login records its certificate too.
+func testStepUp(t *testing.T, db database) {
+	e := newEnv(t, db)
+	ivan := e.pki.person(t, "Иванов Иван Иванович", "12345678903")
+	maria := e.pki.person(t, "Петрова Мария Сергеевна", "98765432104")
+	link := func(b *browser, p person) string {
+		ch := must(t, b.post("/api/account/certificates/challenge", nil))
+		return must(t, b.post("/api/account/certificates", p.sign(t, e.origin, ch.str("challenge"))))["certificate"].(map[string]any)["thumbprint"].(string)
+	}
+	b, _ := e.register(t, email("stepup@mail.ru"), pw)
+	ivanThumb := link(b, ivan)
+	other, _ := e.register(t, email("stepup2@mail.ru"), pw)
+	link(other, maria)
+
+	b = e.browser()
+	must(t, b.post("/api/account/login", map[string]string{"email": "stepup@mail.ru", "password": pw}))
+	before := e.session(t, b)
+	if before.Thumbprint != "" || strings.Join(before.AMR, " ") != "pwd" {
+		t.Fatalf("password session %+v", before)
+	}
+	stepUp := func(b *browser, p person) answer {
+		ch := must(t, b.post("/api/account/login/certificate/challenge", nil))
+		body := map[string]any{"step_up": true}
+		for k, v := range p.sign(t, e.origin, ch.str("challenge")) {
+			body[k] = v
+		}
+		return b.post("/api/account/login/certificate", body)
+	}
+	// Another account's certificate: refused, and the session is as it was.
+	refused(t, 403, "CERT_OTHER_ACCOUNT", stepUp(b, maria))
+	if s := e.session(t, b); s.ID != before.ID || s.Thumbprint != "" || strings.Join(s.AMR, " ") != "pwd" {
+		t.Fatalf("after a refused step-up: %+v", s)
+	}
+	// No session: nothing to step up.
+	refused(t, 401, "NOT_LOGGED_IN", stepUp(e.browser(), ivan))
+	// The account's own certificate.
+	must(t, stepUp(b, ivan))
+	after := e.session(t, b)
+	if after.ID != before.ID || after.Thumbprint != ivanThumb || strings.Join(after.AMR, " ") != "pwd hwk" {
+		t.Fatalf("after the step-up: %+v (before %+v)", after, before)
+	}
+	// A plain certificate login records its certificate.
+	anon := e.browser()
+	ch := must(t, anon.post("/api/account/login/certificate/challenge", nil))
+	must(t, anon.post("/api/account/login/certificate", ivan.sign(t, e.origin, ch.str("challenge"))))
+	if s := e.session(t, anon); s.Thumbprint != ivanThumb || strings.Join(s.AMR, " ") != "hwk" {
+		t.Fatalf("certificate session %+v", s)
+	}
 }
 
 // testChallengePurposes: a link challenge's signature does not log in,

@@ -28,7 +28,7 @@ func identityCert(id login.Identity) Certificate {
 	if ogrn == "" {
 		ogrn = id.OGRNIP
 	}
-	return Certificate{Owner: owner, SNILS: id.SNILS, INN: id.INN, INNLE: id.INNLE, OGRN: ogrn, Organization: id.Organization,
+	return Certificate{Owner: owner, SNILS: id.SNILS, INN: id.INN, INNLE: id.INNLE, OGRN: ogrn, Organization: id.Organization, Title: id.Title,
 		Issuer: id.Issuer, NotBefore: id.NotBefore, NotAfter: id.NotAfter, Thumbprint: id.Thumbprint}
 }
 
@@ -130,28 +130,62 @@ func (s *Service) Unlink(ctx context.Context, accountID, certID string) error {
 // the error's Confirm, given to ConfirmRenewal from the same browser
 // (browserID), links it and logs in.
 func (s *Service) LoginCertificate(ctx context.Context, cl Client, browserID string, der []byte) (*Account, []string, error) {
-	id, err := s.signed(ctx, cl, der, PurposeLogin, "")
+	acc, _, err := s.loginCertificate(ctx, cl, browserID, der)
 	if err != nil {
 		return nil, nil, err
+	}
+	return acc, []string{"hwk"}, nil
+}
+
+// loginCertificate is LoginCertificate, also returning the certificate
+// that logged in (the session records it).
+func (s *Service) loginCertificate(ctx context.Context, cl Client, browserID string, der []byte) (*Account, login.Identity, error) {
+	id, err := s.signed(ctx, cl, der, PurposeLogin, "")
+	if err != nil {
+		return nil, id, err
 	}
 	rec, err := s.cfg.Store.CertificateByThumbprint(ctx, id.Thumbprint)
 	if err == nil {
 		acc, err := s.Account(ctx, rec.AccountID)
 		if err != nil {
-			return nil, nil, ErrUnavailable.with(err)
+			return nil, id, ErrUnavailable.with(err)
 		}
-		return acc, []string{"hwk"}, nil
+		return acc, id, nil
 	}
 	if !errors.Is(err, ErrNoRecord) {
-		return nil, nil, ErrUnavailable.with(err)
+		return nil, id, ErrUnavailable.with(err)
 	}
 	if s.cfg.Renewal && id.SNILS != "" && browserID != "" {
 		if e := s.offerRenewal(ctx, browserID, id); e != nil {
-			return nil, nil, e
+			return nil, id, e
 		}
 	}
 	s.log.Info("account: certificate not linked", "thumbprint", id.Thumbprint)
-	return nil, nil, ErrCertNotLinked
+	return nil, id, ErrCertNotLinked
+}
+
+// StepUp takes a login signature of a PurposeLogin challenge inside a
+// session of accountID (a password or code login asked for a certificate
+// by a service): only a certificate linked to that very account is
+// taken — another account's certificate is CERT_OTHER_ACCOUNT, not a
+// silent switch of accounts under the service's feet. It returns the
+// certificate's thumbprint.
+func (s *Service) StepUp(ctx context.Context, cl Client, accountID string, der []byte) (string, error) {
+	id, err := s.signed(ctx, cl, der, PurposeLogin, "")
+	if err != nil {
+		return "", err
+	}
+	rec, err := s.cfg.Store.CertificateByThumbprint(ctx, id.Thumbprint)
+	if errors.Is(err, ErrNoRecord) {
+		return "", ErrCertNotLinked
+	} else if err != nil {
+		return "", ErrUnavailable.with(err)
+	}
+	if rec.AccountID != accountID {
+		s.log.Info("account: step-up with another account's certificate", "account", accountID, "thumbprint", id.Thumbprint)
+		return "", ErrCertOtherAccount
+	}
+	return id.Thumbprint, nil
 }
 
 // offerRenewal returns CERT_RENEWED when id's SNILS names one account;
@@ -188,29 +222,39 @@ func (s *Service) offerRenewal(ctx context.Context, browserID string, id login.I
 // and logs in; only from the browser that got it, once, within 10
 // minutes.
 func (s *Service) ConfirmRenewal(ctx context.Context, cl Client, browserID, confirm string) (*Account, []string, error) {
+	acc, _, err := s.confirmRenewal(ctx, cl, browserID, confirm)
+	if err != nil {
+		return nil, nil, err
+	}
+	return acc, []string{"hwk"}, nil
+}
+
+// confirmRenewal is ConfirmRenewal, also returning the thumbprint of the
+// certificate linked and logged in with.
+func (s *Service) confirmRenewal(ctx context.Context, cl Client, browserID, confirm string) (*Account, string, error) {
 	h := hash(confirm)
 	rec, err := s.cfg.Store.Pending(ctx, h)
 	if errors.Is(err, ErrNoRecord) || err == nil && (rec.Purpose != PurposeRenew || rec.Done || !s.now().Before(rec.Expires) || rec.Browser != browserID) {
-		return nil, nil, ErrCodeExpired.with(err)
+		return nil, "", ErrCodeExpired.with(err)
 	}
 	if err != nil {
-		return nil, nil, ErrUnavailable.with(err)
+		return nil, "", ErrUnavailable.with(err)
 	}
 	if err := s.cfg.Store.FinishPending(ctx, h); errors.Is(err, ErrNoRecord) {
-		return nil, nil, ErrCodeExpired.with(err)
+		return nil, "", ErrCodeExpired.with(err)
 	} else if err != nil {
-		return nil, nil, ErrUnavailable.with(err)
+		return nil, "", ErrUnavailable.with(err)
 	}
 	var id login.Identity
 	if err := json.Unmarshal(rec.Data, &id); err != nil {
-		return nil, nil, ErrUnavailable.with(err)
+		return nil, "", ErrUnavailable.with(err)
 	}
 	if _, err := s.link(ctx, rec.AccountID, id); err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
 	acc, err := s.Account(ctx, rec.AccountID)
 	if err != nil {
-		return nil, nil, ErrUnavailable.with(err)
+		return nil, "", ErrUnavailable.with(err)
 	}
-	return acc, []string{"hwk"}, nil
+	return acc, id.Thumbprint, nil
 }

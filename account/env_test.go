@@ -140,13 +140,21 @@ type env struct {
 	sms    *delivertest.SMS
 	pki    *pki
 	skew   atomic.Int64 // added to the service's clock, ns
+	// mount, when set before the server starts, makes its handler (the
+	// service's and more).
+	mount func(e *env) http.Handler
 }
 
 type option func(*account.Config)
 
 func newEnv(t testing.TB, db database, opts ...option) *env {
+	return newEnvMount(t, db, nil, opts...)
+}
+
+// newEnvMount is newEnv whose server serves mount's handler.
+func newEnvMount(t testing.TB, db database, mount func(e *env) http.Handler, opts ...option) *env {
 	t.Helper()
-	e := &env{t: t, store: db.open(t), smtp: delivertest.StartSMTP(t), sms: delivertest.StartSMS(t, "gw-token"), pki: newPKI(t)}
+	e := &env{t: t, store: db.open(t), smtp: delivertest.StartSMTP(t), sms: delivertest.StartSMS(t, "gw-token"), pki: newPKI(t), mount: mount}
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.origin = "http://" + e.srv.Listener.Addr().String()
 	v, err := verify.New(verify.Config{Origins: []string{e.origin}, Roots: []*x509.Certificate{e.pki.root},
@@ -171,6 +179,9 @@ func newEnv(t testing.TB, db database, opts ...option) *env {
 		t.Fatal(err)
 	}
 	e.srv.Config.Handler = e.svc.Handler()
+	if e.mount != nil {
+		e.srv.Config.Handler = e.mount(e)
+	}
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	return e

@@ -53,6 +53,7 @@ var (
 	ErrAlreadyRegistered = def("ALREADY_REGISTERED", http.StatusConflict, "Учётная запись с этим телефоном или email уже есть. Войдите или восстановите пароль.")
 	ErrCertNotLinked     = def("CERT_NOT_LINKED", http.StatusForbidden, "Сертификат не привязан к учётной записи. Войдите по телефону или email и привяжите его в Личном кабинете: «Привязать сертификат».")
 	ErrCertRenewed       = def("CERT_RENEWED", http.StatusConflict, "Это новый сертификат владельца привязанного сертификата (тот же СНИЛС). Подтвердите, чтобы привязать его и войти.")
+	ErrCertOtherAccount  = def("CERT_OTHER_ACCOUNT", http.StatusForbidden, "Этот сертификат привязан к другой учётной записи. Выберите сертификат, привязанный к вашей.")
 	ErrCertAlreadyLinked = def("CERT_ALREADY_LINKED", http.StatusConflict, "Этот сертификат уже привязан к учётной записи.")
 	ErrWrongPurpose      = def("WRONG_PURPOSE", http.StatusBadRequest, "Подпись сделана для другого действия. Повторите его.")
 	ErrNotFound          = def("NOT_FOUND", http.StatusNotFound, "Не найдено.")

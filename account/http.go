@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -42,6 +43,7 @@ func (s *Service) Handler() http.Handler {
 	post("/api/account/login/certificate/challenge", s.handleLoginChallenge)
 	post("/api/account/login/certificate", s.handleLoginCertificate)
 	post("/api/account/login/certificate/confirm", s.handleRenewal)
+	post("/api/account/links/{provider}/unlink", s.handleUnlinkIdentity)
 	if s.cfg.Outbox != nil {
 		mux.HandleFunc("GET /outbox", s.handleOutboxPage)
 		mux.HandleFunc("GET /api/account/outbox.css", func(w http.ResponseWriter, r *http.Request) {
@@ -177,12 +179,22 @@ type accountDTO struct {
 	Created      time.Time    `json:"created"`
 	Certificates []certDTO    `json:"certificates"`
 	Sessions     []sessionDTO `json:"sessions"`
+	Links        []linkDTO    `json:"links"`
+}
+
+type linkDTO struct {
+	Provider string    `json:"provider"`
+	Name     string    `json:"name"`
+	Linked   time.Time `json:"linked"`
 }
 
 // view is the Account object of the API: the account, its certificates
 // and its sessions (current marked).
 func (s *Service) view(ctx context.Context, a *Account, current string) (*accountDTO, error) {
-	v := &accountDTO{ID: a.ID, Created: a.Created, Certificates: []certDTO{}, Sessions: []sessionDTO{}}
+	v := &accountDTO{ID: a.ID, Created: a.Created, Certificates: []certDTO{}, Sessions: []sessionDTO{}, Links: []linkDTO{}}
+	for _, l := range a.Links {
+		v.Links = append(v.Links, linkDTO{Provider: l.Provider, Name: l.Name, Linked: l.Linked})
+	}
 	if a.Phone != "" {
 		p, d := a.Phone, contact.DisplayPhone(a.Phone)
 		v.Phone, v.PhoneDisplay = &p, &d
@@ -208,7 +220,9 @@ func (s *Service) view(ctx context.Context, a *Account, current string) (*accoun
 func (s *Service) handleState(w http.ResponseWriter, r *http.Request) {
 	acc, sess, err := s.Authenticate(r.Context(), r)
 	if errors.Is(err, ErrNotLoggedIn) {
-		writeJSON(w, http.StatusOK, map[string]any{"csrf": s.preToken(w, r), "account": nil})
+		pre := s.preValue(w, r)
+		writeJSON(w, http.StatusOK, map[string]any{"csrf": s.csrfFor(pre), "account": nil,
+			"sso": s.ssoState(r, preCookie, pre, false), "ssoResult": s.takeFlash(w, r)})
 		return
 	}
 	if err != nil {
@@ -221,7 +235,8 @@ func (s *Service) handleState(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.preToken(w, r) // keep a pre-session cookie, for the forms after a logout
-	writeJSON(w, http.StatusOK, map[string]any{"csrf": s.csrfFor(cookieValue(r, SessionCookie)), "account": v})
+	writeJSON(w, http.StatusOK, map[string]any{"csrf": s.csrfFor(cookieValue(r, SessionCookie)), "account": v,
+		"sso": s.ssoState(r, SessionCookie, cookieValue(r, SessionCookie), true), "ssoResult": s.takeFlash(w, r)})
 }
 
 func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) {
@@ -241,12 +256,19 @@ func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) {
 // loggedIn opens the session of a login and answers with the account and
 // the new CSRF token.
 func (s *Service) loggedIn(w http.ResponseWriter, r *http.Request, acc *Account, amr []string, err error) {
+	s.loggedInWith(w, r, acc, amr, "", "", err)
+}
+
+// loggedInWith is loggedIn recording the certificate that logged in
+// (thumbprint) and keeping the session's public id (keepID, a step-up:
+// the provider's tokens of the session stay bound to it).
+func (s *Service) loggedInWith(w http.ResponseWriter, r *http.Request, acc *Account, amr []string, thumbprint, keepID string, err error) {
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	ctx := r.Context()
-	csrf, current, err := s.startSession(ctx, w, r, s.clientOf(r), acc, amr)
+	csrf, current, err := s.startSession(ctx, w, r, s.clientOf(r), acc, amr, thumbprint, keepID)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -455,6 +477,19 @@ func (s *Service) handleUnlink(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{})
 }
 
+func (s *Service) handleUnlinkIdentity(w http.ResponseWriter, r *http.Request) {
+	acc, _, err := s.Authenticate(r.Context(), r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.UnlinkIdentity(r.Context(), acc.ID, r.PathValue("provider")); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
 func (s *Service) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Challenge(r.Context(), s.clientOf(r), PurposeLogin, "")
 	if err != nil {
@@ -464,14 +499,48 @@ func (s *Service) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
+// handleLoginCertificate logs in by certificate; with "step_up": true,
+// inside the current session, with a certificate linked to its account
+// (StepUp): the session gains "hwk" and the certificate, keeping its id.
 func (s *Service) handleLoginCertificate(w http.ResponseWriter, r *http.Request) {
-	der, err := readCMS(w, r)
-	if err != nil {
+	var req struct {
+		CMS    string `json:"cms"`
+		StepUp bool   `json:"step_up"`
+	}
+	if err := decode(w, r, maxCMSBody, &req); err != nil {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.LoginCertificate(r.Context(), s.clientOf(r), browser(r), der)
-	s.loggedIn(w, r, acc, amr, err)
+	der, err := base64.StdEncoding.DecodeString(req.CMS)
+	if err != nil || len(der) == 0 {
+		writeError(w, ErrBadRequest.with(errors.New("cms is not base64")))
+		return
+	}
+	ctx := r.Context()
+	if req.StepUp {
+		rec, err := s.sessionOf(ctx, r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		thumb, err := s.StepUp(ctx, s.clientOf(r), rec.AccountID, der)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		acc, err := s.Account(ctx, rec.AccountID)
+		if err != nil {
+			err = ErrUnavailable.with(err)
+		}
+		amr := slices.Clone(rec.AMR)
+		if !slices.Contains(amr, "hwk") {
+			amr = append(amr, "hwk")
+		}
+		s.loggedInWith(w, r, acc, amr, thumb, rec.ID, err)
+		return
+	}
+	acc, id, err := s.loginCertificate(ctx, s.clientOf(r), browser(r), der)
+	s.loggedInWith(w, r, acc, []string{"hwk"}, id.Thumbprint, "", err)
 }
 
 func (s *Service) handleRenewal(w http.ResponseWriter, r *http.Request) {
@@ -482,8 +551,8 @@ func (s *Service) handleRenewal(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	acc, amr, err := s.ConfirmRenewal(r.Context(), s.clientOf(r), browser(r), req.Confirm)
-	s.loggedIn(w, r, acc, amr, err)
+	acc, thumb, err := s.confirmRenewal(r.Context(), s.clientOf(r), browser(r), req.Confirm)
+	s.loggedInWith(w, r, acc, []string{"hwk"}, thumb, "", err)
 }
 
 //go:embed static/outbox.css

@@ -71,14 +71,14 @@ func (s *Service) sessionOf(ctx context.Context, r *http.Request) (SessionRecord
 
 func sessionOf(r SessionRecord) Session {
 	return Session{ID: r.ID, AccountID: r.AccountID, AMR: slices.Clone(r.AMR), Created: r.Created, LastSeen: r.LastSeen,
-		UserAgent: r.UserAgent, Address: r.Address}
+		UserAgent: r.UserAgent, Address: r.Address, Thumbprint: r.Thumbprint}
 }
 
 // startSession opens a session for acc in a new cookie, ending the one r
 // had (rotation: a session id known before the login is worthless
 // after), and returns the CSRF token bound to the new cookie and the
 // session's public id.
-func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, cl Client, acc *Account, amr []string) (csrf, id string, err error) {
+func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, cl Client, acc *Account, amr []string, thumbprint, keepID string) (csrf, id string, err error) {
 	if old := cookieValue(r, SessionCookie); old != "" {
 		if err := s.cfg.Store.DeleteSession(ctx, hash(old)); err != nil {
 			return "", "", ErrUnavailable.with(err)
@@ -90,7 +90,12 @@ func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *ht
 	if len(ua) > 300 {
 		ua = ua[:300]
 	}
-	rec := SessionRecord{Hash: hash(v), ID: randomID(), AccountID: acc.ID, AMR: amr, Created: now, LastSeen: now, UserAgent: ua, Address: cl.Address}
+	sid := keepID
+	if sid == "" {
+		sid = randomID()
+	}
+	rec := SessionRecord{Hash: hash(v), ID: sid, AccountID: acc.ID, AMR: amr, Created: now, LastSeen: now, UserAgent: ua, Address: cl.Address,
+		Thumbprint: thumbprint}
 	if err := s.cfg.Store.CreateSession(ctx, rec); err != nil {
 		return "", "", ErrUnavailable.with(err)
 	}
@@ -114,12 +119,18 @@ func (s *Service) endSession(ctx context.Context, w http.ResponseWriter, r *http
 // preToken returns the CSRF token of r's pre-session cookie, setting a
 // new cookie when r has none.
 func (s *Service) preToken(w http.ResponseWriter, r *http.Request) string {
+	return s.csrfFor(s.preValue(w, r))
+}
+
+// preValue returns r's pre-session cookie, setting a new one when r has
+// none.
+func (s *Service) preValue(w http.ResponseWriter, r *http.Request) string {
 	v := cookieValue(r, preCookie)
 	if v == "" {
 		v = secret()
 		http.SetCookie(w, s.cookie(preCookie, v, int(sessionMax.Seconds())))
 	}
-	return s.csrfFor(v)
+	return v
 }
 
 func (s *Service) csrfFor(cookie string) string {

@@ -24,6 +24,13 @@ type Store interface {
 	CertificatesBySNILS(ctx context.Context, snils string) ([]CertificateRecord, error)
 	DeleteCertificate(ctx context.Context, accountID, id string) error // ErrNoRecord unless the account's
 
+	// AddLink links an outside identity; ErrDuplicate when the identity
+	// is linked (to any account) or the account has one of the provider.
+	AddLink(ctx context.Context, l LinkRecord) error
+	LinkByIdentity(ctx context.Context, provider, subject string) (LinkRecord, error)
+	Links(ctx context.Context, accountID string) ([]LinkRecord, error)
+	DeleteLink(ctx context.Context, accountID, provider string) error // ErrNoRecord unless the account has one
+
 	CreateSession(ctx context.Context, s SessionRecord) error
 	SessionByHash(ctx context.Context, hash string) (SessionRecord, error)
 	TouchSession(ctx context.Context, hash string, at time.Time) error
@@ -83,6 +90,16 @@ type CertificateRecord struct {
 	Linked     time.Time
 }
 
+// LinkRecord is an outside identity (sso.Identity's Provider and
+// Subject) linked to an account, with the name to show.
+type LinkRecord struct {
+	Provider  string
+	Subject   string
+	AccountID string
+	Name      string
+	Linked    time.Time
+}
+
 // SessionRecord is a session as stored: the SHA-256 of its cookie, never
 // the cookie.
 type SessionRecord struct {
@@ -94,6 +111,9 @@ type SessionRecord struct {
 	LastSeen  time.Time
 	UserAgent string
 	Address   string
+	// Thumbprint is the certificate of a certificate login (or step-up),
+	// "" otherwise.
+	Thumbprint string
 }
 
 // Purpose is what a pending code or a challenge is for.

@@ -250,20 +250,64 @@ func (s *Store) DeleteCertificate(ctx context.Context, accountID, id string) err
 	return affected(s.exec(ctx, `DELETE FROM certificates WHERE id = ? AND account_id = ?`, id, accountID))
 }
 
-func (s *Store) CreateSession(ctx context.Context, r account.SessionRecord) error {
-	amr, _ := json.Marshal(r.AMR)
-	_, err := s.exec(ctx, `INSERT INTO sessions (hash, id, account_id, amr, created, last_seen, user_agent, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Hash, r.ID, r.AccountID, string(amr), ms(r.Created), ms(r.LastSeen), r.UserAgent, r.Address)
+func (s *Store) AddLink(ctx context.Context, l account.LinkRecord) error {
+	_, err := s.exec(ctx, `INSERT INTO links (provider, subject, account_id, name, linked) VALUES (?, ?, ?, ?, ?)`,
+		l.Provider, l.Subject, l.AccountID, l.Name, ms(l.Linked))
 	return err
 }
 
-const sessionCols = `hash, id, account_id, amr, created, last_seen, user_agent, address`
+func (s *Store) links(ctx context.Context, where string, args ...any) ([]account.LinkRecord, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT provider, subject, account_id, name, linked FROM links WHERE `+where+` ORDER BY linked, provider`), args...)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []account.LinkRecord
+	for rows.Next() {
+		var l account.LinkRecord
+		var linked int64
+		if err := rows.Scan(&l.Provider, &l.Subject, &l.AccountID, &l.Name, &linked); err != nil {
+			return nil, classify(err)
+		}
+		l.Linked = tm(linked)
+		out = append(out, l)
+	}
+	return out, classify(rows.Err())
+}
+
+func (s *Store) LinkByIdentity(ctx context.Context, provider, subject string) (account.LinkRecord, error) {
+	ls, err := s.links(ctx, "provider = ? AND subject = ?", provider, subject)
+	if err != nil {
+		return account.LinkRecord{}, err
+	}
+	if len(ls) == 0 {
+		return account.LinkRecord{}, account.ErrNoRecord
+	}
+	return ls[0], nil
+}
+
+func (s *Store) Links(ctx context.Context, accountID string) ([]account.LinkRecord, error) {
+	return s.links(ctx, "account_id = ?", accountID)
+}
+
+func (s *Store) DeleteLink(ctx context.Context, accountID, provider string) error {
+	return affected(s.exec(ctx, `DELETE FROM links WHERE account_id = ? AND provider = ?`, accountID, provider))
+}
+
+func (s *Store) CreateSession(ctx context.Context, r account.SessionRecord) error {
+	amr, _ := json.Marshal(r.AMR)
+	_, err := s.exec(ctx, `INSERT INTO sessions (hash, id, account_id, amr, created, last_seen, user_agent, address, thumbprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Hash, r.ID, r.AccountID, string(amr), ms(r.Created), ms(r.LastSeen), r.UserAgent, r.Address, r.Thumbprint)
+	return err
+}
+
+const sessionCols = `hash, id, account_id, amr, created, last_seen, user_agent, address, thumbprint`
 
 func scanSession(sc interface{ Scan(...any) error }) (account.SessionRecord, error) {
 	var r account.SessionRecord
 	var amr string
 	var created, seen int64
-	if err := sc.Scan(&r.Hash, &r.ID, &r.AccountID, &amr, &created, &seen, &r.UserAgent, &r.Address); err != nil {
+	if err := sc.Scan(&r.Hash, &r.ID, &r.AccountID, &amr, &created, &seen, &r.UserAgent, &r.Address, &r.Thumbprint); err != nil {
 		return r, classify(err)
 	}
 	json.Unmarshal([]byte(amr), &r.AMR)

@@ -32,7 +32,7 @@ func TestMigrations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v, err := s.Version(ctx); err != nil || v != 1 {
+			if v, err := s.Version(ctx); err != nil || v != 3 {
 				t.Fatalf("version %d, %v", v, err)
 			}
 			now := time.Now()
@@ -58,10 +58,43 @@ func TestMigrations(t *testing.T) {
 			if _, err := s.TakeChallenge(ctx, "none"); !errors.Is(err, account.ErrNoRecord) {
 				t.Fatalf("TakeChallenge of nothing: %v", err)
 			}
+			// Links: one account per outside identity, one identity per
+			// provider per account; the same subject at another provider is
+			// another identity.
+			for _, tc := range []struct {
+				name string
+				l    account.LinkRecord
+				dup  bool
+			}{
+				{"first", account.LinkRecord{Provider: "esia", Subject: "1000", AccountID: "a1", Name: "Иванов"}, false},
+				{"identity taken by another account", account.LinkRecord{Provider: "esia", Subject: "1000", AccountID: "a3"}, true},
+				{"second identity of the provider", account.LinkRecord{Provider: "esia", Subject: "2000", AccountID: "a1"}, true},
+				{"same subject, other provider", account.LinkRecord{Provider: "telegram", Subject: "1000", AccountID: "a3"}, false},
+			} {
+				tc.l.Linked = now
+				if err := s.AddLink(ctx, tc.l); errors.Is(err, account.ErrDuplicate) != tc.dup || (!tc.dup && err != nil) {
+					t.Fatalf("%s: AddLink: %v", tc.name, err)
+				}
+			}
+			if l, err := s.LinkByIdentity(ctx, "esia", "1000"); err != nil || l.AccountID != "a1" || l.Name != "Иванов" {
+				t.Fatalf("LinkByIdentity: %+v %v", l, err)
+			}
+			if err := s.DeleteLink(ctx, "a3", "esia"); !errors.Is(err, account.ErrNoRecord) {
+				t.Fatalf("unlink of a provider the account has no link of: %v", err)
+			}
+			if err := s.DeleteLink(ctx, "a1", "esia"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.LinkByIdentity(ctx, "esia", "1000"); !errors.Is(err, account.ErrNoRecord) {
+				t.Fatalf("after unlink: %v", err)
+			}
+			if ls, err := s.Links(ctx, "a3"); err != nil || len(ls) != 1 || ls[0].Provider != "telegram" {
+				t.Fatalf("Links: %+v %v", ls, err)
+			}
 			// DeleteExpired forgets what ended and keeps what lives.
 			day := 24 * time.Hour
 			for _, ss := range []account.SessionRecord{
-				{Hash: "live", ID: "s1", AccountID: "a1", Created: now, LastSeen: now},
+				{Hash: "live", ID: "s1", AccountID: "a1", Created: now, LastSeen: now, AMR: []string{"hwk"}, Thumbprint: "ab"},
 				{Hash: "idle", ID: "s2", AccountID: "a1", Created: now.Add(-40 * day), LastSeen: now.Add(-31 * day)},
 			} {
 				if err := s.CreateSession(ctx, ss); err != nil {
@@ -77,8 +110,8 @@ func TestMigrations(t *testing.T) {
 			if _, err := s.SessionByHash(ctx, "idle"); !errors.Is(err, account.ErrNoRecord) {
 				t.Fatalf("an idle session survived: %v", err)
 			}
-			if _, err := s.SessionByHash(ctx, "live"); err != nil {
-				t.Fatalf("a live session was swept: %v", err)
+			if live, err := s.SessionByHash(ctx, "live"); err != nil || live.Thumbprint != "ab" {
+				t.Fatalf("a live session was swept, or lost its certificate: %+v %v", live, err)
 			}
 			if _, err := s.TakeChallenge(ctx, "old"); !errors.Is(err, account.ErrNoRecord) {
 				t.Fatalf("an expired challenge survived: %v", err)

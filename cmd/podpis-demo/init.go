@@ -51,13 +51,18 @@ var people = []person{
 
 // runInit makes, once, a demo CA (a 512-bit root and a 256-bit issuing
 // CA) and the soft token's keys and certificates, all with podpis's own
-// GOST code: DIR/roots.pem and DIR/softtoken/NAME.{key,pem}.
+// GOST code: DIR/roots.pem and DIR/softtoken/NAME.{key,pem}; and the demo
+// account's phone, e-mail and password (DIR/demo-account.json), which serve
+// seeds.
 func runInit(args []string) error {
 	fs := flag.NewFlagSet("init", flag.ExitOnError)
 	dir := fs.String("dir", ".data", "folder for the demo data")
 	fs.Parse(args)
 	if _, err := os.Stat(filepath.Join(*dir, "roots.pem")); err == nil {
-		return nil // already made: keep the keys the token has been using
+		// Already made: keep the keys the token has been using; a folder
+		// from before the account service gets its demo account.
+		_, err := ensureDemoAccount(*dir)
+		return err
 	}
 	tok := filepath.Join(*dir, "softtoken")
 	if err := os.MkdirAll(tok, 0o700); err != nil {
@@ -120,6 +125,9 @@ func runInit(args []string) error {
 		return err
 	}
 	if err := writePEM(filepath.Join(*dir, "intermediates.pem"), "CERTIFICATE", ca.Raw); err != nil {
+		return err
+	}
+	if _, err := ensureDemoAccount(*dir); err != nil {
 		return err
 	}
 	return writePEM(filepath.Join(*dir, "roots.pem"), "CERTIFICATE", root.Raw)

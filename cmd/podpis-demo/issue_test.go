@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -31,7 +32,6 @@ import (
 	"github.com/podpis/podpis/internal/enginetest"
 	"github.com/podpis/podpis/internal/testpki"
 	"github.com/podpis/podpis/internal/testtoken"
-	"github.com/podpis/podpis/login"
 	"github.com/podpis/podpis/verify"
 )
 
@@ -124,7 +124,7 @@ func site(t *testing.T) (*httptest.Server, *demo) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &demo{sessions: map[string]login.Identity{}, install: &installer{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	d := &demo{install: &installer{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if d.ca, err = loadCA(filepath.Join(dir, "intermediates.pem"), filepath.Join(dir, caKeyFile)); err != nil {
 		t.Fatal(err)
 	}
@@ -133,9 +133,55 @@ func site(t *testing.T) (*httptest.Server, *demo) {
 	if d.v, err = verify.New(verify.Config{Origins: []string{srv.URL}, Roots: roots, Intermediates: inters}); err != nil {
 		t.Fatal(err)
 	}
+	af := accountFlags{outbox: true, seed: true, renewal: true}
+	svc, closeStore, err := af.open(context.Background(), dir, srv.URL, d.v, nil, d.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeStore() })
+	d.account = svc
 	srv.Config.Handler = d.routes()
 	t.Cleanup(srv.Close)
 	return srv, d
+}
+
+// accountClient is a browser of the account service: its cookies and the
+// CSRF token the state gave.
+type accountClient struct {
+	*http.Client
+	base, csrf string
+}
+
+func newAccountClient(t *testing.T, base string) *accountClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &accountClient{Client: &http.Client{Jar: jar}, base: base}
+	resp, err := c.Get(base + "/api/account/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct{ CSRF string }
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || st.CSRF == "" {
+		t.Fatalf("state: %v %+v", err, st)
+	}
+	c.csrf = st.CSRF
+	return c
+}
+
+func (c *accountClient) post(t *testing.T, path string, in, out any) int {
+	t.Helper()
+	b, _ := json.Marshal(in)
+	req, _ := http.NewRequest(http.MethodPost, c.base+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	json.NewDecoder(resp.Body).Decode(out)
+	return resp.StatusCode
 }
 
 func postJSON(t *testing.T, url string, in, out any) int {
@@ -156,7 +202,8 @@ var newOwner = map[string]string{"CN": "Кузнецова Анна Павлов
 // TestIssueAndLogin is «Выпуск сертификата» without the browser: the
 // agent makes the key and the request on the soft token (createRequest),
 // the demo CA issues the certificate, the agent installs it
-// (installCertificate), and the agreeing logs in with it at once.
+// (installCertificate), and its login signature verifies — and is refused
+// by the account service until the certificate is linked to an account.
 func TestIssueAndLogin(t *testing.T) {
 	srv, _ := site(t)
 	for _, alg := range []string{"tc26-256-a", "tc26-512-c", "cryptopro-xchb"} {
@@ -200,20 +247,29 @@ func TestIssueAndLogin(t *testing.T) {
 			if _, perr := call("installCertificate", map[string]any{"certificate": issued.Certificate}); perr == nil || perr.Code != wsapi.AlreadyInstalled {
 				t.Errorf("installed twice: %+v", perr)
 			}
-			var ch verify.Challenge
-			postJSON(t, srv.URL+"/api/challenge", nil, &ch)
-			res, perr = call("authenticate", map[string]any{"certificate": inst.ID, "challenge": ch.Value})
+			browser := newAccountClient(t, srv.URL)
+			var ch struct{ Challenge string }
+			if code := browser.post(t, "/api/account/login/certificate/challenge", nil, &ch); code != 200 {
+				t.Fatalf("login challenge: %d", code)
+			}
+			res, perr = call("authenticate", map[string]any{"certificate": inst.ID, "challenge": ch.Challenge})
 			if perr != nil {
 				t.Fatalf("authenticate: %+v", perr)
 			}
 			var auth wsapi.AuthenticateResult
 			json.Unmarshal(res, &auth)
-			var in struct {
-				Identity login.Identity
-				Message  string
+			// The signature verifies and the certificate chains to the
+			// demo CA (else BAD_SIGNATURE or UNTRUSTED); a new
+			// certificate is linked to no account yet.
+			var refused struct{ Code, Message string }
+			if code := browser.post(t, "/api/account/login/certificate", map[string]string{"cms": auth.CMS}, &refused); code != http.StatusForbidden || refused.Code != "CERT_NOT_LINKED" {
+				t.Fatalf("login with the new, unlinked certificate: %d %s %s", code, refused.Code, refused.Message)
 			}
-			if code := postJSON(t, srv.URL+"/api/login", map[string]string{"cms": auth.CMS}, &in); code != 200 || in.Identity.CommonName != owner["CN"] {
-				t.Fatalf("login with the new certificate: %d %s %+v", code, in.Message, in.Identity)
+			// Nor does the demo's old certificate login, which took any
+			// certificate of the roots, let it in by another door.
+			var old map[string]any
+			if code := postJSON(t, srv.URL+"/api/login", map[string]string{"cms": auth.CMS}, &old); code/100 == 2 {
+				t.Errorf("/api/login answered %d: the unlinked certificate has a way around the account service", code)
 			}
 			if who.newKeys != 1 || who.installs != 1 {
 				t.Errorf("%d key windows and %d install windows, want one each", who.newKeys, who.installs)

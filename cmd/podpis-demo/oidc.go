@@ -1,21 +1,23 @@
 package main
 
 // The demo as an OpenID Connect provider (package idp) at origin+/oidc:
-// other services log people in through it with the demo's certificate
-// login. Its login page is /oidc-login?request=ID: a person with a demo
-// session is answered at once (single sign-on); anyone else goes to the
-// demo's page with ?oidc=ID, logs in by certificate and comes back.
+// other services log people in through it with the account service's
+// logins. Its login page is /oidc-login?request=ID: a person with an
+// account session is answered at once (single sign-on); anyone else goes
+// to the account screens with ?oidc=ID, logs in (password, code or
+// certificate) and comes back. A service asking for a certificate
+// (acr_values) inside a password session gets the screens' step-up: a
+// certificate linked to that account (account.Service.StepUp).
 
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/podpis/podpis/account"
 	"github.com/podpis/podpis/idp"
 	_ "modernc.org/sqlite" // "sqlite"
@@ -56,6 +59,7 @@ func (d *demo) startOIDC(ctx context.Context, dataDir, clientsPath string) error
 	if err != nil {
 		return err
 	}
+	d.clients = clients
 	d.idp, err = idp.New(ctx, idp.Config{
 		Issuer:           d.origin + "/oidc",
 		LoginURL:         d.origin + "/oidc-login",
@@ -102,66 +106,57 @@ func readOrMakeKey(path string) ([]byte, error) {
 	return key, nil
 }
 
-// sessionRef is what ID tokens carry of a demo session (sid): a hash, for
-// the cookie's value is the session itself.
-func sessionRef(cookie string) string {
-	h := sha256.Sum256([]byte("podpis-demo sid " + cookie))
-	return hex.EncodeToString(h[:16])
-}
-
-// demoSessions ends sessions for the provider: the account service's
-// (the subject is an account id, the sid a session's public id) and the
-// demo's own certificate sessions (the subject is a thumbprint).
+// demoSessions ends the account service's sessions for the provider
+// (the subject is an account id, the sid a session's public id).
 type demoSessions struct{ d *demo }
 
 func (s demoSessions) End(ctx context.Context, subject, sid string) error {
-	if s.d.account != nil {
-		if err := s.d.account.EndSession(ctx, subject, sid); err != nil && !errors.Is(err, account.ErrNotFound) {
-			return err
-		}
-	}
-	s.d.mu.Lock()
-	defer s.d.mu.Unlock()
-	for k, id := range s.d.sessions {
-		if sessionRef(k) == sid && id.Thumbprint == subject {
-			delete(s.d.sessions, k)
-		}
+	if err := s.d.account.EndSession(ctx, subject, sid); err != nil && !errors.Is(err, account.ErrNotFound) {
+		return err
 	}
 	return nil
 }
 
 func (s demoSessions) EndAll(ctx context.Context, subject string) error {
-	if s.d.account != nil {
-		if err := s.d.account.EndAllSessions(ctx, subject); err != nil {
-			return err
-		}
-	}
-	s.d.mu.Lock()
-	defer s.d.mu.Unlock()
-	for k, id := range s.d.sessions {
-		if id.Thumbprint == subject {
-			delete(s.d.sessions, k)
-		}
-	}
-	return nil
+	return s.d.account.EndAllSessions(ctx, subject)
 }
 
 // accountSubject is the person of an account session.
 func accountSubject(acc *account.Account, sess *account.Session) idp.Subject {
 	// The account's phone and e-mail were each confirmed by a code.
 	c := idp.Claims{Phone: acc.Phone, PhoneVerified: acc.Phone != "", Email: acc.Email, EmailVerified: acc.Email != ""}
-	if len(acc.Certificates) > 0 {
-		c.Name = acc.Certificates[0].Owner
+	// The account has no name of its own: its certificates' owner, when
+	// they all name one person (an account with certificates of several
+	// people names nobody until a certificate login says who).
+	for i, crt := range acc.Certificates {
+		if i == 0 {
+			c.Name = crt.Owner
+		} else if crt.Owner != c.Name {
+			c.Name = ""
+			break
+		}
 	}
-	// Only a linked certificate logs in; with one linked, the session's
-	// certificate login was made with it.
-	if slices.Contains(sess.AMR, idp.AMRCertificate) && len(acc.Certificates) == 1 {
-		crt := acc.Certificates[0]
+	// The session records the linked certificate it logged in (or
+	// stepped up) with; its claims are that certificate's.
+	if crt, ok := sessionCertificate(acc, sess); ok {
 		c.Name = crt.Owner
 		c.Certificate = &idp.Certificate{SNILS: crt.SNILS, INN: crt.INN, INNLE: crt.INNLE, OGRN: crt.OGRN,
-			Organization: crt.Organization, Thumbprint: crt.Thumbprint}
+			Organization: crt.Organization, Title: crt.Title, Thumbprint: crt.Thumbprint}
 	}
 	return idp.Subject{ID: acc.ID, SessionID: sess.ID, AMR: sess.AMR, AuthTime: sess.Created, Claims: c}
+}
+
+// sessionCertificate is the linked certificate sess logged in with: none
+// for a login without one, or when it has been unlinked since.
+func sessionCertificate(acc *account.Account, sess *account.Session) (account.Certificate, bool) {
+	if sess.Thumbprint == "" || !slices.Contains(sess.AMR, idp.AMRCertificate) {
+		return account.Certificate{}, false
+	}
+	i := slices.IndexFunc(acc.Certificates, func(c account.Certificate) bool { return c.Thumbprint == sess.Thumbprint })
+	if i < 0 {
+		return account.Certificate{}, false
+	}
+	return acc.Certificates[i], true
 }
 
 // endTogether makes the account service's logouts end the provider's
@@ -209,57 +204,26 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// oidcLogin is the provider's login page.
+// oidcLogin is the provider's login page: the account session answers
+// it; without one (or when the service wants a fresh login, or a
+// certificate the session has not shown) the account screens ask.
 func (d *demo) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.FormValue("request")
-	lr, err := d.idp.Request(ctx, id)
-	if err != nil {
+	if _, err := d.idp.Request(ctx, id); err != nil {
 		d.log.Info("oidc login", "err", err)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprintln(w, "Запрос входа не найден или устарел. Вернитесь в сервис и войдите снова.")
 		return
 	}
-	if d.account != nil {
-		if acc, sess, err := d.account.Authenticate(ctx, r); err == nil {
-			s := accountSubject(acc, sess)
-			if sid, who, ok := d.session(r); ok && lr.Certificate && !slices.Contains(s.AMR, idp.AMRCertificate) {
-				// A step-up inside the account's session: the demo page's
-				// certificate login, with a certificate of this account.
-				i := slices.IndexFunc(acc.Certificates, func(c account.Certificate) bool { return c.Thumbprint == who.Thumbprint })
-				if i < 0 {
-					w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-					w.WriteHeader(http.StatusForbidden)
-					fmt.Fprintln(w, "Сертификат не привязан к вашей учётной записи. Привяжите его в Личном кабинете и войдите снова.")
-					return
-				}
-				crt := acc.Certificates[i]
-				d.mu.Lock()
-				s.AuthTime = d.since[sid]
-				d.mu.Unlock()
-				s.AMR = append(slices.Clone(s.AMR), idp.AMRCertificate)
-				s.Claims.Name = crt.Owner
-				s.Claims.Certificate = &idp.Certificate{SNILS: crt.SNILS, INN: crt.INN, INNLE: crt.INNLE, OGRN: crt.OGRN,
-					Organization: crt.Organization, Title: who.Title, Thumbprint: crt.Thumbprint}
-			}
-			d.complete(w, r, id, s)
-			return
-		}
-	}
-	sid, who, ok := d.session(r)
-	if !ok {
-		// The demo's page logs in by certificate and comes back here.
+	acc, sess, err := d.account.Authenticate(ctx, r)
+	if err != nil {
+		// The account screens log in and come back here.
 		http.Redirect(w, r, "/?oidc="+url.QueryEscape(id), http.StatusSeeOther)
 		return
 	}
-	d.mu.Lock()
-	since := d.since[sid]
-	d.mu.Unlock()
-	// Every demo login is a certificate login: a step-up is always met.
-	d.complete(w, r, id, idp.Subject{ID: who.Thumbprint, SessionID: sessionRef(sid),
-		AMR: []string{idp.AMRCertificate}, AuthTime: since,
-		Claims: idp.Claims{Name: who.CommonName, Email: who.Email, Certificate: idp.CertificateOf(who)}})
+	d.complete(w, r, id, accountSubject(acc, sess))
 }
 
 // complete answers the request with the person logged in, or sends the
@@ -292,4 +256,66 @@ func (d *demo) oidcRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"client": lr.ClientName, "certificate": lr.Certificate})
+}
+
+// oidcLogoutAll is «Выйти на всех устройствах» of a service:
+// GET /oidc-logout-all?id_token_hint=…&post_logout_redirect_uri=…&state=…
+// as RP-initiated logout, but it ends every session of the person — the
+// account's and every client's tokens (idp.Provider.EndEverywhere, which
+// ends the account's sessions through demoSessions). The ID token must be
+// one this provider signed (an expired one will do: the person may log
+// out long after logging in); it names the person and the client, whose
+// registered post-logout URI the browser goes back to. Without a valid
+// hint nothing ends: another site cannot log people out by a link.
+func (d *demo) oidcLogoutAll(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	refuse := func(err error) {
+		d.log.Info("oidc logout-all refused", "err", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintln(w, "Запрос выхода не понят. Выйдите в Личном кабинете: «Выйти на всех устройствах».")
+	}
+	// The keys straight from the provider's handler: no request to
+	// ourselves over the network.
+	keysCtx := oidc.ClientContext(context.WithoutCancel(ctx), &http.Client{Transport: handlerTransport{d.idp.Handler()}})
+	keys := oidc.NewRemoteKeySet(keysCtx, d.idp.Issuer()+"/keys")
+	tok, err := oidc.NewVerifier(d.idp.Issuer(), keys, &oidc.Config{SkipClientIDCheck: true, SkipExpiryCheck: true}).
+		Verify(ctx, r.FormValue("id_token_hint"))
+	if err != nil {
+		refuse(err)
+		return
+	}
+	back := r.FormValue("post_logout_redirect_uri")
+	ok := slices.ContainsFunc(d.clients, func(c idp.Client) bool {
+		return slices.Contains(tok.Audience, c.ID) && slices.Contains(c.PostLogoutRedirectURIs, back)
+	})
+	if !ok {
+		refuse(fmt.Errorf("post_logout_redirect_uri %q is not registered for %v", back, tok.Audience))
+		return
+	}
+	if err := d.idp.EndEverywhere(ctx, tok.Subject); err != nil {
+		d.log.Error("oidc logout-all", "err", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "Сервис временно недоступен. Попробуйте позже.")
+		return
+	}
+	d.log.Info("oidc logout-all", "sub", tok.Subject, "client", tok.Audience)
+	if st := r.FormValue("state"); st != "" {
+		u, _ := url.Parse(back)
+		q := u.Query()
+		q.Set("state", st)
+		u.RawQuery = q.Encode()
+		back = u.String()
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// handlerTransport answers HTTP requests with a handler of this process.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
 }

@@ -45,21 +45,21 @@ func oidcSite(t *testing.T, accountPassword string) (*httptest.Server, *demo, st
 	clientsFile := filepath.Join(dir, "clients.json")
 	os.WriteFile(clientsFile, clients, 0o600)
 
-	d := &demo{sessions: map[string]login.Identity{}, install: &installer{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	d := &demo{install: &installer{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
 	d.origin = srv.URL
 	if d.v, err = verify.New(verify.Config{Origins: []string{srv.URL}, Roots: roots, Intermediates: inters}); err != nil {
 		t.Fatal(err)
 	}
-	if accountPassword != "" {
-		f := accountFlags{seed: true, seedPassword: accountPassword, outbox: true}
-		closeDB := func() error { return nil }
-		if d.account, closeDB, err = f.open(context.Background(), dir, srv.URL, d.v, nil, d.log); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { closeDB() })
+	// The demo account of init (both soft-token certificates linked);
+	// accountPassword "" keeps init's password.
+	f := accountFlags{seed: true, seedPassword: accountPassword, outbox: true}
+	var closeDB func() error
+	if d.account, closeDB, err = f.open(context.Background(), dir, srv.URL, d.v, nil, d.log); err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { closeDB() })
 	if err := d.startOIDC(context.Background(), dir, clientsFile); err != nil {
 		t.Fatal(err)
 	}
@@ -67,9 +67,10 @@ func oidcSite(t *testing.T, accountPassword string) (*httptest.Server, *demo, st
 	return srv, d, dir
 }
 
-// certificateLogin is what the demo page does with the agent: a login
-// challenge signed by petrova's soft-token key, posted to /api/login.
-func certificateLogin(t *testing.T, c *http.Client, site, dir, who string) {
+// certificateLogin is what the account screens do with the agent: a
+// login challenge signed by who's soft-token key, posted to the account
+// service (stepUp: inside the current session). It returns the status.
+func certificateLogin(t *testing.T, c *http.Client, site, dir, who string, stepUp bool) int {
 	t.Helper()
 	keyDER, err := readPEM(filepath.Join(dir, "softtoken", who+".key"))
 	if err != nil {
@@ -83,26 +84,43 @@ func certificateLogin(t *testing.T, c *http.Client, site, dir, who string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.Post(site+"/api/challenge", "application/json", nil)
-	if err != nil {
-		t.Fatal(err)
+	csrf := accountCSRF(t, c, site)
+	post := func(path string, body any) *http.Response {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, site+path, strings.NewReader(string(b)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", csrf)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
 	}
-	var ch verify.Challenge
+	resp := post("/api/account/login/certificate/challenge", map[string]string{})
+	var ch struct{ Challenge string }
 	json.NewDecoder(resp.Body).Decode(&ch)
 	resp.Body.Close()
-	der, err := cms.Sign(login.NewDocument(site, ch.Value, time.Now()).Marshal(), certs[0], key, &cms.SignOptions{ContentType: login.OID})
+	der, err := cms.Sign(login.NewDocument(site, ch.Challenge, time.Now()).Marshal(), certs[0], key, &cms.SignOptions{ContentType: login.OID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(map[string]string{"cms": base64.StdEncoding.EncodeToString(der)})
-	resp, err = c.Post(site+"/api/login", "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp = post("/api/account/login/certificate", map[string]any{"cms": base64.StdEncoding.EncodeToString(der), "step_up": stepUp})
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("certificate login: %d", resp.StatusCode)
+	return resp.StatusCode
+}
+
+// accountCSRF is the CSRF token of c's cookies, as the account screens
+// get it.
+func accountCSRF(t *testing.T, c *http.Client, site string) string {
+	t.Helper()
+	resp, err := c.Get(site + "/api/account/state")
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer resp.Body.Close()
+	var st struct{ CSRF string }
+	json.NewDecoder(resp.Body).Decode(&st)
+	return st.CSRF
 }
 
 // follow goes from u through redirects until one leaves for stop.
@@ -132,7 +150,7 @@ func follow(t *testing.T, c *http.Client, u, stop string) *url.URL {
 // back; the service gets the certificate's claims with acr certificate;
 // its logout ends the demo session.
 func TestDemoOIDC(t *testing.T) {
-	srv, d, dir := oidcSite(t, "")
+	srv, _, dir := oidcSite(t, "")
 	ctx := context.Background()
 	p, err := oidc.NewProvider(ctx, srv.URL+"/oidc")
 	if err != nil {
@@ -147,7 +165,9 @@ func TestDemoOIDC(t *testing.T) {
 
 	// No demo session: the demo's page, with the request to come back to.
 	page := follow(t, browser, start, srv.URL+"/?oidc=")
-	certificateLogin(t, browser, srv.URL, dir, "petrova")
+	if code := certificateLogin(t, browser, srv.URL, dir, "petrova", false); code != http.StatusOK {
+		t.Fatalf("certificate login: %d", code)
+	}
 	// What app.js does after the login.
 	back := follow(t, browser, srv.URL+"/oidc-login?request="+url.QueryEscape(page.Query().Get("oidc")), demoClientRedirect)
 	if back.Query().Get("state") != "st" {
@@ -179,18 +199,18 @@ func TestDemoOIDC(t *testing.T) {
 	// Single sign-on: the next request is answered without the page.
 	follow(t, browser, conf.AuthCodeURL("st2", oauth2.S256ChallengeOption(verifier)), demoClientRedirect)
 
-	// The service's logout ends the demo session.
+	// The service's logout ends the account session.
 	var ep struct {
 		EndSession string `json:"end_session_endpoint"`
 	}
 	p.Claims(&ep)
 	out := follow(t, browser, ep.EndSession+"?"+url.Values{"id_token_hint": {tok.Extra("id_token").(string)},
 		"post_logout_redirect_uri": {"http://dover.test/"}}.Encode(), "http://dover.test/")
-	if out == nil || len(d.sessions) != 0 {
-		t.Errorf("after logout: %d demo sessions", len(d.sessions))
+	if out == nil {
+		t.Error("no way back after logout")
 	}
-	if resp, _ := browser.Get(srv.URL + "/api/me"); resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("/api/me after logout: %d", resp.StatusCode)
+	if resp, _ := browser.Get(srv.URL + "/api/account/me"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("/api/account/me after logout: %d", resp.StatusCode)
 	}
 }
 
@@ -198,18 +218,12 @@ func TestDemoOIDC(t *testing.T) {
 // token, as its pages make them.
 func accountPost(t *testing.T, c *http.Client, site, path string, body any) int {
 	t.Helper()
-	resp, err := c.Get(site + "/api/account/state")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st struct{ CSRF string }
-	json.NewDecoder(resp.Body).Decode(&st)
-	resp.Body.Close()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest(http.MethodPost, site+path, strings.NewReader(string(b)))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", st.CSRF)
-	if resp, err = c.Do(req); err != nil {
+	req.Header.Set("X-CSRF-Token", accountCSRF(t, c, site))
+	resp, err := c.Do(req)
+	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
@@ -268,7 +282,9 @@ func TestDemoOIDCAccount(t *testing.T) {
 	// (linked to the account) logs in, and it is the same account.
 	v = oauth2.GenerateVerifier()
 	page := follow(t, browser, conf.AuthCodeURL("b", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("acr_values", idp.ACRCertificate)), srv.URL+"/?oidc=")
-	certificateLogin(t, browser, srv.URL, dir, "ivanov")
+	if code := certificateLogin(t, browser, srv.URL, dir, "ivanov", true); code != http.StatusOK {
+		t.Fatalf("step-up: %d", code)
+	}
 	cert, _ := login(follow(t, browser, srv.URL+"/oidc-login?request="+url.QueryEscape(page.Query().Get("oidc")), demoClientRedirect), v)
 	if cert.Sub != pwd.Sub || cert.ACR != idp.ACRCertificate || cert.SNILS != "12345678901" || cert.Name != "Иванов Иван Иванович" {
 		t.Errorf("after the step-up: %+v (password login was %s)", cert, pwd.Sub)
@@ -280,5 +296,76 @@ func TestDemoOIDCAccount(t *testing.T) {
 	}
 	if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: pwdTok.RefreshToken}).Token(); err == nil {
 		t.Error("the service's refresh token outlived «выйти везде»")
+	}
+}
+
+// TestDemoLogoutAll: a service's «Выйти на всех устройствах» at
+// /oidc-logout-all ends the account's sessions and every client's tokens
+// — only with an ID token this provider signed as hint, and only back to
+// a post-logout URI registered for the token's client: a link on another
+// site logs nobody out, and is no open redirect.
+func TestDemoLogoutAll(t *testing.T) {
+	const password = "демо-пароль-42"
+	srv, _, _ := oidcSite(t, password)
+	ctx := context.Background()
+	p, err := oidc.NewProvider(ctx, srv.URL+"/oidc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := oauth2.Config{ClientID: "dover", ClientSecret: "dover-secret-0123456789", Endpoint: p.Endpoint(),
+		RedirectURL: demoClientRedirect, Scopes: []string{oidc.ScopeOpenID, "offline_access"}}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if code := accountPost(t, browser, srv.URL, "/api/account/login", map[string]string{"phone": demoPhone, "password": password}); code != http.StatusOK {
+		t.Fatalf("password login: %d", code)
+	}
+	v := oauth2.GenerateVerifier()
+	back := follow(t, browser, conf.AuthCodeURL("a", oauth2.S256ChallengeOption(v)), demoClientRedirect)
+	tok, err := conf.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hint := tok.Extra("id_token").(string)
+	loggedIn := func() bool {
+		resp, err := browser.Get(srv.URL + "/api/account/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	logoutAll := func(q url.Values) (int, string) {
+		resp, err := browser.Get(srv.URL + "/oidc-logout-all?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	// A forged hint: the payload of the real one under a signature made
+	// up; and a hint-less request.
+	parts := strings.Split(hint, ".")
+	forged := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString([]byte("not the provider's signature"))
+	for name, q := range map[string]url.Values{
+		"forged hint":       {"id_token_hint": {forged}, "post_logout_redirect_uri": {"http://dover.test/"}},
+		"no hint":           {"post_logout_redirect_uri": {"http://dover.test/"}},
+		"unregistered back": {"id_token_hint": {hint}, "post_logout_redirect_uri": {"http://evil.test/"}},
+	} {
+		if code, loc := logoutAll(q); code != http.StatusBadRequest || loc != "" {
+			t.Errorf("%s: %d → %q", name, code, loc)
+		}
+		if !loggedIn() {
+			t.Fatalf("%s ended the account session", name)
+		}
+	}
+	code, loc := logoutAll(url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {"http://dover.test/"}, "state": {"all"}})
+	if code != http.StatusSeeOther || loc != "http://dover.test/?state=all" {
+		t.Fatalf("logout-all: %d → %q", code, loc)
+	}
+	if loggedIn() {
+		t.Error("the account session outlived «выйти на всех устройствах»")
+	}
+	if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Error("the service's refresh token outlived «выйти на всех устройствах»")
 	}
 }

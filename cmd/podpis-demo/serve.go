@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,14 +17,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/podpis/podpis/account"
 	"github.com/podpis/podpis/idp"
-	"github.com/podpis/podpis/login"
-	"github.com/podpis/podpis/poa/poaweb"
 	"github.com/podpis/podpis/verify"
 	"github.com/podpis/podpis/verify/redisstore"
 	"github.com/podpis/podpis/webclient"
@@ -57,20 +51,25 @@ type demo struct {
 	// ca issues certificates from requests (/api/issue); nil when the
 	// demo data has no CA key (made by an older init).
 	ca *ca
-	// poa serves «Доверенность» (/poa/): powers of attorney signed by
-	// the logged-in head of an organisation.
-	poa http.Handler
+	// services are the account's services shown on the account page
+	// (a link each; «Доверенность» is its own server: podpis-demo poa).
+	services []service
 
 	// idp is the OpenID Connect provider at /oidc/ (oidc.go); nil in
 	// tests that do not need it.
 	idp *idp.Provider
 
-	mu       sync.Mutex
-	sessions map[string]login.Identity
-	since    map[string]time.Time // when each session logged in (auth_time)
+	// clients are the provider's registered clients (--oidc-clients).
+	clients []idp.Client
 
-	// account is the account service (/api/account/, /outbox).
+	// account is the account service (/api/account/…, and /outbox with
+	// --outbox): every login, the certificate one included, goes
+	// through it.
 	account *account.Service
+	// sso is Госуслуги and Telegram (/sso/…), nil when both are off;
+	// cspSources are the origins the Telegram widget loads from.
+	sso        http.Handler
+	cspSources []string
 }
 
 func runServe(args []string) error {
@@ -84,14 +83,15 @@ func runServe(args []string) error {
 	tlsCert := fset.String("tls-cert", "", "serve https with this certificate (PEM; with --tls-key): a page reaching the agent from a public origin must be https")
 	tlsKey := fset.String("tls-key", "", "the private key of --tls-cert (PEM)")
 	dist := fset.String("dist", "", "folder of make package's output (dist/) offered on the install page /install; default none")
-	tsaURL := fset.String("tsa", "", "the timestamping service «Доверенность» asks the agent to use (with --cades t or xl1)")
-	cadesLevel := fset.String("cades", "", "the signature form of «Доверенность»: bes (default), t or xl1 (needs --tsa)")
+	poaURL := fset.String("poa-url", "", "the address of «Доверенность» (podpis-demo poa), linked from the account page")
 	oidcClients := fset.String("oidc-clients", "", "the OpenID Connect provider's clients (a JSON list: id, secret, redirect_uris, …); its data beside --roots")
 	caKeyPath := fset.String("ca-key", "", "the issuing CA's key, for «Выпуск сертификата» (default "+caKeyFile+" beside --roots; its certificate is in --intermediates)")
 	var ports portsFlag
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
-	var acct accountFlags
-	acct.register(fset)
+	var af accountFlags
+	af.register(fset)
+	var sf ssoFlags
+	sf.registerFlags(fset)
 	fset.Parse(args)
 
 	roots, err := readCertificates(*rootsPath)
@@ -142,19 +142,27 @@ func runServe(args []string) error {
 		l.Close()
 		return err
 	}
-	d := &demo{v: v, origin: *origin, ports: ports, sessions: map[string]login.Identity{}, install: &installer{Dir: *dist},
+	d := &demo{v: v, origin: *origin, ports: ports, install: &installer{Dir: *dist},
 		log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
-	if d.poa, err = poaweb.New(poaweb.Config{Verifier: v, AgentPorts: ports, Log: d.log, CAdES: *cadesLevel, TSA: *tsaURL,
-		Identity: func(r *http.Request) (login.Identity, bool) { _, id, ok := d.session(r); return id, ok }}); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	svc, closeStore, err := af.open(ctx, filepath.Dir(*rootsPath), *origin, v, rdb, d.log)
+	if err != nil {
 		l.Close()
 		return err
 	}
-	var closeAccounts func() error
-	if d.account, closeAccounts, err = acct.open(context.Background(), filepath.Dir(*rootsPath), *origin, v, rdb, d.log); err != nil {
+	defer closeStore()
+	d.account = svc
+	if *poaURL != "" {
+		d.services = append(d.services, service{Name: "Доверенность (МЧД)", URL: *poaURL})
+	}
+	ssoH, csp, closeSSO, err := sf.open(svc, *origin, rdb, d.log)
+	if err != nil {
 		l.Close()
 		return err
 	}
-	defer closeAccounts()
+	defer closeSSO()
+	d.sso, d.cspSources = ssoH, csp
 	if *caKeyPath == "" {
 		*caKeyPath = filepath.Join(filepath.Dir(*rootsPath), caKeyFile)
 	}
@@ -163,13 +171,14 @@ func runServe(args []string) error {
 			d.log.Warn("«Выпуск сертификата» is off", "err", err)
 		}
 	}
-	if err := d.startOIDC(context.Background(), filepath.Dir(*rootsPath), *oidcClients); err != nil {
+	if err := d.startOIDC(ctx, filepath.Dir(*rootsPath), *oidcClients); err != nil {
 		return fmt.Errorf("oidc: %w", err)
 	}
 	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Printf("Откройте %s — демонстрационный вход по сертификату\n", *origin)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	fmt.Printf("Откройте %s — демонстрационный Личный кабинет\n", *origin)
+	if af.outbox {
+		fmt.Printf("Коды подтверждения: %s/outbox\n", *origin)
+	}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -209,18 +218,14 @@ func (d *demo) routes() http.Handler {
 	mux.HandleFunc("GET /install", d.install.page)
 	mux.HandleFunc("GET /install/{name}", d.install.file)
 	mux.HandleFunc("GET /api/config", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"ports": d.ports})
+		writeJSON(w, http.StatusOK, map[string]any{"ports": d.ports, "services": d.services})
 	})
-	mux.HandleFunc("POST /api/challenge", d.challenge)
-	mux.HandleFunc("POST /api/login", d.login)
-	mux.HandleFunc("GET /api/me", d.me)
-	mux.HandleFunc("POST /api/logout", d.logout)
 	mux.HandleFunc("POST /api/issue", d.issueCertificate)
-	mux.Handle("/poa/", http.StripPrefix("/poa", d.poa))
 	if d.idp != nil {
 		mux.Handle("/oidc/", d.idp.Handler())
 		mux.HandleFunc("GET /oidc-login", d.oidcLogin)
 		mux.HandleFunc("GET /api/oidc/request", d.oidcRequest)
+		mux.HandleFunc("GET /oidc-logout-all", d.oidcLogoutAll)
 	}
 	if d.account != nil {
 		acct := d.account.Handler()
@@ -228,106 +233,43 @@ func (d *demo) routes() http.Handler {
 			acct = d.endTogether(acct)
 		}
 		mux.Handle("/api/account/", acct)
-		mux.Handle("GET /outbox", acct)
+		mux.Handle("/outbox", acct)
 	}
-	return headers(mux)
+	if d.sso != nil {
+		mux.Handle("/sso/", d.sso)
+	}
+	return headers(mux, d.cspSources...)
 }
 
 // headers: the page talks only to itself and the agent on 127.0.0.1, and
 // cannot be framed.
-func headers(next http.Handler) http.Handler {
+//
+// widget are the origins of the Telegram Login Widget (its script, and for
+// Telegram's own its frame), allowed to load scripts and frames.
+func headers(next http.Handler, widget ...string) http.Handler {
+	csp := "default-src 'self'; connect-src 'self' ws://127.0.0.1:* wss://127.0.0.1:* http://127.0.0.1:* https://127.0.0.1:*; frame-ancestors 'none'; base-uri 'none'"
+	if len(widget) > 0 {
+		src := strings.Join(widget, " ")
+		csp += "; script-src 'self' " + src + "; frame-src " + src
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws://127.0.0.1:* wss://127.0.0.1:* http://127.0.0.1:* https://127.0.0.1:*; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		next.ServeHTTP(w, r)
 	})
 }
 
+// service is a link of the account page to a service logging in
+// through the provider.
+type service struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(v)
-}
-
-func (d *demo) challenge(w http.ResponseWriter, r *http.Request) {
-	c, err := d.v.IssueChallenge(r.Context(), d.origin)
-	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"code": "UNAVAILABLE", "message": "Сервис временно недоступен"})
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
-}
-
-func (d *demo) login(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		CMS string `json:"cms"`
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"code": string(verify.CodeMalformed), "message": verify.CodeMalformed.MessageRU()})
-		return
-	}
-	der, err := base64.StdEncoding.DecodeString(req.CMS)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"code": string(verify.CodeMalformed), "message": verify.CodeMalformed.MessageRU()})
-		return
-	}
-	res, err := d.v.VerifyLogin(r.Context(), der, d.origin)
-	if err != nil {
-		var e *verify.Error
-		if !errors.As(err, &e) {
-			d.log.Error("login", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"code": "UNAVAILABLE", "message": "Сервис временно недоступен"})
-			return
-		}
-		d.log.Info("login refused", "code", e.Code, "err", e.Err)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": string(e.Code), "message": e.Code.MessageRU()})
-		return
-	}
-	var raw [32]byte
-	rand.Read(raw[:])
-	sid := hex.EncodeToString(raw[:])
-	d.mu.Lock()
-	d.sessions[sid] = res.Identity
-	if d.since == nil {
-		d.since = map[string]time.Time{}
-	}
-	d.since[sid] = time.Now()
-	d.mu.Unlock()
-	http.SetCookie(w, &http.Cookie{Name: "session", Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: strings.HasPrefix(d.origin, "https://")})
-	d.log.Info("login", "thumbprint", res.Identity.Thumbprint)
-	writeJSON(w, http.StatusOK, map[string]any{"identity": res.Identity})
-}
-
-func (d *demo) session(r *http.Request) (string, login.Identity, bool) {
-	c, err := r.Cookie("session")
-	if err != nil {
-		return "", login.Identity{}, false
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	id, ok := d.sessions[c.Value]
-	return c.Value, id, ok
-}
-
-func (d *demo) me(w http.ResponseWriter, r *http.Request) {
-	if _, id, ok := d.session(r); ok {
-		writeJSON(w, http.StatusOK, map[string]any{"identity": id})
-		return
-	}
-	writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "NO_SESSION"})
-}
-
-func (d *demo) logout(w http.ResponseWriter, r *http.Request) {
-	if sid, _, ok := d.session(r); ok {
-		d.mu.Lock()
-		delete(d.sessions, sid)
-		delete(d.since, sid)
-		d.mu.Unlock()
-	}
-	http.SetCookie(w, &http.Cookie{Name: "session", Value: "", Path: "/", MaxAge: -1})
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }

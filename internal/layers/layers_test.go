@@ -45,6 +45,9 @@ var rules = []rule{
 	// checksums of SNILS, INN and OGRN. poaweb is its pages, for any site.
 	{pkg: "poa", mayUse: []string{"verify", "login", "certreq"}},
 	{pkg: "poa/poaweb", mayUse: []string{"poa", "verify", "login", "webclient"}},
+	// poasvc is «Доверенность» as a service logging in through the
+	// provider (an OpenID Connect client: no account or idp code).
+	{pkg: "poa/poasvc", mayUse: []string{"poa/poaweb", "verify", "login"}},
 	{pkg: "verify/...", mayUse: []string{"verify", "login", "crypto/..."}},
 
 	// The agent: keystore below the policy, the policy below the
@@ -97,7 +100,7 @@ var rules = []rule{
 	{pkg: "idp", mayUse: []string{"login"}},
 	// The account service: a site's server side beside verify, never the
 	// agent. Its parts are leaves; the storage implements its interface.
-	{pkg: "account", mayUse: []string{"account/argon2id", "account/contact", "account/deliver", "account/ratelimit", "verify", "login"}},
+	{pkg: "account", mayUse: []string{"account/argon2id", "account/contact", "account/deliver", "account/ratelimit", "verify", "login", "sso", "sso/ssoweb", "sso/telegram"}},
 	{pkg: "account/sqlstore", mayUse: []string{"account"}},
 	{pkg: "account/deliver/...", mayUse: []string{"account/deliver"}},
 	{pkg: "account/...", mayUse: []string{}},
@@ -113,6 +116,9 @@ var rules = []rule{
 	{pkg: "internal/...", mayUse: []string{"internal/...", "crypto/...", "login", "verify", "verify/...", "agent/keystore/pkcs11/known"}},
 
 	{pkg: "webclient", mayUse: []string{}},
+	// The browser tests' SMTP server and SMS gateway: a test program that
+	// speaks only the wire, none of ours.
+	{pkg: "webclient/testing/codesink", mayUse: []string{}},
 	// Binaries wire everything together; nothing imports them.
 	{pkg: "cmd/...", mayUse: []string{"account", "account/...", "agent", "agent/...", "cades", "certreq", "crypto/...", "login", "verify", "verify/...", "sso/...", "installer/...", "internal/...", "webclient", "ui", "ui/...", "poa", "poa/...", "idp"}},
 }

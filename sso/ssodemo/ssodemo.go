@@ -46,7 +46,11 @@ const (
 // Start runs both stand-ins on 127.0.0.1 for the site whose ssoweb
 // handler is mounted at ssoBase (ESIA's redirect goes to
 // ssoBase + "/esia/callback"; the bot's domain is ssoBase's host).
-func Start(ssoBase string) (*Demo, error) {
+func Start(ssoBase string) (*Demo, error) { return StartBot(ssoBase, "") }
+
+// StartBot is Start with the bot's token given ("" for a random one): a
+// browser test that knows it can sign widget data itself (stale, say).
+func StartBot(ssoBase, botToken string) (*Demo, error) {
 	d := &Demo{TelegramBot: BotName}
 	ok := false
 	defer func() {
@@ -76,9 +80,10 @@ func Start(ssoBase string) (*Demo, error) {
 		return nil, err
 	}
 
-	botToken, err := randomBotToken()
-	if err != nil {
-		return nil, err
+	if botToken == "" {
+		if botToken, err = randomBotToken(); err != nil {
+			return nil, err
+		}
 	}
 	host, err := hostOf(ssoBase)
 	if err != nil {

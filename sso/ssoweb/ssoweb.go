@@ -138,12 +138,22 @@ func (h *Handler) ESIAStartURL(r *http.Request, purpose string) string {
 // TelegramWidget is the widget's snippet for the browser of r, its auth
 // URL carrying the browser's token.
 func (h *Handler) TelegramWidget(r *http.Request, purpose string) (template.HTML, error) {
-	tok := h.cfg.BrowserToken(r)
-	if h.cfg.Telegram == nil || tok == "" || !validPurpose(purpose) {
+	auth := h.TelegramAuthURL(r, purpose)
+	if auth == "" {
 		return "", errors.New("ssoweb: no Telegram, no browser token, or an unknown purpose")
 	}
-	return telegram.Widget{Bot: h.cfg.TelegramBot, ScriptURL: h.cfg.TelegramScript,
-		AuthURL: h.cfg.BaseURL + "/telegram/" + purpose + "/" + url.PathEscape(tok)}.HTML()
+	return telegram.Widget{Bot: h.cfg.TelegramBot, ScriptURL: h.cfg.TelegramScript, AuthURL: auth}.HTML()
+}
+
+// TelegramAuthURL is the widget's data-auth-url for the browser of r, for
+// a page that builds the widget's tag itself (a script-driven page cannot
+// run a <script> given as HTML); "" without Telegram or a token.
+func (h *Handler) TelegramAuthURL(r *http.Request, purpose string) string {
+	tok := h.cfg.BrowserToken(r)
+	if h.cfg.Telegram == nil || tok == "" || !validPurpose(purpose) {
+		return ""
+	}
+	return h.cfg.BaseURL + "/telegram/" + purpose + "/" + url.PathEscape(tok)
 }
 
 func validPurpose(p string) bool { return p == Login || p == Link }

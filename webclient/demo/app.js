@@ -1,10 +1,12 @@
-// The demo login page: finds the agent, lets the person choose a
-// certificate, has the agent sign the server's challenge and sends the
-// result to the server, which verifies it with the Go package verify.
+// The demo login page's agent part: finds the agent, lets the person
+// choose a certificate, has the agent sign the account service's challenge
+// (to log in, or to link the certificate to the account) and sends the
+// result to the server, which verifies it with the Go package verify. The
+// account screens themselves are account.js's.
 import { connect, PodpisError, MESSAGES, PROTOCOL } from "/podpis.js";
+import { $, show, status, fieldError, date } from "/demo/ui.js";
+import { call, initAccount, startAccount, loggedIn, currentAccount, refreshAccount, loggedOut } from "/demo/account.js";
 
-const $ = (id) => document.getElementById(id);
-const sections = ["login", "issue", "no-agent", "choose", "working", "done"];
 let client = null;
 let pending = null;
 // The site's settings (which ports the agent may listen on). start waits
@@ -13,22 +15,6 @@ let pending = null;
 const config = fetch("/api/config")
   .then((r) => r.json())
   .catch(() => ({}));
-
-function show(id) {
-  for (const s of sections) $(s).hidden = s !== id;
-  const h = $(id).querySelector("h1");
-  if (h) {
-    h.tabIndex = -1;
-    h.focus();
-  }
-}
-
-// status: kind true marks an error, "notice" what the person is about to
-// be asked.
-function status(text, kind) {
-  $("status").textContent = text || "";
-  $("status").className = "status" + (kind === true ? " error" : kind ? " " + kind : "");
-}
 
 // explain: the words come with the error — from the agent (its one table
 // of codes and messages, agent/wsapi), from podpis.js for what it finds
@@ -76,7 +62,18 @@ async function ensureClient() {
   $("transport").hidden = false;
 }
 
-async function start() {
+// purpose is what the chosen certificate is for: "login" (from the login
+// screen), "link" (from the account page, «Привязать сертификат») or
+// "stepup" (another service asked for a certificate inside this session:
+// one linked to this account, account.Service.StepUp).
+let purpose = "login";
+
+// home is the screen a «Назад» returns to.
+const home = () => (currentAccount() ? "done" : "login");
+
+async function start(why = "login") {
+  purpose = why;
+  $("cert-refused").hidden = true;
   status("Поиск podpis…");
   try {
     await ensureClient();
@@ -87,14 +84,14 @@ async function start() {
     list(certs);
   } catch (err) {
     if (client && ["NO_CERTIFICATES", "NO_PROVIDER", "PROVIDER_ERROR"].includes(err.code)) {
-      show("login");
+      show(home());
       status(explain(err), true);
       await explainWhy();
       return;
     }
     client = null;
     if (cannotReach(err)) return;
-    show("login");
+    show(home());
     status(explain(err), true);
   }
 }
@@ -175,11 +172,10 @@ const PROBLEMS = {
   TOKEN_LOCKED: "Токен заблокирован: PIN-код введён неверно слишком много раз. Разблокируйте его PIN-кодом администратора (PUK).",
 };
 
-function date(s) {
-  return new Date(s).toLocaleDateString("ru-RU");
-}
-
 function list(certs) {
+  $("choose-title").textContent = purpose === "link" ? "Выберите сертификат для привязки"
+    : purpose === "stepup" ? "Выберите сертификат, привязанный к вашей учётной записи" : "Выберите необходимый сертификат";
+  const linked = new Set(((currentAccount() || {}).certificates || []).map((c) => c.thumbprint));
   const ul = $("cert-list");
   ul.replaceChildren();
   for (const c of certs) {
@@ -202,7 +198,14 @@ function list(certs) {
       span.textContent = text;
       b.append(span);
     }
-    if (c.problems && c.problems.length) {
+    if (purpose === "link" && linked.has(id.thumbprint)) {
+      b.disabled = true;
+      b.classList.add("unusable");
+      const span = document.createElement("span");
+      span.className = "problem";
+      span.textContent = "Уже привязан к этой учётной записи";
+      b.append(span);
+    } else if (c.problems && c.problems.length) {
       b.disabled = true;
       b.classList.add("unusable");
       const span = document.createElement("span");
@@ -210,28 +213,38 @@ function list(certs) {
       span.textContent = c.problems.map((p) => PROBLEMS[p] || p).join("; ");
       b.append(span);
     }
-    b.addEventListener("click", () => login(c));
+    b.addEventListener("click", () => (purpose === "link" ? link(c) : login(c)));
     li.append(b);
     ul.append(li);
   }
   show("choose");
 }
 
+// signChallenge has the agent sign a challenge the account service issued
+// at path (a login challenge of this origin, whatever its purpose on the
+// server) and returns the CMS.
+async function signChallenge(cert, path) {
+  const { challenge } = await call(path);
+  pending = client.authenticate(cert.id, challenge);
+  const { cms } = await pending.finally(noticeDone);
+  pending = null;
+  $("working-text").textContent = "Проверка подписи…";
+  return cms;
+}
+
+// login: certificate login, which the account service allows only for a
+// certificate linked to an account.
 async function login(cert) {
   show("working");
   status("");
   try {
-    const { challenge } = await api("/api/challenge");
-    pending = client.authenticate(cert.id, challenge);
-    const { cms } = await pending.finally(noticeDone);
-    pending = null;
-    $("working-text").textContent = "Проверка подписи…";
-    const res = await api("/api/login", { cms });
-    // Logging in for another service (OpenID Connect): back to the provider.
-    if (oidcRequest) return location.assign("/oidc-login?request=" + encodeURIComponent(oidcRequest));
-    welcome(res.identity);
+    const cms = await signChallenge(cert, "/api/account/login/certificate/challenge");
+    const res = await call("/api/account/login/certificate", { cms, step_up: purpose === "stepup" });
+    loggedIn(res.account, { cert: cert.identity.thumbprint });
   } catch (err) {
     pending = null;
+    if (err.code === "CERT_NOT_LINKED" && purpose !== "stepup") return notLinked(cert, err);
+    if (err.code === "CERT_RENEWED") return renewed(cert, err);
     show("choose");
     status(explain(err), true);
   } finally {
@@ -239,28 +252,69 @@ async function login(cert) {
   }
 }
 
-function welcome(id) {
-  signer = id.thumbprint;
-  $("who").textContent = id.commonName;
-  const dl = $("who-details");
-  dl.replaceChildren();
-  for (const [k, v] of [
-    ["Организация", id.organization],
-    ["ИНН", id.inn],
-    ["ИНН ЮЛ", id.innle],
-    ["СНИЛС", id.snils],
-    ["ОГРН", id.ogrn],
-    ["Эл. почта", id.email],
-    ["Сертификат", id.thumbprint],
-  ]) {
-    if (!v) continue;
-    const dt = document.createElement("dt");
-    dt.textContent = k;
-    const dd = document.createElement("dd");
-    dd.textContent = v;
-    dl.append(dt, dd);
+// notLinked: the certificate is good but belongs to no account; the login
+// screen says so and how to link it.
+function notLinked(cert, err) {
+  show("login");
+  $("cert-refused-title").textContent = "Сертификат не привязан к учётной записи";
+  $("cert-refused-who").textContent = certLine(cert.identity);
+  $("cert-refused-how").textContent = "Чтобы входить по сертификату, войдите по телефону или email и в Личном кабинете " +
+    "нажмите «Привязать сертификат»: podpis попросит подписать запрос этим сертификатом.";
+  $("renew-go").hidden = true;
+  $("cert-refused").classList.remove("info");
+  $("cert-refused").hidden = false;
+  $("cert-refused").dataset.code = err.code;
+  $("login-phone").focus();
+}
+
+// renewed: a new certificate of a person whose old one is linked (same
+// SNILS, a trusted CA): linked only when the person says so.
+function renewed(cert, err) {
+  show("login");
+  $("cert-refused-title").textContent = "Новый сертификат взамен привязанного";
+  $("cert-refused-who").textContent = certLine(cert.identity);
+  $("cert-refused-how").textContent = err.message;
+  $("renew-go").hidden = false;
+  $("renew-go").onclick = async () => {
+    try {
+      const res = await call("/api/account/login/certificate/confirm", { confirm: err.data.confirm });
+      $("cert-refused").hidden = true;
+      loggedIn(res.account, { cert: cert.identity.thumbprint });
+    } catch (e) {
+      status(explain(e), true);
+    }
+  };
+  $("cert-refused").dataset.code = err.code;
+  $("cert-refused").classList.add("info");
+  $("cert-refused").hidden = false;
+  $("renew-go").focus();
+}
+
+function certLine(id) {
+  return [id.commonName, id.snils && "СНИЛС " + id.snils, "издатель " + id.issuer].filter(Boolean).join(", ");
+}
+
+// link: «Привязать сертификат» — the person signs a link challenge with
+// the certificate, proving they hold its key.
+async function link(cert) {
+  show("working");
+  $("working-title").textContent = "Привязка сертификата";
+  status("");
+  try {
+    const cms = await signChallenge(cert, "/api/account/certificates/challenge");
+    const res = await call("/api/account/certificates", { cms });
+    await refreshAccount();
+    show("done");
+    status("Сертификат «" + (res.certificate.owner || cert.identity.commonName) + "» привязан: теперь по нему можно входить", "notice");
+  } catch (err) {
+    pending = null;
+    if (err.code === "NOT_LOGGED_IN") return loggedOut(err.message);
+    show("choose");
+    status(explain(err), true);
+  } finally {
+    $("working-title").textContent = "Подписание";
+    $("working-text").textContent = "Введите PIN-код в окне podpis…";
   }
-  show("done");
 }
 
 // «Выпуск сертификата». The page checks what the person typed (the
@@ -294,17 +348,6 @@ const fieldChecks = {
   INN: (v) => (innOK(v) ? "" : "ИНН: 12 цифр с верными контрольными цифрами"),
   E: (v) => (!v || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v) ? "" : "Адрес электронной почты указан неверно"),
 };
-
-function fieldError(input, text) {
-  let note = input.parentElement.querySelector(".field-error");
-  if (!note) {
-    note = document.createElement("span");
-    note.className = "field-error";
-    input.after(note);
-  }
-  note.textContent = text;
-  input.setAttribute("aria-invalid", text ? "true" : "false");
-}
 
 // readForm returns the subject, or null after marking what is wrong.
 function readForm() {
@@ -354,8 +397,17 @@ async function issue(ev) {
     const cert = await pending.finally(noticeDone);
     pending = null;
     $("working-title").textContent = "Подписание";
-    status("Сертификат выпущен и записан на токен «" + cert.token + "». Вход с ним:", "notice");
-    await login(cert);
+    // From the account page, the new certificate is linked to it at once;
+    // from the login screen it is tried for a login, which says how to
+    // link it.
+    if (currentAccount()) {
+      purpose = "link";
+      status("Сертификат выпущен и записан на токен «" + cert.token + "». Привязка к учётной записи:", "notice");
+      await link(cert);
+    } else {
+      status("Сертификат выпущен и записан на токен «" + cert.token + "». Вход с ним:", "notice");
+      await login(cert);
+    }
   } catch (err) {
     pending = null;
     $("working-title").textContent = "Подписание";
@@ -388,7 +440,7 @@ async function offerAlgorithms() {
   }
 }
 
-$("to-issue").addEventListener("click", () => {
+for (const id of ["to-issue", "to-issue-account"]) $(id).addEventListener("click", () => {
   status("");
   show("issue");
   offerAlgorithms();
@@ -401,6 +453,15 @@ $("issue-form").addEventListener("submit", issue);
 // a .sig file (detached CMS, DER).
 let signer = null;
 let docsAbort = null;
+
+// useSigner: the certificate documents are signed with (the one that
+// logged in, else a valid linked one), or none.
+function useSigner(cert) {
+  signer = cert ? cert.thumbprint : null;
+  $("doc-signer").textContent = cert ? "Подписывает: " + cert.owner + (cert.organization ? ", " + cert.organization : "")
+    : "Привяжите сертификат, чтобы подписывать документы.";
+  $("doc-sign").disabled = !signer || !$("doc-files").files.length;
+}
 
 function docsProgress(done, total, text) {
   $("doc-progress").hidden = false;
@@ -465,53 +526,76 @@ async function signDocuments() {
     $("doc-progress").hidden = true;
   } finally {
     docsAbort = null;
-    $("doc-sign").disabled = !$("doc-files").files.length;
+    $("doc-sign").disabled = !signer || !$("doc-files").files.length;
     $("doc-cancel").hidden = true;
   }
 }
 
 $("doc-files").addEventListener("change", () => {
-  $("doc-sign").disabled = !$("doc-files").files.length;
+  $("doc-sign").disabled = !signer || !$("doc-files").files.length;
 });
 $("doc-sign").addEventListener("click", signDocuments);
 $("doc-cancel").addEventListener("click", () => docsAbort && docsAbort.abort());
 
-$("by-cert").addEventListener("click", start);
-$("retry").addEventListener("click", start);
+$("by-cert").addEventListener("click", () => start("login"));
+$("retry").addEventListener("click", () => start(purpose));
 $("cancel").addEventListener("click", () => {
   if (client && pending) client.cancel(pending).catch(() => {});
 });
-$("logout").addEventListener("click", async () => {
-  await api("/api/logout");
-  show("login");
-});
 for (const b of document.querySelectorAll(".back")) b.addEventListener("click", () => {
-  show("login");
+  show(home());
   status("");
 });
 
-// ?oidc=ID: the provider sent the person here to log in by certificate
-// (again, when the service asked for a fresh login), then back.
+// ?oidc=ID: the provider sent the person here to log in for another
+// service (docs/oidc.md); after any login — password, code, certificate,
+// a step-up — the browser goes back to the provider's /oidc-login.
 let oidcRequest = new URLSearchParams(location.search).get("oidc");
-if (oidcRequest) {
+
+function backToService() {
+  if (!oidcRequest) return false;
+  location.assign("/oidc-login?request=" + encodeURIComponent(oidcRequest));
+  return true;
+}
+
+// The services that log in through this account (podpis-demo serve
+// --poa-url): a link each on the account page.
+config.then(({ services }) => {
+  for (const sv of services || []) {
+    const a = document.createElement("a");
+    a.className = "button";
+    a.href = sv.url;
+    a.textContent = sv.name;
+    $("service-links").append(a);
+  }
+  $("services").hidden = !(services || []).length;
+});
+
+initAccount({ linkCertificate: () => start("link"), signer: useSigner, loggedIn: backToService });
+if (!oidcRequest) startAccount();
+else {
   fetch("/api/oidc/request?request=" + encodeURIComponent(oidcRequest))
     .then(async (r) => {
       const res = await r.json();
       if (!r.ok) {
         // Gone: a login here is a login to the cabinet only.
         oidcRequest = null;
+        await startAccount();
         return status(res.message, true);
       }
       const name = res.client || "сервис";
       document.title = $("login-title").textContent = `Вход в «${name}»`;
-      document.querySelector("#login .lead").textContent =
-        `Войдите в Личный кабинет — после входа вы вернётесь в «${name}»`;
+      $("login-lead").textContent = `Войдите в Личный кабинет — после входа вы вернётесь в «${name}»`;
+      $("login-lead").hidden = false;
+      await startAccount();
+      if (currentAccount() && res.certificate) {
+        // Logged in without a certificate: the service wants one (step-up).
+        await start("stepup");
+        if (!$("choose").hidden) status(`«${name}» просит подтвердить вход сертификатом, привязанным к вашей учётной записи`, "notice");
+        return;
+      }
+      // Not logged in, or the service asked for a fresh login.
+      show("login");
     })
-    .catch(() => {});
+    .catch(() => startAccount());
 }
-if (!oidcRequest) fetch("/api/me")
-  .then((r) => (r.ok ? r.json() : null))
-  .then((me) => {
-    if (me && me.identity) welcome(me.identity);
-  })
-  .catch(() => {});

@@ -3,7 +3,9 @@
 // (bin/podpis, soft token) makes the key and the request after the person
 // agreed on its page and typed the PIN there, the demo CA (bin/podpis-demo)
 // issues the certificate, the agent installs it after asking again, and
-// the person is logged in with it at once. Run after `make build`;
+// the page links it to the person's account (the account service takes
+// only linked certificates for a login) with a signature made by it. Run
+// after `make build`;
 // screenshots go to $ARTIFACTS (issue-*.png).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -83,11 +85,19 @@ after(async () => {
   if (data) rmSync(data, { recursive: true, force: true });
 });
 
-test("«Выпуск сертификата»: form, key on the token, CA, installation, login", async () => {
+test("«Выпуск сертификата»: form, key on the token, CA, installation, link to the account", async () => {
   const context = await browser.newContext({ locale: "ru-RU", viewport: { width: 1024, height: 900 } });
   const page = await context.newPage();
+  // The certificate is issued from the account page: the demo account
+  // (podpis-demo init) logs in by its password.
+  const account = JSON.parse(readFileSync(path.join(data, "demo-account.json"), "utf8"));
   await page.goto(demo);
-  await page.click("#to-issue");
+  await page.click("#login-form .by-switch");
+  await page.fill("#login-email", account.email);
+  await page.fill("#login-password", account.password);
+  await page.click("#login-go");
+  await page.waitForSelector("#done:not([hidden])");
+  await page.click("#to-issue-account");
   await page.waitForSelector("#issue:not([hidden])");
   await page.fill('input[name="SN"]', "Кузнецова");
   await page.fill('input[name="G"]', "Анна Павловна");
@@ -121,13 +131,47 @@ test("«Выпуск сертификата»: form, key on the token, CA, insta
   await answer(context, { expect: /создание нового ключа/, button: "sign", pin: "1234", shot: "issue-06-agent-newkey-pin.png" });
   await answer(context, { expect: /просит установить сертификат на токен[\s\S]*Демонстрационный УЦ podpis/, button: "approve", shot: "issue-07-agent-install.png" });
   await answer(context, { expect: /установка сертификата/, button: "sign", pin: "1234", shot: "issue-08-agent-install-pin.png" });
-  // And the login with the new certificate: its PIN.
+  // And the link of the new certificate: a login signature made by it, its PIN.
   await answer(context, { expect: /вход на сайт/, button: "sign", pin: "1234", shot: "issue-09-agent-login-pin.png" });
-  await page.waitForSelector("#done:not([hidden])");
-  assert.match(await page.textContent("#done h1"), /Вы вошли как Кузнецова Анна Павловна/);
-  assert.match(await page.textContent("#who-details"), /500100732259/);
-  assert.match(await page.textContent("#who-details"), /11223344595/);
+  await page.waitForSelector("#linked .linked-cert:has-text('Кузнецова Анна Павловна')");
+  const card = await page.textContent("#linked .linked-cert:has-text('Кузнецова')");
+  assert.match(card, /500100732259/);
+  assert.match(card, /112-?233-?445 ?95/);
   await page.screenshot({ path: path.join(shots, "issue-10-logged-in.png"), fullPage: true });
   assert.equal(keyFiles(), keysBefore + 1, "one key made");
+  await context.close();
+});
+
+test("a renewed certificate (the same СНИЛС as a linked one) logs in once the person confirms, and is linked", async () => {
+  const context = await browser.newContext({ locale: "ru-RU", viewport: { width: 1024, height: 900 } });
+  const page = await context.newPage();
+  // Logged out, Кузнецова gets a new certificate for a new key: not the
+  // one linked by the test above, but her СНИЛС.
+  await page.goto(demo);
+  await page.click("#to-issue");
+  await page.waitForSelector("#issue:not([hidden])");
+  await page.fill('input[name="SN"]', "Кузнецова");
+  await page.fill('input[name="G"]', "Анна Павловна");
+  await page.fill('input[name="SNILS"]', "112-233-445 95");
+  await page.fill('input[name="INN"]', "500100732259");
+  await page.click("#issue-go");
+  await answer(context, { expect: /Кузнецова Анна Павловна[\s\S]*11223344595/, button: "approve", shot: "issue-11-renew-newkey.png" });
+  await answer(context, { expect: /создание нового ключа/, button: "sign", pin: "1234", shot: "issue-12-renew-newkey-pin.png" });
+  await answer(context, { expect: /просит установить сертификат на токен/, button: "approve", shot: "issue-13-renew-install.png" });
+  await answer(context, { expect: /установка сертификата/, button: "sign", pin: "1234", shot: "issue-14-renew-install-pin.png" });
+  await answer(context, { expect: /вход на сайт/, button: "sign", pin: "1234", shot: "issue-15-renew-login-pin.png" });
+
+  // Not let in yet: the page asks.
+  await page.waitForSelector("#cert-refused:not([hidden])");
+  assert.match(await page.textContent("#cert-refused-title"), /Новый сертификат взамен привязанного/);
+  assert.ok(await page.isVisible("#renew-go"));
+  assert.ok(!(await page.isVisible("#done")), "a renewed certificate logged in before the person confirmed");
+  await page.screenshot({ path: path.join(shots, "issue-16-renewed-confirm.png"), fullPage: true });
+  await page.click("#renew-go");
+  await page.waitForSelector("#done:not([hidden])");
+  assert.match(await page.textContent("#done-title"), /Вы вошли как Кузнецова Анна Павловна/);
+  assert.equal(await page.$$eval("#linked .linked-cert", (l) => l.filter((li) => li.textContent.includes("Кузнецова")).length), 2,
+    "the renewed certificate is linked beside the old one");
+  await page.screenshot({ path: path.join(shots, "issue-17-renewed-logged-in.png"), fullPage: true });
   await context.close();
 });

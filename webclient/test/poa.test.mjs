@@ -1,11 +1,16 @@
-// «Доверенность» end to end in headless Chromium: the head of an
-// organisation logs in to the demo by certificate, fills in a power of
-// attorney, the agent (bin/podpis, soft token) signs the EMCHD_1 XML the
-// server (bin/podpis-demo, packages poa and verify) built, the server
-// checks the pair, and the files the page offers pass `podpis verify`
-// and the FNS's schema. A signature by a certificate that is not the
-// principal's head is refused. Run after `make build`; screenshots go to
-// $ARTIFACTS (default test/screenshots).
+// «Доверенность» end to end in headless Chromium, as its own service
+// (podpis-demo poa) behind the account's single sign-on: the head of an
+// organisation logs in to the service through the provider of the demo
+// site (podpis-demo serve) by password, steps up to a certificate login to
+// sign (the service asks acr_values certificate; the account screens ask
+// for a certificate linked to the account, the agent asks the PIN), fills
+// in a power of attorney, the agent (bin/podpis, soft token) signs the
+// EMCHD_1 XML the service built, the service checks the pair, and the
+// files the page offers pass `podpis verify` and the FNS's schema. A
+// signature by a certificate that is not the principal's head is refused.
+// «Выйти на всех устройствах» ends the service's session and the
+// account's. Run after `make build`; screenshots go to $ARTIFACTS
+// (default test/screenshots).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -16,8 +21,9 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { root, bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
 
-let browser, data, demo, prompts;
+let browser, data, demo, poa, prompts, account;
 const schema = path.join(root, "poa", "testdata", "ON_EMCHD_1_928_00_01_01_01.xsd");
+const SECRET = "poa-client-secret-0123456789";
 
 // nextPrompt: the agent "opens" each question by running record.sh,
 // which writes down the file that forwards to it.
@@ -69,13 +75,34 @@ async function newPage(width = 1024) {
   return { context, page: await context.newPage() };
 }
 
-async function loginAs(context, page, who) {
-  await page.goto(demo);
-  await page.click("#by-cert");
+// loginByPassword: from the service, through the provider to the
+// account's login screen (which names the service), by the demo
+// account's phone and password, and back.
+async function loginByPassword(page) {
+  await page.goto(poa);
+  await page.click("#login");
+  await page.waitForSelector("text=Вход в «Доверенность»");
+  assert.ok(page.url().startsWith(demo + "/?oidc="), page.url());
+  await page.click("#login-phone");
+  await page.keyboard.type(account.phone);
+  await page.fill("#login-password", account.password);
+  await page.click("#login-go");
+  await page.waitForURL(poa + "/");
+  await page.waitForSelector("#who");
+}
+
+// stepUp: «Подписать» — the account screens ask for a certificate linked
+// to the account; who's is chosen and its PIN given; back at /poa/.
+async function stepUp(context, page, who, shot) {
+  await page.click("#sign");
   await page.waitForSelector("#choose:not([hidden])");
+  assert.ok(page.url().startsWith(demo + "/?oidc="), page.url());
+  assert.match(await page.textContent("#choose-title"), /привязанный к вашей учётной записи/);
+  await page.waitForSelector(`.cert:has-text('${who}')`);
+  if (shot) await page.screenshot({ path: path.join(shots, shot) });
   await page.click(`.cert:has-text('${who}')`);
   await answerPIN(context);
-  await page.waitForSelector("#done:not([hidden])");
+  await page.waitForURL(poa + "/poa/");
 }
 
 async function fillForm(page, { snils = "112-233-445 95" } = {}) {
@@ -95,17 +122,25 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   data = mkdtempSync(path.join(tmpdir(), "podpis-poa-"));
   execFileSync(bin("podpis-demo"), ["init", "--dir", data]);
+  account = JSON.parse(readFileSync(path.join(data, "demo-account.json"), "utf8"));
   mkdirSync(path.join(data, "agent"));
   prompts = path.join(data, "prompts.txt");
   writeFileSync(path.join(data, "record.sh"), `#!/bin/sh\necho "$1" >> '${prompts}'\n`);
   chmodSync(path.join(data, "record.sh"), 0o755);
-  const agentPort = await freePort();
-  const port = await freePort();
+  const [agentPort, port, poaPort] = [await freePort(), await freePort(), await freePort()];
   demo = `http://127.0.0.1:${port}`;
-  await start(bin("podpis-demo"), ["serve", "--listen", `127.0.0.1:${port}`, "--roots", path.join(data, "roots.pem"),
-    "--intermediates", path.join(data, "intermediates.pem"), "--agent-port", String(agentPort)], {}, /Откройте/);
+  poa = `http://127.0.0.1:${poaPort}`;
+  // The service registered at the provider, as make run does.
+  writeFileSync(path.join(data, "clients.json"), JSON.stringify([{ id: "poa", name: "Доверенность", secret: SECRET,
+    redirect_uris: [`${poa}/callback`], post_logout_redirect_uris: [`${poa}/`] }]));
+  writeFileSync(path.join(data, "poa-secret"), SECRET, { mode: 0o600 });
+  const roots = ["--roots", path.join(data, "roots.pem"), "--intermediates", path.join(data, "intermediates.pem"), "--agent-port", String(agentPort)];
+  await start(bin("podpis-demo"), ["serve", "--listen", `127.0.0.1:${port}`, ...roots,
+    "--oidc-clients", path.join(data, "clients.json"), "--poa-url", `${poa}/`], {}, /Откройте/);
+  await start(bin("podpis-demo"), ["poa", "--listen", `127.0.0.1:${poaPort}`, "--issuer", `${demo}/oidc`, "--client-id", "poa",
+    "--client-secret-file", path.join(data, "poa-secret"), ...roots], {}, /«Доверенность»: /);
   await start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
-    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo],
+    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo, "--trust-origin", poa],
     { DISPLAY: "", WAYLAND_DISPLAY: "", PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"), PODPIS_DATA_DIR: path.join(data, "agent"),
       PODPIS_CONFIG: path.join(data, "agent", "config.json"), PODPIS_BROWSER: path.join(data, "record.sh") }, /listening on/);
   browser = await chromium.launch({
@@ -121,18 +156,38 @@ after(async () => {
   if (data) rmSync(data, { recursive: true, force: true });
 });
 
-test("without a session the page asks to log in", async () => {
+test("without a session the service asks to log in through the account", async () => {
   const { context, page } = await newPage();
-  await page.goto(demo + "/poa/");
+  await page.goto(poa);
+  await page.waitForSelector("#welcome");
+  assert.equal(await page.getAttribute("#login", "href"), "/login");
+  await page.screenshot({ path: path.join(shots, "poa-00-service-welcome.png") });
+  // The form's own page: a certificate login is what it asks for.
+  await page.goto(poa + "/poa/");
   await page.waitForSelector("#need-login:not([hidden])");
-  assert.equal(await page.getAttribute("#login-link", "href"), "/");
+  assert.equal(await page.getAttribute("#login-link", "href"), "/login?certificate=1&back=/poa/");
   await context.close();
 });
 
-test("the head issues a power of attorney; the pair passes podpis verify and the FNS schema", async () => {
+test("by password through the provider, a step-up to sign, the power of attorney checked, logged out everywhere", async () => {
   const { context, page } = await newPage();
-  await loginAs(context, page, "Петрова");
-  await page.click("a[href='/poa/']");
+  await loginByPassword(page);
+  // Whose session it is, and how it was made.
+  // The demo account has two people's certificates: a password login
+  // names the account by its phone, the step-up says who.
+  assert.equal(await page.textContent("#who"), account.phone);
+  assert.match(await page.textContent("#how"), /по паролю/);
+  assert.match(await page.textContent("#session-details"), /urn:podpis:acr:basic/);
+  assert.match(await page.textContent("#sign"), /войти по сертификату/);
+  await page.screenshot({ path: path.join(shots, "poa-01-password-session.png"), fullPage: true });
+  // A password session cannot sign: the server refuses, not only the page.
+  for (const api of ["/poa/api/build", "/poa/api/check"]) {
+    const r = await page.request.post(poa + api, { data: {} });
+    assert.equal(r.status(), 401, api);
+  }
+
+  // «Подписать»: the step-up, with Петрова's certificate.
+  await stepUp(context, page, "Петрова", "poa-02-step-up-choose.png");
   await page.waitForSelector("#form-section:not([hidden])");
   assert.match(await page.textContent("#principal"), /7712345671/);
   await page.waitForSelector("#signer:not([disabled])");
@@ -146,20 +201,20 @@ test("the head issues a power of attorney; the pair passes podpis verify and the
   assert.ok(errors.some((e) => /СНИЛС: 11 цифр с верным контрольным числом/.test(e)), errors.join("; "));
   assert.ok(errors.some((e) => /не раньше сегодняшнего дня/.test(e)), errors.join("; "));
   assert.ok(await page.isVisible("#form-section"), "nothing was sent");
-  await page.screenshot({ path: path.join(shots, "poa-01-form-errors.png"), fullPage: true });
+  await page.screenshot({ path: path.join(shots, "poa-03-form-errors.png"), fullPage: true });
 
   await page.fill('input[name="representative.snils"]', "112-233-445 95");
   await page.fill('input[name="issued"]', await page.getAttribute('input[name="issued"]', "min"));
-  await page.screenshot({ path: path.join(shots, "poa-02-form.png"), fullPage: true });
+  await page.screenshot({ path: path.join(shots, "poa-04-form.png"), fullPage: true });
   await page.click("#sign");
   await page.waitForSelector("#working:not([hidden])");
-  await approveDocument(context, "ON_EMCHD_", "poa-03-agent-document.png");
+  await approveDocument(context, "ON_EMCHD_", "poa-05-agent-document.png");
   await answerPIN(context);
   await page.waitForSelector("#signed:not([hidden])");
   const summary = await page.textContent("#summary");
   assert.match(summary, /Соколова Марина Андреевна/);
   assert.match(summary, /Петрова Мария Сергеевна/);
-  await page.screenshot({ path: path.join(shots, "poa-04-signed.png"), fullPage: true });
+  await page.screenshot({ path: path.join(shots, "poa-06-signed.png"), fullPage: true });
 
   // The files as a recipient gets them: their names, then podpis verify
   // as the page words it (the CMS carries the signer's certificate, not
@@ -207,18 +262,43 @@ test("the head issues a power of attorney; the pair passes podpis verify and the
   assert.equal(await page.evaluate(() => document.activeElement.id), "form-error", "the refusal is where the person looks");
   assert.ok(await page.isVisible("#form-section"), "the form stays, filled in");
   assert.equal(await page.inputValue('input[name="representative.surname"]'), "Соколова");
-  await page.screenshot({ path: path.join(shots, "poa-05-mismatch-refused.png"), fullPage: true });
+  await page.screenshot({ path: path.join(shots, "poa-07-mismatch-refused.png"), fullPage: true });
+
+  // The session after the step-up, then «Выйти на всех устройствах».
+  await page.goto(poa);
+  assert.match(await page.textContent("#how"), /по паролю, затем подтверждён сертификатом/);
+  assert.match(await page.textContent("#session-details"), /ООО «Ромашка»/);
+  assert.match(await page.textContent("#session-details"), /987-654-320 82/);
+  assert.match(await page.textContent("#session-details"), /urn:podpis:acr:certificate/);
+  await page.screenshot({ path: path.join(shots, "poa-08-certificate-session.png"), fullPage: true });
+  await page.click("#logout-all");
+  await page.waitForURL(poa + "/?state=all");
+  assert.match(await page.textContent("#notice"), /Вы вышли на всех устройствах/);
+  assert.ok(await page.isVisible("#login"), "the service asks to log in again");
+  await page.screenshot({ path: path.join(shots, "poa-09-logged-out-everywhere.png") });
+  // The account is logged out too: its page asks to log in, and a new
+  // login to the service goes through the login screen again.
+  await page.goto(demo);
+  await page.waitForSelector("#login:not([hidden])");
+  await page.goto(poa);
+  await page.click("#login");
+  await page.waitForSelector("text=Вход в «Доверенность»");
   await context.close();
 });
 
 test("a person's certificate cannot grant an organisation's power of attorney", async () => {
   const { context, page } = await newPage(360);
-  await loginAs(context, page, "Иванов");
-  await page.goto(demo + "/poa/");
+  await loginByPassword(page);
+  await stepUp(context, page, "Иванов");
   await page.waitForSelector("#not-principal:not([hidden])");
   assert.match(await page.textContent("#not-principal-text"), /нет ИНН ЮЛ и ОГРН/);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
   assert.equal(overflow, false, "horizontal scrolling at 360 px");
-  await page.screenshot({ path: path.join(shots, "poa-06-not-principal-360px.png"), fullPage: true });
+  await page.screenshot({ path: path.join(shots, "poa-10-not-principal-360px.png"), fullPage: true });
+  await page.goto(poa);
+  assert.match(await page.textContent("#not-principal-note"), /нет организации/);
+  const overflowHome = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflowHome, false, "horizontal scrolling of the service's page at 360 px");
+  await page.screenshot({ path: path.join(shots, "poa-11-session-360px.png"), fullPage: true });
   await context.close();
 });

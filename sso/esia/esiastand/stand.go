@@ -249,7 +249,7 @@ func lastLine(b []byte) string {
 func (s *Stand) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if why := s.checkClient(q); why != "" {
-		http.Error(w, "ESIA: invalid_client: "+why, http.StatusBadRequest)
+		errorPage(w, "invalid_client", "Система "+q.Get("client_id")+" не прошла проверку: её запрос на вход не подписан её зарегистрированным сертификатом.", why)
 		return
 	}
 	if q.Get("response_type") != "code" {
@@ -266,7 +266,9 @@ func (s *Stand) authorize(w http.ResponseWriter, r *http.Request) {
 		s.pending[id] = pending{state: q.Get("state"), scope: q.Get("scope"), expires: time.Now().Add(pageLife)}
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+		// form-action covers the redirect that answers the form too
+		// (Chromium blocks it otherwise): the system's redirect URI.
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' "+originOf(s.cfg.RedirectURI))
 		loginPage.Execute(w, map[string]any{"Pending": id, "Person": s.cfg.Person, "Name": s.cfg.Person.FullName(),
 			"Scope": scopeNames(q.Get("scope")), "Client": s.cfg.ClientID})
 		return
@@ -358,6 +360,39 @@ button { width: 100%; font: inherit; font-weight: 600; border-radius: 8px; paddi
 <button class="allow" name="action" value="allow">Войти</button>
 <button class="deny" name="action" value="deny">Отказаться</button>
 </form></main></body></html>`))
+
+// errorPage is the authorization endpoint's refusal, as ESIA shows one:
+// a page for the person (no redirect back: the request is not to be
+// trusted), with the OAuth error and the technical reason.
+func errorPage(w http.ResponseWriter, code, text, detail string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.WriteHeader(http.StatusBadRequest)
+	errorTemplate.Execute(w, map[string]string{"Code": code, "Text": text, "Detail": detail})
+}
+
+var errorTemplate = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Ошибка — Госуслуги (тестовый стенд)</title>
+<style>
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, "Segoe UI", Roboto, sans-serif; background: #edf2fe; color: #0b1f33; }
+header { background: #fff; padding: 16px 24px; display: flex; align-items: center; gap: 12px; box-shadow: 0 1px 0 #dde3ea; }
+.brand { font-weight: 700; font-size: 20px; color: #0d4cd3; }
+.stand { font-size: 13px; color: #fff; background: #e0712c; border-radius: 6px; padding: 2px 8px; }
+main { max-width: 520px; margin: 48px auto; padding: 0 16px; }
+.card { background: #fff; border-radius: 16px; padding: 32px; box-shadow: 0 4px 24px #0b1f3314; border-top: 4px solid #e4312a; }
+h1 { font-size: 22px; margin: 0 0 8px; }
+p { margin: 0 0 12px; color: #66727f; }
+code { display: block; font-size: 13px; background: #f5f7fa; border-radius: 8px; padding: 10px 12px; overflow-wrap: anywhere; color: #0b1f33; }
+</style></head><body>
+<header><span class="brand">госуслуги</span><span class="stand">тестовый стенд</span></header>
+<main><div class="card">
+<h1>Вход невозможен</h1>
+<p>{{.Text}}</p>
+<p>Ошибка {{.Code}}:</p>
+<code>{{.Detail}}</code>
+</div></main></body></html>`))
 
 func oauthError(w http.ResponseWriter, code, description string) {
 	w.Header().Set("Content-Type", "application/json")
@@ -504,4 +539,13 @@ func randomToken() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// originOf is u's scheme://host[:port], for a CSP source.
+func originOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return ""
+	}
+	return p.Scheme + "://" + p.Host
 }

@@ -134,7 +134,9 @@ func (s *Stand) page(w http.ResponseWriter, r *http.Request) {
 	s.pending[key] = u.String()
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+	// form-action covers the redirect that answers the form too
+	// (Chromium blocks it otherwise): the site's auth URL.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' "+u.Scheme+"://"+u.Host)
 	confirmPage.Execute(w, map[string]any{"Pending": key, "Site": u.Host, "Bot": s.cfg.BotName, "User": s.cfg.User,
 		"Name": strings.TrimSpace(s.cfg.User.FirstName + " " + s.cfg.User.LastName)})
 }
