@@ -271,6 +271,11 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 			delete(s.pending, k)
 		}
 	}
+	for k, ss := range s.sessions {
+		if now.Sub(ss.Created) > sessionTTL {
+			delete(s.sessions, k)
+		}
+	}
 	s.pending[state] = p
 	s.mu.Unlock()
 	http.SetCookie(w, s.cookie(stateCookie, state, int(loginTTL.Seconds())))

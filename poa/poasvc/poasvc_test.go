@@ -48,6 +48,7 @@ type env struct {
 	p        *idp.Provider
 
 	mu        sync.Mutex
+	skew      time.Duration // the service's clock ahead of the provider's
 	who       idp.Subject
 	stepUps   int      // logins the stand-in refused for want of a certificate
 	ended     []string // what the provider ended: "End sub sid", "EndAll sub"
@@ -134,7 +135,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	svc, err := poasvc.New(poasvc.Config{Origin: e.service.URL, Issuer: e.provider.URL + "/oidc", ClientID: "poa", ClientSecret: secret,
-		LogoutAllURL: e.provider.URL + "/oidc-logout-all", Verifier: v, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		LogoutAllURL: e.provider.URL + "/oidc-logout-all", Verifier: v, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: func() time.Time {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return time.Now().Add(e.skew)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,5 +390,42 @@ func TestLogoutEverywhere(t *testing.T) {
 		if code, _, _ := b.get(e.service.URL + "/poa/api/session"); code != http.StatusUnauthorized {
 			t.Errorf("%s browser's session outlived «Выйти на всех устройствах»", name)
 		}
+	}
+}
+
+// TestSessionExpires: a session lasts 8 hours whatever is done with it;
+// then the service asks to log in again.
+func TestSessionExpires(t *testing.T) {
+	e := newEnv(t)
+	e.as(certificate)
+	b := e.browser()
+	b.follow(e.service.URL + "/login")
+	if code, _, _ := b.get(e.service.URL + "/poa/api/session"); code != http.StatusOK {
+		t.Fatalf("logged in: %d", code)
+	}
+	e.mu.Lock()
+	e.skew = 8*time.Hour + time.Minute
+	e.mu.Unlock()
+	if code, _, _ := b.get(e.service.URL + "/poa/api/session"); code != http.StatusUnauthorized {
+		t.Fatalf("after 8 hours: %d", code)
+	}
+	if _, page, _ := b.get(e.service.URL + "/"); !strings.Contains(page, "Войти через Личный кабинет") {
+		t.Fatal("the home page still shows the session")
+	}
+}
+
+// TestBackOnlyHere: ?back= returns only to a path of the service: a link
+// through the service's login to another site lands on the home page.
+func TestBackOnlyHere(t *testing.T) {
+	e := newEnv(t)
+	for _, back := range []string{"//evil.test/", "https://evil.test/", "/\\evil.test", "evil.test"} {
+		b := e.browser()
+		if _, _, at := b.follow(e.service.URL + "/login?back=" + url.QueryEscape(back)); at != e.service.URL+"/" {
+			t.Errorf("back=%q landed at %s", back, at)
+		}
+	}
+	b := e.browser()
+	if _, _, at := b.follow(e.service.URL + "/login?back=/poa/"); at != e.service.URL+"/poa/" {
+		t.Errorf("back=/poa/ landed at %s", at)
 	}
 }

@@ -205,6 +205,15 @@ function list(certs) {
       span.className = "problem";
       span.textContent = "Уже привязан к этой учётной записи";
       b.append(span);
+    } else if (purpose === "stepup" && !linked.has(id.thumbprint)) {
+      // The server takes only the account's own certificates
+      // (CERT_OTHER_ACCOUNT); the list says so before the PIN.
+      b.disabled = true;
+      b.classList.add("unusable");
+      const span = document.createElement("span");
+      span.className = "problem";
+      span.textContent = "Не привязан к вашей учётной записи";
+      b.append(span);
     } else if (c.problems && c.problems.length) {
       b.disabled = true;
       b.classList.add("unusable");
