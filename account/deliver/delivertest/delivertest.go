@@ -26,9 +26,10 @@ import (
 
 // Received is one message as the far end got it.
 type Received struct {
-	To      string
-	Subject string
-	Text    string
+	Channel string `json:"channel"` // "email" or "sms"
+	To      string `json:"to"`
+	Subject string `json:"subject,omitempty"`
+	Text    string `json:"text"`
 }
 
 // Inbox is what a sink received, by recipient.
@@ -118,17 +119,25 @@ func StartSMTP(t testing.TB) *SMTP {
 		t.Fatal(err)
 	}
 	s := &SMTP{Addr: l.Addr().String(), Inbox: newInbox()}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{in: s.Inbox}, nil }))
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	srv := NewSMTPServer(s.add)
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return s
 }
 
+// NewSMTPServer is an SMTP server that hands each message it receives, as
+// a mail client would read it, to add: the subject's encoded words and a
+// quoted-printable body decoded. The browser tests' sink runs one too.
+func NewSMTPServer(add func(Received)) *smtp.Server {
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{add: add}, nil }))
+	srv.Domain = "localhost"
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	return srv
+}
+
 type session struct {
-	in *Inbox
-	to []string
+	add func(Received)
+	to  []string
 }
 
 func (s *session) Reset()                                    { s.to = nil }
@@ -153,10 +162,10 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	if len(s.to) == 0 {
-		return errors.New("no recipient")
+		return errors.New("delivertest: no recipient")
 	}
 	for _, to := range s.to {
-		s.in.add(Received{To: to, Subject: subject, Text: strings.ReplaceAll(string(text), "\r\n", "\n")})
+		s.add(Received{Channel: "email", To: to, Subject: subject, Text: strings.ReplaceAll(string(text), "\r\n", "\n")})
 	}
 	return nil
 }
@@ -175,7 +184,17 @@ type SMS struct {
 func StartSMS(t testing.TB, token string) *SMS {
 	t.Helper()
 	s := &SMS{Inbox: newInbox()}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(SMSHandler(token, &s.Fail, s.add))
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL
+	return s
+}
+
+// SMSHandler is the SMS gateway: it takes exactly the request of
+// docs/account.md (and the bearer token, when token is not empty) and
+// hands each message to add; while fail is set it answers 502.
+func SMSHandler(token string, fail *atomic.Bool, add func(Received)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ To, Text string }
 		switch {
 		case r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json":
@@ -184,14 +203,12 @@ func StartSMS(t testing.TB, token string) *SMS {
 			http.Error(w, "bad token", http.StatusUnauthorized)
 		case json.NewDecoder(r.Body).Decode(&req) != nil || req.To == "" || req.Text == "":
 			http.Error(w, "want {to, text}", http.StatusBadRequest)
-		case s.Fail.Load():
+		case fail != nil && fail.Load():
 			http.Error(w, "gateway down", http.StatusBadGateway)
 		default:
-			s.add(Received{To: req.To, Text: req.Text})
+			add(Received{Channel: "sms", To: req.To, Text: req.Text})
+			w.Header().Set("Content-Type", "application/json")
 			w.Write([]byte(`{"status":"queued"}`))
 		}
-	}))
-	t.Cleanup(srv.Close)
-	s.URL = srv.URL
-	return s
+	})
 }

@@ -14,47 +14,34 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log"
-	"mime"
-	"mime/quotedprintable"
 	"net"
 	"net/http"
-	"net/mail"
 	"os"
 	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
-	"github.com/emersion/go-smtp"
+	"github.com/podpis/podpis/account/deliver/delivertest"
 )
-
-type message struct {
-	Channel string `json:"channel"`
-	To      string `json:"to"`
-	Subject string `json:"subject,omitempty"`
-	Text    string `json:"text"`
-}
 
 type inbox struct {
 	mu   sync.Mutex
-	msgs []message
+	msgs []delivertest.Received
 }
 
-func (in *inbox) add(m message) {
+func (in *inbox) add(m delivertest.Received) {
 	in.mu.Lock()
 	in.msgs = append(in.msgs, m)
 	in.mu.Unlock()
 }
 
-func (in *inbox) to(addr string) []message {
+func (in *inbox) to(addr string) []delivertest.Received {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	out := []message{}
+	out := []delivertest.Received{}
 	for _, m := range in.msgs {
 		if addr == "" || strings.EqualFold(m.To, addr) {
 			out = append(out, m)
@@ -70,9 +57,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{in: in}, nil }))
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	srv := delivertest.NewSMTPServer(in.add)
 	go srv.Serve(sl)
 
 	hl, err := net.Listen("tcp", "127.0.0.1:0")
@@ -81,16 +66,7 @@ func main() {
 	}
 	mux := http.NewServeMux()
 	// The gateway: the request format the service documents, nothing looser.
-	mux.HandleFunc("POST /sms", func(w http.ResponseWriter, r *http.Request) {
-		var req struct{ To, Text string }
-		if r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&req) != nil || req.To == "" || req.Text == "" {
-			http.Error(w, `want application/json {"to","text"}`, http.StatusBadRequest)
-			return
-		}
-		in.add(message{Channel: "sms", To: req.To, Text: req.Text})
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"status":"queued"}`))
-	})
+	mux.Handle("POST /sms", delivertest.SMSHandler("", nil, in.add))
 	mux.HandleFunc("GET /messages", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(in.to(r.URL.Query().Get("to")))
@@ -102,42 +78,4 @@ func main() {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
 	srv.Close()
-}
-
-type session struct {
-	in *inbox
-	to []string
-}
-
-func (s *session) Reset()                                    { s.to = nil }
-func (s *session) Logout() error                             { return nil }
-func (s *session) Mail(string, *smtp.MailOptions) error      { return nil }
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = append(s.to, to); return nil }
-
-// Data reads the mail as a mail client would: the subject's encoded words
-// and a quoted-printable body decoded.
-func (s *session) Data(r io.Reader) error {
-	m, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	var body io.Reader = m.Body
-	if strings.EqualFold(m.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-		body = quotedprintable.NewReader(body)
-	}
-	text, err := io.ReadAll(body)
-	if err != nil {
-		return err
-	}
-	subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-	if err != nil {
-		return err
-	}
-	if len(s.to) == 0 {
-		return errors.New("codesink: no recipient")
-	}
-	for _, to := range s.to {
-		s.in.add(message{Channel: "email", To: to, Subject: subject, Text: strings.ReplaceAll(string(text), "\r\n", "\n")})
-	}
-	return nil
 }
