@@ -26,14 +26,14 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /api/account/state", s.handleState)
 	mux.HandleFunc("GET /api/account/me", s.handleMe)
 	post := func(pattern string, h http.HandlerFunc) { mux.Handle("POST "+pattern, s.guard(h)) }
-	post("/api/account/register", s.handleRegister)
-	post("/api/account/confirm", s.handleConfirm)
-	post("/api/account/resend", s.handleResend)
-	post("/api/account/login", s.handleLogin)
-	post("/api/account/code", s.handleCode(PurposeLogin))
-	post("/api/account/code/login", s.handleCodeLogin)
-	post("/api/account/reset", s.handleCode(PurposeReset))
-	post("/api/account/reset/confirm", s.handleResetConfirm)
+	post("/api/account/register", s.codeStep(s.register))
+	post("/api/account/confirm", s.loginStep(s.confirm))
+	post("/api/account/resend", s.codeStep(s.resend))
+	post("/api/account/login", s.loginStep(s.loginPassword))
+	post("/api/account/code", s.codeStep(s.requestCode(PurposeLogin)))
+	post("/api/account/code/login", s.loginStep(s.loginCode))
+	post("/api/account/reset", s.codeStep(s.requestCode(PurposeReset)))
+	post("/api/account/reset/confirm", s.loginStep(s.resetPassword))
 	post("/api/account/logout", s.handleLogout)
 	post("/api/account/sessions/logout-all", s.handleLogoutAll)
 	post("/api/account/sessions/{id}/logout", s.handleSessionLogout)
@@ -281,99 +281,74 @@ func (s *Service) loggedInWith(w http.ResponseWriter, r *http.Request, acc *Acco
 	writeJSON(w, http.StatusOK, map[string]any{"account": v, "csrf": csrf})
 }
 
-type contactPassword struct {
-	Contact
-	Password string `json:"password"`
+// codeStep is a step that sends or resends a code: it answers with the
+// pending code's state.
+func (s *Service) codeStep(do func(ctx context.Context, cl Client, req pendingCode) (*Pending, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req pendingCode
+		if err := decode(w, r, maxBody, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		p, err := do(r.Context(), s.clientOf(r), req)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, p)
+	}
 }
 
-func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request) {
-	var req contactPassword
-	if err := decode(w, r, maxBody, &req); err != nil {
-		writeError(w, err)
-		return
+// loginStep is a step that ends in a login: it opens the session.
+func (s *Service) loginStep(do func(ctx context.Context, cl Client, req pendingCode) (*Account, []string, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req pendingCode
+		if err := decode(w, r, maxBody, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		acc, amr, err := do(r.Context(), s.clientOf(r), req)
+		s.loggedIn(w, r, acc, amr, err)
 	}
-	p, err := s.Register(r.Context(), s.clientOf(r), req.Contact, req.Password)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
 }
 
+// pendingCode is the body of every step of a code or a password: a
+// contact, or the pending code's id, and what the person typed.
 type pendingCode struct {
+	Contact
 	Pending  string `json:"pending"`
 	Code     string `json:"code"`
 	Password string `json:"password"`
 }
 
-func (s *Service) handleConfirm(w http.ResponseWriter, r *http.Request) {
-	var req pendingCode
-	if err := decode(w, r, maxBody, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	acc, amr, err := s.Confirm(r.Context(), s.clientOf(r), req.Pending, req.Code)
-	s.loggedIn(w, r, acc, amr, err)
+func (s *Service) register(ctx context.Context, cl Client, req pendingCode) (*Pending, error) {
+	return s.Register(ctx, cl, req.Contact, req.Password)
 }
 
-func (s *Service) handleResend(w http.ResponseWriter, r *http.Request) {
-	var req pendingCode
-	if err := decode(w, r, maxBody, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	p, err := s.Resend(r.Context(), s.clientOf(r), req.Pending)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
+func (s *Service) resend(ctx context.Context, cl Client, req pendingCode) (*Pending, error) {
+	return s.Resend(ctx, cl, req.Pending)
 }
 
-func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
-	var req contactPassword
-	if err := decode(w, r, maxBody, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	acc, amr, err := s.LoginPassword(r.Context(), s.clientOf(r), req.Contact, req.Password)
-	s.loggedIn(w, r, acc, amr, err)
-}
-
-func (s *Service) handleCode(p Purpose) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var req Contact
-		if err := decode(w, r, maxBody, &req); err != nil {
-			writeError(w, err)
-			return
-		}
-		pend, err := s.RequestCode(r.Context(), s.clientOf(r), req, p)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, pend)
+func (s *Service) requestCode(p Purpose) func(ctx context.Context, cl Client, req pendingCode) (*Pending, error) {
+	return func(ctx context.Context, cl Client, req pendingCode) (*Pending, error) {
+		return s.RequestCode(ctx, cl, req.Contact, p)
 	}
 }
 
-func (s *Service) handleCodeLogin(w http.ResponseWriter, r *http.Request) {
-	var req pendingCode
-	if err := decode(w, r, maxBody, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	acc, amr, err := s.LoginCode(r.Context(), s.clientOf(r), req.Pending, req.Code)
-	s.loggedIn(w, r, acc, amr, err)
+func (s *Service) confirm(ctx context.Context, cl Client, req pendingCode) (*Account, []string, error) {
+	return s.Confirm(ctx, cl, req.Pending, req.Code)
 }
 
-func (s *Service) handleResetConfirm(w http.ResponseWriter, r *http.Request) {
-	var req pendingCode
-	if err := decode(w, r, maxBody, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	acc, amr, err := s.ResetPassword(r.Context(), s.clientOf(r), req.Pending, req.Code, req.Password)
-	s.loggedIn(w, r, acc, amr, err)
+func (s *Service) loginPassword(ctx context.Context, cl Client, req pendingCode) (*Account, []string, error) {
+	return s.LoginPassword(ctx, cl, req.Contact, req.Password)
+}
+
+func (s *Service) loginCode(ctx context.Context, cl Client, req pendingCode) (*Account, []string, error) {
+	return s.LoginCode(ctx, cl, req.Pending, req.Code)
+}
+
+func (s *Service) resetPassword(ctx context.Context, cl Client, req pendingCode) (*Account, []string, error) {
+	return s.ResetPassword(ctx, cl, req.Pending, req.Code, req.Password)
 }
 
 func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) {
