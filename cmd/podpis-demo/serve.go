@@ -174,11 +174,17 @@ func runServe(args []string) error {
 	if err := d.startOIDC(ctx, filepath.Dir(*rootsPath), *oidcClients); err != nil {
 		return fmt.Errorf("oidc: %w", err)
 	}
-	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("Откройте %s — демонстрационный Личный кабинет\n", *origin)
 	if af.outbox {
 		fmt.Printf("Коды подтверждения: %s/outbox\n", *origin)
 	}
+	return serveUntil(ctx, l, d.routes())
+}
+
+// serveUntil serves h on l until ctx ends (Ctrl-C), then lets the requests
+// under way finish for up to 5 s.
+func serveUntil(ctx context.Context, l net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
