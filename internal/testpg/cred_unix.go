@@ -1,3 +1,5 @@
+//go:build unix
+
 package testpg
 
 import (
@@ -8,16 +10,16 @@ import (
 	"github.com/podpis/podpis/internal/testdeps"
 )
 
-// credential is who runs PostgreSQL: this process's own user, or, as
+// procAttr says who runs PostgreSQL: this process's own user, or, as
 // root (which PostgreSQL refuses), testdeps.OtherUser, made owner of dir.
-func credential(t testing.TB, dir string) *syscall.Credential {
+func procAttr(t testing.TB, dir string) *syscall.SysProcAttr {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		return nil
+		return &syscall.SysProcAttr{}
 	}
 	uid, gid := testdeps.OtherAccount(t)
 	if err := os.Chown(dir, int(uid), int(gid)); err != nil {
 		t.Fatal(err)
 	}
-	return &syscall.Credential{Uid: uid, Gid: gid}
+	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
 }
