@@ -2,11 +2,13 @@ package testwine
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // BuildTest cross-compiles a package's tests for windows/amd64 (go test
@@ -70,4 +72,51 @@ func (p *Prefix) RegValue(ctx context.Context, key, name string) (string, bool) 
 func (p *Prefix) RegKeyExists(ctx context.Context, key string) bool {
 	_, err := p.Reg(ctx, "query", key)
 	return err == nil
+}
+
+// StartAgent runs podpis.exe run (exe, with args and env) on a free
+// loopback port and waits until it says it listens; it returns the
+// address and the file of its output. The agent is stopped when t ends.
+func (p *Prefix) StartAgent(t testing.TB, env []string, exe string, args ...string) (addr, log string) {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	log = filepath.Join(t.TempDir(), "agent.out")
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := p.Wine(ctx, exe, append(append([]string{"run"}, args...), "--listen", addr)...)
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); f.Close(); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, _ := os.ReadFile(log)
+		if strings.Contains(string(out), "listening on "+addr) {
+			return addr, log
+		}
+		select {
+		case <-done:
+			t.Fatalf("podpis.exe run exited:\n%s", out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("podpis.exe run did not start in a minute:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -5,13 +5,11 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/podpis/podpis/agent/wsapi"
 	"github.com/podpis/podpis/internal/enginetest"
@@ -34,7 +32,7 @@ func TestHeadlessAgent(t *testing.T) {
 	client := testwine.Build(t, t.TempDir(), "wscall.exe", "github.com/podpis/podpis/internal/wineagent/testdata/wscall")
 	tk := newToken(t)
 	const site = "https://lk.example.ru"
-	addr, agentLog := startAgent(t, p, append(agentEnv(t, tk.dir), "PODPIS_PIN="+pin), b.exe,
+	addr, agentLog := p.StartAgent(t, append(agentEnv(t, tk.dir), "PODPIS_PIN="+pin), b.exe,
 		"--headless", "--trust-origin", site, "--module", winPath(b.dll), "--no-known-modules")
 
 	v, err := verify.New(verify.Config{Origins: []string{site}, Roots: []*x509.Certificate{tk.ca.Cert}})
@@ -110,51 +108,5 @@ func TestHeadlessAgent(t *testing.T) {
 		t.Errorf("a Linux process served by podpis.exe: %v %v", resp, err)
 	} else {
 		resp.Body.Close()
-	}
-}
-
-// startAgent runs podpis.exe run on a free loopback port and waits until
-// it says it listens; the agent is stopped when the test ends.
-func startAgent(t *testing.T, p *testwine.Prefix, env []string, exe string, args ...string) (addr, log string) {
-	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr = l.Addr().String()
-	l.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	logs := filepath.Join(t.TempDir(), "agent.out")
-	f, err := os.Create(logs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := p.Wine(ctx, exe, append(append([]string{"run"}, args...), "--listen", addr)...)
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); f.Close(); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		out, _ := os.ReadFile(logs)
-		if strings.Contains(string(out), "listening on "+addr) {
-			return addr, logs
-		}
-		select {
-		case <-done:
-			t.Fatalf("podpis.exe run exited:\n%s", out)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("podpis.exe run did not start in a minute:\n%s", out)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,7 +67,7 @@ func TestWineAgentLogin(t *testing.T) {
 		"PODPIS_SOFTTOKEN_PIN=" + pin,
 		"PODPIS_PIN=", // not headless: no PIN but the one typed
 	}
-	addr, agentLog := d.startAgent(t, env, exe, "--trust-origin", site, "--module", testwine.WindowsPath(dll), "--no-known-modules")
+	addr, agentLog := d.p.StartAgent(t, env, exe, "--trust-origin", site, "--module", testwine.WindowsPath(dll), "--no-known-modules")
 
 	v, err := verify.New(verify.Config{Origins: []string{site}, Roots: []*x509.Certificate{ca.Cert}})
 	if err != nil {
@@ -140,52 +139,5 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// startAgent runs podpis.exe run on a free loopback port, drawing on the
-// test's display, and waits until it says it listens; the agent is
-// stopped when the test ends.
-func (d desk) startAgent(t *testing.T, env []string, exe string, args ...string) (addr, log string) {
-	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr = l.Addr().String()
-	l.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	log = filepath.Join(t.TempDir(), "agent.out")
-	f, err := os.Create(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := d.p.Wine(ctx, exe, append(append([]string{"run"}, args...), "--listen", addr)...)
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); f.Close(); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		out, _ := os.ReadFile(log)
-		if strings.Contains(string(out), "listening on "+addr) {
-			return addr, log
-		}
-		select {
-		case <-done:
-			t.Fatalf("podpis.exe run exited:\n%s", out)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("podpis.exe run did not start in a minute:\n%s", out)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
