@@ -30,16 +30,9 @@ func TestWindowBatch(t *testing.T) {
 		what.Documents = append(what.Documents, agent.DocumentSummary{Name: n, Size: size, Digest: strings.Repeat(fmt.Sprintf("%x", 10+i), 64)})
 	}
 	ask := func(act func(win string)) bool {
-		done := make(chan bool, 1)
-		go func() {
-			ok, err := d.window(settle).ConfirmSign(context.Background(), "https://lk.example.ru", ownerCert(), what)
-			if err != nil {
-				t.Error(err)
-			}
-			done <- ok
-		}()
-		act(d.find(uiproto.TitleDocument))
-		return within(t, done, "the batch window")
+		return d.yesNo(uiproto.TitleDocument, func(w *Window) (bool, error) {
+			return w.ConfirmSign(context.Background(), "https://lk.example.ru", ownerCert(), what)
+		}, act)
 	}
 	if ask(func(win string) {
 		time.Sleep(read)

@@ -35,16 +35,9 @@ func newKeySummary() agent.NewKeySummary {
 func TestWindowNewKey(t *testing.T) {
 	d := xvfb(t)
 	ask := func(what agent.NewKeySummary, act func(win string)) bool {
-		done := make(chan bool, 1)
-		go func() {
-			ok, err := d.window(settle).ConfirmNewKey(context.Background(), "https://ca.example.ru", what)
-			if err != nil {
-				t.Error(err)
-			}
-			done <- ok
-		}()
-		act(d.find(uiproto.TitleNewKey))
-		return within(t, done, "the key window")
+		return d.yesNo(uiproto.TitleNewKey, func(w *Window) (bool, error) {
+			return w.ConfirmNewKey(context.Background(), "https://ca.example.ru", what)
+		}, act)
 	}
 	if ask(newKeySummary(), func(win string) {
 		time.Sleep(read)
@@ -145,16 +138,9 @@ func TestWindowInstall(t *testing.T) {
 		Issuer: "Демонстрационный УЦ podpis", Thumbprint: "3df7a1c2e4b5968877665544332211aa00ff05f3",
 		NotBefore: time.Date(2026, 11, 30, 0, 0, 0, 0, time.Local), NotAfter: time.Date(2027, 11, 30, 0, 0, 0, 0, time.Local)}}
 	ask := func(act func(win string)) bool {
-		done := make(chan bool, 1)
-		go func() {
-			ok, err := d.window(settle).ConfirmInstall(context.Background(), "https://ca.example.ru", "Рутокен ЭЦП 3.0", cert)
-			if err != nil {
-				t.Error(err)
-			}
-			done <- ok
-		}()
-		act(d.find(uiproto.TitleInstall))
-		return within(t, done, "the install window")
+		return d.yesNo(uiproto.TitleInstall, func(w *Window) (bool, error) {
+			return w.ConfirmInstall(context.Background(), "https://ca.example.ru", "Рутокен ЭЦП 3.0", cert)
+		}, act)
 	}
 	if ask(func(win string) {
 		time.Sleep(read)

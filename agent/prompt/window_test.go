@@ -143,6 +143,27 @@ func (d *display) click(win string, dx, dy int) {
 	}
 }
 
+// yesNo asks question, a yes/no window titled title, in the background,
+// lets act work on its window, and returns the person's answer.
+func (d *display) yesNo(title string, question func(w *Window) (bool, error), act func(win string)) bool {
+	d.t.Helper()
+	type answer struct {
+		ok  bool
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		ok, err := question(d.window(settle))
+		done <- answer{ok, err}
+	}()
+	act(d.find(title))
+	a := within(d.t, done, title)
+	if a.err != nil {
+		d.t.Error(a.err)
+	}
+	return a.ok
+}
+
 // within waits for a result from ch.
 func within[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
@@ -396,16 +417,9 @@ func TestWindowDocument(t *testing.T) {
 	what := agent.SignSummary{Description: "Договор поставки № 17/2026 от 12 ноября 2026 г., приложение 2 (спецификация)",
 		Size: 1536000, Streebog: "9d151eefd8590b89daa6ba6cb74af9275dd051026bb149a452fd84e5e57b5500"}
 	ask := func(act func(win string)) bool {
-		done := make(chan bool, 1)
-		go func() {
-			ok, err := d.window(settle).ConfirmSign(context.Background(), "https://lk.example.ru", ownerCert(), what)
-			if err != nil {
-				t.Error(err)
-			}
-			done <- ok
-		}()
-		act(d.find(uiproto.TitleDocument))
-		return within(t, done, "the document window")
+		return d.yesNo(uiproto.TitleDocument, func(w *Window) (bool, error) {
+			return w.ConfirmSign(context.Background(), "https://lk.example.ru", ownerCert(), what)
+		}, act)
 	}
 	if ask(func(win string) {
 		time.Sleep(read)
