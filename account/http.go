@@ -36,14 +36,14 @@ func (s *Service) Handler() http.Handler {
 	post("/api/account/reset/confirm", s.loginStep(s.resetPassword))
 	post("/api/account/logout", s.handleLogout)
 	post("/api/account/sessions/logout-all", s.handleLogoutAll)
-	post("/api/account/sessions/{id}/logout", s.handleSessionLogout)
+	post("/api/account/sessions/{id}/logout", s.onAccount("id", s.EndSession))
 	post("/api/account/certificates/challenge", s.handleLinkChallenge)
 	post("/api/account/certificates", s.handleLink)
-	post("/api/account/certificates/{id}/unlink", s.handleUnlink)
+	post("/api/account/certificates/{id}/unlink", s.onAccount("id", s.Unlink))
 	post("/api/account/login/certificate/challenge", s.handleLoginChallenge)
 	post("/api/account/login/certificate", s.handleLoginCertificate)
 	post("/api/account/login/certificate/confirm", s.handleRenewal)
-	post("/api/account/links/{provider}/unlink", s.handleUnlinkIdentity)
+	post("/api/account/links/{provider}/unlink", s.onAccount("provider", s.UnlinkIdentity))
 	if s.cfg.Outbox != nil {
 		mux.HandleFunc("GET /outbox", s.handleOutboxPage)
 		mux.HandleFunc("GET /api/account/outbox.css", func(w http.ResponseWriter, r *http.Request) {
@@ -378,19 +378,6 @@ func (s *Service) handleLogoutAll(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"csrf": csrf})
 }
 
-func (s *Service) handleSessionLogout(w http.ResponseWriter, r *http.Request) {
-	acc, _, err := s.Authenticate(r.Context(), r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if err := s.EndSession(r.Context(), acc.ID, r.PathValue("id")); err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{})
-}
-
 func (s *Service) handleLinkChallenge(w http.ResponseWriter, r *http.Request) {
 	rec, err := s.sessionOf(r.Context(), r)
 	if err != nil {
@@ -403,6 +390,23 @@ func (s *Service) handleLinkChallenge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
+}
+
+// onAccount is a POST that changes the logged-in person's account: do
+// gets the account's id and the path's value named key; the answer is {}.
+func (s *Service) onAccount(key string, do func(ctx context.Context, accountID, value string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		acc, _, err := s.Authenticate(r.Context(), r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if err := do(r.Context(), acc.ID, r.PathValue(key)); err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{})
+	}
 }
 
 // readCMS reads {"cms":"<base64 DER>"}.
@@ -437,32 +441,6 @@ func (s *Service) handleLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"certificate": certView(*c)})
-}
-
-func (s *Service) handleUnlink(w http.ResponseWriter, r *http.Request) {
-	acc, _, err := s.Authenticate(r.Context(), r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if err := s.Unlink(r.Context(), acc.ID, r.PathValue("id")); err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{})
-}
-
-func (s *Service) handleUnlinkIdentity(w http.ResponseWriter, r *http.Request) {
-	acc, _, err := s.Authenticate(r.Context(), r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if err := s.UnlinkIdentity(r.Context(), acc.ID, r.PathValue("provider")); err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{})
 }
 
 func (s *Service) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
