@@ -91,7 +91,7 @@ func runServe(args []string) error {
 	var af accountFlags
 	af.register(fset)
 	var sf ssoFlags
-	sf.registerFlags(fset)
+	sf.register(fset)
 	fset.Parse(args)
 
 	roots, err := readCertificates(*rootsPath)

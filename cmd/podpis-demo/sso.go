@@ -28,7 +28,7 @@ type ssoFlags struct {
 	telegram, telegramBot, telegramTokenFile                string
 }
 
-func (f *ssoFlags) registerFlags(fs *flag.FlagSet) {
+func (f *ssoFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.esia, "esia", "stand-in", "Госуслуги: stand-in (a local ESIA, offline), test (ЕСИА ТС), production, or off")
 	fs.StringVar(&f.esiaClientID, "esia-client-id", "", "the system's mnemonic registered at ESIA (with --esia test|production)")
 	fs.StringVar(&f.esiaCert, "esia-cert", "", "the organisation's GOST certificate registered at ESIA (PEM)")
