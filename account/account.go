@@ -78,6 +78,11 @@ type Config struct {
 	// RemoteAddr. Behind a balancer, read the header it sets (and only
 	// that balancer's).
 	ClientAddress func(r *http.Request) string
+	// SessionsEnded, when set, hears of every session a person ends —
+	// logging out (sessionID that session's public id), ending one
+	// session from the list, or all of them (sessionID "") — so that a
+	// single sign-on provider ends the tokens it gave for them.
+	SessionsEnded func(ctx context.Context, accountID, sessionID string)
 	// Log receives what was refused and why; nil means slog.Default.
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.

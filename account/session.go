@@ -108,8 +108,12 @@ func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *ht
 // pre-session cookie, made if missing.
 func (s *Service) endSession(ctx context.Context, w http.ResponseWriter, r *http.Request) (string, error) {
 	if v := cookieValue(r, SessionCookie); v != "" {
+		rec, known := s.cfg.Store.SessionByHash(ctx, hash(v))
 		if err := s.cfg.Store.DeleteSession(ctx, hash(v)); err != nil {
 			return "", ErrUnavailable.with(err)
+		}
+		if known == nil {
+			s.ended(ctx, rec.AccountID, rec.ID)
 		}
 	}
 	http.SetCookie(w, s.cookie(SessionCookie, "", -1))
@@ -188,6 +192,7 @@ func (s *Service) EndSession(ctx context.Context, accountID, id string) error {
 	} else if err != nil {
 		return ErrUnavailable.with(err)
 	}
+	s.ended(ctx, accountID, id)
 	return nil
 }
 
@@ -196,5 +201,13 @@ func (s *Service) EndAllSessions(ctx context.Context, accountID string) error {
 	if err := s.cfg.Store.DeleteSessions(ctx, accountID); err != nil {
 		return ErrUnavailable.with(err)
 	}
+	s.ended(ctx, accountID, "")
 	return nil
+}
+
+// ended tells Config.SessionsEnded, if set.
+func (s *Service) ended(ctx context.Context, accountID, sessionID string) {
+	if s.cfg.SessionsEnded != nil {
+		s.cfg.SessionsEnded(ctx, accountID, sessionID)
+	}
 }

@@ -246,11 +246,13 @@ func (p *Provider) EndEverywhere(ctx context.Context, subject string) error {
 	return nil
 }
 
-// EndSession ends one login session's grants, for an account service
-// whose own logout ends a session (the counterpart of end_session).
+// EndSession ends one login session's grants (every session's, when
+// sessionID is ""), for an account service whose own logout ends a
+// session (the counterpart of end_session). It ends no account session:
+// the account service calls it when it has ended them itself.
 func (p *Provider) EndSession(ctx context.Context, subject, sessionID string) error {
-	if subject == "" || sessionID == "" {
-		return fmt.Errorf("%w: no subject or session", ErrConfig)
+	if subject == "" {
+		return fmt.Errorf("%w: no subject", ErrConfig)
 	}
 	return p.storage.revokeGrants(ctx, subject, sessionID, "logout")
 }

@@ -54,7 +54,8 @@ func (f *accountFlags) register(fs *flag.FlagSet) {
 // open starts the account service for origin; the returned close ends
 // its database. dataDir is the folder of --roots, where init left the
 // demo data.
-func (f *accountFlags) open(ctx context.Context, dataDir, origin string, v *verify.Verifier, rdb *redis.Client, log *slog.Logger) (*account.Service, func() error, error) {
+func (f *accountFlags) open(ctx context.Context, dataDir, origin string, v *verify.Verifier, rdb *redis.Client, log *slog.Logger,
+	ended func(ctx context.Context, accountID, sessionID string)) (*account.Service, func() error, error) {
 	var st *sqlstore.Store
 	var err error
 	if f.postgres != "" {
@@ -109,7 +110,8 @@ func (f *accountFlags) open(ctx context.Context, dataDir, origin string, v *veri
 	if f.outbox {
 		router.Outbox = &deliver.Outbox{}
 	}
-	cfg := account.Config{Store: st, Origin: origin, Verifier: v, Key: key, Sender: router, Outbox: router.Outbox, Renewal: f.renewal, SSORegister: f.ssoRegister, Log: log}
+	cfg := account.Config{Store: st, Origin: origin, Verifier: v, Key: key, Sender: router, Outbox: router.Outbox, Renewal: f.renewal, SSORegister: f.ssoRegister, Log: log,
+		SessionsEnded: ended}
 	if rdb != nil {
 		cfg.Limiter = ratelimit.NewRedis(rdb, "podpis-account:")
 	}

@@ -26,7 +26,7 @@ func TestSeedDemoAccount(t *testing.T) {
 	var first string
 	for i, password := range []string{"первый-пароль", "второй-пароль"} {
 		f := accountFlags{seed: true, seedPassword: password, outbox: true}
-		svc, closeDB, err := f.open(ctx, dir, "http://127.0.0.1:8080", nil, nil, log)
+		svc, closeDB, err := f.open(ctx, dir, "http://127.0.0.1:8080", nil, nil, log, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -85,7 +85,7 @@ func TestOutboxOnlyOnLoopback(t *testing.T) {
 		t.Run(tc.origin, func(t *testing.T) {
 			dir := t.TempDir()
 			f := tc.flags
-			_, closeStore, err := f.open(context.Background(), dir, tc.origin, nil, nil, log)
+			_, closeStore, err := f.open(context.Background(), dir, tc.origin, nil, nil, log, nil)
 			if (err == nil) != tc.ok {
 				t.Fatalf("openAccounts(%s, %+v): %v", tc.origin, tc.flags, err)
 			}

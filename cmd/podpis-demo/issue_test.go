@@ -134,7 +134,7 @@ func site(t *testing.T) (*httptest.Server, *demo) {
 		t.Fatal(err)
 	}
 	af := accountFlags{outbox: true, seed: true, renewal: true}
-	svc, closeStore, err := af.open(context.Background(), dir, srv.URL, d.v, nil, d.log)
+	svc, closeStore, err := af.open(context.Background(), dir, srv.URL, d.v, nil, d.log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,49 +159,16 @@ func sessionCertificate(acc *account.Account, sess *account.Session) (account.Ce
 	return acc.Certificates[i], true
 }
 
-// endTogether makes the account service's logouts end the provider's
-// tokens of the same sessions: logout (this session), a session's
-// logout, and «выйти везде».
-func (d *demo) endTogether(acct http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		acc, sess, err := d.account.Authenticate(r.Context(), r)
-		var end func(context.Context) error
-		if err == nil && r.Method == http.MethodPost {
-			switch {
-			case r.URL.Path == "/api/account/logout":
-				end = func(ctx context.Context) error { return d.idp.EndSession(ctx, acc.ID, sess.ID) }
-			case r.URL.Path == "/api/account/sessions/logout-all":
-				end = func(ctx context.Context) error { return d.idp.EndEverywhere(ctx, acc.ID) }
-			case strings.HasPrefix(r.URL.Path, "/api/account/sessions/") && strings.HasSuffix(r.URL.Path, "/logout"):
-				id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/account/sessions/"), "/logout")
-				end = func(ctx context.Context) error { return d.idp.EndSession(ctx, acc.ID, id) }
-			}
-		}
-		rec := &statusRecorder{ResponseWriter: w}
-		acct.ServeHTTP(rec, r)
-		if end != nil && rec.code == http.StatusOK {
-			if err := end(r.Context()); err != nil {
-				d.log.Error("oidc: ending the provider's tokens", "err", err)
-			}
-		}
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.code = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.code == 0 {
-		s.code = http.StatusOK
+// sessionsEnded is the account service's Config.SessionsEnded: a logout,
+// a session ended from the list or «Выйти на всех устройствах» also
+// ends the provider's tokens of those sessions.
+func (d *demo) sessionsEnded(ctx context.Context, accountID, sessionID string) {
+	if d.idp == nil {
+		return
 	}
-	return s.ResponseWriter.Write(b)
+	if err := d.idp.EndSession(ctx, accountID, sessionID); err != nil {
+		d.log.Error("oidc: ending the provider's tokens", "err", err)
+	}
 }
 
 // oidcLogin is the provider's login page: the account session answers

@@ -56,7 +56,7 @@ func oidcSite(t *testing.T, accountPassword string) (*httptest.Server, *demo, st
 	// accountPassword "" keeps init's password.
 	f := accountFlags{seed: true, seedPassword: accountPassword, outbox: true}
 	var closeDB func() error
-	if d.account, closeDB, err = f.open(context.Background(), dir, srv.URL, d.v, nil, d.log); err != nil {
+	if d.account, closeDB, err = f.open(context.Background(), dir, srv.URL, d.v, nil, d.log, d.sessionsEnded); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { closeDB() })

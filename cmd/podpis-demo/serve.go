@@ -146,7 +146,7 @@ func runServe(args []string) error {
 		log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	svc, closeStore, err := af.open(ctx, filepath.Dir(*rootsPath), *origin, v, rdb, d.log)
+	svc, closeStore, err := af.open(ctx, filepath.Dir(*rootsPath), *origin, v, rdb, d.log, d.sessionsEnded)
 	if err != nil {
 		l.Close()
 		return err
@@ -235,9 +235,6 @@ func (d *demo) routes() http.Handler {
 	}
 	if d.account != nil {
 		acct := d.account.Handler()
-		if d.idp != nil {
-			acct = d.endTogether(acct)
-		}
 		mux.Handle("/api/account/", acct)
 		mux.Handle("/outbox", acct)
 	}
