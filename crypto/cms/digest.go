@@ -185,11 +185,7 @@ func CoSignDigest(der, detachedDigest []byte, cert *x509.Certificate, key crypto
 	if err != nil {
 		return nil, err
 	}
-	in, err := toDER(der)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	parts, err := splitSignedData(in)
+	parts, err := splitSignedData(der)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +272,13 @@ type signedDataParts struct {
 	signers    [][]byte // SignerInfo elements
 }
 
-func splitSignedData(der []byte) (*signedDataParts, error) {
+// splitSignedData splits msg (DER or BER) into the parts of its
+// SignedData, each DER.
+func splitSignedData(msg []byte) (*signedDataParts, error) {
+	der, err := toDER(msg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
 	in := cryptobyte.String(der)
 	var ci, explicit, body cryptobyte.String
 	var ctype asn1.ObjectIdentifier

@@ -68,11 +68,7 @@ func MarshalAttribute(oid asn1.ObjectIdentifier, values ...[]byte) []byte {
 // unsigned attributes stay in the order they were added, since a CAdES-C
 // timestamp hashes them in that order.
 func AddUnsigned(msg []byte, signer int, attrs ...[]byte) ([]byte, error) {
-	der, err := toDER(msg)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	parts, err := splitSignedData(der)
+	parts, err := splitSignedData(msg)
 	if err != nil {
 		return nil, err
 	}
