@@ -9,6 +9,8 @@ set -euo pipefail
 time=${1:-50000x}
 targets=(
 	"./crypto/cms FuzzParse"
+	"./crypto/cms FuzzParseStream"
+	"./certreq FuzzParseSubject"
 	"./crypto/gostx509 FuzzParsePKCS8"
 	"./crypto/gostx509 FuzzParsePKIX"
 	"./crypto/gostx509 FuzzCertificate"
