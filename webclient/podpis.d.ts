@@ -86,7 +86,7 @@ export declare class Client extends EventTarget {
   createRequest(req: CreateRequest): Pending<{ request: string; keyId: string }>;
   /** base64 DER, PEM or a PKCS#7 bundle; resolves with the certificate installed */
   installCertificate(certificate: string): Pending<Certificate>;
-  /** Streams a document of any size (chunks of 512 KiB) and signs it detached. */
+  /** Sends a document of any size (one upload to the agent, or chunks of 512 KiB) and signs it detached. */
   sign(req: { certificate: string; file: Blob | Uint8Array; name?: string; description?: string; digest?: Digest; cades?: CAdES; tsa?: string;
     onProgress?: (p: { sent: number; total: number }) => void; signal?: AbortSignal }): Promise<{ cms: string }>;
   /** Signs a digest the server computed (the key's Streebog); detached, never a login. */

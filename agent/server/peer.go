@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"errors"
+	"github.com/podpis/podpis/agent/wsapi"
 	"log/slog"
 	"net"
 	"net/http"
@@ -293,6 +294,9 @@ func (s *Server) checkPeer(next http.Handler) http.Handler {
 			path := r.URL.Path
 			if strings.HasPrefix(path, "/prompt/") {
 				path = "/prompt/…" // the rest is a prompt's secret
+			}
+			if strings.HasPrefix(path, wsapi.UploadPath) {
+				path = wsapi.UploadPath + "…" // the rest is a stream's
 			}
 			args := []any{"uid", uid, "remote", r.RemoteAddr, "path", path, "origin", r.Header.Get("Origin")}
 			if err != nil {

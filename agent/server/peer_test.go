@@ -31,6 +31,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/podpis/podpis/agent"
 	"github.com/podpis/podpis/agent/prompt"
+	"github.com/podpis/podpis/agent/wsapi"
 	"github.com/podpis/podpis/internal/peercred"
 	"github.com/podpis/podpis/internal/testdeps"
 )
@@ -50,7 +51,8 @@ type attempt struct {
 // peerHelper attacks the agent at $PODPIS_PEER_ADDR the way another
 // account of the machine would: a forged trusted Origin on ws and wss
 // (listing certificates, asking for a login signature), GET /v1/info, and
-// answers posted to the prompt pages named in $PODPIS_PEER_PROMPTS. It
+// answers posted to the prompt pages named in $PODPIS_PEER_PROMPTS, and
+// bytes posted to the stream uploads named in $PODPIS_PEER_UPLOADS. It
 // prints one JSON attempt a line.
 func peerHelper() int {
 	addr, origin := os.Getenv("PODPIS_PEER_ADDR"), os.Getenv("PODPIS_PEER_ORIGIN")
@@ -106,6 +108,11 @@ func peerHelper() int {
 	req, _ := http.NewRequest("GET", "http://"+addr+"/v1/info", nil)
 	req.Header.Set("Origin", origin)
 	do("GET /v1/info", req)
+	for _, u := range strings.Fields(os.Getenv("PODPIS_PEER_UPLOADS")) {
+		req, _ := http.NewRequest("POST", u, strings.NewReader("another document"))
+		req.Header.Set("Origin", origin)
+		do("POST stream upload", req)
+	}
 	for _, u := range strings.Fields(os.Getenv("PODPIS_PEER_PROMPTS")) {
 		req, _ := http.NewRequest("GET", u, nil)
 		do("GET prompt page", req)
@@ -218,8 +225,9 @@ func checkRefused(t *testing.T, as []attempt, want int) {
 // TestOtherAccount: another account of the machine connects with a forged
 // trusted Origin to a headless agent whose PIN is known (the case where a
 // login signature needs no prompt at all): every door is shut — ws and
-// wss upgrades, /v1/info — with a bare 403, and the agent's log names its
-// uid; the agent's own account is served as before.
+// wss upgrades, /v1/info, an upload into the person's open stream — with
+// a bare 403, and the agent's log names its uid (and not the stream); the
+// agent's own account is served as before, its stream untouched.
 func TestOtherAccount(t *testing.T) {
 	defer env.ResetPIN()
 	var log logBuffer
@@ -229,10 +237,19 @@ func TestOtherAccount(t *testing.T) {
 	}
 	h := serve(t, headless(site), l, &Server{Log: slog.New(slog.NewJSONHandler(&log, nil))})
 
+	own := connect(t, h, site, false)
+	b := result[wsapi.StreamBeginResult](t, own.call("streamBegin", wsapi.StreamBeginParams{Name: "договор.pdf"}))
 	uid, _ := testdeps.OtherAccount(t)
-	checkRefused(t, asOther(t, "PODPIS_PEER_ADDR="+h.addr, "PODPIS_PEER_ORIGIN="+site, "PODPIS_PEER_CERT="+certID), 3)
-	if n := log.refusedUIDs()[strconv.Itoa(int(uid))]; n != 3 {
-		t.Errorf("log lines naming uid %d: %d, want 3:\n%s", uid, n, log.String())
+	checkRefused(t, asOther(t, "PODPIS_PEER_ADDR="+h.addr, "PODPIS_PEER_ORIGIN="+site, "PODPIS_PEER_CERT="+certID,
+		"PODPIS_PEER_UPLOADS=http://"+h.addr+b.Upload), 4)
+	if n := log.refusedUIDs()[strconv.Itoa(int(uid))]; n != 4 {
+		t.Errorf("log lines naming uid %d: %d, want 4:\n%s", uid, n, log.String())
+	}
+	if strings.Contains(log.String(), b.Stream) {
+		t.Errorf("the log names the stream's id:\n%s", log.String())
+	}
+	if r := result[wsapi.StreamChunkResult](t, own.call("streamChunk", wsapi.StreamChunkParams{Stream: b.Stream, Data: "AAAA"})); r.Received != 3 {
+		t.Errorf("the person's stream after the attack: %+v", r)
 	}
 
 	// The agent's own account.

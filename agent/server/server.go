@@ -130,12 +130,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Handler is the HTTP side: "/" upgrades to WebSocket, "/v1/info" answers
-// detection probes. It serves only connections accepted by Serve from the
+// detection probes, wsapi.UploadPath takes a stream's bytes. It serves only connections accepted by Serve from the
 // agent's own account.
 func (s *Server) Handler() http.Handler {
 	s.defaults()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/info", s.info)
+	mux.HandleFunc(wsapi.UploadPath, s.upload)
 	if s.Prompts != nil {
 		mux.Handle("/prompt/", s.Prompts)
 	}
@@ -223,7 +224,7 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 	peer := peerOf(r.Context())
 	peer.end()
 	defer peer.begin()
-	c := &connection{s: s, ws: conn, proto: s.API.NewConn(origin, wsapi.Limits{MaxInFlight: s.MaxInFlight, OpTimeout: s.OpTimeout}), peer: peer}
+	c := &connection{s: s, ws: conn, proto: s.API.NewConn(origin, wsapi.Limits{MaxInFlight: s.MaxInFlight, OpTimeout: s.OpTimeout, Uploads: true}), peer: peer}
 	c.serve()
 }
 

@@ -110,7 +110,12 @@ func (c *Conn) streamBegin(params json.RawMessage) (any, error) {
 	}
 	s.idle = time.AfterFunc(c.limits.StreamIdle, func() { c.takeStream(id) })
 	c.streams[id] = s
-	return StreamBeginResult{Stream: id, ChunkSize: ChunkSize}, nil
+	res := StreamBeginResult{Stream: id, ChunkSize: ChunkSize}
+	if c.limits.Uploads {
+		c.api.addUpload(id, c)
+		res.Upload = UploadPath + id
+	}
+	return res, nil
 }
 
 // fastChunk reads a streamChunk message written exactly as podpis.js
@@ -276,6 +281,7 @@ func (c *Conn) takeStream(id string) (*stream, bool) {
 	if ok {
 		s.idle.Stop()
 		delete(c.streams, id)
+		c.api.dropUpload(id)
 	}
 	return s, ok
 }

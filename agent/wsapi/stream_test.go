@@ -2,7 +2,9 @@ package wsapi
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"testing"
@@ -228,4 +230,59 @@ func FuzzChunkPaths(f *testing.F) {
 			t.Fatalf("%q: one-pass %+v, general %+v", msg, fast.Result, slow.Result)
 		}
 	})
+}
+
+// TestUploadRegistry: only a connection of a transport with an upload path
+// (Limits.Uploads: the WebSocket) names one; the native host's streams do
+// not. Whatever ends a stream — signing, abort, idleness, the connection's
+// close — ends its upload path too, and an upload to it finds nothing.
+func TestUploadRegistry(t *testing.T) {
+	api := New(agent.New(agent.Config{}))
+	begin := func(c *Conn) StreamBeginResult {
+		t.Helper()
+		_, r := c.Receive([]byte(`{"id":1,"method":"streamBegin","params":{}}`))
+		if r.Error != nil {
+			t.Fatal(r.Error)
+		}
+		return r.Result.(StreamBeginResult)
+	}
+	native := api.NewConn("https://lk.example.ru", Limits{})
+	if b := begin(native); b.Upload != "" || api.UploadsOpen() != 0 {
+		t.Fatalf("a stream without an upload path names %q", b.Upload)
+	}
+	c := api.NewConn("https://lk.example.ru", Limits{Uploads: true, StreamIdle: 300 * time.Millisecond})
+	idle, aborted := begin(c), begin(c)
+	if idle.Upload != UploadPath+idle.Stream || api.UploadsOpen() != 2 {
+		t.Fatalf("upload %q, %d open", idle.Upload, api.UploadsOpen())
+	}
+	c.Receive([]byte(fmt.Sprintf(`{"id":2,"method":"streamAbort","params":{"stream":%q}}`, aborted.Stream)))
+	if _, err := api.Upload("https://lk.example.ru", aborted.Stream, 0, strings.NewReader("x")); !errors.Is(err, ErrNoUpload) {
+		t.Fatalf("upload to an aborted stream: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	// An upload keeps its stream from idling out while it lasts.
+	slow := io.MultiReader(strings.NewReader("ab"), &sleepy{d: 500 * time.Millisecond}, strings.NewReader("c"))
+	if r, err := api.Upload("https://lk.example.ru", idle.Stream, 0, slow); err != nil || r.Received != 3 {
+		t.Fatalf("a slow upload: %v %+v", err, r)
+	}
+	time.Sleep(700 * time.Millisecond)
+	if _, err := api.Upload("https://lk.example.ru", idle.Stream, 3, strings.NewReader("x")); !errors.Is(err, ErrNoUpload) {
+		t.Fatalf("upload to an idle stream: %v", err)
+	}
+	closed := begin(c)
+	if api.UploadsOpen() != 1 {
+		t.Fatalf("%d uploads open, want the last stream's", api.UploadsOpen())
+	}
+	c.Close()
+	if _, err := api.Upload("https://lk.example.ru", closed.Stream, 0, strings.NewReader("x")); !errors.Is(err, ErrNoUpload) || api.UploadsOpen() != 0 {
+		t.Fatalf("upload after close: %v, %d open", err, api.UploadsOpen())
+	}
+}
+
+// sleepy is a body that pauses once, then ends.
+type sleepy struct{ d time.Duration }
+
+func (s *sleepy) Read([]byte) (int, error) {
+	time.Sleep(s.d)
+	return 0, io.EOF
 }

@@ -285,6 +285,9 @@ type StreamBeginParams struct {
 type StreamBeginResult struct {
 	Stream    string `json:"stream"`
 	ChunkSize int    `json:"chunkSize"` // the largest chunk, decoded
+	// Upload, over the WebSocket, is the path on the agent's port where
+	// the document may be POSTed whole instead of in chunks.
+	Upload string `json:"upload,omitempty"`
 }
 
 // StreamChunkParams and StreamChunkResult are streamChunk's.

@@ -25,6 +25,9 @@ import (
 // API is the protocol over one Agent.
 type API struct {
 	agent *agent.Agent
+
+	mu      sync.Mutex
+	uploads map[string]*Conn // stream id → its connection (Limits.Uploads)
 }
 
 // New returns the protocol over a.
@@ -49,6 +52,10 @@ type Limits struct {
 	// MaxReply bounds a response: a bigger one becomes TOO_LARGE; zero
 	// means 1 MiB, the protocol's frame.
 	MaxReply int
+	// Uploads: the transport serves UploadPath on its port, so this
+	// connection's streams take their bytes as an HTTP body too
+	// (streamBegin's result names where).
+	Uploads bool
 }
 
 // Conn is the protocol state of one connection: its origin, its consent
@@ -107,6 +114,7 @@ func (c *Conn) Close() {
 	for id, s := range c.streams {
 		s.idle.Stop()
 		delete(c.streams, id)
+		c.api.dropUpload(id)
 	}
 }
 
