@@ -39,8 +39,11 @@ type stream struct {
 	// mu is held while a chunk is hashed: a request that signs the
 	// stream (in its own goroutine) waits for the chunk, and a chunk that
 	// comes after it finds the stream done.
-	mu     sync.Mutex
-	done   bool
+	mu   sync.Mutex
+	done bool
+	// broken: an upload into it failed half-way; a request that took
+	// the stream while the body arrived must not sign the part.
+	broken bool
 	name   string
 	size   int64 // declared, -1 when not
 	got    int64
@@ -295,6 +298,9 @@ func (c *Conn) finished(id string) (agent.Document, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.done = true
+	if s.broken {
+		return agent.Document{}, fmt.Errorf("%w: stream %q broken off", agent.ErrBadRequest, id)
+	}
 	if s.size >= 0 && s.got != s.size {
 		return agent.Document{}, fmt.Errorf("%w: stream ended at %d of %d bytes", agent.ErrBadRequest, s.got, s.size)
 	}

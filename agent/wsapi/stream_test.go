@@ -286,3 +286,56 @@ func (s *sleepy) Read([]byte) (int, error) {
 	time.Sleep(s.d)
 	return 0, io.EOF
 }
+
+// TestUploadBrokenWhileSigning: a page asks to sign a stream (of no
+// announced size) while its upload still arrives; the body then breaks
+// off. The request waited for the upload, and it must not sign the part
+// that came.
+func TestUploadBrokenWhileSigning(t *testing.T) {
+	api := New(agent.New(agent.Config{}))
+	c := api.NewConn("https://lk.example.ru", Limits{Uploads: true})
+	_, r := c.Receive([]byte(`{"id":1,"method":"streamBegin","params":{}}`))
+	id := r.Result.(StreamBeginResult).Stream
+	release := make(chan struct{})
+	uploaded := make(chan error, 1)
+	go func() {
+		_, err := api.Upload("https://lk.example.ru", id, 0, io.MultiReader(strings.NewReader("first half"), &blocked{release}))
+		uploaded <- err
+	}()
+	for !c.streamBusy(id) {
+		time.Sleep(time.Millisecond)
+	}
+	signed := make(chan error, 1)
+	go func() {
+		_, err := c.finished(id)
+		signed <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	if err := <-uploaded; err == nil {
+		t.Fatal("a broken body was taken")
+	}
+	if err := <-signed; !errors.Is(err, agent.ErrBadRequest) {
+		t.Fatalf("the part of a broken upload was taken for signing: %v", err)
+	}
+}
+
+// blocked is a body that waits, then breaks off.
+type blocked struct{ release chan struct{} }
+
+func (b *blocked) Read([]byte) (int, error) {
+	<-b.release
+	return 0, io.ErrUnexpectedEOF
+}
+
+// streamBusy: an upload or chunk holds the stream now.
+func (c *Conn) streamBusy(id string) bool {
+	c.mu.Lock()
+	s := c.streams[id]
+	c.mu.Unlock()
+	if s == nil || !s.mu.TryLock() {
+		return s != nil
+	}
+	s.mu.Unlock()
+	return false
+}

@@ -82,16 +82,21 @@ func (api *API) Upload(origin, id string, offset int64, body io.Reader) (StreamC
 	case offset != s.got:
 		return StreamChunkResult{}, fmt.Errorf("%w: upload at %d, %d received", agent.ErrBadRequest, offset, s.got)
 	}
+	// A failed upload drops the stream, and marks it for a request that
+	// took it meanwhile (and waits for this one to end).
+	fail := func(err error) (StreamChunkResult, error) {
+		s.broken = true
+		c.takeStream(id)
+		return StreamChunkResult{}, err
+	}
 	buf := make([]byte, uploadBuffer)
 	for {
 		if err := c.ctx.Err(); err != nil {
-			c.takeStream(id)
-			return StreamChunkResult{}, err
+			return fail(err)
 		}
 		k, err := body.Read(buf)
 		if s.size >= 0 && s.got+int64(k) > s.size {
-			c.takeStream(id)
-			return StreamChunkResult{}, fmt.Errorf("%w: more than the %d bytes announced", agent.ErrBadRequest, s.size)
+			return fail(fmt.Errorf("%w: more than the %d bytes announced", agent.ErrBadRequest, s.size))
 		}
 		s.h.Write(buf[:k])
 		s.got += int64(k)
@@ -99,8 +104,7 @@ func (api *API) Upload(origin, id string, offset int64, body io.Reader) (StreamC
 			return StreamChunkResult{Received: s.got}, nil
 		}
 		if err != nil {
-			c.takeStream(id)
-			return StreamChunkResult{}, fmt.Errorf("%w: upload broken off at %d: %v", agent.ErrBadRequest, s.got, err)
+			return fail(fmt.Errorf("%w: upload broken off at %d: %v", agent.ErrBadRequest, s.got, err))
 		}
 	}
 }
