@@ -85,6 +85,9 @@ bench: bench-deps build
 	$(GO) run ./internal/benchcmp
 	$(GO) run ./internal/agentbench -podpis $(BIN)/podpis -softtoken $(BIN)/libpodpis-softtoken.so
 	$(GO) run ./internal/docbench -podpis $(BIN)/podpis -softtoken $(BIN)/libpodpis-softtoken.so
+	@# A 100 MB File signed by a page in Chromium through the agent, against
+	@# podpis hash and Chromium alone in the same run (the "# 100 MB" lines).
+	cd webclient && npm ci --no-audit --no-fund --silent && node --test --test-name-pattern='100 MB' test/docs.test.mjs
 
 bench-deps:
 	./scripts/test-deps.sh --bench
