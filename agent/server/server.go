@@ -181,16 +181,7 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "origin denied", http.StatusForbidden)
 			return
 		}
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Add("Vary", "Origin")
-		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET")
-			if r.Header.Get("Access-Control-Request-Private-Network") == "true" {
-				h.Set("Access-Control-Allow-Private-Network", "true")
-			}
-			h.Set("Access-Control-Max-Age", "600")
-			w.WriteHeader(http.StatusNoContent)
+		if allowCORS(w, r, origin, http.MethodGet) {
 			return
 		}
 	}
@@ -200,6 +191,24 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(s.API.Detection())
+}
+
+// allowCORS lets a page of origin (one the agent serves) read the answer,
+// and answers its preflight for method (true: nothing more to write).
+func allowCORS(w http.ResponseWriter, r *http.Request, origin, method string) bool {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", method)
+	if r.Header.Get("Access-Control-Request-Private-Network") == "true" {
+		h.Set("Access-Control-Allow-Private-Network", "true")
+	}
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 func (s *Server) ws(w http.ResponseWriter, r *http.Request) {

@@ -24,17 +24,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin denied", http.StatusForbidden)
 		return
 	}
-	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", origin)
-	h.Add("Vary", "Origin")
-	if r.Method == http.MethodOptions {
-		h.Set("Access-Control-Allow-Methods", "POST")
-		h.Set("Access-Control-Allow-Headers", "Content-Type")
-		if r.Header.Get("Access-Control-Request-Private-Network") == "true" {
-			h.Set("Access-Control-Allow-Private-Network", "true")
-		}
-		h.Set("Access-Control-Max-Age", "600")
-		w.WriteHeader(http.StatusNoContent)
+	if allowCORS(w, r, origin, http.MethodPost) {
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -66,7 +56,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Log.Info("upload", "origin", origin, "bytes", body.n, "ms", time.Since(start).Milliseconds(), "code", "OK")
-	h.Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(res)
 }
 
