@@ -44,12 +44,15 @@ type stream struct {
 	// broken: an upload into it failed half-way; a request that took
 	// the stream while the body arrived must not sign the part.
 	broken bool
-	name   string
-	size   int64 // declared, -1 when not
-	got    int64
-	digest string
-	h      hash.Hash
-	idle   *time.Timer
+	// uploading (under the connection's mu): a body arrives; a chunk
+	// meanwhile is BUSY rather than held up in the read loop.
+	uploading bool
+	name      string
+	size      int64 // declared, -1 when not
+	got       int64
+	digest    string
+	h         hash.Hash
+	idle      *time.Timer
 }
 
 func newStreamHash(name string) (hash.Hash, bool) {
@@ -249,14 +252,18 @@ func (c *Conn) hashChunk(id string, offset int64, data []byte) (any, error) {
 	}
 	c.mu.Lock()
 	s, ok := c.streams[p.Stream]
-	if ok && s.idle.Stop() {
+	busy := ok && s.uploading
+	if ok && !busy && s.idle.Stop() {
 		// The idle clock stops while the chunk is hashed and starts
 		// again after it.
-		defer s.idle.Reset(c.limits.StreamIdle)
+		defer c.rearm(p.Stream, s)
 	}
 	c.mu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("%w: no stream %q", agent.ErrBadRequest, p.Stream)
+		return nil, fmt.Errorf("%w: no such stream", agent.ErrBadRequest)
+	}
+	if busy {
+		return nil, fmt.Errorf("%w: the stream's body is arriving", agent.ErrBusy)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -266,7 +273,7 @@ func (c *Conn) hashChunk(id string, offset int64, data []byte) (any, error) {
 		// the page holds.
 		return nil, fmt.Errorf("%w: chunk at %d, %d received", agent.ErrBadRequest, p.Offset, s.got)
 	case s.done:
-		return nil, fmt.Errorf("%w: stream %q already signed", agent.ErrBadRequest, p.Stream)
+		return nil, fmt.Errorf("%w: stream already signed", agent.ErrBadRequest)
 	case s.size >= 0 && s.got+int64(len(data)) > s.size:
 		c.takeStream(p.Stream)
 		return nil, fmt.Errorf("%w: more than the %d bytes announced", agent.ErrBadRequest, s.size)
@@ -274,6 +281,16 @@ func (c *Conn) hashChunk(id string, offset int64, data []byte) (any, error) {
 	s.h.Write(data)
 	s.got += int64(len(data))
 	return StreamChunkResult{Received: s.got}, nil
+}
+
+// rearm starts a stream's idle clock again, unless the stream is gone
+// meanwhile (signed, aborted, its connection closed).
+func (c *Conn) rearm(id string, s *stream) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.streams[id] == s {
+		s.idle.Reset(c.limits.StreamIdle)
+	}
 }
 
 // takeStream removes a stream: consumed, aborted or idle too long.
@@ -293,13 +310,13 @@ func (c *Conn) takeStream(id string) (*stream, bool) {
 func (c *Conn) finished(id string) (agent.Document, error) {
 	s, ok := c.takeStream(id)
 	if !ok {
-		return agent.Document{}, fmt.Errorf("%w: no stream %q", agent.ErrBadRequest, id)
+		return agent.Document{}, fmt.Errorf("%w: no such stream", agent.ErrBadRequest)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.done = true
 	if s.broken {
-		return agent.Document{}, fmt.Errorf("%w: stream %q broken off", agent.ErrBadRequest, id)
+		return agent.Document{}, fmt.Errorf("%w: stream broken off", agent.ErrBadRequest)
 	}
 	if s.size >= 0 && s.got != s.size {
 		return agent.Document{}, fmt.Errorf("%w: stream ended at %d of %d bytes", agent.ErrBadRequest, s.got, s.size)

@@ -339,3 +339,49 @@ func (c *Conn) streamBusy(id string) bool {
 	s.mu.Unlock()
 	return false
 }
+
+// TestUploadEndsWithItsStream: while a body arrives, a chunk for the same
+// stream is BUSY at once (the connection's read loop is not held up), and
+// an abort ends the upload at its next read instead of hashing the rest
+// of the body into a stream nobody can sign.
+func TestUploadEndsWithItsStream(t *testing.T) {
+	api := New(agent.New(agent.Config{}))
+	c := api.NewConn("https://lk.example.ru", Limits{Uploads: true})
+	_, r := c.Receive([]byte(`{"id":1,"method":"streamBegin","params":{}}`))
+	id := r.Result.(StreamBeginResult).Stream
+	uploaded := make(chan error, 1)
+	go func() {
+		_, err := api.Upload("https://lk.example.ru", id, 0, &trickle{left: 200})
+		uploaded <- err
+	}()
+	for !c.streamBusy(id) {
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	_, r = c.Receive([]byte(fmt.Sprintf(`{"id":2,"method":"streamChunk","params":{"stream":%q,"offset":0,"data":"AAAA"}}`, id)))
+	if r.Error == nil || r.Error.Code != Busy || time.Since(start) > time.Second {
+		t.Fatalf("a chunk during an upload: %+v after %v", r.Error, time.Since(start))
+	}
+	c.Receive([]byte(fmt.Sprintf(`{"id":3,"method":"streamAbort","params":{"stream":%q}}`, id)))
+	select {
+	case err := <-uploaded:
+		if err == nil {
+			t.Fatal("the upload of an aborted stream was answered as taken")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the upload went on after its stream was aborted")
+	}
+}
+
+// trickle is a body that sends a byte every 20 ms.
+type trickle struct{ left int }
+
+func (b *trickle) Read(p []byte) (int, error) {
+	if b.left == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(20 * time.Millisecond)
+	b.left--
+	p[0] = 'x'
+	return 1, nil
+}

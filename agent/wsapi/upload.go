@@ -65,20 +65,32 @@ func (api *API) Upload(origin, id string, offset int64, body io.Reader) (StreamC
 	}
 	c.mu.Lock()
 	s, ok := c.streams[id]
-	if ok && s.idle.Stop() {
-		// No idle clock while the body arrives (the transport bounds a
-		// silent body); it starts again after it.
-		defer s.idle.Reset(c.limits.StreamIdle)
+	if ok && s.uploading {
+		c.mu.Unlock()
+		return StreamChunkResult{}, fmt.Errorf("%w: another body is arriving", agent.ErrBadRequest)
+	}
+	if ok {
+		s.uploading = true
+		if s.idle.Stop() {
+			// No idle clock while the body arrives (the transport
+			// bounds a silent body); it starts again after it.
+			defer c.rearm(id, s)
+		}
 	}
 	c.mu.Unlock()
 	if !ok {
 		return StreamChunkResult{}, ErrNoUpload
 	}
+	defer func() {
+		c.mu.Lock()
+		s.uploading = false
+		c.mu.Unlock()
+	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.done:
-		return StreamChunkResult{}, fmt.Errorf("%w: stream %q already signed", agent.ErrBadRequest, id)
+		return StreamChunkResult{}, fmt.Errorf("%w: stream already signed", agent.ErrBadRequest)
 	case offset != s.got:
 		return StreamChunkResult{}, fmt.Errorf("%w: upload at %d, %d received", agent.ErrBadRequest, offset, s.got)
 	}
@@ -94,6 +106,11 @@ func (api *API) Upload(origin, id string, offset int64, body io.Reader) (StreamC
 		if err := c.ctx.Err(); err != nil {
 			return fail(err)
 		}
+		if !c.holds(id, s) {
+			// Aborted, idle or taken by a request while the body
+			// arrives: what came is no document to sign.
+			return fail(fmt.Errorf("%w: stream ended during the upload", agent.ErrBadRequest))
+		}
 		k, err := body.Read(buf)
 		if s.size >= 0 && s.got+int64(k) > s.size {
 			return fail(fmt.Errorf("%w: more than the %d bytes announced", agent.ErrBadRequest, s.size))
@@ -107,6 +124,13 @@ func (api *API) Upload(origin, id string, offset int64, body io.Reader) (StreamC
 			return fail(fmt.Errorf("%w: upload broken off at %d: %v", agent.ErrBadRequest, s.got, err))
 		}
 	}
+}
+
+// holds reports whether the stream id is still s, the connection's.
+func (c *Conn) holds(id string, s *stream) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.streams[id] == s
 }
 
 // UploadsOpen is how many streams take uploads (for tests: none outlives
