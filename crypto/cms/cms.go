@@ -65,6 +65,10 @@ type SignedData struct {
 	// digests are the content's digests by digest OID, when the content
 	// was streamed (ParseStream, HashContent) rather than held.
 	digests map[string][]byte
+	// listed are the digestAlgorithms: the digests an attached content
+	// was hashed with when streamed, so a signer must name one of them
+	// (RFC 5652, 5.1), held or streamed alike.
+	listed []asn1.ObjectIdentifier
 }
 
 // SignerInfo is one signer of a SignedData.
@@ -147,7 +151,8 @@ func parseDER(der []byte) (*SignedData, error) {
 		!sdBody.ReadASN1(&encap, cbasn1.SEQUENCE) {
 		return nil, ErrMalformed
 	}
-	if !readOID(&encap, &sd.ContentType) {
+	var ok bool
+	if sd.listed, ok = listedDigests(digestAlgs); !ok || !readOID(&encap, &sd.ContentType) {
 		return nil, ErrMalformed
 	}
 	if !encap.Empty() {
@@ -266,6 +271,24 @@ func parseSignerInfo(si cryptobyte.String) (*SignerInfo, error) {
 
 // readAlgorithm reads an AlgorithmIdentifier whose parameters, if any, are
 // NULL or of no interest here (GOST key parameters).
+// listedDigests reads digestAlgorithms' elements: the OIDs of those that
+// are AlgorithmIdentifiers (anything else is skipped: a signer naming it
+// fails); false when the SET does not hold whole elements.
+func listedDigests(algs cryptobyte.String) ([]asn1.ObjectIdentifier, bool) {
+	var oids []asn1.ObjectIdentifier
+	for !algs.Empty() {
+		var el cryptobyte.String
+		var tag cbasn1.Tag
+		if !algs.ReadAnyASN1Element(&el, &tag) {
+			return nil, false
+		}
+		if oid, err := readAlgorithm(&el); err == nil && el.Empty() {
+			oids = append(oids, oid)
+		}
+	}
+	return oids, true
+}
+
 func readAlgorithm(s *cryptobyte.String) (asn1.ObjectIdentifier, error) {
 	var alg cryptobyte.String
 	var oid asn1.ObjectIdentifier

@@ -440,3 +440,41 @@ func (r *repeat) Read(p []byte) (int, error) {
 	}
 	return k, nil
 }
+
+// TestUnlistedDigest: an attached message whose signer names a digest
+// that digestAlgorithms does not list (RFC 5652, 5.1) is refused by
+// VerifySigner held and streamed alike: a stream is hashed with the listed
+// digests only, and a message must not verify one way and not the other.
+func TestUnlistedDigest(t *testing.T) {
+	key := mustKey(t)
+	cert := selfSigned(t, key)
+	der, err := Sign([]byte("договор"), cert, key, &SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first Streebog-256 OID is digestAlgorithms'; make it -512.
+	oid256 := []byte{0x06, 0x08, 0x2a, 0x85, 0x03, 0x07, 0x01, 0x01, 0x02, 0x02}
+	i := bytes.Index(der, oid256)
+	if i < 0 {
+		t.Fatal("no Streebog-256 OID")
+	}
+	bad := bytes.Clone(der)
+	bad[i+len(oid256)-1] = 0x03
+	for name, der := range map[string][]byte{"listed": der, "unlisted": bad} {
+		held, err := Parse(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sd, err := ParseStream(bytes.NewReader(der), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e1, e2 := held.VerifySigner(held.Signers[0], cert, nil), sd.VerifySigner(sd.Signers[0], cert, nil)
+		if name == "listed" && (e1 != nil || e2 != nil) {
+			t.Fatalf("listed: held %v, streamed %v", e1, e2)
+		}
+		if name == "unlisted" && (!errors.Is(e1, ErrMalformed) || !errors.Is(e2, ErrMalformed)) {
+			t.Fatalf("unlisted: held %v, streamed %v", e1, e2)
+		}
+	}
+}

@@ -179,17 +179,9 @@ func (p *streamParser) head() error {
 	if !set.ReadASN1(&algs, cbasn1.SET) {
 		return ErrMalformed
 	}
-	for !algs.Empty() {
-		var el cryptobyte.String
-		var tag cbasn1.Tag
-		if !algs.ReadAnyASN1Element(&el, &tag) {
-			return ErrMalformed
-		}
-		// What is no AlgorithmIdentifier is not hashed, as Parse, which
-		// reads no further, does not mind it: a signer naming it fails.
-		if oid, err := readAlgorithm(&el); err == nil && el.Empty() {
-			p.digestOIDs = append(p.digestOIDs, oid)
-		}
+	var ok bool
+	if p.digestOIDs, ok = listedDigests(algs); !ok {
+		return ErrMalformed
 	}
 	if p.encap, err = s.open(0x30); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/podpis/podpis/crypto/gostx509"
 )
@@ -53,6 +54,11 @@ func (sd *SignedData) VerifySigner(info *SignerInfo, cert *x509.Certificate, det
 	dalg := digestByOID(info.DigestAlgorithm)
 	if dalg == nil {
 		return fmt.Errorf("%w: digest %v", ErrUnsupported, info.DigestAlgorithm)
+	}
+	if sd.Attached && !slices.ContainsFunc(sd.listed, dalg.oid.Equal) {
+		// A stream is hashed with the listed digests only: held, the
+		// same message must fare the same.
+		return fmt.Errorf("%w: digest %v not listed in digestAlgorithms", ErrMalformed, dalg.oid)
 	}
 	var digest []byte
 	if detached != nil {
