@@ -13,12 +13,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync, rmSync, chownSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, mkdirSync, rmSync, chownSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
-import { root, bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
+import { root, bin, shots, procs, freePort, start, launchChromium, agentPrompts, settle } from "../testing/harness.mjs";
 
 let browser, data, demo, prompts, sink, seeded, pgDir;
 
@@ -54,29 +52,11 @@ const otherCode = (code) => String((Number(code) + 1) % 1e6).padStart(6, "0");
 
 // --- The agent's prompts ---------------------------------------------------------
 
-nextPromptURL.seen = 0;
-function newPrompt() {
-  const lines = existsSync(prompts) ? readFileSync(prompts, "utf8").trim().split("\n").filter(Boolean) : [];
-  return lines.length > nextPromptURL.seen ? pathToFileURL(lines[nextPromptURL.seen++]).href : null;
-}
-async function nextPromptURL() {
-  for (let i = 0; i < 300; i++) {
-    const url = newPrompt();
-    if (url) return url;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the agent opened no prompt page");
-}
-
-// settle: the agent refuses an approval posted within a second of the
-// page loading; a person reads first.
-const settle = () => new Promise((r) => setTimeout(r, 1200));
-
 // answerPIN answers the agent's next question, the PIN of a login
 // signature, as the person would on the agent's page.
 async function answerPIN(context, expect) {
   const page = await context.newPage();
-  await page.goto(await nextPromptURL());
+  await page.goto(await prompts.next());
   await page.waitForSelector("main form");
   if (expect) assert.match(await page.textContent("main"), expect);
   await page.fill("#pin", "1234");
@@ -189,9 +169,7 @@ before(async () => {
   execFileSync(bin("podpis-demo"), ["init", "--dir", data]);
   seeded = JSON.parse(readFileSync(path.join(data, "demo-account.json"), "utf8"));
   mkdirSync(path.join(data, "agent"));
-  prompts = path.join(data, "prompts.txt");
-  writeFileSync(path.join(data, "record.sh"), `#!/bin/sh\necho "$1" >> '${prompts}'\n`);
-  chmodSync(path.join(data, "record.sh"), 0o755);
+  prompts = agentPrompts(data);
 
   // Built into this run's folder: account-postgres.test.mjs may build
   // it at the same time.
@@ -207,14 +185,8 @@ before(async () => {
     "--smtp", sink.smtp, "--smtp-from", "podpis@localhost", "--sms-gateway", sink.sms, ...db], {}, /Откройте/);
   await start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
     "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo],
-    { DISPLAY: "", WAYLAND_DISPLAY: "", PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"),
-      PODPIS_DATA_DIR: path.join(data, "agent"), PODPIS_CONFIG: path.join(data, "agent", "config.json"),
-      PODPIS_BROWSER: path.join(data, "record.sh") }, /listening on/);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+    prompts.env, /listening on/);
+  browser = await launchChromium();
 });
 
 after(async () => {

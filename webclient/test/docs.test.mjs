@@ -9,35 +9,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
-import { bin, root, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
+import { bin, root, shots, procs, freePort, start, launchChromium, agentPrompts, settle } from "../testing/harness.mjs";
 
 let browser, data, demo, agentPort, prompts, agentPid;
 let agentLog = "";
-let seen = 0;
-
-// nextPrompt: the forwarding file the agent "opened" for its next question.
-async function nextPrompt() {
-  for (let i = 0; i < 1200; i++) {
-    const lines = existsSync(prompts) ? readFileSync(prompts, "utf8").trim().split("\n").filter(Boolean) : [];
-    if (lines.length > seen) return pathToFileURL(lines[seen++]).href;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the agent opened no prompt page");
-}
-
-async function openPrompt(context) {
-  const page = await context.newPage();
-  await page.goto(await nextPrompt());
-  await page.waitForSelector("main form");
-  return page;
-}
-
-const settle = () => new Promise((r) => setTimeout(r, 1200));
+const openPrompt = (context) => prompts.open(context);
 
 // The same bytes in the page and here: xorshift32 from a seed.
 function generate(n, seed) {
@@ -88,26 +67,17 @@ before(async () => {
   data = mkdtempSync(path.join(tmpdir(), "podpis-docs-e2e-"));
   execFileSync(bin("podpis-demo"), ["init", "--dir", data]);
   mkdirSync(path.join(data, "agent"));
-  prompts = path.join(data, "prompts.txt");
-  writeFileSync(path.join(data, "record.sh"), `#!/bin/sh\necho "$1" >> '${prompts}'\n`);
-  chmodSync(path.join(data, "record.sh"), 0o755);
+  prompts = agentPrompts(data);
   agentPort = await freePort();
   const port = await freePort();
   await start(bin("podpis-demo"), ["serve", "--listen", `127.0.0.1:${port}`, "--roots", path.join(data, "roots.pem"),
     "--intermediates", path.join(data, "intermediates.pem"), "--agent-port", String(agentPort)], {}, /Откройте/);
   demo = `http://127.0.0.1:${port}`;
-  const env = { DISPLAY: "", WAYLAND_DISPLAY: "", PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"),
-    PODPIS_DATA_DIR: path.join(data, "agent"), PODPIS_CONFIG: path.join(data, "agent", "config.json"),
-    PODPIS_BROWSER: path.join(data, "record.sh") };
   const agent = await start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
-    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo], env, /listening on/);
+    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo], prompts.env, /listening on/);
   agentPid = agent.pid;
   agent.stderr.on("data", (d) => { agentLog += d; });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -292,7 +262,7 @@ test("a batch of documents: one window listing each, one PIN", async () => {
   const { context, page, id } = await signingPage();
   const sizes = [1000, 250_000, 1_200_000, 77];
   const names = ["Договор № 17.pdf", "Спецификация.pdf", "Акт приёма-передачи.pdf", "Доверенность.txt"];
-  const before = seen;
+  const before = prompts.seen;
   const signing = page.evaluate(async ({ id, sizes, names }) => {
     const documents = sizes.map((n, i) => ({ file: new Blob([window.generate(n, 1000 + i)]), name: names[i] }));
     window.batchProgress = [];
@@ -314,7 +284,7 @@ test("a batch of documents: one window listing each, one PIN", async () => {
   await settle();
   await pin.click('button[value="sign"]');
   const r = await signing;
-  assert.equal(seen - before, 2, "one question and one PIN for the batch");
+  assert.equal(prompts.seen - before, 2, "one question and one PIN for the batch");
   assert.ok(r.progress.includes("upload:4/4") && r.progress.includes("sign:4/4"), r.progress.join(" "));
   r.results.forEach((cms, i) => engineVerify(cms, generate(sizes[i], 1000 + i), names[i]));
   assert.throws(() => engineVerify(r.results[0], generate(sizes[1], 1001), "swapped"), /refused/);

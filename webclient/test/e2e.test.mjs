@@ -6,12 +6,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
-import { root, bin, shots, CHROMIUM, procs, freePort, start, signThenCancel } from "../testing/harness.mjs";
+import { bin, shots, procs, freePort, start, signThenCancel, launchChromium, agentPrompts, settle } from "../testing/harness.mjs";
 
 
 let browser, data, demo, other, agentPort, prompts;
@@ -27,11 +25,8 @@ let agentProc;
 async function startAgent() {
   // DISPLAY unset: no dialogs, so the agent asks through its own page,
   // which it "opens" by running the recorder script.
-  const env = { DISPLAY: "", WAYLAND_DISPLAY: "", PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"),
-    PODPIS_DATA_DIR: path.join(data, "agent"), PODPIS_CONFIG: path.join(data, "agent", "config.json"),
-    PODPIS_BROWSER: path.join(data, "record.sh") };
   agentProc = await start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
-    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo], env, /listening on/);
+    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo], prompts.env, /listening on/);
   return agentProc;
 }
 
@@ -39,18 +34,10 @@ async function startAgent() {
 // what it opened: a file of the person's that forwards to the question
 // (the question's own address never appears in the opener's argv).
 async function nextPrompt() {
-  for (let i = 0; i < 200; i++) {
-    const lines = existsSync(prompts) ? readFileSync(prompts, "utf8").trim().split("\n").filter(Boolean) : [];
-    if (lines.length > nextPrompt.seen) {
-      const opened = lines[nextPrompt.seen++];
-      assert.ok(!opened.includes("/prompt/"), `the opener was given the question's address: ${opened}`);
-      return pathToFileURL(opened).href;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the agent opened no prompt page");
+  const url = await prompts.next();
+  assert.ok(!url.includes("/prompt/"), `the opener was given the question's address: ${url}`);
+  return url;
 }
-nextPrompt.seen = 0;
 
 // openPrompt opens the next prompt as the person's browser would: the
 // forwarding file, then the question it leads to.
@@ -61,10 +48,6 @@ async function openPrompt(context) {
   await page.waitForSelector("main form");
   return page;
 }
-
-// settle: the agent refuses an approval posted within a second of the
-// page loading (keys meant for another window); a person reads first.
-const settle = () => new Promise((r) => setTimeout(r, 1200));
 
 async function answerPIN(context, pin) {
   const page = await openPrompt(context);
@@ -95,16 +78,10 @@ before(async () => {
   data = mkdtempSync(path.join(tmpdir(), "podpis-e2e-"));
   execFileSync(bin("podpis-demo"), ["init", "--dir", data]);
   mkdirSync(path.join(data, "agent"));
-  prompts = path.join(data, "prompts.txt");
-  writeFileSync(path.join(data, "record.sh"), `#!/bin/sh\necho "$1" >> '${prompts}'\n`);
-  chmodSync(path.join(data, "record.sh"), 0o755);
+  prompts = agentPrompts(data);
   agentPort = await freePort();
   demo = await startDemo(agentPort);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -8,12 +8,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, chmodSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
-import { root, bin, shots, CHROMIUM, procs, freePort, start, signThenCancel } from "../testing/harness.mjs";
+import { root, bin, shots, CHROMIUM, procs, freePort, start, signThenCancel, agentPrompts, settle } from "../testing/harness.mjs";
 
 const extDir = path.join(root, "webclient", "extension");
 
@@ -30,11 +29,7 @@ async function startDemo(closedPort) {
 
 // The environment of the agent and of the native host the browser starts:
 // the same per-user runtime folder, so the host finds this agent's socket.
-const agentEnv = () => ({
-  DISPLAY: "", WAYLAND_DISPLAY: "", XDG_RUNTIME_DIR: path.join(data, "run"),
-  PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"), PODPIS_DATA_DIR: path.join(data, "agent"),
-  PODPIS_CONFIG: path.join(data, "agent", "config.json"), PODPIS_BROWSER: path.join(data, "record.sh"),
-});
+const agentEnv = () => ({ ...prompts.env, XDG_RUNTIME_DIR: path.join(data, "run") });
 
 // Chromium's extension ID: the first 16 bytes of SHA-256 of the key's DER,
 // in hex with the digits 0–f written a–p.
@@ -43,15 +38,7 @@ function chromeID(keyB64) {
   return [...hex].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join("");
 }
 
-async function nextPrompt() {
-  for (let i = 0; i < 200; i++) {
-    const lines = existsSync(prompts) ? readFileSync(prompts, "utf8").trim().split("\n").filter(Boolean) : [];
-    if (lines.length > nextPrompt.seen) return pathToFileURL(lines[nextPrompt.seen++]).href;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the agent opened no prompt page");
-}
-nextPrompt.seen = 0;
+const nextPrompt = () => prompts.next();
 
 async function openPrompt() {
   const page = await context.newPage();
@@ -63,7 +50,6 @@ async function openPrompt() {
   return page;
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 1200));
 
 async function answer(page, choice, pin) {
   if (pin) await page.fill("#pin", pin);
@@ -83,9 +69,7 @@ before(async () => {
   execFileSync(bin("podpis-demo"), ["init", "--dir", data]);
   mkdirSync(path.join(data, "agent"));
   mkdirSync(path.join(data, "run"), { mode: 0o700 });
-  prompts = path.join(data, "prompts.txt");
-  writeFileSync(path.join(data, "record.sh"), `#!/bin/sh\necho "$1" >> '${prompts}'\n`);
-  chmodSync(path.join(data, "record.sh"), 0o755);
+  prompts = agentPrompts(data);
 
   agentPort = await freePort();
   const closedPort = await freePort();

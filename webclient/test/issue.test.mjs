@@ -10,34 +10,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync, existsSync, mkdirSync, chmodSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
-import { bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
+import { bin, shots, procs, freePort, start, launchChromium, agentPrompts, settle } from "../testing/harness.mjs";
 
-let browser, data, demo, prompts, seen = 0;
+let browser, data, demo, prompts;
 
-// nextPrompt: the next page the agent "opened" (the recorder script got
-// the forwarding file), opened as the person's browser would.
-async function openPrompt(context) {
-  for (let i = 0; i < 400; i++) {
-    const lines = existsSync(prompts) ? readFileSync(prompts, "utf8").trim().split("\n").filter(Boolean) : [];
-    if (lines.length > seen) {
-      const page = await context.newPage();
-      await page.goto(pathToFileURL(lines[seen++]).href);
-      await page.waitForSelector("main form");
-      return page;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the agent opened no prompt page");
-}
-
-// The agent refuses an approval posted within a second of its page
-// loading; a person reads first.
-const settle = () => new Promise((r) => setTimeout(r, 1200));
+const openPrompt = (context) => prompts.open(context);
 
 async function answer(context, { expect, button, pin, shot }) {
   const page = await openPrompt(context);
@@ -57,9 +37,7 @@ before(async () => {
   data = mkdtempSync(path.join(tmpdir(), "podpis-issue-"));
   execFileSync(bin("podpis-demo"), ["init", "--dir", data]);
   mkdirSync(path.join(data, "agent"));
-  prompts = path.join(data, "prompts.txt");
-  writeFileSync(path.join(data, "record.sh"), `#!/bin/sh\necho "$1" >> '${prompts}'\n`);
-  chmodSync(path.join(data, "record.sh"), 0o755);
+  prompts = agentPrompts(data);
   const agentPort = await freePort();
   const port = await freePort();
   demo = `http://127.0.0.1:${port}`;
@@ -69,14 +47,8 @@ before(async () => {
   // trusted — and still asked before a key is made.
   await start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
     "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo],
-    { DISPLAY: "", WAYLAND_DISPLAY: "", PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"),
-      PODPIS_DATA_DIR: path.join(data, "agent"), PODPIS_CONFIG: path.join(data, "agent", "config.json"),
-      PODPIS_BROWSER: path.join(data, "record.sh") }, /listening on/);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+    prompts.env, /listening on/);
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -111,7 +83,7 @@ test("«Выпуск сертификата»: form, key on the token, CA, insta
   await page.waitForSelector('input[name="SNILS"][aria-invalid="true"]');
   assert.match(await page.textContent("#issue-form"), /СНИЛС: 11 цифр с верным контрольным числом/);
   await page.screenshot({ path: path.join(shots, "issue-02-invalid-snils.png"), fullPage: true });
-  assert.equal(existsSync(prompts), false, "the agent was asked about a form the page refused");
+  assert.equal(existsSync(prompts.file), false, "the agent was asked about a form the page refused");
   const keysBefore = keyFiles();
 
   // The person declines the key in the agent's window: nothing is made.

@@ -8,42 +8,27 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import http from "node:http";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
-import { root, bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
+import { bin, shots, procs, freePort, start, launchChromium, agentPrompts, settle } from "../testing/harness.mjs";
 
 const shot = (page, name) => page.screenshot({ path: path.join(shots, `lna-${name}.png`), fullPage: true });
 
 let browser, cdp, data, site, agentPort, prompts;
 
-// startAgent: the interactive agent (its questions go to record.sh), which
+// startAgent: the interactive agent (its questions go to agentPrompts), which
 // trusts the public site.
 function startAgent() {
-  const env = { DISPLAY: "", WAYLAND_DISPLAY: "", PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"),
-    PODPIS_DATA_DIR: path.join(data, "agent"), PODPIS_CONFIG: path.join(data, "agent", "config.json"),
-    PODPIS_BROWSER: path.join(data, "record.sh") };
   return start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
-    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", site], env, /listening on/);
+    "--module", bin("libpodpis-softtoken.so"), "--trust-origin", site], prompts.env, /listening on/);
 }
 
-let seen = 0;
 async function answerPIN(context, pin) {
-  let opened;
-  for (let i = 0; i < 200 && !opened; i++) {
-    const lines = existsSync(prompts) ? readFileSync(prompts, "utf8").trim().split("\n").filter(Boolean) : [];
-    if (lines.length > seen) opened = lines[seen++];
-    else await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.ok(opened, "the agent opened no prompt page");
-  const page = await context.newPage();
-  await page.goto(pathToFileURL(opened).href);
-  await page.waitForSelector("main form");
+  const page = await prompts.open(context);
   await page.fill("#pin", pin);
-  await new Promise((r) => setTimeout(r, 1200)); // the agent ignores an answer in the first second
+  await settle();
   await page.click('button[value="sign"]');
   await page.waitForSelector("text=Готово");
   await page.close();
@@ -87,9 +72,7 @@ before(async () => {
   data = mkdtempSync(path.join(tmpdir(), "podpis-lna-"));
   execFileSync(bin("podpis-demo"), ["init", "--dir", data]);
   mkdirSync(path.join(data, "agent"));
-  prompts = path.join(data, "prompts.txt");
-  writeFileSync(path.join(data, "record.sh"), `#!/bin/sh\necho "$1" >> '${prompts}'\n`);
-  chmodSync(path.join(data, "record.sh"), 0o755);
+  prompts = agentPrompts(data);
   execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
     "-keyout", path.join(data, "tls.key"), "-out", path.join(data, "tls.pem"), "-days", "2",
     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
@@ -99,12 +82,7 @@ before(async () => {
     "--intermediates", path.join(data, "intermediates.pem"), "--agent-port", String(agentPort),
     "--tls-cert", path.join(data, "tls.pem"), "--tls-key", path.join(data, "tls.key")], {}, /Откройте/);
   site = `https://127.0.0.1:${port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      `--ip-address-space-overrides=127.0.0.1:${port}=public`, "--ignore-certificate-errors"],
-  });
+  browser = await launchChromium(`--ip-address-space-overrides=127.0.0.1:${port}=public`, "--ignore-certificate-errors");
   cdp = await browser.newBrowserCDPSession();
 });
 

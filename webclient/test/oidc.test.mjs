@@ -9,13 +9,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
-import { bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
+import { bin, shots, procs, freePort, start, launchChromium, agentPrompts } from "../testing/harness.mjs";
 
 const SECRET = "dover-secret-0123456789";
 let browser, data, demo, service, server, prompts;
@@ -63,16 +61,6 @@ function authorizeURL(verifiers, extra = {}) {
   return `${demo}/oidc/authorize?${q}`;
 }
 
-async function nextPrompt() {
-  for (let i = 0; i < 200; i++) {
-    const lines = existsSync(prompts) ? readFileSync(prompts, "utf8").trim().split("\n").filter(Boolean) : [];
-    if (lines.length > nextPrompt.seen) return pathToFileURL(lines[nextPrompt.seen++]).href;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the agent opened no prompt page");
-}
-nextPrompt.seen = 0;
-
 const verifiers = new Map();
 
 before(async () => {
@@ -80,9 +68,7 @@ before(async () => {
   data = mkdtempSync(path.join(tmpdir(), "podpis-oidc-"));
   execFileSync(bin("podpis-demo"), ["init", "--dir", data]);
   mkdirSync(path.join(data, "agent"));
-  prompts = path.join(data, "prompts.txt");
-  writeFileSync(path.join(data, "record.sh"), `#!/bin/sh\necho "$1" >> '${prompts}'\n`);
-  chmodSync(path.join(data, "record.sh"), 0o755);
+  prompts = agentPrompts(data);
   const [demoPort, agentPort, servicePort] = [await freePort(), await freePort(), await freePort()];
   demo = `http://127.0.0.1:${demoPort}`;
   service = `http://127.0.0.1:${servicePort}`;
@@ -93,12 +79,9 @@ before(async () => {
     "--oidc-clients", path.join(data, "clients.json")], {}, /Откройте/);
   await start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
     "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo],
-  { DISPLAY: "", WAYLAND_DISPLAY: "", PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"), PODPIS_DATA_DIR: path.join(data, "agent"),
-    PODPIS_CONFIG: path.join(data, "agent", "config.json"), PODPIS_BROWSER: path.join(data, "record.sh") }, /listening on/);
+  prompts.env, /listening on/);
   await startService(servicePort, verifiers);
-  browser = await chromium.launch({ executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -122,7 +105,7 @@ test("a service logs in through the provider by certificate, then by single sign
   await page.waitForSelector("#choose:not([hidden])");
   await page.click(".cert:has-text('Петрова')");
   const pin = await context.newPage();
-  await pin.goto(await nextPrompt());
+  await pin.goto(await prompts.next());
   await pin.waitForSelector("main form");
   await pin.fill("#pin", "1234");
   await new Promise((r) => setTimeout(r, 1200)); // the agent refuses an approval within a second of loading

@@ -14,39 +14,16 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, chmodSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
-import { root, bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
+import { root, bin, shots, procs, freePort, start, launchChromium, agentPrompts, settle } from "../testing/harness.mjs";
 
 let browser, data, demo, poa, prompts, account;
 const schema = path.join(root, "poa", "testdata", "ON_EMCHD_1_928_00_01_01_01.xsd");
 const SECRET = "poa-client-secret-0123456789";
 
-// nextPrompt: the agent "opens" each question by running record.sh,
-// which writes down the file that forwards to it.
-async function nextPrompt() {
-  for (let i = 0; i < 300; i++) {
-    const lines = existsSync(prompts) ? readFileSync(prompts, "utf8").trim().split("\n").filter(Boolean) : [];
-    if (lines.length > nextPrompt.seen) return pathToFileURL(lines[nextPrompt.seen++]).href;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the agent opened no prompt page");
-}
-nextPrompt.seen = 0;
-
-async function openPrompt(context) {
-  const page = await context.newPage();
-  await page.goto(await nextPrompt());
-  await page.waitForSelector("main form");
-  return page;
-}
-
-// settle: the agent refuses an answer posted within a second of its page
-// loading; a person reads first.
-const settle = () => new Promise((r) => setTimeout(r, 1200));
+const openPrompt = (context) => prompts.open(context);
 
 async function answerPIN(context) {
   const page = await openPrompt(context);
@@ -124,9 +101,7 @@ before(async () => {
   execFileSync(bin("podpis-demo"), ["init", "--dir", data]);
   account = JSON.parse(readFileSync(path.join(data, "demo-account.json"), "utf8"));
   mkdirSync(path.join(data, "agent"));
-  prompts = path.join(data, "prompts.txt");
-  writeFileSync(path.join(data, "record.sh"), `#!/bin/sh\necho "$1" >> '${prompts}'\n`);
-  chmodSync(path.join(data, "record.sh"), 0o755);
+  prompts = agentPrompts(data);
   const [agentPort, port, poaPort] = [await freePort(), await freePort(), await freePort()];
   demo = `http://127.0.0.1:${port}`;
   poa = `http://127.0.0.1:${poaPort}`;
@@ -141,13 +116,8 @@ before(async () => {
     "--client-secret-file", path.join(data, "poa-secret"), ...roots], {}, /«Доверенность»: /);
   await start(bin("podpis"), ["run", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
     "--module", bin("libpodpis-softtoken.so"), "--trust-origin", demo, "--trust-origin", poa],
-    { DISPLAY: "", WAYLAND_DISPLAY: "", PODPIS_SOFTTOKEN_DIR: path.join(data, "softtoken"), PODPIS_DATA_DIR: path.join(data, "agent"),
-      PODPIS_CONFIG: path.join(data, "agent", "config.json"), PODPIS_BROWSER: path.join(data, "record.sh") }, /listening on/);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--lang=ru-RU", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+    prompts.env, /listening on/);
+  browser = await launchChromium("--lang=ru-RU");
 });
 
 after(async () => {

@@ -15,8 +15,7 @@ import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, rmSync } from "nod
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
-import { bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
+import { bin, shots, procs, freePort, start, launchChromium } from "../testing/harness.mjs";
 
 let browser, data, demo, seeded, service, server;
 
@@ -76,11 +75,7 @@ before(async () => {
   await startService(servicePort);
   await start(bin("podpis-demo"), ["serve", "--listen", `127.0.0.1:${port}`, "--roots", path.join(data, "roots.pem"),
     "--intermediates", path.join(data, "intermediates.pem"), "--telegram-token-file", path.join(data, "bot-token"), "--oidc-clients", path.join(data, "clients.json")], {}, /Откройте/);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

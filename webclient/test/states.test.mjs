@@ -10,8 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, cpSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
-import { bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
+import { bin, shots, procs, freePort, start, launchChromium } from "../testing/harness.mjs";
 
 const LINUX_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36";
 const WINDOWS_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36";
@@ -58,11 +57,7 @@ before(async () => {
   writeFileSync(path.join(dist, "podpis_1.4.0-1_amd64.deb"), Buffer.alloc(6_512_345, 7));
   writeFileSync(path.join(dist, "podpis-setup-1.4.0.exe"), Buffer.alloc(9_876_543, 9));
   writeFileSync(path.join(dist, "podpis-softtoken_1.4.0-1_amd64.deb"), Buffer.alloc(1000, 1));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

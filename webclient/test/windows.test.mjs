@@ -17,8 +17,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
-import { root, bin, shots, CHROMIUM, procs, freePort, start } from "../testing/harness.mjs";
+import { root, bin, shots, procs, freePort, start, launchChromium } from "../testing/harness.mjs";
 
 const have = (cmd) => {
   try {
@@ -62,11 +61,7 @@ before(async () => {
   await start("wine", [wine.podpis, "run", "--headless", "--listen", `127.0.0.1:${agentPort}`, "--no-known-modules",
     "--module", winPath(wine.softtoken), "--trust-origin", demo], env, /listening on/);
   await start("wine", [wine.relay, `127.0.0.1:${relayPort}`, `127.0.0.1:${agentPort}`], wine.env, /relaying on/);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
