@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -222,7 +223,16 @@ func testCodeLogin(t *testing.T, db database) {
 }
 
 func testReset(t *testing.T, db database) {
-	e := newEnv(t, db)
+	// What was granted on the sessions (an OIDC provider's tokens) hears
+	// that a reset ended them all.
+	var ended atomic.Int32
+	e := newEnv(t, db, func(c *account.Config) {
+		c.SessionsEnded = func(_ context.Context, _, sessionID string) {
+			if sessionID == "" {
+				ended.Add(1)
+			}
+		}
+	})
 	other, _ := e.register(t, phone("+79160000006"), pw)
 	b := e.browser()
 	p := must(t, b.post("/api/account/reset", map[string]string{"phone": "+79160000006"}))
@@ -233,6 +243,9 @@ func testReset(t *testing.T, db database) {
 		refused(t, 400, "WEAK_PASSWORD", b.post("/api/account/reset/confirm", map[string]string{"pending": p.str("pending"), "code": code, "password": "123"}))
 	}
 	must(t, b.post("/api/account/reset/confirm", map[string]string{"pending": p.str("pending"), "code": code, "password": newPW}))
+	if ended.Load() != 1 {
+		t.Errorf("SessionsEnded heard of the reset %d times, want once", ended.Load())
+	}
 	refused(t, 401, "NOT_LOGGED_IN", other.get("/api/account/me"))
 	refused(t, 401, "WRONG_CREDENTIALS", e.browser().post("/api/account/login", map[string]string{"phone": "+79160000006", "password": pw}))
 	must(t, e.browser().post("/api/account/login", map[string]string{"phone": "+79160000006", "password": newPW}))

@@ -40,7 +40,7 @@ func (s *Service) Challenge(ctx context.Context, cl Client, p Purpose, session s
 	if s.cfg.Verifier == nil {
 		return verify.Challenge{}, ErrUnavailable.with(errors.New("no verifier: certificate login is off"))
 	}
-	if err := s.allow(ctx, limitCertPerAddr, cl.Address); err != nil {
+	if err := s.allow(ctx, hit{limitCertPerAddr, cl.Address}); err != nil {
 		return verify.Challenge{}, err
 	}
 	c, err := s.cfg.Verifier.IssueChallenge(ctx, s.cfg.Origin)
@@ -59,7 +59,7 @@ func (s *Service) signed(ctx context.Context, cl Client, der []byte, p Purpose, 
 	if s.cfg.Verifier == nil {
 		return login.Identity{}, ErrUnavailable.with(errors.New("no verifier: certificate login is off"))
 	}
-	if err := s.allow(ctx, limitCertPerAddr, cl.Address); err != nil {
+	if err := s.allow(ctx, hit{limitCertPerAddr, cl.Address}); err != nil {
 		return login.Identity{}, err
 	}
 	res, err := s.cfg.Verifier.VerifyLogin(ctx, der, s.cfg.Origin)

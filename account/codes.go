@@ -130,7 +130,7 @@ func (s *Service) start(ctx context.Context, cl Client, p Purpose, ch deliver.Ch
 		return nil, err
 	}
 	s.sweep()
-	return &Pending{ID: id, SentTo: mask(ch, addr), Channel: string(ch), ResendAfter: int(resendAfter / time.Second), ExpiresIn: int(codeTTL / time.Second)}, nil
+	return pendingOf(id, ch, addr), nil
 }
 
 // deliver sends the code of rec. A registration's message goes out in
@@ -172,7 +172,7 @@ func (s *Service) Register(ctx context.Context, cl Client, c Contact, password s
 	if err := checkPassword(password, addr); err != nil {
 		return nil, err
 	}
-	if err := s.allow(ctx, limitRegPerAddr, cl.Address, limitSendPerID, addr, limitSendPerAddr, cl.Address); err != nil {
+	if err := s.allow(ctx, hit{limitRegPerAddr, cl.Address}, hit{limitSendPerID, addr}, hit{limitSendPerAddr, cl.Address}); err != nil {
 		return nil, err
 	}
 	acc, err := s.lookup(ctx, ch, addr)
@@ -197,7 +197,7 @@ func (s *Service) RequestCode(ctx context.Context, cl Client, c Contact, p Purpo
 	if err != nil {
 		return nil, err
 	}
-	if err := s.allow(ctx, limitSendPerID, addr, limitSendPerAddr, cl.Address); err != nil {
+	if err := s.allow(ctx, hit{limitSendPerID, addr}, hit{limitSendPerAddr, cl.Address}); err != nil {
 		return nil, err
 	}
 	acc, err := s.lookup(ctx, ch, addr)
@@ -222,7 +222,7 @@ func (s *Service) Resend(ctx context.Context, cl Client, id string) (*Pending, e
 	if wait := rec.Sent.Add(resendAfter).Sub(now); wait > 0 {
 		return nil, ErrResendTooSoon.with(nil, retryAfter(int((wait+time.Second-1)/time.Second)))
 	}
-	if err := s.allow(ctx, limitSendPerID, rec.Address, limitSendPerAddr, cl.Address); err != nil {
+	if err := s.allow(ctx, hit{limitSendPerID, rec.Address}, hit{limitSendPerAddr, cl.Address}); err != nil {
 		return nil, err
 	}
 	code := newCode()
@@ -235,14 +235,13 @@ func (s *Service) Resend(ctx context.Context, cl Client, id string) (*Pending, e
 	if err := s.deliver(ctx, rec, code); err != nil {
 		return nil, err
 	}
-	ch := deliver.Channel(rec.Channel)
-	return &Pending{ID: id, SentTo: mask(ch, rec.Address), Channel: rec.Channel, ResendAfter: int(resendAfter / time.Second), ExpiresIn: int(codeTTL / time.Second)}, nil
+	return pendingOf(id, deliver.Channel(rec.Channel), rec.Address), nil
 }
 
 // check spends one try of the pending code id on code: the code's own
 // five tries, and the client's limit on checks.
 func (s *Service) check(ctx context.Context, cl Client, id, code string, p Purpose) (PendingRecord, error) {
-	if err := s.allow(ctx, limitCheckPerAddr, cl.Address); err != nil {
+	if err := s.allow(ctx, hit{limitCheckPerAddr, cl.Address}); err != nil {
 		return PendingRecord{}, err
 	}
 	h := hash(id)
@@ -348,8 +347,10 @@ func (s *Service) ResetPassword(ctx context.Context, cl Client, id, code, passwo
 	} else if err != nil {
 		return nil, nil, ErrUnavailable.with(err)
 	}
-	if err := s.cfg.Store.DeleteSessions(ctx, rec.AccountID); err != nil {
-		return nil, nil, ErrUnavailable.with(err)
+	// Every session ends, and with them what was granted on them (the
+	// provider's tokens: Config.SessionsEnded).
+	if err := s.EndAllSessions(ctx, rec.AccountID); err != nil {
+		return nil, nil, err
 	}
 	acc, err := s.Account(ctx, rec.AccountID)
 	if err != nil {
@@ -369,7 +370,7 @@ func (s *Service) LoginPassword(ctx context.Context, cl Client, c Contact, passw
 	if len(password) > maxPassword {
 		return nil, nil, ErrWrongCredentials
 	}
-	if err := s.allow(ctx, limitLoginPerID, addr, limitLoginPerAddr, cl.Address); err != nil {
+	if err := s.allow(ctx, hit{limitLoginPerID, addr}, hit{limitLoginPerAddr, cl.Address}); err != nil {
 		return nil, nil, err
 	}
 	rec, err := s.lookup(ctx, ch, addr)
@@ -406,4 +407,9 @@ func normalizeOrigin(o string) (string, error) {
 		return "", fmt.Errorf("account: Config.Origin: %w", err)
 	}
 	return n, nil
+}
+
+// pendingOf is what the page is told of a code sent to addr.
+func pendingOf(id string, ch deliver.Channel, addr string) *Pending {
+	return &Pending{ID: id, SentTo: mask(ch, addr), Channel: string(ch), ResendAfter: int(resendAfter / time.Second), ExpiresIn: int(codeTTL / time.Second)}
 }

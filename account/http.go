@@ -222,7 +222,7 @@ func (s *Service) handleState(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, ErrNotLoggedIn) {
 		pre := s.preValue(w, r)
 		writeJSON(w, http.StatusOK, map[string]any{"csrf": s.csrfFor(pre), "account": nil,
-			"sso": s.ssoState(r, preCookie, pre, false), "ssoResult": s.takeFlash(w, r)})
+			"sso": s.ssoState(pre, false), "ssoResult": s.takeFlash(w, r)})
 		return
 	}
 	if err != nil {
@@ -236,7 +236,7 @@ func (s *Service) handleState(w http.ResponseWriter, r *http.Request) {
 	}
 	s.preToken(w, r) // keep a pre-session cookie, for the forms after a logout
 	writeJSON(w, http.StatusOK, map[string]any{"csrf": s.csrfFor(cookieValue(r, SessionCookie)), "account": v,
-		"sso": s.ssoState(r, SessionCookie, cookieValue(r, SessionCookie), true), "ssoResult": s.takeFlash(w, r)})
+		"sso": s.ssoState(cookieValue(r, SessionCookie), true), "ssoResult": s.takeFlash(w, r)})
 }
 
 func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) {
@@ -361,21 +361,16 @@ func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleLogoutAll(w http.ResponseWriter, r *http.Request) {
-	acc, _, err := s.Authenticate(r.Context(), r)
+	rec, err := s.sessionOf(r.Context(), r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if err := s.EndAllSessions(r.Context(), acc.ID); err != nil {
+	if err := s.EndAllSessions(r.Context(), rec.AccountID); err != nil {
 		writeError(w, err)
 		return
 	}
-	csrf, err := s.endSession(r.Context(), w, r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"csrf": csrf})
+	s.handleLogout(w, r)
 }
 
 func (s *Service) handleLinkChallenge(w http.ResponseWriter, r *http.Request) {
@@ -396,12 +391,12 @@ func (s *Service) handleLinkChallenge(w http.ResponseWriter, r *http.Request) {
 // gets the account's id and the path's value named key; the answer is {}.
 func (s *Service) onAccount(key string, do func(ctx context.Context, accountID, value string) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		acc, _, err := s.Authenticate(r.Context(), r)
+		rec, err := s.sessionOf(r.Context(), r)
 		if err != nil {
 			writeError(w, err)
 			return
 		}
-		if err := do(r.Context(), acc.ID, r.PathValue(key)); err != nil {
+		if err := do(r.Context(), rec.AccountID, r.PathValue(key)); err != nil {
 			writeError(w, err)
 			return
 		}
@@ -409,19 +404,20 @@ func (s *Service) onAccount(key string, do func(ctx context.Context, accountID, 
 	}
 }
 
-// readCMS reads {"cms":"<base64 DER>"}.
-func readCMS(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// readCMS reads {"cms":"<base64 DER>", "step_up": bool}.
+func readCMS(w http.ResponseWriter, r *http.Request) (der []byte, stepUp bool, err error) {
 	var req struct {
-		CMS string `json:"cms"`
+		CMS    string `json:"cms"`
+		StepUp bool   `json:"step_up"`
 	}
 	if err := decode(w, r, maxCMSBody, &req); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	der, err := base64.StdEncoding.DecodeString(req.CMS)
+	der, err = base64.StdEncoding.DecodeString(req.CMS)
 	if err != nil || len(der) == 0 {
-		return nil, ErrBadRequest.with(errors.New("cms is not base64"))
+		return nil, false, ErrBadRequest.with(errors.New("cms is not base64"))
 	}
-	return der, nil
+	return der, req.StepUp, nil
 }
 
 func (s *Service) handleLink(w http.ResponseWriter, r *http.Request) {
@@ -430,7 +426,7 @@ func (s *Service) handleLink(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	der, err := readCMS(w, r)
+	der, _, err := readCMS(w, r)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -456,21 +452,13 @@ func (s *Service) handleLoginChallenge(w http.ResponseWriter, r *http.Request) {
 // inside the current session, with a certificate linked to its account
 // (StepUp): the session gains "hwk" and the certificate, keeping its id.
 func (s *Service) handleLoginCertificate(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		CMS    string `json:"cms"`
-		StepUp bool   `json:"step_up"`
-	}
-	if err := decode(w, r, maxCMSBody, &req); err != nil {
+	der, stepUp, err := readCMS(w, r)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	der, err := base64.StdEncoding.DecodeString(req.CMS)
-	if err != nil || len(der) == 0 {
-		writeError(w, ErrBadRequest.with(errors.New("cms is not base64")))
-		return
-	}
 	ctx := r.Context()
-	if req.StepUp {
+	if stepUp {
 		rec, err := s.sessionOf(ctx, r)
 		if err != nil {
 			writeError(w, err)

@@ -8,19 +8,18 @@ import (
 
 // The service's numbers (docs/account.md): one place each.
 const (
-	codeDigits   = 6
-	codeTTL      = 10 * time.Minute
-	codeTries    = 5
-	resendAfter  = 60 * time.Second
-	renewTTL     = 10 * time.Minute
-	sessionIdle  = 30 * 24 * time.Hour
-	sessionMax   = 365 * 24 * time.Hour
-	touchEvery   = time.Minute
-	minPassword  = 8
-	maxPassword  = 256
-	maxBody      = 64 << 10
-	maxCMSBody   = 1 << 20
-	challengeTTL = 5 * time.Minute
+	codeDigits  = 6
+	codeTTL     = 10 * time.Minute
+	codeTries   = 5
+	resendAfter = 60 * time.Second
+	renewTTL    = 10 * time.Minute
+	sessionIdle = 30 * 24 * time.Hour
+	sessionMax  = 365 * 24 * time.Hour
+	touchEvery  = time.Minute
+	minPassword = 8
+	maxPassword = 256
+	maxBody     = 64 << 10
+	maxCMSBody  = 1 << 20
 )
 
 // limit is a rate limit: at most n events per window for one key.
@@ -40,14 +39,19 @@ var (
 	limitCertPerAddr  = limit{"cert:addr", 60, time.Minute}
 )
 
-// allow counts one event under each limit for its key (pairs of limit
-// and key); the first exceeded is RATE_LIMITED with the time to wait.
-// Every limit is counted even when an earlier one refuses, so a refused
-// flood still costs its sender.
-func (s *Service) allow(ctx context.Context, pairs ...any) error {
+// hit is one event counted under a limit, for a key.
+type hit struct {
+	l   limit
+	key string
+}
+
+// allow counts each hit; the first exceeded is RATE_LIMITED with the time
+// to wait. Every limit is counted even when an earlier one refuses, so a
+// refused flood still costs its sender.
+func (s *Service) allow(ctx context.Context, hits ...hit) error {
 	var refused *Error
-	for i := 0; i+1 < len(pairs); i += 2 {
-		l, key := pairs[i].(limit), pairs[i+1].(string)
+	for _, h := range hits {
+		l, key := h.l, h.key
 		ok, wait, err := s.limiter.Allow(ctx, l.name+":"+key, l.n, l.window)
 		if err != nil {
 			return ErrUnavailable.with(err)

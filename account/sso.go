@@ -335,31 +335,32 @@ type ssoWay struct {
 // ssoState is the state's "sso": the providers on offer for the browser
 // whose CSRF cookie is cookie (set by this very response, perhaps), and
 // the outcome of the last outside login.
-func (s *Service) ssoState(r *http.Request, cookieName, cookie string, loggedIn bool) map[string]*ssoWay {
+func (s *Service) ssoState(cookie string, loggedIn bool) map[string]*ssoWay {
 	if s.sso == nil {
 		return nil
 	}
 	// The URLs carry the token of the cookie this response leaves the
-	// browser with, which r may not carry yet.
-	r2 := r.Clone(r.Context())
-	r2.Header.Del("Cookie")
-	r2.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
+	// browser with, which the request may not carry yet.
+	tok := ""
+	if cookie != "" {
+		tok = s.csrfFor(cookie)
+	}
 	out := map[string]*ssoWay{}
-	if u := s.sso.ESIAStartURL(r2, ssoweb.Login); u != "" {
+	if u := s.sso.ESIAStartURLFor(tok, ssoweb.Login); u != "" {
 		w := &ssoWay{Login: u}
 		if loggedIn {
-			w.Link = s.sso.ESIAStartURL(r2, ssoweb.Link)
+			w.Link = s.sso.ESIAStartURLFor(tok, ssoweb.Link)
 		}
 		out[sso.ESIA] = w
 	}
-	if u := s.sso.TelegramAuthURL(r2, ssoweb.Login); u != "" {
+	if u := s.sso.TelegramAuthURLFor(tok, ssoweb.Login); u != "" {
 		script := s.ssoCfg.TelegramScript
 		if script == "" {
 			script = telegram.DefaultScriptURL
 		}
 		w := &ssoWay{Login: u, Bot: s.ssoCfg.TelegramBot, Script: script}
 		if loggedIn {
-			w.Link = s.sso.TelegramAuthURL(r2, ssoweb.Link)
+			w.Link = s.sso.TelegramAuthURLFor(tok, ssoweb.Link)
 		}
 		out[sso.Telegram] = w
 	}

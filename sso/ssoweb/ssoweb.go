@@ -128,7 +128,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 // ESIAStartURL is the link of the «Войти через Госуслуги» or «Привязать
 // Госуслуги» button for the browser of r; "" without ESIA or a token.
 func (h *Handler) ESIAStartURL(r *http.Request, purpose string) string {
-	tok := h.cfg.BrowserToken(r)
+	return h.ESIAStartURLFor(h.cfg.BrowserToken(r), purpose)
+}
+
+// ESIAStartURLFor is ESIAStartURL for the browser whose token is tok (a
+// page that has just set the browser's cookie knows it before the
+// browser sends it).
+func (h *Handler) ESIAStartURLFor(tok, purpose string) string {
 	if h.cfg.ESIA == nil || tok == "" || !validPurpose(purpose) {
 		return ""
 	}
@@ -149,7 +155,11 @@ func (h *Handler) TelegramWidget(r *http.Request, purpose string) (template.HTML
 // a page that builds the widget's tag itself (a script-driven page cannot
 // run a <script> given as HTML); "" without Telegram or a token.
 func (h *Handler) TelegramAuthURL(r *http.Request, purpose string) string {
-	tok := h.cfg.BrowserToken(r)
+	return h.TelegramAuthURLFor(h.cfg.BrowserToken(r), purpose)
+}
+
+// TelegramAuthURLFor is TelegramAuthURL for the browser whose token is tok.
+func (h *Handler) TelegramAuthURLFor(tok, purpose string) string {
 	if h.cfg.Telegram == nil || tok == "" || !validPurpose(purpose) {
 		return ""
 	}
@@ -157,6 +167,21 @@ func (h *Handler) TelegramAuthURL(r *http.Request, purpose string) string {
 }
 
 func validPurpose(p string) bool { return p == Login || p == Link }
+
+// entry reads a start or widget URL's purpose and checks that the browser
+// is the one the URL was made for; false: answered already.
+func (h *Handler) entry(w http.ResponseWriter, r *http.Request, explain func(error) (string, string)) (string, bool) {
+	purpose := r.PathValue("purpose")
+	if !validPurpose(purpose) {
+		http.NotFound(w, r)
+		return "", false
+	}
+	if !h.checkBrowser(r) {
+		h.done(w, r, purpose, sso.Identity{}, ErrWrongBrowser, explain)
+		return "", false
+	}
+	return purpose, true
+}
 
 // checkBrowser reports whether the request's path token is the browser's.
 func (h *Handler) checkBrowser(r *http.Request) bool {
@@ -193,13 +218,8 @@ type pendingESIA struct {
 }
 
 func (h *Handler) esiaStart(w http.ResponseWriter, r *http.Request) {
-	purpose := r.PathValue("purpose")
-	if !validPurpose(purpose) {
-		http.NotFound(w, r)
-		return
-	}
-	if !h.checkBrowser(r) {
-		h.done(w, r, purpose, sso.Identity{}, ErrWrongBrowser, esia.Explain)
+	purpose, ok := h.entry(w, r, esia.Explain)
+	if !ok {
 		return
 	}
 	req, err := h.cfg.ESIA.Begin(r.Context())
@@ -238,13 +258,8 @@ func (h *Handler) esiaCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) telegramAuth(w http.ResponseWriter, r *http.Request) {
-	purpose := r.PathValue("purpose")
-	if !validPurpose(purpose) {
-		http.NotFound(w, r)
-		return
-	}
-	if !h.checkBrowser(r) {
-		h.done(w, r, purpose, sso.Identity{}, ErrWrongBrowser, telegram.Explain)
+	purpose, ok := h.entry(w, r, telegram.Explain)
+	if !ok {
 		return
 	}
 	u, err := h.cfg.Telegram.Verify(r.Context(), r.URL.Query())
