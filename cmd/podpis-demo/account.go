@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"flag"
@@ -136,14 +135,7 @@ func (f *accountFlags) key() ([]byte, error) {
 		return nil, nil
 	}
 	if path == "" {
-		path = filepath.Join(filepath.Dir(f.db), "account.key")
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			k := make([]byte, 32)
-			rand.Read(k)
-			if err := os.WriteFile(path, k, 0o600); err != nil {
-				return nil, err
-			}
-		}
+		return readOrMakeKey(filepath.Join(filepath.Dir(f.db), "account.key"))
 	}
 	return os.ReadFile(path)
 }

@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -41,13 +40,9 @@ func runPOA(args []string) error {
 	fset.Var(&ports, "agent-port", "port the page probes for the agent (repeatable; default 24730-24733)")
 	fset.Parse(args)
 
-	secret := os.Getenv("PODPIS_POA_CLIENT_SECRET")
-	if *secretFile != "" {
-		b, err := os.ReadFile(*secretFile)
-		if err != nil {
-			return err
-		}
-		secret = strings.TrimSpace(string(b))
+	secret, err := fileOrEnv(*secretFile, "PODPIS_POA_CLIENT_SECRET")
+	if err != nil {
+		return err
 	}
 	if secret == "" {
 		return errors.New("poa: no client secret: --client-secret-file or $PODPIS_POA_CLIENT_SECRET")
@@ -60,15 +55,9 @@ func runPOA(args []string) error {
 	if *logoutAll == "" {
 		*logoutAll = site + "/oidc-logout-all"
 	}
-	roots, err := readCertificates(*rootsPath)
+	cfg, err := verifyConfig(*rootsPath, *intersPath)
 	if err != nil {
 		return err
-	}
-	cfg := verify.Config{Roots: roots}
-	if *intersPath != "" {
-		if cfg.Intermediates, err = readCertificates(*intersPath); err != nil {
-			return err
-		}
 	}
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -94,15 +94,9 @@ func runServe(args []string) error {
 	sf.register(fset)
 	fset.Parse(args)
 
-	roots, err := readCertificates(*rootsPath)
+	cfg, err := verifyConfig(*rootsPath, *intersPath)
 	if err != nil {
 		return err
-	}
-	cfg := verify.Config{Roots: roots}
-	if *intersPath != "" {
-		if cfg.Intermediates, err = readCertificates(*intersPath); err != nil {
-			return err
-		}
 	}
 	if *keyPath != "" {
 		if cfg.ChallengeKey, err = os.ReadFile(*keyPath); err != nil {
@@ -275,4 +269,27 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(v)
+}
+
+// verifyConfig is a verify.Config trusting the roots in rootsPath, with
+// the intermediates in intersPath (optional).
+func verifyConfig(rootsPath, intersPath string) (verify.Config, error) {
+	roots, err := readCertificates(rootsPath)
+	if err != nil {
+		return verify.Config{}, err
+	}
+	cfg := verify.Config{Roots: roots}
+	if intersPath != "" {
+		cfg.Intermediates, err = readCertificates(intersPath)
+	}
+	return cfg, err
+}
+
+// fileOrEnv is a secret: the trimmed contents of path, else $env.
+func fileOrEnv(path, env string) (string, error) {
+	if path == "" {
+		return os.Getenv(env), nil
+	}
+	b, err := os.ReadFile(path)
+	return strings.TrimSpace(string(b)), err
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 
 	"github.com/podpis/podpis/account"
 	"github.com/podpis/podpis/sso/esia"
@@ -121,14 +120,7 @@ func (f *ssoFlags) open(svc *account.Service, origin string, rdb *redis.Client, 
 
 // botToken reads --telegram-token-file, or $PODPIS_TELEGRAM_TOKEN.
 func (f *ssoFlags) botToken() (string, error) {
-	if f.telegramTokenFile == "" {
-		return os.Getenv("PODPIS_TELEGRAM_TOKEN"), nil
-	}
-	b, err := os.ReadFile(f.telegramTokenFile)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(string(b)), nil
+	return fileOrEnv(f.telegramTokenFile, "PODPIS_TELEGRAM_TOKEN")
 }
 
 // esiaClient is the client of a real ESIA environment.

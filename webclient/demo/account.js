@@ -2,7 +2,7 @@
 // and its confirmation code, login by a one-time code, password reset, and
 // the account page. They talk only to the account service's JSON API
 // (docs/account.md); the agent's part (certificates) is app.js's.
-import { $, show, status, fieldError, date } from "/demo/ui.js";
+import { $, show, status, fieldError, date, el, askUnlink } from "/demo/ui.js";
 import { renderLinks, showOutcome, enableWays, initSSO } from "/demo/sso.js";
 
 // --- The API ---------------------------------------------------------------
@@ -454,13 +454,6 @@ function dlRows(dl, rows) {
   dl.hidden = !dl.children.length;
 }
 
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text) e.textContent = text;
-  return e;
-}
-
 // browserName: the browser and system from a User-Agent, for the list of
 // sessions («Chrome, Linux»).
 function browserName(ua) {
@@ -529,34 +522,20 @@ function certItem(c) {
   const unlink = el("button", "unlink", "Отвязать");
   unlink.type = "button";
   unlink.setAttribute("aria-label", "Отвязать сертификат " + (c.owner || c.thumbprint));
-  unlink.addEventListener("click", () => askUnlink(li, c));
+  unlink.addEventListener("click", () => askCertUnlink(li, c));
   actions.append(unlink);
   li.append(actions);
   return li;
 }
 
-// askUnlink asks once more in place: an unlinked certificate no longer
-// logs in.
-function askUnlink(li, c) {
-  const actions = li.querySelector(".linked-actions");
-  actions.replaceChildren();
-  const q = el("span", "ask", "Отвязать? Вход по этому сертификату станет невозможен.");
-  const yes = el("button", "danger", "Отвязать");
-  yes.type = "button";
-  const no = el("button", "", "Оставить");
-  no.type = "button";
-  actions.append(q, yes, no);
-  yes.focus();
-  no.addEventListener("click", () => renderAccount());
-  yes.addEventListener("click", async () => {
-    try {
-      await call(`/api/account/certificates/${encodeURIComponent(c.id)}/unlink`);
-      await refreshAccount();
-      status("Сертификат «" + (c.owner || c.thumbprint) + "» отвязан", "notice");
-      $("certs-title").focus();
-    } catch (err) {
-      status(err.message, true);
-    }
+// askCertUnlink asks once more in place: an unlinked certificate no
+// longer logs in.
+function askCertUnlink(li, c) {
+  askUnlink(li, "Отвязать? Вход по этому сертификату станет невозможен.", () => renderAccount(), async () => {
+    await call(`/api/account/certificates/${encodeURIComponent(c.id)}/unlink`);
+    await refreshAccount();
+    status("Сертификат «" + (c.owner || c.thumbprint) + "» отвязан", "notice");
+    $("certs-title").focus();
   });
 }
 

@@ -5,7 +5,7 @@
 // use, since the token changes with every login and logout. What happened
 // comes back in the next state's ssoResult: the page's address never
 // carries a message.
-import { $, status, date } from "/demo/ui.js";
+import { $, status, date, el, askUnlink } from "/demo/ui.js";
 import { loadState, call, refreshAccount, currentAccount } from "/demo/account.js";
 
 const NAMES = { esia: "Госуслуги", telegram: "Telegram" };
@@ -124,13 +124,6 @@ const ICONS = {
   telegram: '<svg viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"><path d="M21 4 3 11l6 2.5L11 20l3.5-4.5L19 19z"/><path d="m9 13.5 12-9.5"/></svg>',
 };
 
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text) e.textContent = text;
-  return e;
-}
-
 function linkItem(provider, link) {
   const li = el("li", "linked-cert ext " + provider);
   li.dataset.provider = provider;
@@ -145,7 +138,7 @@ function linkItem(provider, link) {
   const b = el("button", link ? "" : "primary", link ? "Отвязать" : "Привязать");
   b.type = "button";
   b.setAttribute("aria-label", (link ? "Отвязать " : "Привязать ") + NAMES[provider]);
-  b.addEventListener("click", () => (link ? askUnlink(li, provider) : linkTo(li, provider)));
+  b.addEventListener("click", () => (link ? askLinkUnlink(li, provider) : linkTo(li, provider)));
   actions.append(b);
   li.append(icon, text, actions);
   return li;
@@ -172,27 +165,13 @@ async function linkTo(li, provider) {
   }
 }
 
-// askUnlink asks once more in place, as for a certificate.
-function askUnlink(li, provider) {
-  const actions = li.querySelector(".linked-actions");
-  actions.replaceChildren();
-  const q = el("span", "ask", "Отвязать? Вход через " + NAMES[provider] + " станет невозможен.");
-  const yes = el("button", "danger", "Отвязать");
-  yes.type = "button";
-  const no = el("button", "", "Оставить");
-  no.type = "button";
-  actions.append(q, yes, no);
-  yes.focus();
-  no.addEventListener("click", () => renderLinks(currentAccount()));
-  yes.addEventListener("click", async () => {
-    try {
-      await call(`/api/account/links/${provider}/unlink`);
-      await refreshAccount();
-      status(NAMES[provider] + (provider === "esia" ? " отвязаны" : " отвязан"), "notice");
-      $("ext-title").focus();
-    } catch (err) {
-      status(err.message, true);
-    }
+// askLinkUnlink asks once more in place, as for a certificate.
+function askLinkUnlink(li, provider) {
+  askUnlink(li, "Отвязать? Вход через " + NAMES[provider] + " станет невозможен.", () => renderLinks(currentAccount()), async () => {
+    await call(`/api/account/links/${provider}/unlink`);
+    await refreshAccount();
+    status(NAMES[provider] + (provider === "esia" ? " отвязаны" : " отвязан"), "notice");
+    $("ext-title").focus();
   });
 }
 

@@ -48,3 +48,35 @@ export function fieldError(input, text) {
 export function date(s) {
   return new Date(s).toLocaleDateString("ru-RU");
 }
+
+// el makes an element with a class and text (text as text, never HTML).
+export function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text) e.textContent = text;
+  return e;
+}
+
+// askUnlink asks once more, in place of a linked item's buttons, whether
+// to unlink it: «Оставить» calls keep, «Отвязать» calls unlink, whose
+// failure is shown.
+export function askUnlink(li, question, keep, unlink) {
+  const actions = li.querySelector(".linked-actions");
+  actions.replaceChildren();
+  const q = el("span", "ask", question);
+  const yes = el("button", "danger", "Отвязать");
+  yes.type = "button";
+  const no = el("button", "", "Оставить");
+  no.type = "button";
+  actions.append(q, yes, no);
+  yes.focus();
+  no.addEventListener("click", keep);
+  yes.addEventListener("click", async () => {
+    try {
+      await unlink();
+    } catch (err) {
+      status(err.message, true);
+    }
+  });
+}
+
