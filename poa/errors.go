@@ -3,6 +3,7 @@ package poa
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code is a stable reason code for logs and APIs; the strings never
@@ -161,20 +162,11 @@ func fieldMessage(field string, reason Reason) string {
 		label = field
 	}
 	kind := field
-	if i := lastDot(field); i >= 0 {
+	if i := strings.LastIndexByte(field, '.'); i >= 0 {
 		kind = field[i+1:]
 	}
 	if m := fieldRules[kind][reason]; m != "" {
 		return label + ": " + m
 	}
 	return label + ": " + reasonMessages[reason]
-}
-
-func lastDot(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '.' {
-			return i
-		}
-	}
-	return -1
 }

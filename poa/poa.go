@@ -29,6 +29,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/podpis/podpis/login"
 )
 
 // Namespace and Version name the format.
@@ -161,17 +163,9 @@ func (p *PowerOfAttorney) Marshal() ([]byte, error) {
 func xmlPersonOf(p Person) *xmlPerson {
 	x := &xmlPerson{INN: p.INN, Title: p.Title, Name: xmlName{Surname: p.Surname, Name: p.Name, Patronymic: p.Patronymic}}
 	if p.SNILS != "" {
-		x.SNILS = formatSNILS(p.SNILS)
+		x.SNILS = login.FormatSNILS(p.SNILS)
 	}
 	return x
-}
-
-// formatSNILS writes 11 digits as the schema wants them: XXX-XXX-XXX YY.
-func formatSNILS(s string) string {
-	if len(s) != 11 {
-		return s
-	}
-	return s[0:3] + "-" + s[3:6] + "-" + s[6:9] + " " + s[9:11]
 }
 
 // Digits drops the spaces and hyphens people and the schema put in SNILS

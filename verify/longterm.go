@@ -48,12 +48,6 @@ func (v *Verifier) longTerm(si *cms.SignerInfo) (*longTerm, error) {
 		if err != nil {
 			return nil, err
 		}
-		// A time to come proves nothing yet: the TSA's clock is wrong, or
-		// ours.
-		if tok.Info.GenTime.After(v.now().Add(v.cfg.MaxClockSkew)) {
-			return nil, fail(CodeBadTimestamp, fmt.Errorf("the timestamp's time %s is in the future",
-				tok.Info.GenTime.UTC().Format(time.RFC3339)))
-		}
 		// A timestamp before the signer says it signed: one of the two
 		// clocks lies, and the proven time is what is trusted.
 		if !si.SigningTime.IsZero() && si.SigningTime.After(tok.Info.GenTime.Add(v.cfg.MaxClockSkew)) {
@@ -140,6 +134,12 @@ func (v *Verifier) checkToken(raw, data []byte) (*tsp.Token, error) {
 	}
 	if err := tok.Covers(data); err != nil {
 		return nil, fail(CodeBadTimestamp, err)
+	}
+	// A time to come proves nothing yet: the TSA's clock is wrong, or
+	// ours.
+	if tok.Info.GenTime.After(v.now().Add(v.cfg.MaxClockSkew)) {
+		return nil, fail(CodeBadTimestamp, fmt.Errorf("the timestamp's time %s is in the future",
+			tok.Info.GenTime.UTC().Format(time.RFC3339)))
 	}
 	return tok, nil
 }

@@ -155,6 +155,7 @@ type Service struct {
 	provider *oidc.Provider // discovered on first use
 	pending  map[string]pending
 	sessions map[string]*Session
+	swept    time.Time // the last sweep of pending and sessions
 }
 
 //go:embed static
@@ -265,15 +266,19 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 		back: back, expires: s.cfg.Now().Add(loginTTL)}
 	state := random()
 	s.mu.Lock()
-	now := s.cfg.Now()
-	for k, v := range s.pending {
-		if now.After(v.expires) {
-			delete(s.pending, k)
+	// Stale logins and sessions are refused where they are used; the
+	// sweep only frees them, once a minute, not on every login.
+	if now := s.cfg.Now(); now.Sub(s.swept) >= time.Minute {
+		s.swept = now
+		for k, v := range s.pending {
+			if now.After(v.expires) {
+				delete(s.pending, k)
+			}
 		}
-	}
-	for k, ss := range s.sessions {
-		if now.Sub(ss.Created) > sessionTTL {
-			delete(s.sessions, k)
+		for k, ss := range s.sessions {
+			if now.Sub(ss.Created) > sessionTTL {
+				delete(s.sessions, k)
+			}
 		}
 	}
 	s.pending[state] = p
@@ -549,7 +554,7 @@ func (s *Service) home(w http.ResponseWriter, r *http.Request) {
 		if v.Certificate {
 			level = "вход по сертификату"
 		}
-		v.Rows = [][2]string{{"Организация", c.Organization}, {"Должность", c.Title}, {"СНИЛС", snils(c.SNILS)},
+		v.Rows = [][2]string{{"Организация", c.Organization}, {"Должность", c.Title}, {"СНИЛС", login.FormatSNILS(c.SNILS)},
 			{"ИНН ЮЛ", c.INNLE}, {"Телефон", phone(c.Phone)}, {"Email", c.Email}, {"Способ входа", v.How},
 			{"Уровень входа", level + " · " + c.ACR}}
 	}
@@ -566,14 +571,6 @@ func phone(p string) string {
 	}
 	d := p[2:]
 	return "+7 (" + d[:3] + ") " + d[3:6] + "-" + d[6:8] + "-" + d[8:]
-}
-
-// snils formats 11 digits as 123-456-789 01.
-func snils(d string) string {
-	if len(d) != 11 {
-		return d
-	}
-	return d[:3] + "-" + d[3:6] + "-" + d[6:9] + " " + d[9:]
 }
 
 // fail answers a refusal in Russian, with a way back, and logs why.

@@ -114,17 +114,15 @@ func (u *User) Subject() string { return strconv.FormatInt(u.ID, 10) }
 // data-auth-url redirect, or FieldsFromJSON of the JavaScript callback's
 // object) and returns the user. Each successful Verify uses the data up.
 func (v *Verifier) Verify(ctx context.Context, data url.Values) (*User, error) {
-	fields := make(map[string]string, len(data))
 	for k, vals := range data {
 		if len(vals) != 1 {
 			// A repeated field has no one place in the check string, and
 			// layers in front of us may read another of its values.
 			return nil, fmt.Errorf("%w: field %q given %d times", ErrMalformed, k, len(vals))
 		}
-		fields[k] = vals[0]
 	}
-	hash, ok := fields["hash"]
-	if !ok || hash == "" {
+	hash := data.Get("hash")
+	if hash == "" {
 		return nil, ErrMissingHash
 	}
 	got, err := hex.DecodeString(hash)
@@ -138,13 +136,13 @@ func (v *Verifier) Verify(ctx context.Context, data url.Values) (*User, error) {
 	}
 
 	// Signed by Telegram from here on: the fields are as it wrote them.
-	u := &User{FirstName: fields["first_name"], LastName: fields["last_name"], Username: fields["username"], PhotoURL: fields["photo_url"]}
-	if u.ID, err = strconv.ParseInt(fields["id"], 10, 64); err != nil || u.ID <= 0 {
-		return nil, fmt.Errorf("%w: id %q", ErrMalformed, fields["id"])
+	u := &User{FirstName: data.Get("first_name"), LastName: data.Get("last_name"), Username: data.Get("username"), PhotoURL: data.Get("photo_url")}
+	if u.ID, err = strconv.ParseInt(data.Get("id"), 10, 64); err != nil || u.ID <= 0 {
+		return nil, fmt.Errorf("%w: id %q", ErrMalformed, data.Get("id"))
 	}
-	sec, err := strconv.ParseInt(fields["auth_date"], 10, 64)
+	sec, err := strconv.ParseInt(data.Get("auth_date"), 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("%w: auth_date %q", ErrMalformed, fields["auth_date"])
+		return nil, fmt.Errorf("%w: auth_date %q", ErrMalformed, data.Get("auth_date"))
 	}
 	u.AuthDate = time.Unix(sec, 0)
 	now := v.now()
